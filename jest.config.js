@@ -1,0 +1,10 @@
+/** Specs are TypeScript, compiled by ts-jest without type-checking (tsc --noEmit checks types once in `npm test`). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10', isolatedModules: true } }],
+  },
+  testTimeout: 60000,
+};
