@@ -6,6 +6,9 @@
  * through conv2d fails there.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradient functions (the union package does this for us): without this import
+// tf.grads fails with 'gradient function not found'.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { relError, RelErr, AUTODIFF_BOUND } from '../src/gradcheck';
 
 /**
