@@ -26,3 +26,21 @@ export function assertSameShape(fn: string, argA: string, a: tf.Tensor, argB: st
 export function assertPositiveInt(fn: string, arg: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${fn}: ${arg} must be a positive integer, got ${v}`);
 }
+
+/**
+ * Throws unless y is [N] int32 class labels, each in 0..C-1, for scores [N, C]. Reads y back (N integers): an
+ * out-of-range label would otherwise silently become an all-zero one-hot row and a wrong loss.
+ */
+export function assertLabels(fn: string, scores: tf.Tensor, y: tf.Tensor): void {
+  const [n, c] = scores.shape;
+  if (y.rank !== 1 || y.shape[0] !== n) {
+    throw new Error(`${fn}: y must have shape [N] = [${n}] to match scores [${scores.shape}], got [${y.shape}]`);
+  }
+  if (y.dtype !== 'int32') throw new Error(`${fn}: y must be int32 class labels, got dtype ${y.dtype}`);
+  const labels = y.dataSync();
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] < 0 || labels[i] >= c) {
+      throw new Error(`${fn}: y[${i}] = ${labels[i]} is out of range for scores [${scores.shape}]; labels must be in 0..${c - 1}`);
+    }
+  }
+}

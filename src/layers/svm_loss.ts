@@ -1,0 +1,38 @@
+/**
+ * Multiclass SVM (hinge) loss on class scores, with its gradient: the course's svm_loss, margin delta = 1.
+ *
+ * Derivation. For example i with scores s_i (a row of C numbers) and label y_i, every wrong class j that scores
+ * within delta of the right one pays the shortfall:
+ *   margin_ij = max(0, s_ij - s_{i,y_i} + delta) for j != y_i,  margin_{i,y_i} = 0,   L_i = sum_j margin_ij.
+ * A positive margin grows one-for-one with s_ij and shrinks one-for-one with s_{i,y_i}; a zero margin does not
+ * move (at exactly 0 we take the subgradient 0, as the course's `margins > 0` does). So
+ *   dL_i / ds_ij       = [margin_ij > 0]                        for j != y_i
+ *   dL_i / ds_{i,y_i}  = -(number of j with margin_ij > 0).
+ * The loss is the mean over the batch, so both are divided by N.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { assertLabels, assertRank } from './validate';
+
+/** The margin by which the right class must beat every wrong one (the course's delta). */
+const DELTA = 1;
+
+/**
+ * scores: [N, C] class scores. y: [N] int32 labels in 0..C-1.
+ * Returns loss: the mean hinge loss over the batch (a scalar), and dscores: [N, C], its gradient.
+ */
+export function svmLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Scalar; dscores: tf.Tensor2D } {
+  assertRank('svm loss', 'scores', scores, 2, '[N, C]');
+  assertLabels('svm loss', scores, y);
+  const [n, c] = scores.shape;
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(y, c, 1, 0, 'float32');
+    const correct = tf.sum(tf.mul(scores, oneHot), 1, true);
+    // Multiplying by (1 - oneHot) zeroes the right class's own margin, which would otherwise be delta.
+    const margins = tf.mul(tf.relu(tf.add(tf.sub(scores, correct), DELTA)), tf.sub(1, oneHot));
+    const loss = tf.div(tf.sum(margins), n) as tf.Scalar;
+    const positive = tf.step(margins, 0);
+    const numPositive = tf.sum(positive, 1, true);
+    const dscores = tf.div(tf.sub(positive, tf.mul(oneHot, numPositive)), n) as tf.Tensor2D;
+    return { loss, dscores };
+  });
+}
