@@ -1,0 +1,214 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { UPDATE_RULE_NAMES } from '../src/optim';
+import { Solver, SolverData, SolverError } from '../src/solver';
+import { useBackend } from './support/backend';
+import { TinyNet, tinyData } from './support/tiny_net';
+
+beforeAll(async () => {
+  await useBackend();
+});
+
+/** 20 training and 12 validation examples of dimension 5 in 3 classes. */
+function makeData(seed = 7): SolverData {
+  const train = tinyData(20, 5, 3, seed);
+  const val = tinyData(12, 5, 3, seed + 1);
+  return { XTrain: train.X, yTrain: train.y, XVal: val.X, yVal: val.y };
+}
+
+function disposeData(d: SolverData): void {
+  tf.dispose([d.XTrain, d.yTrain, d.XVal, d.yVal]);
+}
+
+function snapshot(params: Record<string, tf.Tensor>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+}
+
+describe('Solver', () => {
+  it('overfits 20 examples to 100% training accuracy', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const solver = new Solver(model, data, {
+      updateRule: 'adam',
+      optimConfig: { learningRate: 1e-2 },
+      batchSize: 10,
+      numEpochs: 20,
+      verbose: false,
+    });
+    solver.train();
+    expect(solver.iteration).toBe(40);
+    expect(solver.lossHistory).toHaveLength(40);
+    expect(solver.trainAccHistory[0]).toBeLessThan(1);
+    expect(solver.trainAccHistory[solver.trainAccHistory.length - 1]).toBe(1);
+    const first = solver.lossHistory.slice(0, 5).reduce((a, b) => a + b) / 5;
+    const last = solver.lossHistory.slice(-5).reduce((a, b) => a + b) / 5;
+    expect(last).toBeLessThan(first / 4);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it("prints what the course prints, starting near log(C) with tiny weights", () => {
+    const data = makeData();
+    const model = new TinyNet({ weightScale: 1e-4, reg: 0 });
+    const lines: string[] = [];
+    const solver = new Solver(model, data, { batchSize: 10, numEpochs: 2, printEvery: 2, log: (l) => lines.push(l) });
+    solver.train();
+    expect(lines[0]).toMatch(/^\(Iteration 1 \/ 4\) loss: \d\.\d{6}$/);
+    expect(Number(lines[0].split('loss: ')[1])).toBeCloseTo(Math.log(3), 4);
+    expect(lines[1]).toMatch(/^\(Epoch 0 \/ 2\) train acc: \d\.\d{6}; val_acc: \d\.\d{6}$/);
+    expect(lines.filter((l) => l.startsWith('(Iteration'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('(Epoch'))).toEqual([expect.stringMatching(/^\(Epoch 0 /), expect.stringMatching(/^\(Epoch 1 /), expect.stringMatching(/^\(Epoch 2 /)]);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('throws a SolverError naming the epoch, iteration and learning rate when the loss diverges, before updating', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const solver = new Solver(model, data, { updateRule: 'sgd', optimConfig: { learningRate: 1e30 }, batchSize: 10, numEpochs: 1, verbose: false });
+    solver.step();
+    const before = snapshot(model.params);
+    let error: unknown;
+    try {
+      for (let i = 0; i < 3; i++) solver.step();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SolverError);
+    const e = error as SolverError;
+    expect(e.message).toMatch(/^Solver: the loss is (NaN|Infinity) at epoch 0, iteration 2 \/ 2, learning rate 1e\+30; /);
+    expect(e.epoch).toBe(0);
+    expect(e.iteration).toBe(2);
+    expect(e.learningRate).toBe(1e30);
+    expect(snapshot(model.params)).toEqual(before);
+    expect(solver.lossHistory).toHaveLength(1);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('decays the learning rate once per epoch, in every parameter config', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const seen: number[] = [];
+    const solver = new Solver(model, data, {
+      updateRule: 'sgd_momentum',
+      optimConfig: { learningRate: 0.1 },
+      lrDecay: 0.5,
+      batchSize: 5,
+      numEpochs: 3,
+      verbose: false,
+      onEpoch: () => seen.push(solver.learningRate as number),
+    });
+    solver.train();
+    // Checks: after the first step (no decay yet), then at the end of each of the 3 epochs.
+    expect(seen).toEqual([0.1, 0.05, 0.025, 0.0125]);
+    for (const config of Object.values(solver.optimConfigs)) expect(config.learningRate).toBe(0.0125);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('keeps a copy of the best-validation parameters and leaves them in the model at the end', () => {
+    const data = makeData();
+    // Validation labels unrelated to the inputs: validation accuracy wanders, so the best epoch is not the last.
+    const noisyVal = tf.tensor1d([0, 2, 1, 1, 0, 2, 2, 0, 1, 0, 1, 2], 'int32');
+    const d = { ...data, yVal: noisyVal };
+    const model = new TinyNet();
+    const atCheck: Record<string, Float32Array>[] = [];
+    const solver = new Solver(model, d, {
+      updateRule: 'adam',
+      optimConfig: { learningRate: 5e-2 },
+      batchSize: 10,
+      numEpochs: 8,
+      verbose: false,
+      onEpoch: () => atCheck.push(snapshot(model.params)),
+    });
+    solver.train();
+    const best = Math.max(...solver.valAccHistory);
+    expect(solver.bestValAcc).toBe(best);
+    const bestIndex = solver.valAccHistory.indexOf(best);
+    expect(bestIndex).toBeLessThan(solver.valAccHistory.length - 1);
+    expect(atCheck[bestIndex]).not.toEqual(atCheck[atCheck.length - 1]);
+    expect(snapshot(model.params)).toEqual(atCheck[bestIndex]);
+    expect(snapshot(solver.bestParams)).toEqual(atCheck[bestIndex]);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+    noisyVal.dispose();
+  });
+
+  it('gives every parameter its own config and state tensors of its shape', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const solver = new Solver(model, data, { updateRule: 'adam', optimConfig: { learningRate: 1e-3 }, batchSize: 4, verbose: false });
+    solver.step();
+    solver.step();
+    const configs = solver.optimConfigs;
+    expect(Object.keys(configs).sort()).toEqual(['W1', 'W2', 'b1', 'b2']);
+    for (const [name, p] of Object.entries(model.params)) {
+      const c = configs[name] as Record<string, unknown>;
+      expect(c.t).toBe(2);
+      expect((c.m as tf.Tensor).shape).toEqual(p.shape);
+      expect((c.v as tf.Tensor).shape).toEqual(p.shape);
+    }
+    expect(configs.W1).not.toBe(configs.W2);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('checks accuracy in batches, the same whatever the batch size, and subsamples when asked', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const solver = new Solver(model, data, { verbose: false });
+    const scores = model.loss(data.XTrain);
+    const pred = tf.argMax(scores, 1);
+    const expected = Array.from(pred.dataSync()).filter((p, i) => p === data.yTrain.dataSync()[i]).length / 20;
+    tf.dispose([scores, pred]);
+    expect(solver.checkAccuracy(data.XTrain, data.yTrain)).toBe(expected);
+    expect(solver.checkAccuracy(data.XTrain, data.yTrain, null, 7)).toBe(expected);
+    const sub = solver.checkAccuracy(data.XTrain, data.yTrain, 8, 3);
+    expect(Number.isInteger(sub * 8)).toBe(true);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it.each(UPDATE_RULE_NAMES.map((r) => [r]))('leaks no tensors over steps, epochs and dispose (%s)', (rule) => {
+    const data = makeData();
+    const model = new TinyNet();
+    const before = tf.memory().numTensors;
+    const solver = new Solver(model, data, { updateRule: rule, batchSize: 5, numEpochs: 2, verbose: false });
+    solver.step();
+    solver.step();
+    solver.train();
+    solver.checkAccuracy(data.XVal, data.yVal, 5, 2);
+    solver.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('refuses bad data and options with messages that name them', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const yFloat = tf.tensor1d(new Float32Array(20));
+    expect(() => new Solver(model, { ...data, yTrain: yFloat as tf.Tensor1D })).toThrow('Solver: data.yTrain must be int32 labels [N], got float32 [20]');
+    const yShort = tf.tensor1d([0, 1], 'int32');
+    expect(() => new Solver(model, { ...data, yVal: yShort })).toThrow('Solver: data.XVal [12,5] must be [N, ...] with N = 2, the length of data.yVal');
+    expect(() => new Solver(model, data, { batchSize: 0 })).toThrow('Solver: options.batchSize must be a positive integer, got 0');
+    expect(() => new Solver(model, data, { updateRule: 'adagrad' as 'adam' })).toThrow("unknown update rule 'adagrad'");
+    const v = tf.zeros([2]);
+    expect(() => new Solver(model, data, { optimConfig: { velocity: v as unknown as number } })).toThrow(
+      'Solver: options.optimConfig.velocity must be a finite number',
+    );
+    const solver = new Solver(model, data, { verbose: false });
+    solver.dispose();
+    expect(() => solver.step()).toThrow('Solver.step: this Solver has been disposed');
+    tf.dispose([yFloat, yShort, v]);
+    model.dispose();
+    disposeData(data);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * A one-line progress bar for long loops (training, data loading), on cli-progress, written to stderr.
+ *
+ * Silent unless it is enabled and stderr is a terminal: piped output, log files and specs get no bar and no
+ * escape codes, so a script's stdout stays clean for results. Lines printed while the bar is up go through
+ * `log`, which clears the bar's line, prints the line and redraws the bar below it, so the two do not interleave.
+ */
+import * as cliProgress from 'cli-progress';
+
+export interface ProgressBar {
+  /** True while a bar is on screen (enabled, on a terminal, not yet stopped). */
+  readonly active: boolean;
+  /** Moves the bar to `value` (of the total) and updates the fields shown after it. */
+  update(value: number, fields?: Record<string, string | number>): void;
+  /** Prints a line through `write` (default: stdout) without tearing the bar. */
+  log(line: string, write?: (line: string) => void): void;
+  /** Draws the final state and removes the bar's timer; call it in a finally block. Safe to call twice. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  /** False turns the bar off entirely (a --no-progress flag). Default true. */
+  enabled?: boolean;
+  /** Words before the bar, e.g. 'train'. */
+  label?: string;
+  /** Where the bar goes. Default process.stderr. */
+  stream?: NodeJS.WriteStream;
+  /** Names of the fields passed to update(), shown after the bar as `name: value`. */
+  fields?: string[];
+}
+
+const SILENT: ProgressBar = {
+  active: false,
+  update: () => undefined,
+  log: (line, write = console.log) => write(line),
+  stop: () => undefined,
+};
+
+/**
+ * A progress bar counting from 0 to `total`, or a silent stand-in when disabled or not on a terminal.
+ * total: the number of units (iterations, files); a positive integer.
+ */
+export function createProgressBar(total: number, options: ProgressOptions = {}): ProgressBar {
+  const stream = options.stream ?? process.stderr;
+  if (options.enabled === false || !stream.isTTY) return SILENT;
+  if (!Number.isInteger(total) || total <= 0) throw new Error(`createProgressBar: total must be a positive integer, got ${total}`);
+  const fields = options.fields ?? [];
+  const label = options.label ? `${options.label} ` : '';
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: `${label}[{bar}] {percentage}% {value}/{total} eta {eta_formatted}${fields.map((f) => ` | ${f}: {${f}}`).join('')}`,
+      hideCursor: true,
+      clearOnComplete: false,
+      // A training loop is synchronous: the bar must redraw from update() calls, not from a timer that only runs
+      // when the loop yields. forceRedraw lets log() put the bar back after printing a line.
+      synchronousUpdate: true,
+      forceRedraw: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let active = true;
+  bar.start(total, 0, Object.fromEntries(fields.map((f) => [f, ''])));
+  return {
+    get active() {
+      return active;
+    },
+    update(value, payload) {
+      if (active) bar.update(value, payload);
+    },
+    log(line, write = console.log) {
+      if (!active) {
+        write(line);
+        return;
+      }
+      stream.write('\r\x1b[2K');
+      write(line);
+      bar.render();
+    },
+    stop() {
+      if (!active) return;
+      active = false;
+      bar.stop();
+    },
+  };
+}
