@@ -1,0 +1,110 @@
+/**
+ * Convolution on tfjs kernels: the same layer as conv_naive.ts (same arguments, cache and gradients), fast enough
+ * to train with (the course's conv_forward_fast / conv_backward_fast, which use im2col in Cython).
+ *
+ * Layouts: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]), w [HH, WW, C, F] (the course's is
+ * [F, C, HH, WW]), b [F], out [N, H', W', F] with H' = 1 + (H + 2 pad - HH) / stride (a whole number).
+ *
+ * The backward pass is written as two more convolutions, because it has to run on the wasm backend, which has a
+ * fast Conv2D but no Conv2DBackpropFilter kernel (tfjs issue 8474) and a slow Conv2DBackpropInput. Measured on
+ * wasm, single thread, median ms, course sizes (see the README table in the report of this layer):
+ *   x [50,32,32,3], w [7,7,3,32], stride 1, pad 3:  forward 22;  dx 88 here vs 415 by conv2dTranspose;  dw 42.
+ * im2col + matMul was slower in every case (dw 450 ms for the case above), because building the column matrix
+ * from HH * WW strided slices costs more than the products.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConvCache, ConvParam, convDims } from './conv_naive';
+import { assertShape } from './validate';
+
+export type { ConvCache, ConvParam } from './conv_naive';
+
+type Padding4D = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * conv2d's explicit padding for NHWC: ph rows above and below, pw columns left and right. Explicit, because
+ * tfjs 4.22's numeric `pad` computes the output width from the filter's height (a bug with non-square filters).
+ */
+function spatialPadding(ph: number, pw: number): Padding4D {
+  return [
+    [0, 0],
+    [ph, ph],
+    [pw, pw],
+    [0, 0],
+  ];
+}
+
+/**
+ * Forward pass: tf.conv2d with `pad` zero rows and columns on every side, plus the bias.
+ *
+ * x: [N, H, W, C]. w: [HH, WW, C, F]. b: [F]. convParam: { stride, pad }.
+ * Returns out: [N, H', W', F] and the cache { x, w, b, convParam }.
+ */
+export function convForwardFast(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  b: tf.Tensor1D,
+  convParam: ConvParam,
+): { out: tf.Tensor4D; cache: ConvCache } {
+  const { stride, pad } = convDims('conv forward fast', x, w, b, convParam);
+  const out = tf.tidy(() => tf.add(tf.conv2d(x, w, stride, spatialPadding(pad, pad)), b) as tf.Tensor4D);
+  return { out, cache: { x, w, b, convParam } };
+}
+
+/**
+ * Spreads dout [N, H', W', F] onto the stride grid: [N, (H'-1) stride + 1, (W'-1) stride + 1, F], with
+ * stride - 1 zero rows and columns between neighbouring entries. Output position i of a strided convolution read
+ * the padded input at rows i * stride .. i * stride + HH - 1; after this spreading, dout's entry i sits at row
+ * i * stride, so the input gradient becomes a stride-1 convolution.
+ * Done by padding a size-1 axis after every row and column and folding it back in, which measured ~4x faster on
+ * wasm than concatenating zero channels and calling depthToSpace.
+ */
+export function dilate(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
+  if (stride === 1) return dout;
+  const [N, Hout, Wout, F] = dout.shape;
+  const spread = tf.pad(tf.reshape(dout, [N, Hout, 1, Wout, 1, F]), [
+    [0, 0],
+    [0, 0],
+    [0, stride - 1],
+    [0, 0],
+    [0, stride - 1],
+    [0, 0],
+  ]);
+  const size = [N, (Hout - 1) * stride + 1, (Wout - 1) * stride + 1, F];
+  return tf.slice(tf.reshape(spread, [N, Hout * stride, Wout * stride, F]), [0, 0, 0, 0], size) as tf.Tensor4D;
+}
+
+/**
+ * Backward pass, as two convolutions and a sum.
+ *
+ * dx: each x entry met every filter tap that overlapped it, so dxPadded is the "full" convolution of the
+ *   (stride-spread) dout with the filter turned by 180 degrees and its in/out channels swapped,
+ *   wFlip[kh, kw, f, c] = w[HH-1-kh, WW-1-kw, c, f]. Zero-padding the spread dout by HH-1 rows would give dxPadded
+ *   [N, H + 2 pad, ., C]; padding by HH-1-pad instead gives dx itself, without the pad border. When pad > HH-1
+ *   (more padding than the filter reaches into), that amount is negative: pad by 0 and crop the rest.
+ * dw: dw[kh, kw, c, f] = sum over (n, i, j) of xPadded[n, i*stride+kh, j*stride+kw, c] * dout[n, i, j, f].
+ *   Read with c as the batch, n as the channel and (i, j) as filter taps spaced `stride` apart, that is a
+ *   convolution of x^T [C, H, W, N] (padded by `pad`) with the filter dout^T [H', W', N, F] dilated by `stride`;
+ *   its output [C, HH, WW, F] is transposed back to [HH, WW, C, F].
+ * db: the sum of dout over N, H', W'.
+ *
+ * dout: [N, H', W', F]. Returns dx: [N, H, W, C], dw: [HH, WW, C, F], db: [F].
+ */
+export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D } {
+  const { x, w, b, convParam } = cache;
+  const { N, H, W, C, HH, WW, F, Hout, Wout, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
+  assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
+  return tf.tidy(() => {
+    const wFlip = tf.reverse(tf.transpose(w, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D;
+    const padH = HH - 1 - pad;
+    const padW = WW - 1 - pad;
+    const full = tf.conv2d(dilate(dout, stride), wFlip, 1, spatialPadding(Math.max(padH, 0), Math.max(padW, 0)));
+    const dx = padH >= 0 && padW >= 0 ? full : tf.slice(full, [0, Math.max(-padH, 0), Math.max(-padW, 0), 0], [N, H, W, C]);
+
+    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
+    const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
+    const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
+
+    const db = tf.sum(dout, [0, 1, 2]) as tf.Tensor1D;
+    return { dx, dw, db };
+  });
+}
