@@ -1,0 +1,214 @@
+/**
+ * A fully-connected network of any depth (the course's FullyConnectedNet):
+ *
+ *   {affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax
+ *
+ * Every forward and backward step is a hand-written layer from ../layers; the gradients are checked against
+ * tfjs autodiff in reference/ and spec/classifiers/fc_net.spec.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Model, LossAndGrads } from '../model';
+import { Rng } from '../random';
+import { param } from './param';
+import { affineForward, affineBackward, AffineCache } from '../layers/affine';
+import { reluForward, reluBackward, ReluCache } from '../layers/relu';
+import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
+import { layernormForward, layernormBackward } from '../layers/layernorm';
+import { dropoutForward, dropoutBackward, DropoutParam } from '../layers/dropout';
+import { softmaxLoss } from '../layers/softmax_loss';
+import { checkLabels, checkInput } from './check_input';
+
+export type Normalization = 'none' | 'batchnorm' | 'layernorm';
+
+export interface FullyConnectedNetOptions {
+  /** Sizes of the hidden layers, e.g. [100, 100]. */
+  hiddenDims: number[];
+  /** D, the size of one flattened input (3072 for CIFAR-10). */
+  inputDim?: number;
+  /** C, the number of classes. */
+  numClasses?: number;
+  /** Dropout keep probability; 1 means no dropout. */
+  dropoutKeepRatio?: number;
+  normalization?: Normalization;
+  /** L2 regularisation strength: loss += 0.5 * reg * sum(W^2) over every weight matrix. */
+  reg?: number;
+  /** Standard deviation of the normal initialisation of the weights. */
+  weightScale?: number;
+  /** Seed for initialisation and dropout masks. */
+  seed?: number;
+  /**
+   * Gradient checks only: when set, every forward pass draws the same dropout masks from Rng(dropoutSeed), as the
+   * course's dropout_param['seed'], so that repeated evaluations of the loss see one fixed function.
+   */
+  dropoutSeed?: number;
+}
+
+interface LayerCache {
+  affine: AffineCache;
+  norm?: unknown;
+  relu?: ReluCache;
+  dropout?: unknown;
+}
+
+export class FullyConnectedNet implements Model {
+  readonly kind: string = 'FullyConnectedNet';
+  readonly options: Required<Omit<FullyConnectedNetOptions, 'dropoutSeed'>> & { dropoutSeed?: number };
+  params: Record<string, tf.Variable> = {};
+  /** One batchnorm param object per hidden layer (mode and running statistics), when normalization is 'batchnorm'. */
+  readonly bnParams: BnParam[] = [];
+  readonly numLayers: number;
+  private readonly dropoutRng: Rng;
+
+  constructor(options: FullyConnectedNetOptions) {
+    const o: Required<Omit<FullyConnectedNetOptions, 'dropoutSeed'>> & { dropoutSeed?: number } = {
+      inputDim: 3 * 32 * 32,
+      numClasses: 10,
+      dropoutKeepRatio: 1,
+      normalization: 'none',
+      reg: 0,
+      weightScale: 1e-2,
+      seed: 0,
+      ...options,
+    };
+    if (!Array.isArray(o.hiddenDims) || o.hiddenDims.some((h) => !Number.isInteger(h) || h <= 0)) {
+      throw new Error(`FullyConnectedNet: hiddenDims must be positive integers, got [${o.hiddenDims}]`);
+    }
+    if (!(o.dropoutKeepRatio > 0 && o.dropoutKeepRatio <= 1)) {
+      throw new Error(`FullyConnectedNet: dropoutKeepRatio must be in (0, 1], got ${o.dropoutKeepRatio}`);
+    }
+    if (!['none', 'batchnorm', 'layernorm'].includes(o.normalization)) {
+      throw new Error(`FullyConnectedNet: normalization must be none, batchnorm or layernorm, got '${o.normalization}'`);
+    }
+    this.options = o;
+    this.numLayers = o.hiddenDims.length + 1;
+    const rng = new Rng(o.seed);
+    this.dropoutRng = rng.fork();
+    const dims = [o.inputDim, ...o.hiddenDims, o.numClasses];
+    for (let i = 1; i <= this.numLayers; i++) {
+      const [din, dout] = [dims[i - 1], dims[i]];
+      this.params[`W${i}`] = param(rng.randn([din, dout], o.weightScale));
+      this.params[`b${i}`] = param(tf.zeros([dout]));
+      if (o.normalization !== 'none' && i < this.numLayers) {
+        this.params[`gamma${i}`] = param(tf.ones([dout]));
+        this.params[`beta${i}`] = param(tf.zeros([dout]));
+      }
+    }
+    if (o.normalization === 'batchnorm') {
+      for (let i = 0; i < this.numLayers - 1; i++) this.bnParams.push({ mode: 'train' });
+    }
+  }
+
+  /**
+   * X: [N, D] rows, or [N, H, W, C] images that flatten to D. y: [N] int32 labels.
+   * With y: training mode, returns { loss, grads }; without: test mode, returns scores [N, C].
+   */
+  loss(X: tf.Tensor, y: tf.Tensor1D): LossAndGrads;
+  loss(X: tf.Tensor): tf.Tensor2D;
+  loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
+    checkInput('FullyConnectedNet.loss', X, this.options.inputDim);
+    if (y !== undefined) checkLabels('FullyConnectedNet.loss', X, y);
+    const mode = y === undefined ? 'test' : 'train';
+    const o = this.options;
+    const p = this.params;
+    return tf.tidy(() => {
+      const caches: LayerCache[] = [];
+      let h: tf.Tensor = X;
+      for (let i = 1; i < this.numLayers; i++) {
+        const a = affineForward(h, p[`W${i}`] as tf.Tensor2D, p[`b${i}`] as tf.Tensor1D);
+        const cache: LayerCache = { affine: a.cache };
+        h = a.out;
+        if (o.normalization === 'batchnorm') {
+          const bnParam = this.bnParams[i - 1];
+          bnParam.mode = mode;
+          const n = batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam);
+          h = n.out;
+          cache.norm = n.cache;
+        } else if (o.normalization === 'layernorm') {
+          const n = layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {});
+          h = n.out;
+          cache.norm = n.cache;
+        }
+        const r = reluForward(h);
+        h = r.out;
+        cache.relu = r.cache;
+        if (o.dropoutKeepRatio < 1) {
+          const dropoutParam: DropoutParam =
+            o.dropoutSeed === undefined
+              ? { mode, p: o.dropoutKeepRatio, rng: this.dropoutRng }
+              : { mode, p: o.dropoutKeepRatio, seed: o.dropoutSeed };
+          const d = dropoutForward(h, dropoutParam);
+          h = d.out;
+          cache.dropout = d.cache;
+        }
+        caches.push(cache);
+      }
+      const L = this.numLayers;
+      const last = affineForward(h, p[`W${L}`] as tf.Tensor2D, p[`b${L}`] as tf.Tensor1D);
+      const scores = last.out;
+      if (y === undefined) return scores;
+
+      const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
+      const grads: Record<string, tf.Tensor> = {};
+      let regLoss = tf.scalar(0);
+      for (let i = 1; i <= L; i++) regLoss = tf.add(regLoss, tf.sum(tf.square(p[`W${i}`])));
+      const loss = tf.add(dataLoss, tf.mul(0.5 * o.reg, regLoss)) as tf.Scalar;
+
+      const back = affineBackward(dscores, last.cache);
+      grads[`W${L}`] = tf.add(back.dw, tf.mul(o.reg, p[`W${L}`]));
+      grads[`b${L}`] = back.db;
+      let dh: tf.Tensor = back.dx;
+      for (let i = L - 1; i >= 1; i--) {
+        const cache = caches[i - 1];
+        if (cache.dropout !== undefined) dh = dropoutBackward(dh, cache.dropout as never).dx;
+        dh = reluBackward(dh, cache.relu as ReluCache).dx;
+        if (o.normalization === 'batchnorm') {
+          const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.norm as never);
+          [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
+        } else if (o.normalization === 'layernorm') {
+          const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
+          [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
+        }
+        const a = affineBackward(dh as tf.Tensor2D, cache.affine);
+        grads[`W${i}`] = tf.add(a.dw, tf.mul(o.reg, p[`W${i}`]));
+        grads[`b${i}`] = a.db;
+        dh = a.dx;
+      }
+      return { loss, grads };
+    });
+  }
+
+  /** Batchnorm running statistics by name ('runningMean1', 'runningVar1', ...), for checkpoints. */
+  state(): Record<string, tf.Tensor> {
+    const s: Record<string, tf.Tensor> = {};
+    this.bnParams.forEach((bn, i) => {
+      if (bn.runningMean) s[`runningMean${i + 1}`] = bn.runningMean;
+      if (bn.runningVar) s[`runningVar${i + 1}`] = bn.runningVar;
+    });
+    return s;
+  }
+
+  loadState(state: Record<string, tf.Tensor>): void {
+    this.bnParams.forEach((bn, i) => {
+      const m = state[`runningMean${i + 1}`];
+      const v = state[`runningVar${i + 1}`];
+      if (m) {
+        bn.runningMean?.dispose();
+        bn.runningMean = m as tf.Tensor1D;
+      }
+      if (v) {
+        bn.runningVar?.dispose();
+        bn.runningVar = v as tf.Tensor1D;
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.params)) v.dispose();
+    for (const bn of this.bnParams) {
+      bn.runningMean?.dispose();
+      bn.runningVar?.dispose();
+      bn.runningMean = undefined;
+      bn.runningVar = undefined;
+    }
+  }
+}
