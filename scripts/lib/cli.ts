@@ -1,0 +1,184 @@
+/**
+ * The command line every training script shares, built on commander, and the start-up every script runs.
+ *
+ * Common flags:
+ *   --seed <n>        seed of the run's Rng (default 0): the same seed reproduces the same run
+ *   --quick           smoke run, about a minute: each script shrinks its data and iterations
+ *   --out <dir>       output folder (default runs/<script>/)
+ *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
+ *   --no-progress     no progress bar (logs and results still print)
+ *
+ * Usage in a script:
+ *   const program = createCommand('knn', 'k-nearest-neighbour classifier on CIFAR-10')
+ *     .option('--folds <n>', 'cross-validation folds', parsePositiveInt('--folds'), 5);
+ *   program.parse();
+ *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BackendChoice, initBackendAndReport } from '../../src/backend';
+import { Rng } from '../../src/random';
+import { createProgressBar, ProgressBar } from '../../src/progress';
+import { prepareOutDir } from './run_dir';
+
+/** The options every script's command has, as commander returns them. */
+export interface CommonOptions {
+  seed: number;
+  quick: boolean;
+  out?: string;
+  backend?: ScriptBackend;
+  progress: boolean;
+}
+
+/** Backends a script may ask for (webgl needs a browser: see web/). */
+export type ScriptBackend = Extract<BackendChoice, 'node' | 'wasm' | 'cpu'>;
+export const SCRIPT_BACKENDS: readonly ScriptBackend[] = ['node', 'wasm', 'cpu'];
+
+/** Facts about a run to store beside its metrics, so that a result says how it was produced. */
+export interface RunInfo {
+  script: string;
+  seed: number;
+  quick: boolean;
+  backend: string;
+  tfjs: string;
+  node: string;
+  startedAt: string;
+  seconds: number;
+}
+
+/** What startScript hands a script. */
+export interface ScriptContext {
+  name: string;
+  seed: number;
+  quick: boolean;
+  /** Absolute path of the output folder; it exists. */
+  outDir: string;
+  /** The run's one source of randomness, seeded with --seed. */
+  rng: Rng;
+  backend: BackendChoice;
+  /** Prints a line to stderr, above the progress bar if one is up. */
+  log: (message: string) => void;
+  /** False under --no-progress. */
+  progress: boolean;
+  /**
+   * A progress bar (src/progress.ts) for a loop of `total` steps, shown when progress is on and stderr is a
+   * terminal, silent otherwise; while it is up, ctx.log prints above it. fields: names passed to update().
+   * `const bar = ctx.progressBar(iters, 'train', ['loss']); ... bar.update(i + 1, { loss }); ... bar.stop();`
+   */
+  progressBar: (total: number, label: string, fields?: string[]) => ProgressBar;
+  /** RunInfo as of now (seconds since start included): spread it into the metrics. */
+  runInfo: () => RunInfo;
+}
+
+/** An argument parser for an integer flag: `--seed abc` -> "--seed must be an integer, got 'abc'". */
+export function parseInteger(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\s*[-+]?\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`${flag} must be an integer, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** An argument parser for a positive integer flag (iterations, epochs, batch size, folds). */
+export function parsePositiveInt(flag: string): (value: string) => number {
+  const asInteger = parseInteger(flag);
+  return (value: string) => {
+    let n: number;
+    try {
+      n = asInteger(value);
+    } catch {
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got '${value}'`);
+    }
+    if (n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+/** An argument parser for a finite number flag (learning rate, regularisation: 1e-3 and 0.001 both work). */
+export function parseNumber(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got '${value}'`);
+    return n;
+  };
+}
+
+function parseScriptBackend(value: string): ScriptBackend {
+  const v = value.trim().toLowerCase();
+  if ((SCRIPT_BACKENDS as readonly string[]).includes(v)) return v as ScriptBackend;
+  throw new InvalidArgumentError(`--backend must be one of ${SCRIPT_BACKENDS.join(', ')}, got '${value}'`);
+}
+
+/**
+ * A commander Command with the common flags. Add the script's own options to it, then call `.parse()`.
+ * Bad values stop the script with commander's message plus ours, e.g.
+ * "error: option '--seed <n>' argument 'abc' is invalid. --seed must be an integer, got 'abc'".
+ */
+export function createCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option('--seed <n>', 'seed of the run (same seed, same run)', parseInteger('--seed'), 0)
+    .option('--quick', 'smoke run of about a minute: less data, fewer iterations', false)
+    .option('--out <dir>', `output folder (default: runs/${name}/)`)
+    .addOption(
+      new Option('--backend <name>', `tfjs backend: ${SCRIPT_BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`).argParser(
+        parseScriptBackend,
+      ),
+    )
+    .option('--no-progress', 'no progress bar (a bar shows only when stderr is a terminal)')
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+/** A folder as a person would type it: relative to the working directory when inside it, else absolute. */
+function displayPath(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel === '' ? './' : rel.startsWith('..') || path.isAbsolute(rel) ? `${dir}/` : `${rel}/`;
+}
+
+/**
+ * Starts a script: initialises the backend (printed once), creates the output folder, seeds the Rng.
+ *
+ * name: the script's name (the default output folder is runs/<name>/, relative to the working directory, which
+ * `npm run` sets to the repository root). options: the parsed common options.
+ */
+export async function startScript(name: string, options: CommonOptions): Promise<ScriptContext> {
+  const started = new Date();
+  // The bar on screen, if any, so that log lines go through it instead of tearing it.
+  let current: ProgressBar | null = null;
+  const toStderr = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (message: string) => (current?.active ? current.log(message, toStderr) : toStderr(message));
+  const progressBar = (total: number, label: string, fields?: string[]): ProgressBar => {
+    const bar = createProgressBar(total, { enabled: options.progress, label, fields });
+    if (bar.active) current = bar;
+    return bar;
+  };
+  const backend = await initBackendAndReport(options.backend, log);
+  const outDir = prepareOutDir(options.out ?? path.join('runs', name));
+  const seed = options.seed;
+  const quick = options.quick;
+  log(`${name}: seed ${seed}${quick ? ', quick run' : ''}, output in ${displayPath(outDir)}`);
+  return {
+    name,
+    seed,
+    quick,
+    outDir,
+    rng: new Rng(seed),
+    backend,
+    log,
+    progress: options.progress,
+    progressBar,
+    runInfo: () => ({
+      script: name,
+      seed,
+      quick,
+      backend,
+      tfjs: tf.version_core,
+      node: process.version,
+      startedAt: started.toISOString(),
+      seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+    }),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * A run's output folder and what goes in it: metrics.json (written atomically, so an interrupted run never leaves
+ * half a file), and the summary table printed at the end of every script.
+ *
+ * Layout of a run folder, by convention: runs/<script>/metrics.json plus the script's figures (*.png).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../src/vis/write_atomic';
+
+export { writeFileAtomic };
+
+/** Creates the folder (and parents) if needed and returns its absolute path. */
+export function prepareOutDir(dir: string): string {
+  const abs = path.resolve(dir);
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) {
+    throw new Error(`--out: '${dir}' exists and is not a folder; pass a folder path`);
+  }
+  fs.mkdirSync(abs, { recursive: true });
+  return abs;
+}
+
+/**
+ * JSON.stringify's replacer for metrics: typed arrays become plain arrays (JSON.stringify would write
+ * {"0": .., "1": ..}), and NaN / ±Infinity become the strings "NaN" / "Infinity" / "-Infinity" (JSON.stringify
+ * would write null, hiding that a loss diverged).
+ */
+function metricsReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}
+
+/** Serialises obj as pretty JSON (two-space indent, trailing newline) with the replacer above. */
+export function toPrettyJson(obj: unknown): string {
+  return `${JSON.stringify(obj, metricsReplacer, 2)}\n`;
+}
+
+/** Writes obj as pretty JSON to filePath atomically. Returns the absolute path. */
+export function writeJsonAtomic(filePath: string, obj: unknown): string {
+  return writeFileAtomic(filePath, toPrettyJson(obj));
+}
+
+/** Writes obj to <outDir>/metrics.json atomically (see toPrettyJson for NaN and typed arrays). Returns the path. */
+export function writeMetrics(outDir: string, obj: Record<string, unknown>): string {
+  return writeJsonAtomic(path.join(outDir, 'metrics.json'), obj);
+}
+
+/** Numbers for people: integers whole, others to 4 significant digits (0.2743, 2.303, 1e-7, 12350). */
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+export type Cell = string | number | boolean | null | undefined;
+
+function cellText(v: Cell): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'number' ? formatValue(v) : String(v);
+}
+
+/**
+ * Formats a table as text. rows: either an array of records (one table row each; the columns are the union of
+ * their keys, in first-seen order), or a single record (printed as a two-column key/value table).
+ * Numbers are right-aligned and shown by formatValue; everything else is left-aligned.
+ */
+export function formatSummary(title: string, rows: Record<string, Cell>[] | Record<string, Cell>): string {
+  const records: Record<string, Cell>[] = Array.isArray(rows)
+    ? rows
+    : Object.entries(rows).map(([name, value]) => ({ name, value }));
+  const columns: string[] = [];
+  for (const r of records) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  const numeric = columns.map((c) => records.every((r) => r[c] === undefined || r[c] === null || typeof r[c] === 'number'));
+  const texts = records.map((r) => columns.map((c) => cellText(r[c])));
+  const widths = columns.map((c, j) => Math.max(c.length, ...texts.map((t) => t[j].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((s, j) => (numeric[j] ? s.padStart(widths[j]) : s.padEnd(widths[j])))
+      .join('  ')
+      .trimEnd();
+  const out = [`== ${title} ==`];
+  if (!Array.isArray(rows)) {
+    // A key/value table needs no header row.
+    for (const t of texts) out.push(line(t));
+  } else {
+    out.push(line(columns), line(widths.map((w) => '-'.repeat(w))));
+    for (const t of texts) out.push(line(t));
+  }
+  return out.join('\n');
+}
+
+/** Prints formatSummary(title, rows) to stdout (results go to stdout; logs and progress go to stderr). */
+export function printSummary(title: string, rows: Record<string, Cell>[] | Record<string, Cell>): void {
+  process.stdout.write(`${formatSummary(title, rows)}\n`);
+}

@@ -1,0 +1,121 @@
+/** The common command line: defaults, validation messages, and what startScript hands a script. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CommanderError } from 'commander';
+import { CommonOptions, createCommand, parseNumber, parsePositiveInt, startScript } from '../../scripts/lib/cli';
+import { Rng } from '../../src/random';
+
+/** Parses argv with the common command; errors are thrown (not process.exit) and their text captured. */
+function parse(argv: string[]): { opts: CommonOptions; errors: string } {
+  let errors = '';
+  const program = createCommand('demo', 'a demo script')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => (errors += s), writeOut: () => {} });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+  }
+  return { opts: program.opts<CommonOptions>(), errors };
+}
+
+describe('createCommand', () => {
+  it('has the documented defaults', () => {
+    const { opts, errors } = parse([]);
+    expect(errors).toBe('');
+    expect(opts).toEqual({ seed: 0, quick: false, progress: true });
+  });
+
+  it('reads every common flag', () => {
+    const { opts } = parse(['--seed', '42', '--quick', '--out', 'somewhere', '--backend', 'CPU', '--no-progress']);
+    expect(opts).toEqual({ seed: 42, quick: true, out: 'somewhere', backend: 'cpu', progress: false });
+    expect(parse(['--seed=-3']).opts.seed).toBe(-3);
+  });
+
+  it('rejects a seed that is not an integer, saying which flag and what came', () => {
+    expect(parse(['--seed', 'abc']).errors).toContain("--seed must be an integer, got 'abc'");
+    expect(parse(['--seed', '1.5']).errors).toContain("--seed must be an integer, got '1.5'");
+  });
+
+  it('rejects an unknown backend and lists the valid ones', () => {
+    expect(parse(['--backend', 'gpu']).errors).toContain("--backend must be one of node, wasm, cpu, got 'gpu'");
+  });
+
+  it('rejects unknown flags', () => {
+    expect(parse(['--seeds', '1']).errors).toContain("unknown option '--seeds'");
+  });
+});
+
+describe('argument parsers for script flags', () => {
+  it('parsePositiveInt accepts 1.. and names the flag otherwise', () => {
+    const p = parsePositiveInt('--epochs');
+    expect(p('10')).toBe(10);
+    expect(() => p('0')).toThrow("--epochs must be a positive integer, got '0'");
+    expect(() => p('ten')).toThrow("--epochs must be a positive integer, got 'ten'");
+  });
+  it('parseNumber accepts exponent notation and rejects the rest', () => {
+    const p = parseNumber('--lr');
+    expect(p('1e-3')).toBe(0.001);
+    expect(p('-0.5')).toBe(-0.5);
+    expect(() => p('fast')).toThrow("--lr must be a number, got 'fast'");
+    expect(() => p('')).toThrow("--lr must be a number, got ''");
+  });
+});
+
+describe('startScript', () => {
+  let dir: string;
+  let stderr: jest.SpyInstance;
+  let written: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-spec-'));
+    written = '';
+    stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => {
+    stderr.mockRestore();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('initialises the backend, creates the output folder and seeds the Rng', async () => {
+    const out = path.join(dir, 'nested', 'run');
+    const ctx = await startScript('demo', { seed: 7, quick: true, out, backend: 'cpu', progress: false });
+    expect(ctx.backend).toBe('cpu');
+    expect(ctx.outDir).toBe(out);
+    expect(fs.statSync(out).isDirectory()).toBe(true);
+    expect([ctx.seed, ctx.quick]).toEqual([7, true]);
+    const reference = new Rng(7);
+    expect([ctx.rng.nextUint32(), ctx.rng.nextUint32()]).toEqual([reference.nextUint32(), reference.nextUint32()]);
+    // The backend is reported once, then where the output goes.
+    expect(written.match(/^backend: cpu \(tfjs /gm)).toHaveLength(1);
+    expect(written).toContain(`demo: seed 7, quick run, output in ${out}/`);
+    const info = ctx.runInfo();
+    expect(info).toMatchObject({ script: 'demo', seed: 7, quick: true, backend: 'cpu', node: process.version });
+    expect(info.seconds).toBeGreaterThanOrEqual(0);
+    ctx.log('hello');
+    expect(written.endsWith('hello\n')).toBe(true);
+  });
+
+  it('gives silent progress bars under --no-progress while log lines still print', async () => {
+    const ctx = await startScript('demo', { seed: 0, quick: false, out: dir, backend: 'cpu', progress: false });
+    expect(ctx.progress).toBe(false);
+    const before = written;
+    const bar = ctx.progressBar(10, 'train', ['loss']);
+    bar.update(5, { loss: 1.5 });
+    ctx.log('(Iteration 5 / 10) loss: 1.5');
+    bar.stop();
+    expect(bar.active).toBe(false);
+    expect(written.slice(before.length)).toBe('(Iteration 5 / 10) loss: 1.5\n');
+  });
+
+  it('refuses an --out path that is a file', async () => {
+    const file = path.join(dir, 'taken');
+    fs.writeFileSync(file, 'x');
+    await expect(startScript('demo', { seed: 0, quick: false, out: file, backend: 'cpu', progress: false })).rejects.toThrow(
+      `--out: '${file}' exists and is not a folder`,
+    );
+  });
+});
