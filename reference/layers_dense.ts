@@ -8,6 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** y: [N] int32 -> [N, C] float32. Cast rather than oneHot's dtype argument: wasm's OneHot writes int32 bits there. */
+function oneHotFloat(y: tf.Tensor, c: number): tf.Tensor {
+  return tf.cast(tf.oneHot(y as tf.Tensor1D, c), 'float32');
+}
+
 /** x: [N, ...] flattening to [N, D]. w: [D, M]. b: [M]. Returns [N, M]. */
 export function affineRef(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const n = x.shape[0];
@@ -22,14 +27,14 @@ export function reluRef(x: tf.Tensor): tf.Tensor {
 /** scores: [N, C]. y: [N] int32. Returns the mean cross-entropy, a scalar. */
 export function softmaxLossRef(scores: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const c = scores.shape[1] as number;
-  const picked = tf.mul(tf.logSoftmax(scores), tf.oneHot(y as tf.Tensor1D, c, 1, 0, 'float32'));
+  const picked = tf.mul(tf.logSoftmax(scores), oneHotFloat(y, c));
   return tf.neg(tf.mean(tf.sum(picked, 1))) as tf.Scalar;
 }
 
 /** scores: [N, C]. y: [N] int32. Returns the mean multiclass hinge loss with delta = 1, a scalar. */
 export function svmLossRef(scores: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const c = scores.shape[1] as number;
-  const oneHot = tf.oneHot(y as tf.Tensor1D, c, 1, 0, 'float32');
+  const oneHot = oneHotFloat(y, c);
   const correct = tf.sum(tf.mul(scores, oneHot), 1, true);
   const margins = tf.mul(tf.relu(tf.add(tf.sub(scores, correct), 1)), tf.sub(1, oneHot));
   return tf.mean(tf.sum(margins, 1)) as tf.Scalar;

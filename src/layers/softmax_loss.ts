@@ -28,7 +28,8 @@ export function softmaxLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Sca
   return tf.tidy(() => {
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));
-    const oneHot = tf.oneHot(y, c, 1, 0, 'float32');
+    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
+    const oneHot = tf.cast(tf.oneHot(y, c), 'float32');
     const loss = tf.div(tf.neg(tf.sum(tf.mul(oneHot, logProbs))), n) as tf.Scalar;
     const dscores = tf.div(tf.sub(tf.exp(logProbs), oneHot), n) as tf.Tensor2D;
     return { loss, dscores };

@@ -25,7 +25,8 @@ export function svmLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Scalar;
   assertLabels('svm loss', scores, y);
   const [n, c] = scores.shape;
   return tf.tidy(() => {
-    const oneHot = tf.oneHot(y, c, 1, 0, 'float32');
+    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
+    const oneHot = tf.cast(tf.oneHot(y, c), 'float32');
     const correct = tf.sum(tf.mul(scores, oneHot), 1, true);
     // Multiplying by (1 - oneHot) zeroes the right class's own margin, which would otherwise be delta.
     const margins = tf.mul(tf.relu(tf.add(tf.sub(scores, correct), DELTA)), tf.sub(1, oneHot));
