@@ -1,0 +1,168 @@
+/**
+ * Max pooling, naive and fast, as the notebook checks it: forward and backward on hand-computed cases
+ * (overlapping windows adding up, ties going to the first maximum), the gradient against tfjs autodiff on
+ * seeded random shapes (tiling, overlapping and gapped windows, odd sizes, a batch of one), naive and fast
+ * agreeing, a numeric gradient check, errors, and no leaked tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../support/backend';
+import { Rng } from '../../src/random';
+import { PoolCache, PoolParam, maxPoolBackwardNaive, maxPoolForwardNaive } from '../../src/layers/pool_naive';
+import { maxPoolBackwardFast, maxPoolForwardFast } from '../../src/layers/pool_fast';
+import { maxPoolRef } from '../../reference/layers_conv';
+import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
+import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+
+type Forward = (x: tf.Tensor4D, p: PoolParam) => { out: tf.Tensor4D; cache: PoolCache };
+type Backward = (dout: tf.Tensor4D, cache: PoolCache) => { dx: tf.Tensor4D };
+const layers: [string, Forward, Backward][] = [
+  ['naive', maxPoolForwardNaive, maxPoolBackwardNaive],
+  ['fast', maxPoolForwardFast, maxPoolBackwardFast],
+];
+
+/** On failure, lists each gradient over its bound with its relative error. */
+function expectAllPass(rows: CrossCheckRow[]): void {
+  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
+  expect(failed).toEqual([]);
+}
+
+/** [N, H, W, C, poolHeight, poolWidth, stride] */
+type PoolShape = [number, number, number, number, number, number, number];
+const shapes: PoolShape[] = [
+  [1, 4, 4, 1, 2, 2, 2], // the usual 2x2 stride 2, a batch of one
+  [2, 6, 4, 3, 2, 2, 2],
+  [1, 6, 6, 2, 3, 3, 3], // tiles of 3x3
+  [2, 5, 7, 3, 3, 3, 2], // overlapping 3x3 stride 2, odd sizes
+  [2, 4, 6, 2, 2, 2, 1], // overlapping, stride 1
+  [2, 4, 5, 2, 2, 3, 1], // non-square window
+  [1, 8, 8, 1, 2, 2, 3], // gaps between windows
+];
+
+/** Seeded normal x (so windows with negative maxima occur) and dout of the output's shape. */
+function poolInputs(seed: number, s: PoolShape) {
+  const rng = new Rng(seed);
+  const [N, H, W, C, poolHeight, poolWidth, stride] = s;
+  const Hout = 1 + (H - poolHeight) / stride;
+  const Wout = 1 + (W - poolWidth) / stride;
+  return {
+    x: rng.randn([N, H, W, C]) as tf.Tensor4D,
+    dout: rng.randn([N, Hout, Wout, C]) as tf.Tensor4D,
+    poolParam: { poolHeight, poolWidth, stride },
+  };
+}
+
+beforeAll(async () => {
+  await useBackend();
+});
+
+describe.each(layers)('max pool (%s)', (name, forward, backward) => {
+  it('matches a hand-computed 4x4 case, 2x2 windows, stride 2', () => {
+    tf.tidy(() => {
+      // 1 5 | 2 0
+      // 3 4 | 8 7
+      // ----+----
+      // 9 0 | 1 1
+      // 2 6 | 3 4     window maxima 5, 8, 9, 4 at (0,1), (1,2), (2,0), (3,3)
+      const x = tf.tensor4d([1, 5, 2, 0, 3, 4, 8, 7, 9, 0, 1, 1, 2, 6, 3, 4], [1, 4, 4, 1]);
+      const { out, cache } = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
+      expect(out.shape).toEqual([1, 2, 2, 1]);
+      expect(Array.from(out.dataSync())).toEqual([5, 8, 9, 4]);
+      const { dx } = backward(tf.tensor4d([10, 20, 30, 40], [1, 2, 2, 1]), cache);
+      expect(Array.from(dx.dataSync())).toEqual([0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 0, 0, 0, 0, 40]);
+    });
+  });
+
+  it('adds up the gradients of overlapping windows that share a maximum', () => {
+    tf.tidy(() => {
+      // The centre of a 3x3 image is the maximum of all four 2x2 stride-1 windows.
+      const x = tf.tensor4d([1, 2, 3, 4, 9, 5, 6, 7, 8], [1, 3, 3, 1]);
+      const { out, cache } = forward(x, { poolHeight: 2, poolWidth: 2, stride: 1 });
+      expect(Array.from(out.dataSync())).toEqual([9, 9, 9, 9]);
+      const { dx } = backward(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]), cache);
+      expect(Array.from(dx.dataSync())).toEqual([0, 0, 0, 0, 10, 0, 0, 0, 0]);
+    });
+  });
+
+  it('gives a tied window its whole gradient at the first maximum, channel by channel', () => {
+    tf.tidy(() => {
+      // Channel 0 ties at 7 on (0,1) and (1,0); channel 1 is all zeros, as after a relu.
+      const x = tf.tensor4d([1, 0, 7, 0, 7, 0, 2, 0], [1, 2, 2, 2]);
+      const { cache } = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
+      const { dx } = backward(tf.tensor4d([5, 6], [1, 1, 1, 2]), cache);
+      expect(Array.from(dx.dataSync())).toEqual([0, 6, 5, 0, 0, 0, 0, 0]);
+    });
+  });
+
+  it.each(shapes)(`${name}: out and dx match autodiff on x [%i, %i, %i, %i], window %ix%i, stride %i`, (...s) => {
+    tf.tidy(() => {
+      const { x, dout, poolParam } = poolInputs(s.reduce((a, v) => a * 7 + v, 1), s);
+      const { out, cache } = forward(x, poolParam);
+      expect(relError(out, maxPoolRef(x, poolParam)).norm).toBe(0);
+      const hand = backward(dout, cache);
+      const auto = autodiffGrads((t) => maxPoolRef(t.x, poolParam), { x }, dout);
+      expectAllPass(compareGrads(`max pool ${name}`, { x: hand.dx }, auto));
+    });
+  });
+
+  it('leaves no tensors behind: only out and dx survive', () => {
+    const { x, dout, poolParam } = poolInputs(3, [2, 5, 7, 3, 3, 3, 2]);
+    const before = tf.memory().numTensors;
+    const { out, cache } = forward(x, poolParam);
+    const { dx } = backward(dout, cache);
+    // The cache holds x and out, so out and dx are the only new tensors.
+    expect(tf.memory().numTensors - before).toBe(2);
+    tf.dispose([out, dx]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, dout]);
+  });
+
+  it('errors name the argument, the layout and the shapes', () => {
+    tf.tidy(() => {
+      const fn = `max pool forward ${name}`;
+      const x = tf.zeros([2, 5, 5, 3]) as tf.Tensor4D;
+      expect(() => forward(tf.zeros([5, 5, 3]) as unknown as tf.Tensor4D, { poolHeight: 2, poolWidth: 2, stride: 2 })).toThrow(
+        `${fn}: x must be rank 4 [N, H, W, C], got shape [5,5,3]`,
+      );
+      expect(() => forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 })).toThrow(
+        `${fn}: output H 1 + (H - poolHeight) / stride = 1 + (5 - 2) / 2 is not a whole number >= 1 (x [2,5,5,3], window 2x2, stride 2)`,
+      );
+      expect(() => forward(x, { poolHeight: 6, poolWidth: 1, stride: 1 })).toThrow('1 + (5 - 6) / 1 is not a whole number >= 1');
+      expect(() => forward(x, { poolHeight: 1, poolWidth: 2, stride: 2 })).toThrow(`${fn}: output W 1 + (W - poolWidth) / stride`);
+      expect(() => forward(x, { poolHeight: 0, poolWidth: 2, stride: 1 })).toThrow(`${fn}: poolParam.poolHeight must be a positive integer, got 0`);
+      expect(() => forward(x, { poolHeight: 2, poolWidth: 2, stride: 1.5 })).toThrow(`${fn}: poolParam.stride must be a positive integer, got 1.5`);
+      const { cache } = forward(x, { poolHeight: 3, poolWidth: 3, stride: 2 });
+      expect(() => backward(tf.zeros([2, 2, 2, 4]) as tf.Tensor4D, cache)).toThrow(
+        `max pool backward ${name}: dout must have shape [2,2,2,3], got [2,2,2,4]`,
+      );
+    });
+  });
+});
+
+describe('max pool naive vs fast', () => {
+  it.each(shapes)('agree forward and backward on x [%i, %i, %i, %i], window %ix%i, stride %i', (...s) => {
+    tf.tidy(() => {
+      const { x, dout, poolParam } = poolInputs(5, s);
+      const naive = maxPoolForwardNaive(x, poolParam);
+      const fast = maxPoolForwardFast(x, poolParam);
+      expect(relError(naive.out, fast.out).norm).toBe(0);
+      // Each dx entry is a sum of dout entries picked the same way by both, so they agree to rounding.
+      expect(relError(maxPoolBackwardNaive(dout, naive.cache).dx, maxPoolBackwardFast(dout, fast.cache).dx).norm).toBeLessThan(1e-7);
+    });
+  });
+});
+
+describe('max pool numeric gradient check', () => {
+  it('naive backward passes a numeric check (step 1e-2) where no step changes which entry is the maximum', () => {
+    tf.tidy(() => {
+      // Distinct entries at least 0.1 apart, so a 1e-2 step never swaps a window's maximum.
+      const rng = new Rng(9);
+      const x = tf.tensor4d(Float32Array.from(rng.permutation(2 * 4 * 4 * 2), (v) => v / 10), [2, 4, 4, 2]);
+      const dout = rng.randn([2, 3, 3, 2]) as tf.Tensor4D;
+      const poolParam = { poolHeight: 2, poolWidth: 2, stride: 1 };
+      const { dx } = maxPoolBackwardNaive(dout, maxPoolForwardNaive(x, poolParam).cache);
+      const numDx = numericGradientArray((t) => maxPoolForwardNaive(t as tf.Tensor4D, poolParam).out, x, dout);
+      const err = relError(numDx, dx).norm;
+      expect(err <= NUMERIC_BOUND ? 'ok' : `dx: relError ${err.toExponential(2)} > ${NUMERIC_BOUND}`).toBe('ok');
+    });
+  });
+});
