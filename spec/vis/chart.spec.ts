@@ -14,7 +14,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 type Row = { series: string; x: number; y: number; lo?: number; hi?: number };
-type Layer = { transform: { filter: { oneOf: string[] } }[]; mark: { type: string }; encoding: Record<string, { field?: string; scale?: { type?: string; domain?: string[] } }> };
+type Encoding = { field?: string; scale?: { type?: string; domain?: string[] } };
+type Layer = { transform: { filter: { oneOf: string[] } }[]; mark: { type: string }; encoding: Record<string, Encoding> };
 function parts(spec: unknown): { rows: Row[]; layers: Layer[] } {
   const s = spec as { data: { values: Row[] }; layer: Layer[] };
   return { rows: s.data.values, layers: s.layer };

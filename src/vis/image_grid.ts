@@ -172,10 +172,13 @@ export async function imageGrid(
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`${fn}: padding must be a non-negative integer, got ${pad}`);
   const { h, w } = images[0];
   images.forEach((img, i) => {
-    if (img.h !== h || img.w !== w) throw new Error(`${fn}: every image must be ${h}x${w} like image 0, image ${i} is ${img.h}x${img.w}`);
+    if (img.h !== h || img.w !== w) {
+      throw new Error(`${fn}: every image must be ${h}x${w} like image 0, image ${i} is ${img.h}x${img.w}`);
+    }
     if (img.c !== 1 && img.c !== 3) throw new Error(`${fn}: image ${i}: c must be 1 or 3, got ${img.c}`);
     if (img.data.length !== h * w * img.c) {
-      throw new Error(`${fn}: image ${i}: data must have h*w*c = ${h}*${w}*${img.c} = ${h * w * img.c} values, got ${img.data.length}`);
+      const expected = `h*w*c = ${h}*${w}*${img.c} = ${h * w * img.c}`;
+      throw new Error(`${fn}: image ${i}: data must have ${expected} values, got ${img.data.length}`);
     }
   });
   const rows = Math.ceil(images.length / cols);
@@ -236,19 +239,23 @@ export async function imageGrid(
   const textColor = luminance > 128 ? '#222222' : '#eeeeee';
   const baseline = (top: number, band: number) => top + Math.round((band + fontSize * 0.7) / 2);
   const items: TextItem[] = [];
+  const size = fontSize;
   if (opts.title) {
-    items.push({ text: fitText(opts.title, width, fontSize * 1.3), x: width / 2, y: baseline(0, titleH), anchor: 'middle', size: Math.round(fontSize * 1.3), bold: true });
+    const titleSize = Math.round(fontSize * 1.3);
+    const text = fitText(opts.title, width, titleSize);
+    items.push({ text, x: width / 2, y: baseline(0, titleH), anchor: 'middle', size: titleSize, bold: true });
   }
-  (opts.colLabels ?? []).forEach((text, c) => {
-    items.push({ text: fitText(text, cellW, fontSize), x: gridLeft + c * cellW + tileW / 2, y: baseline(titleH, colLabelH + pad), anchor: 'middle', size: fontSize });
+  (opts.colLabels ?? []).forEach((label, c) => {
+    const [x, y] = [gridLeft + c * cellW + tileW / 2, baseline(titleH, colLabelH + pad)];
+    items.push({ text: fitText(label, cellW, size), x, y, anchor: 'middle', size });
   });
   (opts.rowLabels ?? []).forEach((text, r) => {
-    items.push({ text, x: rowLabelW - fontSize / 2, y: baseline(gridTop + r * cellH, tileH), anchor: 'end', size: fontSize });
+    items.push({ text, x: rowLabelW - fontSize / 2, y: baseline(gridTop + r * cellH, tileH), anchor: 'end', size });
   });
   images.forEach((img, n) => {
     if (!img.label) return;
-    const top = gridTop + Math.floor(n / cols) * cellH + tileH;
-    items.push({ text: fitText(img.label, cellW, fontSize), x: gridLeft + (n % cols) * cellW + tileW / 2, y: baseline(top, tileLabelH), anchor: 'middle', size: fontSize });
+    const [x, y] = [gridLeft + (n % cols) * cellW + tileW / 2, baseline(gridTop + Math.floor(n / cols) * cellH + tileH, tileLabelH)];
+    items.push({ text: fitText(img.label, cellW, size), x, y, anchor: 'middle', size });
   });
 
   let image = sharp(canvas, { raw: { width, height, channels: 3 } });
@@ -287,7 +294,9 @@ export async function heatmap(
   if (!Number.isInteger(rows) || rows <= 0 || !Number.isInteger(cols) || cols <= 0) {
     throw new Error(`${fn}: rows and cols must be positive integers, got ${rows} x ${cols}`);
   }
-  if (data.length !== rows * cols) throw new Error(`${fn}: data must have rows*cols = ${rows}*${cols} = ${rows * cols} values, got ${data.length}`);
+  if (data.length !== rows * cols) {
+    throw new Error(`${fn}: data must have rows*cols = ${rows}*${cols} = ${rows * cols} values, got ${data.length}`);
+  }
   const maxSide = opts.maxSide ?? 2048;
   const scale = opts.scale ?? 1;
   if (!Number.isInteger(maxSide) || maxSide <= 0) throw new Error(`${fn}: maxSide must be a positive integer, got ${maxSide}`);
