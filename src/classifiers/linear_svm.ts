@@ -77,7 +77,8 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    const isCorrect = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses, 1, 0, 'float32'); // [N, C]
+    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
+    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
     const correctScore = tf.sum(tf.mul(scores, isCorrect), 1, true); // [N, 1]
     // The correct class's own "margin" would be 1; the mask removes it, as the loop's `continue` does.

@@ -74,7 +74,8 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
 export function softmaxLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('softmaxLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    const isCorrect = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses, 1, 0, 'float32'); // [N, C]
+    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
+    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true))); // log p, [N, C]
