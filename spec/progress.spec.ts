@@ -16,15 +16,19 @@ function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: () =
 }
 
 describe('createProgressBar', () => {
-  it('is silent when the stream is not a terminal, and log lines still reach their writer', () => {
+  it('off a terminal prints a plain line per tenth of the work, no escape codes; log lines reach their writer', () => {
     const { stream, written } = fakeStream(false);
-    const bar = createProgressBar(10, { stream, label: 'train' });
+    const bar = createProgressBar(100, { stream, label: 'train', fields: ['loss'] });
     const lines: string[] = [];
-    bar.update(5);
+    for (let i = 1; i <= 100; i++) bar.update(i, { loss: (2.3 - i / 100).toFixed(2) });
     bar.log('(Iteration 1 / 10) loss: 2.302585', (l) => lines.push(l));
     bar.stop();
     expect(bar.active).toBe(false);
-    expect(written()).toBe('');
+    const out = written().trim().split('\n');
+    expect(out).toHaveLength(10);
+    expect(out[0]).toMatch(/^train 10% 10\/100 \d+s eta \d+s \| loss: 2\.20$/);
+    expect(out[9]).toMatch(/^train 100% 100\/100 /);
+    expect(written()).not.toContain('\x1b');
     expect(lines).toEqual(['(Iteration 1 / 10) loss: 2.302585']);
   });
 

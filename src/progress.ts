@@ -1,8 +1,9 @@
 /**
  * A one-line progress bar for long loops (training, data loading), on cli-progress, written to stderr.
  *
- * Silent unless it is enabled and stderr is a terminal: piped output, log files and specs get no bar and no
- * escape codes, so a script's stdout stays clean for results. Lines printed while the bar is up go through
+ * On a terminal it is a live bar. Elsewhere (piped output, CI logs) it prints a plain line at every tenth of the
+ * work or every 30 seconds, whichever comes first, so long runs still show progress without escape codes.
+ * Disabled (--no-progress), it is silent. Either way it writes to stderr, so a script's stdout stays clean for results. Lines printed while the bar is up go through
  * `log`, which clears the bar's line, prints the line and redraws the bar below it, so the two do not interleave.
  */
 import * as cliProgress from 'cli-progress';
@@ -36,16 +37,53 @@ const SILENT: ProgressBar = {
   stop: () => undefined,
 };
 
+/** Plain progress lines for streams that are not terminals: at each tenth of the work, or every 30 s. */
+function lineProgress(total: number, stream: NodeJS.WritableStream, label: string, fields: string[]): ProgressBar {
+  const start = Date.now();
+  let lastAt = start;
+  let lastTenth = 0;
+  let active = true;
+  let latest: Record<string, string | number> = {};
+  const line = (value: number) => {
+    const secs = (Date.now() - start) / 1000;
+    const eta = value > 0 ? (secs * (total - value)) / value : NaN;
+    const extra = fields.filter((f) => latest[f] !== undefined && latest[f] !== '').map((f) => ` | ${f}: ${latest[f]}`).join('');
+    const pct = Math.floor((100 * value) / total);
+    stream.write(`${label}${pct}% ${value}/${total} ${secs.toFixed(0)}s${Number.isFinite(eta) ? ` eta ${eta.toFixed(0)}s` : ''}${extra}\n`);
+  };
+  return {
+    get active() {
+      return active;
+    },
+    update(value, payload) {
+      if (!active) return;
+      if (payload) latest = { ...latest, ...payload };
+      const tenth = Math.floor((10 * value) / total);
+      const now = Date.now();
+      if (tenth > lastTenth || now - lastAt >= 30000) {
+        lastTenth = tenth;
+        lastAt = now;
+        line(value);
+      }
+    },
+    log: (text, write = console.log) => write(text),
+    stop() {
+      active = false;
+    },
+  };
+}
+
 /**
- * A progress bar counting from 0 to `total`, or a silent stand-in when disabled or not on a terminal.
+ * A progress bar counting from 0 to `total`: a live bar on a terminal, plain lines elsewhere, silent when disabled.
  * total: the number of units (iterations, files); a positive integer.
  */
 export function createProgressBar(total: number, options: ProgressOptions = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
-  if (options.enabled === false || !stream.isTTY) return SILENT;
+  if (options.enabled === false) return SILENT;
   if (!Number.isInteger(total) || total <= 0) throw new Error(`createProgressBar: total must be a positive integer, got ${total}`);
   const fields = options.fields ?? [];
   const label = options.label ? `${options.label} ` : '';
+  if (!stream.isTTY) return lineProgress(total, stream, label, fields);
   const bar = new cliProgress.SingleBar(
     {
       stream,

@@ -4,7 +4,7 @@ import { Rng } from '../../src/random';
 import { FullyConnectedNet, Normalization } from '../../src/classifiers/fc_net';
 import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { dropoutForward } from '../../src/layers/dropout';
-import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { fcNetLossRef } from '../../reference/models';
 
 beforeAll(() => useBackend());
@@ -24,7 +24,8 @@ function data(seed: number) {
 function check(normalization: Normalization, keep: number, reg: number) {
   const net = new FullyConnectedNet({ hiddenDims: H, inputDim: D, numClasses: C, normalization, reg, weightScale: 5e-1, seed: 1, dropoutKeepRatio: keep, dropoutSeed: 123 });
   const { X, y } = data(2);
-  const rows = tf.tidy(() => {
+  let rows: CrossCheckRow[] = [];
+  tf.tidy(() => {
     const { grads } = net.loss(X, y);
     const masks = keep < 1 ? H.map((h) => dropoutForward(tf.zeros([N, h]), { mode: 'train', p: keep, seed: 123 }).cache) : undefined;
     const dropoutMasks = masks?.map((m) => (m.mode === 'train' ? m.mask : tf.ones([1])));
@@ -32,7 +33,7 @@ function check(normalization: Normalization, keep: number, reg: number) {
       (p) => fcNetLossRef(p, X, y, { numLayers: H.length + 1, normalization, reg, dropoutMasks }),
       net.params,
     );
-    return compareGrads(`fc ${normalization} keep=${keep} reg=${reg}`, grads, auto);
+    rows = compareGrads(`fc ${normalization} keep=${keep} reg=${reg}`, grads, auto);
   });
   for (const r of rows) {
     if (!r.pass) throw new Error(`${r.layer} ${r.param}: relative error ${r.norm.toExponential(2)} > 1e-5 (|grad| ${r.scale.toExponential(2)})`);
