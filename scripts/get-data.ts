@@ -1,0 +1,100 @@
+/**
+ * npm run get-data [-- --from ARCHIVE] [--out DIR] [--seed N] [--force]
+ *
+ * Puts CIFAR-10 in the official binary layout at DIR/cifar-10-batches-bin (default DIR: data/ in the project).
+ * Without --from it downloads the official archive (https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz,
+ * md5-checked). With --from it imports a local archive: the official one, or an image-folder archive
+ * (<root>/train/<class>/*.jpg|png, <root>/test/<class>/...), decoded, shuffled with --seed and written as batches.
+ * Ctrl-C stops it and leaves nothing half-written.
+ */
+import { Command } from 'commander';
+import * as cliProgress from 'cli-progress';
+import { DataError } from '../src/data/errors';
+import { removeLiveTempsSync } from '../src/data/atomic';
+import { getCifar10, type Phase } from '../src/data/get_data';
+
+function parseNonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
+    return n;
+  };
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('get-data')
+    .description('Download or import CIFAR-10 into the official binary layout.')
+    .option('--from <archive>', 'import this local .tar.gz (official or image-folder) instead of downloading')
+    .option('--out <dir>', 'folder that receives cifar-10-batches-bin/ (default: data/ in the project)')
+    .option('--seed <n>', 'shuffle seed for image-folder archives', parseNonNegativeInt('--seed'), 0)
+    .option('--concurrency <n>', 'images decoded at once', parseNonNegativeInt('--concurrency'), 8)
+    .option('--force', 'rebuild even if valid data is already there', false)
+    .parse();
+  const opts = program.opts<{ from?: string; out?: string; seed: number; concurrency: number; force: boolean }>();
+
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) {
+      removeLiveTempsSync();
+      process.exit(130);
+    }
+    console.error('\ninterrupted: removing partial files (Ctrl-C again to quit at once)');
+    controller.abort();
+  });
+
+  let bar: cliProgress.SingleBar | undefined;
+  let barPhase: Phase | undefined;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+    barPhase = undefined;
+  };
+  const onProgress = (phase: Phase, done: number, total: number | undefined) => {
+    if (phase !== barPhase) {
+      stopBar();
+      const unit = phase === 'download' ? 'MB' : 'images';
+      bar = new cliProgress.SingleBar(
+        { format: `${phase} [{bar}] {percentage}% | {value}/{total} ${unit} | {duration}s`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(phase === 'download' ? Math.round((total ?? 0) / 1e6) : (total ?? 0), 0);
+      barPhase = phase;
+    }
+    bar?.update(phase === 'download' ? Math.round(done / 1e6) : done);
+  };
+
+  const start = Date.now();
+  try {
+    const result = await getCifar10({
+      from: opts.from,
+      out: opts.out,
+      seed: opts.seed,
+      concurrency: Math.max(1, opts.concurrency),
+      force: opts.force,
+      signal: controller.signal,
+      onProgress,
+      log: (line) => {
+        stopBar();
+        console.error(line);
+      },
+    });
+    stopBar();
+    if (result.action !== 'already-present') {
+      console.error(`wrote ${result.dir} in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+      if (result.trainPerClass) console.error(`train images per class: ${result.trainPerClass.join(', ')}`);
+      if (result.testPerClass) console.error(`test images per class: ${result.testPerClass.join(', ')}`);
+    }
+    if (process.env.CIFAR10_DIR) console.error(`note: CIFAR10_DIR is set (${process.env.CIFAR10_DIR}); the loader reads that folder`);
+  } catch (err) {
+    stopBar();
+    if (controller.signal.aborted) {
+      console.error('interrupted; nothing was left half-written');
+      process.exit(130);
+    }
+    console.error(err instanceof DataError ? `get-data: ${err.message}` : err);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,113 @@
+/**
+ * Reads a .tar / .tar.gz that holds CIFAR-10 in one of two layouts, and tells which:
+ *
+ * - official: the cifar-10-binary.tar.gz release, `<root>/data_batch_1.bin .. test_batch.bin, batches.meta.txt`;
+ * - images: one folder per class, `<root>/train/<class>/*.jpg|png` and `<root>/test/<class>/*.jpg|png`.
+ *
+ * One streaming pass keeps image files in memory (60,000 small JPEGs are ~25 MB) and only the names of everything
+ * else; an official archive is then extracted by a second pass straight to disk (see extractOfficial).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tar from 'tar';
+import { buildDirAtomic } from './atomic';
+import { DataError } from './errors';
+import { BATCHES_DIR_NAME, META_FILE, RECORDS_PER_BATCH, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from './cifar10_format';
+import { checkCifar10Dir } from './reader';
+
+const OFFICIAL_FILES = [...TRAIN_BATCH_FILES, TEST_BATCH_FILE, META_FILE];
+const IMAGE_EXT = /\.(jpe?g|png)$/i;
+
+export interface ArchiveScan {
+  /** Every regular file's path, normalised (no leading './'). */
+  names: string[];
+  /** Contents of the image files (.jpg, .jpeg, .png), by path. */
+  images: Map<string, Buffer>;
+}
+
+export type ArchiveLayout = { kind: 'official'; root: string } | { kind: 'images' };
+
+/** 'a/./b' and './a/b' -> 'a/b'; macOS resource forks and hidden files are reported as null (skipped). */
+export function normaliseEntryPath(p: string): string | null {
+  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
+  if (norm.split('/').some((part) => part.startsWith('.') || part === '__MACOSX')) return null;
+  return norm;
+}
+
+/** Lists an archive, keeping image files' bytes. Throws a DataError naming the file if it is not a readable tar. */
+export async function scanArchive(file: string, signal?: AbortSignal): Promise<ArchiveScan> {
+  const stat = await fs.promises.stat(file).catch(() => null);
+  if (stat === null || !stat.isFile()) throw new DataError(`archive ${file}: no such file`);
+  const names: string[] = [];
+  const images = new Map<string, Buffer>();
+  try {
+    await tar.t({
+      file,
+      onReadEntry: (entry) => {
+        const name = normaliseEntryPath(entry.path);
+        if (name === null || (entry.type !== 'File' && entry.type !== 'OldFile')) return;
+        names.push(name);
+        if (!IMAGE_EXT.test(name)) return;
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => images.set(name, Buffer.concat(chunks)));
+      },
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new DataError(`archive ${file}: cannot read it as a tar or tar.gz file (${(err as Error).message})`);
+  }
+  signal?.throwIfAborted();
+  return { names, images };
+}
+
+/** Decides the layout from the names, or throws a DataError saying what was expected. */
+export function detectLayout(file: string, scan: ArchiveScan): ArchiveLayout {
+  const batch = scan.names.filter((n) => path.posix.basename(n) === TRAIN_BATCH_FILES[0]);
+  if (batch.length === 1) {
+    const root = path.posix.dirname(batch[0]);
+    const inRoot = (f: string) => (root === '.' ? f : `${root}/${f}`);
+    const missing = OFFICIAL_FILES.filter((f) => !scan.names.includes(inRoot(f)));
+    if (missing.length > 0) throw new DataError(`archive ${file}: has ${batch[0]} but lacks ${missing.map(inRoot).join(', ')}`);
+    return { kind: 'official', root };
+  }
+  if (scan.images.size > 0) return { kind: 'images' };
+  throw new DataError(
+    `archive ${file}: neither the official layout (${BATCHES_DIR_NAME}/data_batch_1.bin ...) nor an image-folder ` +
+      'layout (<root>/train/<class>/*.jpg|png, <root>/test/<class>/...)',
+  );
+}
+
+/**
+ * Extracts an official archive's seven files into `destDir` (all or nothing), then validates them with the
+ * reader (sizes, labels, class names). recordsPerBatch: 10,000 for the real data; tests use less.
+ */
+export async function extractOfficial(
+  file: string,
+  root: string,
+  destDir: string,
+  recordsPerBatch: number = RECORDS_PER_BATCH,
+  signal?: AbortSignal,
+): Promise<void> {
+  const prefix = root === '.' ? '' : `${root}/`;
+  const wanted = new Set(OFFICIAL_FILES.map((f) => prefix + f));
+  await buildDirAtomic(destDir, async (tmp) => {
+    await tar.x({
+      file,
+      cwd: tmp,
+      strip: prefix === '' ? 0 : root.split('/').length,
+      filter: (p) => {
+        const name = normaliseEntryPath(p);
+        return name !== null && wanted.has(name) && !signal?.aborted;
+      },
+    });
+    signal?.throwIfAborted();
+    try {
+      await checkCifar10Dir(tmp, recordsPerBatch);
+    } catch (err) {
+      // Name the file inside the archive, not the temporary folder it was extracted to.
+      if (err instanceof DataError) throw new DataError(`archive ${file}: ${err.message.split(tmp).join(root)}`);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * What `npm run get-data` does: make sure `<out>/cifar-10-batches-bin/` holds valid CIFAR-10, from the official
+ * download or from a local archive (`--from`), official or image-folder. Existing valid data is left alone unless
+ * `force` is set. Every write is all or nothing (atomic.ts).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataError } from './errors';
+import { BATCHES_DIR_NAME, RECORDS_PER_BATCH } from './cifar10_format';
+import { checkCifar10Dir, defaultDataRoot } from './reader';
+import { downloadFile, md5File } from './download';
+import { detectLayout, extractOfficial, scanArchive } from './archive';
+import { importImageArchive } from './import_images';
+
+export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
+export const OFFICIAL_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
+export const OFFICIAL_ARCHIVE_NAME = 'cifar-10-binary.tar.gz';
+
+/** Phases reported to onProgress: bytes for 'download', images for 'decode'. */
+export type Phase = 'download' | 'decode';
+
+export interface GetDataOptions {
+  /** Folder that receives cifar-10-batches-bin/ (default: data/ under the project root). */
+  out?: string;
+  /** Local archive to import instead of downloading. */
+  from?: string;
+  /** Shuffle seed for image-folder archives (default 0). */
+  seed?: number;
+  /** Rebuild even if valid data is already there. */
+  force?: boolean;
+  /** Records per batch file (default 10,000); tests use a few. */
+  recordsPerBatch?: number;
+  /** Images decoded at once (default 8). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (phase: Phase, done: number, total: number | undefined) => void;
+  /** Progress messages, one line each. */
+  log?: (line: string) => void;
+  /** Download source and checksum (tests point them at a local server). */
+  url?: string;
+  md5?: string;
+}
+
+export interface GetDataResult {
+  /** The cifar-10-batches-bin folder (absolute). */
+  dir: string;
+  action: 'already-present' | 'extracted-official' | 'imported-images';
+  /** For image-folder imports: images per class, index = label. */
+  trainPerClass?: number[];
+  testPerClass?: number[];
+}
+
+/** Imports a local archive of either layout into dir. */
+async function importArchive(file: string, dir: string, options: GetDataOptions): Promise<GetDataResult> {
+  const { recordsPerBatch = RECORDS_PER_BATCH, signal, log = () => {} } = options;
+  log(`reading ${file}`);
+  const scan = await scanArchive(file, signal);
+  const layout = detectLayout(file, scan);
+  if (layout.kind === 'official') {
+    log(`official binary archive (${layout.root}/); extracting`);
+    scan.images.clear();
+    await extractOfficial(file, layout.root, dir, recordsPerBatch, signal);
+    return { dir, action: 'extracted-official' };
+  }
+  log(`image-folder archive with ${scan.images.size} images; decoding, shuffling with seed ${options.seed ?? 0}, writing batches`);
+  const summary = await importImageArchive(file, scan.images, dir, {
+    seed: options.seed,
+    recordsPerBatch,
+    concurrency: options.concurrency,
+    signal,
+    onProgress: (done, total) => options.onProgress?.('decode', done, total),
+  });
+  return { dir, action: 'imported-images', ...summary };
+}
+
+/** Ensures valid CIFAR-10 at `<out>/cifar-10-batches-bin`; see GetDataOptions. */
+export async function getCifar10(options: GetDataOptions = {}): Promise<GetDataResult> {
+  const { recordsPerBatch = RECORDS_PER_BATCH, log = () => {} } = options;
+  const out = path.resolve(options.out ?? defaultDataRoot());
+  const dir = path.join(out, BATCHES_DIR_NAME);
+
+  if (!options.force && fs.existsSync(dir)) {
+    try {
+      await checkCifar10Dir(dir, recordsPerBatch);
+      log(`${dir} already holds valid CIFAR-10; nothing to do (--force rebuilds it)`);
+      return { dir, action: 'already-present' };
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      log(`${dir} exists but is not valid (${err.message}); rebuilding it`);
+    }
+  }
+
+  if (options.from !== undefined) {
+    const from = path.resolve(options.from);
+    if (!fs.existsSync(from)) throw new DataError(`--from ${options.from}: no such file (${from})`);
+    return importArchive(from, dir, options);
+  }
+
+  const url = options.url ?? OFFICIAL_URL;
+  const md5 = options.md5 ?? OFFICIAL_MD5;
+  const archive = path.join(out, OFFICIAL_ARCHIVE_NAME);
+  // A complete archive left by an earlier run whose extraction failed need not be fetched again.
+  if (!(fs.existsSync(archive) && (await md5File(archive)) === md5)) {
+    log(`downloading ${url}`);
+    await downloadFile({
+      url,
+      dest: archive,
+      md5,
+      signal: options.signal,
+      onProgress: (received, total) => options.onProgress?.('download', received, total),
+    });
+    log(`md5 ${md5} verified`);
+  }
+  const result = await importArchive(archive, dir, options);
+  await fs.promises.rm(archive, { force: true });
+  return result;
+}
