@@ -23,7 +23,10 @@ module.exports = tseslint.config(
           selector: `MemberExpression[property.name=/^(${AUTODIFF.join('|')})$/]`,
           message: autodiffMessage,
         },
-        { selector: "MemberExpression[property.name='train']", message: 'No tf.train.* optimisers in src/: update rules are hand-written.' },
+        {
+          selector: "MemberExpression[object.name=/^tf/][property.name='train']",
+          message: 'No tf.train.* optimisers in src/: update rules are hand-written.',
+        },
         {
           selector: `ImportSpecifier[imported.name=/^(${AUTODIFF.join('|')}|train)$/]`,
           message: autodiffMessage,
