@@ -328,7 +328,9 @@ export class Solver {
     const indices = this.batchRng.choice(n, this.batchSize);
     const loss = tf.tidy(() => {
       const idx = tf.tensor1d(indices, 'int32');
-      const X = tf.gather(this.data.XTrain, idx);
+      // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
+      // multi-index for every element and took ~30x longer (200 rows of 3072: 75 ms vs 2 ms; docs/performance.md).
+      const X = tf.gatherND(this.data.XTrain, tf.reshape(idx, [-1, 1]));
       const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
       const { loss, grads } = this.model.loss(X, y);
       const value = loss.dataSync()[0];
@@ -380,7 +382,8 @@ export class Solver {
     for (let start = 0; start < total; start += batchSize) {
       const size = Math.min(batchSize, total - start);
       const pred = tf.tidy(() => {
-        const xb = indices ? tf.gather(X, tf.tensor1d(indices.subarray(start, start + size), 'int32')) : tf.slice(X, start, size);
+        // gatherND, not tf.gather: see step().
+        const xb = indices ? tf.gatherND(X, tf.tensor2d(indices.subarray(start, start + size), [size, 1], 'int32')) : tf.slice(X, start, size);
         return tf.argMax(this.model.loss(xb), 1).dataSync();
       });
       for (let i = 0; i < size; i++) if (pred[i] === labels[indices ? indices[start + i] : start + i]) correct++;

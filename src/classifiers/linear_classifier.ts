@@ -79,7 +79,9 @@ export abstract class LinearClassifier {
       const idx = rng.choice(numTrain, batchSize);
       for (let b = 0; b < batchSize; b++) yBatch[b] = labels[idx[b]];
       const loss = tf.tidy(() => {
-        const XBatch = tf.gather(X, idx) as tf.Tensor2D; // [B, D]
+        // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
+        // multi-index for every element and took ~30x longer (200 rows of 3073: 63 ms vs 2 ms; docs/performance.md).
+        const XBatch = tf.gatherND(X, tf.tensor2d(idx, [batchSize, 1], 'int32')) as tf.Tensor2D; // [B, D]
         const { loss, dW } = this.loss(W, XBatch, yBatch, reg);
         W.assign(tf.sub(W, tf.mul(learningRate, dW)));
         return loss;
