@@ -1,6 +1,6 @@
 /**
  * Max pooling, naive and fast, as the notebook checks it: forward and backward on hand-computed cases
- * (overlapping windows adding up, ties going to the first maximum), the gradient against tfjs autodiff on
+ * (overlapping windows adding up; how each breaks exact ties), the gradient against tfjs autodiff on
  * seeded random shapes (tiling, overlapping and gapped windows, odd sizes, a batch of one), naive and fast
  * agreeing, a numeric gradient check, errors, and no leaked tensors.
  */
@@ -83,13 +83,18 @@ describe.each(layers)('max pool (%s)', (name, forward, backward) => {
     });
   });
 
-  it('gives a tied window its whole gradient at the first maximum, channel by channel', () => {
+  it('on exact ties gives the gradient to the first maximum (naive, and fast on overlapping windows) or to every one (fast on tiles)', () => {
     tf.tidy(() => {
       // Channel 0 ties at 7 on (0,1) and (1,0); channel 1 is all zeros, as after a relu.
       const x = tf.tensor4d([1, 0, 7, 0, 7, 0, 2, 0], [1, 2, 2, 2]);
-      const { cache } = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
-      const { dx } = backward(tf.tensor4d([5, 6], [1, 1, 1, 2]), cache);
-      expect(Array.from(dx.dataSync())).toEqual([0, 6, 5, 0, 0, 0, 0, 0]);
+      const tiles = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
+      const dx = backward(tf.tensor4d([5, 6], [1, 1, 1, 2]), tiles.cache).dx;
+      // The course's fast reshape method, too, gives every tied entry the whole gradient.
+      const expected = name === 'naive' ? [0, 6, 5, 0, 0, 0, 0, 0] : [0, 6, 5, 6, 5, 6, 0, 6];
+      expect(Array.from(dx.dataSync())).toEqual(expected);
+      // Overlapping 2x2 stride-1 windows on a 2x3 image whose entries all tie: first maximum in both layers.
+      const flat = forward(tf.zeros([1, 2, 3, 1]) as tf.Tensor4D, { poolHeight: 2, poolWidth: 2, stride: 1 });
+      expect(Array.from(backward(tf.tensor4d([1, 2], [1, 1, 2, 1]), flat.cache).dx.dataSync())).toEqual([1, 2, 0, 0, 0, 0]);
     });
   });
 
@@ -145,7 +150,7 @@ describe('max pool naive vs fast', () => {
       const naive = maxPoolForwardNaive(x, poolParam);
       const fast = maxPoolForwardFast(x, poolParam);
       expect(relError(naive.out, fast.out).norm).toBe(0);
-      // Each dx entry is a sum of dout entries picked the same way by both, so they agree to rounding.
+      // Normals have no exact ties, so both pick the same maxima; overlapping windows may sum in another order.
       expect(relError(maxPoolBackwardNaive(dout, naive.cache).dx, maxPoolBackwardFast(dout, fast.cache).dx).norm).toBeLessThan(1e-7);
     });
   });
