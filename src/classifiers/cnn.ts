@@ -11,12 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
-import { convForwardFast, convBackwardFast, ConvParam } from '../layers/conv_fast';
-import { maxPoolForwardFast, maxPoolBackwardFast, PoolParam } from '../layers/pool_fast';
-import { spatialBatchnormForward, spatialBatchnormBackward } from '../layers/spatial_batchnorm';
+import { convForwardFast, convBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
+import { maxPoolForwardFast, maxPoolBackwardFast, PoolCache, PoolParam } from '../layers/pool_fast';
+import { spatialBatchnormForward, spatialBatchnormBackward, SpatialBatchnormCache } from '../layers/spatial_batchnorm';
 import { BnParam } from '../layers/batchnorm';
-import { affineForward, affineBackward } from '../layers/affine';
-import { reluForward, reluBackward } from '../layers/relu';
+import { affineForward, affineBackward, AffineCache } from '../layers/affine';
+import { reluForward, reluBackward, ReluCache } from '../layers/relu';
 import { softmaxLoss } from '../layers/softmax_loss';
 import { checkInput, checkLabels } from './check_input';
 
@@ -35,6 +35,17 @@ export interface ThreeLayerConvNetOptions {
   /** Spatial batch normalisation after the convolution. */
   batchnorm?: boolean;
   seed?: number;
+}
+
+/** What one forward pass keeps for the backward pass, one cache per layer (bn only with batchnorm). */
+interface ForwardCaches {
+  conv: ConvCache;
+  bn?: SpatialBatchnormCache;
+  relu1: ReluCache;
+  pool: PoolCache;
+  hidden: AffineCache;
+  relu2: ReluCache;
+  out: AffineCache;
 }
 
 export class ThreeLayerConvNet implements Model {
@@ -85,57 +96,101 @@ export class ThreeLayerConvNet implements Model {
   loss(X: tf.Tensor, y: tf.Tensor1D): LossAndGrads;
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
-    const [H, W, C] = this.options.inputDim;
-    checkInput('ThreeLayerConvNet.loss', X);
-    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
-      throw new Error(`ThreeLayerConvNet.loss: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
-    }
+    this.checkImages('ThreeLayerConvNet.loss', X);
     if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', X, y);
     const p = this.params;
-    const useBn = this.options.batchnorm;
     this.bnParam.mode = y === undefined ? 'test' : 'train';
     return tf.tidy(() => {
-      const conv = convForwardFast(X as tf.Tensor4D, p.W1 as tf.Tensor4D, p.b1 as tf.Tensor1D, this.convParam);
-      let h: tf.Tensor = conv.out;
-      let bnCache: unknown;
-      if (useBn) {
-        const bn = spatialBatchnormForward(h as tf.Tensor4D, p.gamma1 as tf.Tensor1D, p.beta1 as tf.Tensor1D, this.bnParam);
-        h = bn.out;
-        bnCache = bn.cache;
-      }
-      const relu1 = reluForward(h);
-      const pool = maxPoolForwardFast(relu1.out as tf.Tensor4D, this.poolParam);
-      const hidden = affineForward(pool.out, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D);
-      const relu2 = reluForward(hidden.out);
-      const out = affineForward(relu2.out, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D);
-      if (y === undefined) return out.out;
+      const { scores, caches } = this.forward(X as tf.Tensor4D);
+      if (y === undefined) return scores;
 
-      const { loss: dataLoss, dscores } = softmaxLoss(out.out, y);
+      const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const reg = this.options.reg;
       const regLoss = tf.add(tf.add(tf.sum(tf.square(p.W1)), tf.sum(tf.square(p.W2))), tf.sum(tf.square(p.W3)));
       const loss = tf.add(dataLoss, tf.mul(0.5 * reg, regLoss)) as tf.Scalar;
-
-      const grads: Record<string, tf.Tensor> = {};
-      const g3 = affineBackward(dscores, out.cache);
-      grads.W3 = tf.add(g3.dw, tf.mul(reg, p.W3));
-      grads.b3 = g3.db;
-      const dRelu2 = reluBackward(g3.dx, relu2.cache).dx;
-      const g2 = affineBackward(dRelu2 as tf.Tensor2D, hidden.cache);
-      grads.W2 = tf.add(g2.dw, tf.mul(reg, p.W2));
-      grads.b2 = g2.db;
-      const dPool = maxPoolBackwardFast(g2.dx as tf.Tensor4D, pool.cache).dx;
-      let dh = reluBackward(dPool, relu1.cache).dx;
-      if (useBn) {
-        const gbn = spatialBatchnormBackward(dh as tf.Tensor4D, bnCache as never);
-        dh = gbn.dx;
-        grads.gamma1 = gbn.dgamma;
-        grads.beta1 = gbn.dbeta;
-      }
-      const g1 = convBackwardFast(dh as tf.Tensor4D, conv.cache);
-      grads.W1 = tf.add(g1.dw, tf.mul(reg, p.W1));
-      grads.b1 = g1.db;
+      const { grads } = this.backward(dscores, caches);
+      for (const name of ['W1', 'W2', 'W3']) grads[name] = tf.add(grads[name], tf.mul(reg, p[name]));
       return { loss, grads };
     });
+  }
+
+  /**
+   * The gradient of an objective of the class scores with respect to the input images, by the same hand-written
+   * backward pass as loss() (the first layer's dx), in test mode (batchnorm's running statistics). This is what
+   * saliency maps, fooling images and class visualisations ascend.
+   *
+   * X: [N, H, W, C] images. dscores: given the scores [N, numClasses], returns d(objective)/d(scores), the same
+   * shape (a one-hot of the class whose score is the objective, for instance).
+   * Returns scores [N, numClasses] and dX [N, H, W, C]; the parameters' gradients are computed and discarded.
+   */
+  inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D } {
+    this.checkImages('ThreeLayerConvNet.inputGradient', X);
+    this.bnParam.mode = 'test';
+    return tf.tidy(() => {
+      const { scores, caches } = this.forward(X);
+      const upstream = dscores(scores);
+      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
+        throw new Error(`ThreeLayerConvNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
+      }
+      return { scores, dX: this.backward(upstream, caches).dX };
+    });
+  }
+
+  private checkImages(fn: string, X: tf.Tensor): void {
+    const [H, W, C] = this.options.inputDim;
+    checkInput(fn, X);
+    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
+      throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
+    }
+  }
+
+  /** X [N, H, W, C] to scores [N, numClasses] in bnParam's mode, keeping every layer's cache. Call inside tf.tidy. */
+  private forward(X: tf.Tensor4D): { scores: tf.Tensor2D; caches: ForwardCaches } {
+    const p = this.params;
+    const conv = convForwardFast(X, p.W1 as tf.Tensor4D, p.b1 as tf.Tensor1D, this.convParam);
+    let h: tf.Tensor = conv.out;
+    let bn: SpatialBatchnormCache | undefined;
+    if (this.options.batchnorm) {
+      const out = spatialBatchnormForward(h as tf.Tensor4D, p.gamma1 as tf.Tensor1D, p.beta1 as tf.Tensor1D, this.bnParam);
+      h = out.out;
+      bn = out.cache;
+    }
+    const relu1 = reluForward(h);
+    const pool = maxPoolForwardFast(relu1.out as tf.Tensor4D, this.poolParam);
+    const hidden = affineForward(pool.out, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D);
+    const relu2 = reluForward(hidden.out);
+    const out = affineForward(relu2.out, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D);
+    return {
+      scores: out.out,
+      caches: { conv: conv.cache, bn, relu1: relu1.cache, pool: pool.cache, hidden: hidden.cache, relu2: relu2.cache, out: out.cache },
+    };
+  }
+
+  /**
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter (no
+   * regularisation) and dX [N, H, W, C], the first layer's dx. Call inside tf.tidy.
+   */
+  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D } {
+    const grads: Record<string, tf.Tensor> = {};
+    const g3 = affineBackward(dscores, caches.out);
+    grads.W3 = g3.dw;
+    grads.b3 = g3.db;
+    const dRelu2 = reluBackward(g3.dx, caches.relu2).dx;
+    const g2 = affineBackward(dRelu2 as tf.Tensor2D, caches.hidden);
+    grads.W2 = g2.dw;
+    grads.b2 = g2.db;
+    const dPool = maxPoolBackwardFast(g2.dx as tf.Tensor4D, caches.pool).dx;
+    let dh = reluBackward(dPool, caches.relu1).dx;
+    if (caches.bn) {
+      const gbn = spatialBatchnormBackward(dh as tf.Tensor4D, caches.bn);
+      dh = gbn.dx;
+      grads.gamma1 = gbn.dgamma;
+      grads.beta1 = gbn.dbeta;
+    }
+    const g1 = convBackwardFast(dh as tf.Tensor4D, caches.conv);
+    grads.W1 = g1.dw;
+    grads.b1 = g1.db;
+    return { grads, dX: g1.dx };
   }
 
   state(): Record<string, tf.Tensor> {

@@ -107,74 +107,115 @@ export class FullyConnectedNet implements Model {
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     checkInput('FullyConnectedNet.loss', X, this.options.inputDim);
     if (y !== undefined) checkLabels('FullyConnectedNet.loss', X, y);
-    const mode = y === undefined ? 'test' : 'train';
     const o = this.options;
     const p = this.params;
     return tf.tidy(() => {
-      const caches: LayerCache[] = [];
-      let h: tf.Tensor = X;
-      for (let i = 1; i < this.numLayers; i++) {
-        const a = affineForward(h, p[`W${i}`] as tf.Tensor2D, p[`b${i}`] as tf.Tensor1D);
-        const cache: LayerCache = { affine: a.cache };
-        h = a.out;
-        if (o.normalization === 'batchnorm') {
-          const bnParam = this.bnParams[i - 1];
-          bnParam.mode = mode;
-          const n = batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam);
-          h = n.out;
-          cache.norm = n.cache;
-        } else if (o.normalization === 'layernorm') {
-          const n = layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {});
-          h = n.out;
-          cache.norm = n.cache;
-        }
-        const r = reluForward(h);
-        h = r.out;
-        cache.relu = r.cache;
-        if (o.dropoutKeepRatio < 1) {
-          const dropoutParam: DropoutParam =
-            o.dropoutSeed === undefined
-              ? { mode, p: o.dropoutKeepRatio, rng: this.dropoutRng }
-              : { mode, p: o.dropoutKeepRatio, seed: o.dropoutSeed };
-          const d = dropoutForward(h, dropoutParam);
-          h = d.out;
-          cache.dropout = d.cache;
-        }
-        caches.push(cache);
-      }
-      const L = this.numLayers;
-      const last = affineForward(h, p[`W${L}`] as tf.Tensor2D, p[`b${L}`] as tf.Tensor1D);
-      const scores = last.out;
+      const { scores, caches, last } = this.forward(X, y === undefined ? 'test' : 'train');
       if (y === undefined) return scores;
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
-      const grads: Record<string, tf.Tensor> = {};
       let regLoss = tf.scalar(0);
-      for (let i = 1; i <= L; i++) regLoss = tf.add(regLoss, tf.sum(tf.square(p[`W${i}`])));
+      for (let i = 1; i <= this.numLayers; i++) regLoss = tf.add(regLoss, tf.sum(tf.square(p[`W${i}`])));
       const loss = tf.add(dataLoss, tf.mul(0.5 * o.reg, regLoss)) as tf.Scalar;
-
-      const back = affineBackward(dscores, last.cache);
-      grads[`W${L}`] = tf.add(back.dw, tf.mul(o.reg, p[`W${L}`]));
-      grads[`b${L}`] = back.db;
-      let dh: tf.Tensor = back.dx;
-      for (let i = L - 1; i >= 1; i--) {
-        const cache = caches[i - 1];
-        if (cache.dropout !== undefined) dh = dropoutBackward(dh, cache.dropout as never).dx;
-        dh = reluBackward(dh, cache.relu as ReluCache).dx;
-        if (o.normalization === 'batchnorm') {
-          const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.norm as never);
-          [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-        } else if (o.normalization === 'layernorm') {
-          const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
-          [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-        }
-        const a = affineBackward(dh as tf.Tensor2D, cache.affine);
-        grads[`W${i}`] = tf.add(a.dw, tf.mul(o.reg, p[`W${i}`]));
-        grads[`b${i}`] = a.db;
-        dh = a.dx;
-      }
+      const { grads } = this.backward(dscores, caches, last);
+      for (let i = 1; i <= this.numLayers; i++) grads[`W${i}`] = tf.add(grads[`W${i}`], tf.mul(o.reg, p[`W${i}`]));
       return { loss, grads };
     });
+  }
+
+  /**
+   * The gradient of an objective of the class scores with respect to the input, by the same hand-written backward
+   * pass as loss() (the first affine layer's dx), in test mode (batchnorm's running statistics, no dropout): what
+   * saliency maps and fooling images ascend.
+   *
+   * X: [N, D] rows or [N, H, W, C] images that flatten to D. dscores: given the scores [N, C], returns
+   * d(objective)/d(scores), the same shape. Returns scores [N, C] and dX in X's shape; the parameters' gradients
+   * are computed and discarded.
+   */
+  inputGradient<T extends tf.Tensor>(X: T, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: T } {
+    checkInput('FullyConnectedNet.inputGradient', X, this.options.inputDim);
+    return tf.tidy(() => {
+      const { scores, caches, last } = this.forward(X, 'test');
+      const upstream = dscores(scores);
+      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
+        throw new Error(`FullyConnectedNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
+      }
+      return { scores, dX: this.backward(upstream, caches, last).dX as T };
+    });
+  }
+
+  /**
+   * X [N, ...] to scores [N, C] in the given mode, keeping each hidden layer's caches and the last affine layer's.
+   * Call inside tf.tidy.
+   */
+  private forward(X: tf.Tensor, mode: 'train' | 'test'): { scores: tf.Tensor2D; caches: LayerCache[]; last: AffineCache } {
+    const o = this.options;
+    const p = this.params;
+    const caches: LayerCache[] = [];
+    let h: tf.Tensor = X;
+    for (let i = 1; i < this.numLayers; i++) {
+      const a = affineForward(h, p[`W${i}`] as tf.Tensor2D, p[`b${i}`] as tf.Tensor1D);
+      const cache: LayerCache = { affine: a.cache };
+      h = a.out;
+      if (o.normalization === 'batchnorm') {
+        const bnParam = this.bnParams[i - 1];
+        bnParam.mode = mode;
+        const n = batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam);
+        h = n.out;
+        cache.norm = n.cache;
+      } else if (o.normalization === 'layernorm') {
+        const n = layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {});
+        h = n.out;
+        cache.norm = n.cache;
+      }
+      const r = reluForward(h);
+      h = r.out;
+      cache.relu = r.cache;
+      if (o.dropoutKeepRatio < 1) {
+        const dropoutParam: DropoutParam =
+          o.dropoutSeed === undefined
+            ? { mode, p: o.dropoutKeepRatio, rng: this.dropoutRng }
+            : { mode, p: o.dropoutKeepRatio, seed: o.dropoutSeed };
+        const d = dropoutForward(h, dropoutParam);
+        h = d.out;
+        cache.dropout = d.cache;
+      }
+      caches.push(cache);
+    }
+    const L = this.numLayers;
+    const last = affineForward(h, p[`W${L}`] as tf.Tensor2D, p[`b${L}`] as tf.Tensor1D);
+    return { scores: last.out, caches, last: last.cache };
+  }
+
+  /**
+   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and
+   * dX in the input's shape, the first affine layer's dx. Call inside tf.tidy.
+   */
+  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache): { grads: Record<string, tf.Tensor>; dX: tf.Tensor } {
+    const o = this.options;
+    const L = this.numLayers;
+    const grads: Record<string, tf.Tensor> = {};
+    const back = affineBackward(dscores, last);
+    grads[`W${L}`] = back.dw;
+    grads[`b${L}`] = back.db;
+    let dh: tf.Tensor = back.dx;
+    for (let i = L - 1; i >= 1; i--) {
+      const cache = caches[i - 1];
+      if (cache.dropout !== undefined) dh = dropoutBackward(dh, cache.dropout as never).dx;
+      dh = reluBackward(dh, cache.relu as ReluCache).dx;
+      if (o.normalization === 'batchnorm') {
+        const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.norm as never);
+        [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
+      } else if (o.normalization === 'layernorm') {
+        const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
+        [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
+      }
+      const a = affineBackward(dh as tf.Tensor2D, cache.affine);
+      grads[`W${i}`] = a.dw;
+      grads[`b${i}`] = a.db;
+      dh = a.dx;
+    }
+    return { grads, dX: dh };
   }
 
   /** Batchnorm running statistics by name ('runningMean1', 'runningVar1', ...), for checkpoints. */
