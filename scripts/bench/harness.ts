@@ -1,0 +1,178 @@
+/**
+ * Timing and memory accounting shared by every benchmark workload (see /work/shared/BENCHMARKS.md).
+ *
+ * A workload is set up once, untimed (seeded inputs, a model), then run once untimed as a warm-up and `runs` times
+ * timed. Each timed run ends by reading back one scalar of its result, so that a lazy backend (webgl) has finished
+ * the work before the clock stops; on wasm and cpu every kernel runs synchronously anyway. The reported time is
+ * the median of the timed runs, wall clock (performance.now).
+ *
+ * Memory, reported beside the time:
+ *   rssPeakMB  the largest resident set size seen during the warm-up and timed runs, sampled after every
+ *              training step and every run (a synchronous wasm kernel cannot be interrupted to sample inside it);
+ *   maxRssMB   the process's high-water mark so far (getrusage), which also covers building the inputs;
+ *   tfPeakMB   the largest total of live tensor bytes during the warm-up (tf.profile), inputs included;
+ *   tfBytesMB  the live tensor bytes once the workload is set up (its inputs and model).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { currentBackend } from '../../src/backend';
+import { Rng } from '../../src/random';
+
+/** What a workload hands the harness once its inputs are built. */
+export interface Prepared {
+  /**
+   * One timed run. sample: call after every training step so that the memory peak is seen between steps.
+   * Returns what the run produced: a tensor (the harness reads back one element and disposes it) or a number
+   * already read back, or a promise of that number (work handed to worker threads).
+   */
+  run(sample: () => void): tf.Tensor | number | Promise<number>;
+  /** Floating-point operations of one run's matrix products and convolutions, when they dominate the work. */
+  flop?: number;
+  /** Frees the inputs and the model. */
+  dispose(): void;
+}
+
+/** How a workload is built: its seeded generator and the size factor (1 except in specs). */
+export interface SetupContext {
+  rng: Rng;
+  /** Multiplies sample counts (rows, images, steps): 1 for the sizes of BENCHMARKS.md, smaller in specs only. */
+  scale: number;
+  /** Progress and notes, to stderr. */
+  log: (line: string) => void;
+}
+
+export interface Workload {
+  name: string;
+  /** Timed runs after the warm-up (BENCHMARKS.md's `runs` column). */
+  runs: number;
+  /** One line: what is timed, with which library code. */
+  what: string;
+  setup(ctx: SetupContext): Prepared;
+}
+
+/** One JSON line of `npm run bench`: the keys of BENCHMARKS.md first, then extras. */
+export interface BenchResult {
+  name: string;
+  ms: number | null;
+  runs: number;
+  backend: string;
+  minMs?: number;
+  maxMs?: number;
+  gflops?: number;
+  rssPeakMB?: number;
+  maxRssMB?: number;
+  tfPeakMB?: number;
+  tfBytesMB?: number;
+  scale?: number;
+  error?: string;
+}
+
+const MB = 1024 * 1024;
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Median of a non-empty list (the mean of the middle two for an even count, as numpy's median). */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Reads back one element of a run's result (its last), so that all the work behind it has been done. */
+function readBack(result: tf.Tensor | number): number {
+  if (typeof result === 'number') return result;
+  const one = tf.tidy(() => tf.slice(tf.reshape(result, [-1]), result.size - 1, 1));
+  const value = one.dataSync()[0];
+  one.dispose();
+  result.dispose();
+  return value;
+}
+
+/** The process's resident-set high-water mark in bytes (getrusage reports kilobytes on Linux). */
+function maxRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * Sets up a workload, warms it up under tf.profile, times `runs` runs and returns its result line.
+ * seed: the workload's inputs come from new Rng(seed). scale: see SetupContext.
+ */
+export async function timeWorkload(w: Workload, opts: { seed: number; scale: number; runs?: number; log: (line: string) => void }): Promise<BenchResult> {
+  const runs = opts.runs ?? w.runs;
+  opts.log(`${w.name}: building inputs (${w.what})`);
+  const prepared = w.setup({ rng: new Rng(opts.seed), scale: opts.scale, log: opts.log });
+  let rssPeak = process.memoryUsage.rss();
+  const sample = () => {
+    const rss = process.memoryUsage.rss();
+    if (rss > rssPeak) rssPeak = rss;
+  };
+  try {
+    const tfBytes = tf.memory().numBytes;
+    opts.log(`${w.name}: warm-up`);
+    // The per-kernel NaN check of a profiled run reads every kernel's output asynchronously; over an epoch those
+    // copies would pile up until the run ends, so it is off while profiling.
+    const checkFlag = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+    let profile: Awaited<ReturnType<typeof tf.profile>>;
+    try {
+      profile = await tf.profile(async () => {
+        readBack(await prepared.run(sample));
+      });
+    } finally {
+      tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checkFlag);
+    }
+    sample();
+
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const start = performance.now();
+      readBack(await prepared.run(sample));
+      times.push(performance.now() - start);
+      sample();
+      opts.log(`${w.name}: run ${r + 1}/${runs} ${times[r].toFixed(1)} ms`);
+    }
+    const ms = median(times);
+    const result: BenchResult = {
+      name: w.name,
+      ms: round(ms, 3),
+      runs,
+      backend: currentBackend(),
+      minMs: round(Math.min(...times), 3),
+      maxMs: round(Math.max(...times), 3),
+    };
+    if (prepared.flop !== undefined) result.gflops = round(prepared.flop / (ms * 1e6), 2);
+    result.rssPeakMB = round(rssPeak / MB, 1);
+    result.maxRssMB = round(maxRssBytes() / MB, 1);
+    result.tfPeakMB = round(Math.max(profile.peakBytes, tfBytes) / MB, 1);
+    result.tfBytesMB = round(tfBytes / MB, 1);
+    if (opts.scale !== 1) result.scale = opts.scale;
+    return result;
+  } finally {
+    prepared.dispose();
+  }
+}
+
+/** The line for a workload that could not run (e.g. a missing kernel), with the reason. */
+export function errorResult(name: string, runs: number, err: unknown): BenchResult {
+  const message = err instanceof Error ? err.message : String(err);
+  return { name, ms: null, runs: 0, backend: currentBackend(), error: message.split('\n')[0] };
+}
+
+/** Prints a result as one JSON line on stdout, the only thing bench ever writes there. */
+export function emit(result: BenchResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Scales a count for specs: at scale 1 the count itself, otherwise round(n * scale), at least 1. */
+export function scaled(n: number, scale: number): number {
+  return scale === 1 ? n : Math.max(1, Math.round(n * scale));
+}
+
+/** Seeded int32 labels in 0..numClasses-1. */
+export function randomLabels(rng: Rng, n: number, numClasses = 10): Int32Array {
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) y[i] = rng.int(numClasses);
+  return y;
+}
