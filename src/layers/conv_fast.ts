@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvCache, ConvParam, convDims } from './conv_naive';
 import { assertShape } from './validate';
+import { columnSum } from './reduce';
 
 export type { ConvCache, ConvParam } from './conv_naive';
 
@@ -93,7 +94,7 @@ function spreadOnStrideGrid(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
  *   Read with c as the batch, n as the channel and (i, j) as filter taps spaced `stride` apart, that is a
  *   convolution of x^T [C, H, W, N] (padded by `pad`) with the filter dout^T [H', W', N, F] dilated by `stride`;
  *   its output [C, HH, WW, F] is transposed back to [HH, WW, C, F].
- * db: the sum of dout over N, H', W'.
+ * db: the sum of dout over N, H', W' (reduce.ts: wasm's Sum over leading axes transposes dout first).
  *
  * dout: [N, H', W', F]. Returns dx: [N, H, W, C], dw: [HH, WW, C, F], db: [F].
  */
@@ -121,7 +122,7 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
     const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
     const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
 
-    const db = tf.sum(dout, [0, 1, 2]) as tf.Tensor1D;
+    const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
     return { dx, dw, db };
   });
 }
