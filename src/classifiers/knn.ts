@@ -55,10 +55,12 @@ export class KNearestNeighbor {
     const tr = Xtr.dataSync();
     const dists = new Float32Array(numTest * numTrain);
     for (let i = 0; i < numTest; i++) {
+      const testRow = te.subarray(i * dim, (i + 1) * dim);
       for (let j = 0; j < numTrain; j++) {
+        const trainRow = tr.subarray(j * dim, (j + 1) * dim);
         let sum = 0;
         for (let d = 0; d < dim; d++) {
-          const diff = te[i * dim + d] - tr[j * dim + d];
+          const diff = testRow[d] - trainRow[d];
           sum += diff * diff;
         }
         dists[i * numTrain + j] = Math.sqrt(sum);
@@ -76,9 +78,14 @@ export class KNearestNeighbor {
     const { Xtr } = this.trained('computeDistancesOneLoop', X);
     const [numTest, dim] = X.shape;
     const numTrain = Xtr.shape[0];
+    // Test rows are cut from one read of X: on wasm, tf.slice copies its whole source tensor on every call.
+    const te = X.dataSync();
     const dists = new Float32Array(numTest * numTrain);
     for (let i = 0; i < numTest; i++) {
-      const row = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, tf.slice(X, [i, 0], [1, dim]))), 1)));
+      const row = tf.tidy(() => {
+        const testRow = tf.tensor2d(te.subarray(i * dim, (i + 1) * dim), [1, dim], X.dtype);
+        return tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, testRow)), 1)); // [Ntr]: the row broadcasts over Xtr
+      });
       dists.set(row.dataSync(), i * numTrain);
       row.dispose();
     }
@@ -251,11 +258,17 @@ export function crossValidate(
   const accuracies: Record<number, number[]> = {};
   for (const k of kChoices) accuracies[k] = [];
 
+  // Splits are cut from one read of X: on wasm, tf.slice copies its whole source tensor on every call.
+  const rows = X.dataSync();
   for (let f = 0; f < numFolds; f++) {
     const [start, end] = ranges[f];
     const numVal = end - start;
     const numTrain = n - numVal;
     for (const k of kChoices) checkK('crossValidate', k, numTrain);
+    // Training split: the rows before the held-out fold, then the rows after it.
+    const xtr = new Float32Array(numTrain * dim);
+    xtr.set(rows.subarray(0, start * dim), 0);
+    xtr.set(rows.subarray(end * dim), start * dim);
     const ytr = new Int32Array(numTrain);
     ytr.set(labels.subarray(0, start), 0);
     ytr.set(labels.subarray(end), start);
@@ -263,11 +276,8 @@ export function crossValidate(
 
     const knn = new KNearestNeighbor();
     const dists = tf.tidy(() => {
-      const parts = [tf.slice(X, [0, 0], [start, dim]), tf.slice(X, [end, 0], [n - end, dim])];
-      // This is the kNN's own train (memorising the split), not tf.train: the lint rule's selector cannot tell.
-      // eslint-disable-next-line no-restricted-syntax
-      knn.train(tf.concat(parts, 0) as tf.Tensor2D, ytr);
-      return knn.computeDistancesNoLoops(tf.slice(X, [start, 0], [numVal, dim]));
+      knn.train(tf.tensor2d(xtr, [numTrain, dim], 'float32'), ytr);
+      return knn.computeDistancesNoLoops(tf.tensor2d(rows.subarray(start * dim, end * dim), [numVal, dim], 'float32'));
     });
     const nearest = nearestIndices(dists.dataSync(), numVal, numTrain, kMax);
     dists.dispose();
