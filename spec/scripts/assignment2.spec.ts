@@ -1,0 +1,146 @@
+/**
+ * Assignment 2's notebook scripts end to end: each runs with --quick in a child process through tsx (charts need
+ * vega, which only loads outside ts-jest; see src/vis/chart.ts) on a tiny synthetic CIFAR-10 folder of random
+ * images (100 training, 20 test), found through CIFAR10_DIR. Each must exit 0, write metrics.json with its keys,
+ * run info and sane values, write its figures as PNGs, and print its summary to stdout.
+ *
+ * Random pixels teach nothing, so the accuracies are only checked to be accuracies; the scripts' real numbers
+ * come from the default runs on the real data.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { writeOfficialDir } from '../data/fixtures';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const TIMEOUT_MS = 240_000;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outDir: string;
+}
+
+let root: string;
+const results = new Map<string, Promise<Result>>();
+
+function runScript(script: string): Promise<Result> {
+  const outDir = path.join(root, 'out', script);
+  return new Promise((resolve) => {
+    execFile(
+      TSX,
+      [path.join('scripts', `${script}.ts`), '--quick', '--out', outDir, '--no-progress'],
+      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: path.join(root, 'cifar'), TFJS_BACKEND: 'wasm' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, outDir }),
+    );
+  });
+}
+
+async function finished(script: string): Promise<{ result: Result; metrics: Record<string, unknown> }> {
+  const result = await results.get(script)!;
+  if (result.code !== 0) throw new Error(`${script} exited with ${result.code}:\n${result.stderr.slice(-3000)}`);
+  const metrics = JSON.parse(fs.readFileSync(path.join(result.outDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  return { result, metrics };
+}
+
+async function expectPngs(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const meta = await sharp(path.join(dir, name)).metadata();
+    expect([name, meta.format]).toEqual([name, 'png']);
+    expect(meta.width).toBeGreaterThan(100);
+    expect(meta.height).toBeGreaterThan(80);
+  }
+}
+
+function expectAccuracy(v: unknown): void {
+  expect(typeof v).toBe('number');
+  expect(v as number).toBeGreaterThanOrEqual(0);
+  expect(v as number).toBeLessThanOrEqual(1);
+}
+
+function expectRunInfo(metrics: Record<string, unknown>, script: string): void {
+  expect(metrics).toMatchObject({ script, seed: 0, quick: true, backend: 'wasm' });
+  expect(typeof metrics.seconds).toBe('number');
+}
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'assignment2-spec-'));
+  writeOfficialDir(path.join(root, 'cifar'), 20);
+  // Two at a time: the machine has two cores.
+  const first = ['convnet', 'fc-nets'];
+  const second = ['batchnorm', 'dropout'];
+  for (const s of first) results.set(s, runScript(s));
+  for (const [i, s] of second.entries()) results.set(s, results.get(first[i])!.then(() => runScript(s)));
+});
+
+afterAll(async () => {
+  await Promise.all(results.values());
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('scripts/convnet.ts --quick', () => {
+  it('overfits, trains, draws the filters and the augmentations', async () => {
+    const { result, metrics } = await finished('convnet');
+    expectRunInfo(metrics, 'convnet');
+    expectAccuracy(metrics.overfit_train_acc);
+    expectAccuracy(metrics.one_epoch_val_acc);
+    expectAccuracy(metrics.one_epoch_test_acc);
+    expect(metrics.seconds_per_iteration as number).toBeGreaterThan(0);
+    expect(metrics.overfit).toMatchObject({ iterations: 15 });
+    await expectPngs(result.outDir, ['overfit_curves.png', 'one_epoch_curves.png', 'filters.png', 'augmentation.png']);
+    expect(result.stdout).toContain('== Three-layer convnet ==');
+    expect(result.stderr).toContain('(Epoch 15 / 15) train acc:');
+  }, TIMEOUT_MS);
+});
+
+describe('scripts/fc-nets.ts --quick', () => {
+  it('runs both overfitting nets, the four update rules and the best model', async () => {
+    const { result, metrics } = await finished('fc-nets');
+    expectRunInfo(metrics, 'fc-nets');
+    expectAccuracy(metrics.overfit_train_acc);
+    expectAccuracy(metrics.best_val_acc);
+    expectAccuracy(metrics.test_acc);
+    expect(Object.keys(metrics.overfit as object)).toEqual(['3-layer', '5-layer']);
+    expect(Object.keys(metrics.update_rules as object)).toEqual(['sgd', 'sgd_momentum', 'rmsprop', 'adam']);
+    await expectPngs(result.outDir, ['overfit.png', 'update_rules.png', 'best_model.png']);
+    expect(result.stdout).toContain('== Update rules ==');
+  }, TIMEOUT_MS);
+});
+
+describe('scripts/batchnorm.ts --quick', () => {
+  it('compares batchnorm with the baseline, sweeps the weight scale and the batch size', async () => {
+    const { result, metrics } = await finished('batchnorm');
+    expectRunInfo(metrics, 'batchnorm');
+    expectAccuracy(metrics.bn_final_train_acc);
+    expectAccuracy(metrics.baseline_final_train_acc);
+    const sweep = metrics.weight_scale_sweep as { scales: number[]; baseline: { bestValAcc: number[] }; batchnorm: { finalLoss: unknown[] } };
+    expect(sweep.scales).toHaveLength(5);
+    expect(sweep.scales[0]).toBeCloseTo(1e-4, 10);
+    expect(sweep.scales[4]).toBeCloseTo(1, 10);
+    expect(sweep.baseline.bestValAcc).toHaveLength(5);
+    expect(sweep.batchnorm.finalLoss).toHaveLength(5);
+    const batch = metrics.batch_size as Record<string, Record<string, unknown>>;
+    expect(Object.keys(batch.batchnorm)).toEqual(['baseline, bs=5', 'batchnorm, bs=5', 'batchnorm, bs=10', 'batchnorm, bs=50']);
+    expect(Object.keys(batch.layernorm)).toEqual(['baseline, bs=5', 'layernorm, bs=5', 'layernorm, bs=10', 'layernorm, bs=50']);
+    await expectPngs(result.outDir, ['bn_vs_baseline.png', 'weight_scale.png', 'batch_size_batchnorm.png', 'batch_size_layernorm.png']);
+    expect(result.stdout).toContain('== Weight initialisation scale');
+  }, TIMEOUT_MS);
+});
+
+describe('scripts/dropout.ts --quick', () => {
+  it('trains one net per keep probability and reports train and val accuracy for each', async () => {
+    const { result, metrics } = await finished('dropout');
+    expectRunInfo(metrics, 'dropout');
+    for (const key of ['train_acc_by_keep', 'val_acc_by_keep']) {
+      const byKeep = metrics[key] as Record<string, number>;
+      expect(Object.keys(byKeep)).toEqual(['1', '0.75', '0.5', '0.25']);
+      Object.values(byKeep).forEach(expectAccuracy);
+    }
+    await expectPngs(result.outDir, ['dropout.png']);
+    expect(result.stdout).toContain('== Dropout');
+  }, TIMEOUT_MS);
+});
