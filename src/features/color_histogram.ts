@@ -5,10 +5,10 @@
  *   imhist, edges = np.histogram(hsv[:, :, 0], bins=np.linspace(xmin, xmax, nbin + 1), density=normalized)
  *   return imhist * np.diff(edges)
  *
- * Only hue is kept: it says which colours an image holds regardless of how bright or saturated they are. With
- * the default density=True, multiplying by the bin widths turns densities back into the fraction of pixels per
- * bin (summing to 1). With normalized=false the course still multiplies the raw counts by the bin width; we do
- * the same so that the numbers match.
+ * Only hue is kept: it says which colours an image holds regardless of how bright or saturated they are (see
+ * docs/hog.md). With the default density=True, multiplying by the bin widths turns densities back into the
+ * fraction of pixels per bin (summing to 1). With normalized=false the course still multiplies the raw counts by
+ * the bin width; we do the same so that the numbers match.
  *
  * Arithmetic runs in float64 like numpy; the result is stored as float32.
  */

@@ -1,7 +1,8 @@
 /**
  * Image features for the linear classifiers, the course's `extract_features` and the normalisation its notebook
  * applies afterwards: run several feature functions on every image of a batch, concatenate their outputs per
- * image, then centre and scale each feature column by training-set statistics and append a bias column.
+ * image, then centre and scale each feature column by training-set statistics and append a bias column
+ * (docs/hog.md explains the features).
  *
  * Features are computed one image at a time on plain typed arrays (no tensors): per 32 x 32 image the work is a
  * few thousand numbers, far too small for a kernel launch to pay off.
