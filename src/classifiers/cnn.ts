@@ -69,6 +69,13 @@ export class ThreeLayerConvNet implements Model {
       seed: 0,
       ...options,
     };
+    const positive = (v: number) => Number.isInteger(v) && v > 0;
+    if (!Array.isArray(o.inputDim) || o.inputDim.length !== 3 || !o.inputDim.every(positive)) {
+      throw new Error(`ThreeLayerConvNet: inputDim must be three positive integers [H, W, C], got [${o.inputDim}]`);
+    }
+    for (const key of ['numFilters', 'filterSize', 'hiddenDim', 'numClasses'] as const) {
+      if (!positive(o[key])) throw new Error(`ThreeLayerConvNet: ${key} must be a positive integer, got ${o[key]}`);
+    }
     const [H, W, C] = o.inputDim;
     if (o.filterSize % 2 !== 1) throw new Error(`ThreeLayerConvNet: filterSize must be odd, got ${o.filterSize}`);
     if (H % 2 !== 0 || W % 2 !== 0) throw new Error(`ThreeLayerConvNet: H and W must be even for the 2x2 pool, got [${o.inputDim}]`);

@@ -1,0 +1,146 @@
+/**
+ * The gradient catalogue behind `npm run gradcheck` (reference/catalogue.ts): the whole of it runs here, every
+ * row must pass, every layer and model of the issue must be there with every gradient, and nothing may leak.
+ * Then the harness itself: a deliberately wrong backward pass must fail both checks, and inputs that put a kink
+ * inside a numeric step must be redrawn rather than fail.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../support/backend';
+import { CATALOGUE, GradRow, layerCase, runCatalogue } from '../../reference/catalogue';
+import { reluRef } from '../../reference/layers_dense';
+import { reluForward } from '../../src/layers/relu';
+import { Rng } from '../../src/random';
+
+/** One line per failing row, so a failure says which gradient and by how much. */
+function describeRow(r: GradRow): string {
+  if (r.error) return `${r.layer}: ${r.error}`;
+  return `${r.layer} ${r.param}: relErrAutodiff ${r.relErrAutodiff.toExponential(2)}, relErrNumeric ${r.relErrNumeric.toExponential(2)}`;
+}
+
+const DENSE = ['dx', 'dgamma', 'dbeta'];
+const CONV = ['dx', 'dw', 'db'];
+const FC = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
+const FC_NORM = [...FC, 'gamma1', 'beta1', 'gamma2', 'beta2'];
+const CNN = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
+/**
+ * The rows the issue asks for: each layer or model with every gradient it has. A name ending in ' (' stands for
+ * every variant name that starts with it ('TwoLayerNet (reg 0.1)'); any other name must match exactly.
+ */
+const EXPECTED: [string, string[]][] = [
+  ['affine', CONV],
+  ['relu', ['dx']],
+  ['softmax loss', ['dscores']],
+  ['svm loss', ['dscores']],
+  ['batchnorm (graph backward)', DENSE],
+  ['batchnorm (alt backward)', DENSE],
+  ['layernorm', DENSE],
+  ['dropout (', ['dx']],
+  ['conv naive (stride 1, pad 1)', CONV],
+  ['conv fast (stride 1, pad 1)', CONV],
+  ['conv fast (stride 2, pad 0)', CONV],
+  ['conv fast (stride 2, pad 1)', CONV],
+  ['max pool naive (', ['dx']],
+  ['max pool fast (2x2', ['dx']],
+  ['max pool fast (3x3', ['dx']],
+  ['spatial batchnorm', DENSE],
+  ['spatial groupnorm (G=1)', DENSE],
+  ['spatial groupnorm (G=2)', DENSE],
+  ['spatial groupnorm (G=4)', DENSE],
+  ['affine-relu', CONV],
+  ['conv-relu', CONV],
+  ['conv-bn-relu', [...CONV, 'dgamma', 'dbeta']],
+  ['conv-relu-pool', CONV],
+  ['TwoLayerNet (', ['W1', 'b1', 'W2', 'b2']],
+  ['FullyConnectedNet (none', FC],
+  ['FullyConnectedNet (batchnorm', FC_NORM],
+  ['FullyConnectedNet (layernorm', FC_NORM],
+  ['ThreeLayerConvNet (no batchnorm', CNN],
+  ['ThreeLayerConvNet (batchnorm', [...CNN, 'gamma1', 'beta1']],
+];
+
+describe('gradient catalogue, seed 0', () => {
+  let rows: GradRow[] = [];
+  let leaked = NaN;
+
+  beforeAll(async () => {
+    await useBackend();
+    const before = tf.memory().numTensors;
+    rows = runCatalogue({ seed: 0 });
+    leaked = tf.memory().numTensors - before;
+  });
+
+  it('every gradient of every layer and model passes both checks', () => {
+    expect(rows.filter((r) => !r.pass).map(describeRow)).toEqual([]);
+  });
+
+  it('has every layer and model of the issue, each with every gradient', () => {
+    const byLayer = new Map<string, string[]>();
+    for (const r of rows) byLayer.set(r.layer, [...(byLayer.get(r.layer) ?? []), r.param]);
+    for (const [prefix, params] of EXPECTED) {
+      const layers = [...byLayer.keys()].filter((l) => l === prefix || (prefix.includes(' (') && l.startsWith(prefix)));
+      expect([prefix, layers.length]).toEqual([prefix, 1]);
+      expect([prefix, [...byLayer.get(layers[0])!].sort()]).toEqual([prefix, [...params].sort()]);
+    }
+    expect(byLayer.size).toBe(CATALOGUE.length);
+  });
+
+  it('compares real gradients: numeric checks cover entries, and only biases before batchnorm are zero', () => {
+    for (const r of rows) expect([r.layer, r.param, r.numericEntries > 0]).toEqual([r.layer, r.param, true]);
+    const zero = rows.filter((r) => r.zeroGradient).map((r) => `${r.layer.split(' (')[0]} ${r.param}`);
+    expect(zero.sort()).toEqual(['FullyConnectedNet b1', 'FullyConnectedNet b2', 'ThreeLayerConvNet b1', 'conv-bn-relu db']);
+  });
+
+  it('frees every tensor it makes', () => {
+    expect(leaked).toBe(0);
+  });
+});
+
+describe('the harness', () => {
+  beforeAll(() => useBackend());
+
+  it('fails a wrong backward pass on both checks', () => {
+    // relu backward that forgets the switch: dx = dout everywhere.
+    const wrong = layerCase('relu that passes every gradient', (rng) => ({
+      inputs: { x: rng.randn([4, 5]) },
+      dout: rng.randn([4, 5]),
+      forward: (i) => reluForward(i.x),
+      backward: (d) => ({ dx: tf.clone(d as tf.Tensor) }),
+      twin: (i) => reluRef(i.x),
+    }));
+    const [row] = wrong.run(new Rng(1));
+    expect(row.pass).toBe(false);
+    expect(row.relErrAutodiff).toBeGreaterThan(0.1);
+    expect(row.relErrNumeric).toBeGreaterThan(0.1);
+  });
+
+  it('fails a backward pass that leaves out a gradient, naming it', () => {
+    const missing = layerCase('affine without db', (rng) => ({
+      inputs: { x: rng.randn([2, 3]), w: rng.randn([3, 2]), b: rng.randn([2]) },
+      dout: rng.randn([2, 2]),
+      forward: (i) => ({ out: tf.add(tf.matMul(i.x, i.w), i.b), cache: i }),
+      backward: (d, c) => ({ dx: tf.matMul(d as tf.Tensor, c.w, false, true), dw: tf.matMul(c.x, d as tf.Tensor, true, false) }),
+      twin: (i) => tf.add(tf.matMul(i.x, i.w), i.b),
+    }));
+    const rows = missing.run(new Rng(2));
+    expect(rows.map((r) => [r.pass, r.error])).toEqual([[false, 'affine without db: the backward pass returned no db']]);
+  });
+
+  it('redraws inputs that put a relu kink inside a numeric step, instead of failing', () => {
+    // The first draw sits within 1e-3 of the kink, well inside the 1e-2 step; later draws are ordinary.
+    let draws = 0;
+    const nearKink = layerCase('relu near its kink', (rng) => {
+      const scale = draws++ === 0 ? 1e-3 : 1;
+      return {
+        inputs: { x: rng.randn([4, 5], scale) },
+        dout: rng.randn([4, 5]),
+        forward: (i) => reluForward(i.x),
+        backward: (d, cache) => ({ dx: tf.mul(d as tf.Tensor, tf.step(cache.x, 0)) }),
+        twin: (i) => reluRef(i.x),
+        signature: (cache) => Array.from(cache.x.dataSync(), (v) => (v > 0 ? 1 : 0)).join(''),
+      };
+    });
+    const [row] = nearKink.run(new Rng(3));
+    expect(row.redraws).toBeGreaterThanOrEqual(1);
+    expect(row.pass).toBe(true);
+  });
+});
