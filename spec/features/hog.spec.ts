@@ -6,6 +6,7 @@
 import { HOG_BINS, hogFeature, hogFeatureLength, orientationBin } from '../../src/features/hog';
 import { Rng } from '../../src/random';
 import { relError } from '../../src/gradcheck';
+import { fma } from '../../src/features/fma';
 
 /** Greyscale weight sum of the course's rgb2gray: a grey pixel of value v has grey level 1.03 v. */
 const GREY = 0.299 + 0.587 + 0.144;
@@ -47,10 +48,13 @@ function uniformFilter(a: Float64Array, height: number, width: number, size: num
   return out;
 }
 
-/** Line by line the course's hog_feature for a square image: np.where masks, uniform_filter, [4::8] sampling, .T. */
+/**
+ * Line by line the course's hog_feature for a square image: np.where masks, uniform_filter, [4::8] sampling, .T.
+ * np.dot's greyscale is written as the FMA chain that OpenBLAS evaluates (src/features/fma.ts).
+ */
 function courseHog(image: Uint8Array, n: number): Float64Array {
   const g = new Float64Array(n * n);
-  for (let p = 0; p < n * n; p++) g[p] = image[3 * p] * 0.299 + image[3 * p + 1] * 0.587 + image[3 * p + 2] * 0.144;
+  for (let p = 0; p < n * n; p++) g[p] = fma(image[3 * p + 2], 0.144, fma(image[3 * p + 1], 0.587, image[3 * p] * 0.299));
   const mag = new Float64Array(n * n);
   const ori = new Float64Array(n * n);
   for (let r = 0; r < n; r++) {
@@ -163,6 +167,21 @@ describe('hogFeature', () => {
     expect(zero(greyImage(32, 32, (r) => (r < 16 ? 0 : 255)))).toBe(true);
     expect(zero(greyImage(32, 32, (r) => (r < 16 ? 255 : 0)))).toBe(true);
     expect(zero(greyImage(32, 32, (_r, c) => (c < 16 ? 255 : 0)))).toBe(true);
+  });
+
+  it('two colours whose grey levels tie exactly make no edge, as np.dot rounds them (one rounding per step)', () => {
+    // 255 * 0.299 + 153 * 0.587 + 255 * 0.144 = 153 * 0.299 + 255 * 0.587 + 51 * 0.144 = 202.776 in exact
+    // arithmetic. With fused multiply-adds (np.dot on OpenBLAS) both round to the same double; with separately
+    // rounded products and sums they differ by 3e-14, and that tiny gx would tip the strong horizontal edge
+    // below them (gy = -202.776) from orientation 0 (no bin) to 1e-14 degrees: bin 0.
+    const a = [255, 153, 255];
+    const b = [153, 255, 51];
+    const grey = (p: number[]) => fma(p[2], 0.144, fma(p[1], 0.587, p[0] * 0.299));
+    expect(grey(a)).toBe(grey(b));
+    expect(a[0] * 0.299 + a[1] * 0.587 + a[2] * 0.144).not.toBe(b[0] * 0.299 + b[1] * 0.587 + b[2] * 0.144);
+    const im = new Uint8Array(32 * 32 * 3);
+    for (let r = 0; r < 16; r++) for (let c = 0; c < 32; c++) im.set(c < 16 ? a : b, (r * 32 + c) * 3);
+    expect(Array.from(hogFeature(im)).every((v) => v === 0)).toBe(true);
   });
 
   it('orientationBin: half-open bins of 20 degrees over (0, 180)', () => {

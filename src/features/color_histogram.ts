@@ -40,8 +40,9 @@ export function rgbToHue(r: number, g: number, b: number): number {
     else if (g === max) h = 2 + (b - r) / delta;
     else h = (g - b) / delta;
   }
-  const m = (h / 6) % 1;
-  // JavaScript's % keeps the dividend's sign; Python's (and numpy's) takes the divisor's.
+  // matplotlib takes (h / 6) % 1.0. Here h lies in [-1, 5], so h / 6 is already inside (-1, 1) and the modulo
+  // only wraps negative values up by 1 (Python's % takes the divisor's sign); fmod of such a value is exact.
+  const m = h / 6;
   return m < 0 ? m + 1 : m;
 }
 

@@ -5,7 +5,8 @@
  *
  * Steps, for an RGB image of H x W pixels:
  *  1. Greyscale with the course's weights 0.299 R + 0.587 G + 0.144 B (0.144, not the usual 0.114: the course's
- *     rgb2gray has it so, and the features must match its numbers).
+ *     rgb2gray has it so, and the features must match its numbers), rounded as np.dot rounds it on a CPU with
+ *     fused multiply-add: fma(B, 0.144, fma(G, 0.587, R * 0.299)) (why the last bit matters: fma.ts).
  *  2. Forward differences: gx[r, c] = g[r, c+1] - g[r, c] (0 in the last column), gy[r, c] = g[r+1, c] - g[r, c]
  *     (0 in the last row), as `np.diff` fills gx[:, :-1] and gy[:-1, :].
  *  3. Magnitude sqrt(gx^2 + gy^2); orientation atan2(gy, gx + 1e-15) in degrees, plus 90. That lies in [-90, 270];
@@ -20,6 +21,7 @@
  * Arithmetic runs in float64 like the course's numpy code; the result is stored as float32.
  */
 import { PixelArray, checkImage } from './extract';
+import { fma } from './fma';
 
 /** Pixels per cell side and number of orientation bins, fixed as in the course. */
 export const HOG_CELL = 8;
@@ -55,7 +57,7 @@ export function hogFeature(image: PixelArray, height = 32, width = 32): Float32A
   checkImage('hogFeature', image, height, width);
   const gray = new Float64Array(height * width);
   for (let p = 0; p < gray.length; p++) {
-    gray[p] = image[3 * p] * 0.299 + image[3 * p + 1] * 0.587 + image[3 * p + 2] * 0.144;
+    gray[p] = fma(image[3 * p + 2], 0.144, fma(image[3 * p + 1], 0.587, image[3 * p] * 0.299));
   }
   const cellRows = Math.floor(height / HOG_CELL);
   const cellCols = Math.floor(width / HOG_CELL);
