@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UPDATE_RULE_NAMES } from '../src/optim';
+import type { Rng } from '../src/random';
 import { Solver, SolverData, SolverError } from '../src/solver';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
@@ -208,6 +212,105 @@ describe('Solver', () => {
     solver.dispose();
     expect(() => solver.step()).toThrow('Solver.step: this Solver has been disposed');
     tf.dispose([yFloat, yShort, v]);
+    model.dispose();
+    disposeData(data);
+  });
+});
+
+describe('Solver augment option', () => {
+  /** Adds noise drawn from the rng to every minibatch, and records what it did. */
+  function noisyAugment(record: { shapes: number[][]; draws: number[] }) {
+    return (X: tf.Tensor, rng: Rng): tf.Tensor => {
+      record.shapes.push([...X.shape]);
+      const draw = rng.uniform();
+      record.draws.push(draw);
+      return tf.add(X, draw);
+    };
+  }
+
+  it('transforms every training minibatch before the model sees it, and never the accuracy checks', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const seen: tf.Tensor[] = [];
+    const loss = model.loss.bind(model) as (X: tf.Tensor, y?: tf.Tensor1D) => unknown;
+    // Records the first row of every input the model gets: training steps and accuracy checks.
+    model.loss = ((X: tf.Tensor, y?: tf.Tensor1D) => {
+      seen.push(tf.keep(tf.slice(X, [0, 0], [1, X.shape[1]])));
+      return loss(X, y);
+    }) as TinyNet['loss'];
+    const record = { shapes: [] as number[][], draws: [] as number[] };
+    // Shifting every input by 1000 makes augmented rows recognisable: the data are of order 1.
+    const solver = new Solver(model, data, {
+      batchSize: 4,
+      numEpochs: 2,
+      verbose: false,
+      augment: (X, rng) => tf.add(noisyAugment(record)(X, rng), 1000),
+    });
+    solver.train();
+    expect(record.shapes).toEqual(Array.from({ length: 10 }, () => [4, 5]));
+    const firstValues = seen.map((t) => t.dataSync()[0]);
+    const augmented = firstValues.filter((v) => v > 500);
+    expect(augmented).toHaveLength(10);
+    // Accuracy checks after the first step and at the end of both epochs, each on train and val, unshifted.
+    expect(firstValues.filter((v) => v < 500).length).toBeGreaterThanOrEqual(6);
+    tf.dispose(seen);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+  });
+
+  it('draws from a generator derived from (seed, epoch): same seed, same draws; a resumed run draws what the whole run drew', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-augment-'));
+    const data = makeData();
+    const run = (options: { seed: number; resumeFrom?: string; checkpoints?: boolean }) => {
+      const model = new TinyNet();
+      const record = { shapes: [] as number[][], draws: [] as number[] };
+      const common = { updateRule: 'adam' as const, batchSize: 5, numEpochs: 3, verbose: false, augment: noisyAugment(record) };
+      const solver = options.resumeFrom
+        ? Solver.resume(model, data, options.resumeFrom, common)
+        : new Solver(model, data, {
+            ...common,
+            optimConfig: { learningRate: 1e-2 },
+            seed: options.seed,
+            ...(options.checkpoints ? { checkpointName: 'aug', checkpointDir: dir } : {}),
+          });
+      solver.train();
+      const result = { draws: record.draws, loss: [...solver.lossHistory] };
+      solver.dispose();
+      model.dispose();
+      return result;
+    };
+    try {
+      const whole = run({ seed: 3, checkpoints: true });
+      expect(whole.draws).toHaveLength(12);
+      expect(new Set(whole.draws).size).toBe(12);
+      expect(run({ seed: 3 }).draws).toEqual(whole.draws);
+      expect(run({ seed: 4 }).draws).not.toEqual(whole.draws);
+      const resumed = run({ seed: 3, resumeFrom: path.join(dir, 'aug_epoch_1') });
+      expect(resumed.draws).toEqual(whole.draws.slice(4));
+      expect(resumed.loss).toEqual(whole.loss);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      disposeData(data);
+    }
+  });
+
+  it('leaks no tensors, and refuses an augment that changes the minibatch shape before any update', () => {
+    const data = makeData();
+    const model = new TinyNet();
+    const before = tf.memory().numTensors;
+    const record = { shapes: [] as number[][], draws: [] as number[] };
+    const solver = new Solver(model, data, { updateRule: 'adam', batchSize: 5, numEpochs: 2, verbose: false, augment: noisyAugment(record) });
+    solver.train();
+    solver.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    const params = snapshot(model.params);
+    const bad = new Solver(model, data, { batchSize: 5, verbose: false, augment: (X) => tf.slice(X, 0, 2) });
+    expect(() => bad.step()).toThrow("Solver: options.augment must return a tensor of the minibatch's shape [5,5], got shape [2,5]");
+    expect(snapshot(model.params)).toEqual(params);
+    bad.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
     disposeData(data);
   });

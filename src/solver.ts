@@ -10,8 +10,9 @@
  * (its own velocity, cache or moments). Each epoch ends with the learning rate decayed by lrDecay, train and
  * validation accuracy checked, the best parameters copied and, when checkpointName is set, a checkpoint written.
  *
- * Randomness: epoch e's minibatches and accuracy subsamples come from a generator derived from (seed, e) alone,
- * so a run resumed from the checkpoint at the end of epoch e draws exactly what the uninterrupted run drew.
+ * Randomness: epoch e's minibatches, accuracy subsamples and augmentation draws come from generators derived from
+ * (seed, e) alone, so a run resumed from the checkpoint at the end of epoch e draws exactly what the uninterrupted
+ * run drew.
  * (A model's own randomness, e.g. dropout masks, is the model's; it is not part of the checkpoint.)
  *
  * Memory: each step runs in one tf.tidy; the Solver keeps only the update rules' state tensors and the best
@@ -98,6 +99,13 @@ export interface SolverOptions {
   onIteration?: (info: IterationInfo) => void;
   /** Called after every accuracy check (after the first step and at the end of every epoch). */
   onEpoch?: (info: EpochInfo) => void;
+  /**
+   * Data augmentation: applied to every training minibatch, inside the step's tf.tidy, before the model sees it
+   * (e.g. src/data/augment.ts's random flips and crops). X: the minibatch, XTrain's layout with batchSize rows;
+   * rng: the epoch's augmentation generator (see the file comment). Must return a tensor of X's shape. Accuracy
+   * checks see the data as it is.
+   */
+  augment?: (X: tf.Tensor, rng: Rng) => tf.Tensor;
   /** The model's kind and constructor options for checkpoints; default: the model's own `kind` and `options` fields. */
   modelSpec?: ModelSpec | null;
   /**
@@ -120,12 +128,15 @@ export class SolverError extends Error {
   }
 }
 
-/** The generators of epoch `epoch`: one for minibatches, one for accuracy subsamples, derived from the seed only. */
-function epochRngs(seed: number, epoch: number): { batch: Rng; accuracy: Rng } {
+/**
+ * The generators of epoch `epoch`, derived from the seed only: one for minibatches, one for accuracy subsamples,
+ * one for augmentation (forked last, so the first two are what they were before augmentation existed).
+ */
+function epochRngs(seed: number, epoch: number): { batch: Rng; accuracy: Rng; augment: Rng } {
   const root = new Rng(seed);
   let r = root.fork();
   for (let e = 0; e < epoch; e++) r = root.fork();
-  return { batch: r.fork(), accuracy: r.fork() };
+  return { batch: r.fork(), accuracy: r.fork(), augment: r.fork() };
 }
 
 function modelSpecOf(model: Model): ModelSpec | null {
@@ -177,6 +188,7 @@ export class Solver {
   private readonly log: (line: string) => void;
   private batchRng: Rng;
   private accuracyRng: Rng;
+  private augmentRng: Rng;
   private progress: ProgressBar | null = null;
   private disposed = false;
 
@@ -231,6 +243,7 @@ export class Solver {
     const rngs = epochRngs(this.seed, this.epoch);
     this.batchRng = rngs.batch;
     this.accuracyRng = rngs.accuracy;
+    this.augmentRng = rngs.augment;
   }
 
   /**
@@ -330,7 +343,8 @@ export class Solver {
       const idx = tf.tensor1d(indices, 'int32');
       // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
       // multi-index for every element and took ~30x longer (200 rows of 3072: 75 ms vs 2 ms; docs/performance.md).
-      const X = tf.gatherND(this.data.XTrain, tf.reshape(idx, [-1, 1]));
+      const batch = tf.gatherND(this.data.XTrain, tf.reshape(idx, [-1, 1]));
+      const X = this.options.augment ? this.augmentBatch(batch) : batch;
       const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
       const { loss, grads } = this.model.loss(X, y);
       const value = loss.dataSync()[0];
@@ -362,6 +376,21 @@ export class Solver {
     this.iteration += 1;
     this.lossHistory.push(loss);
     return loss;
+  }
+
+  /** options.augment on a minibatch, checked to keep its shape. Call inside step's tidy. */
+  private augmentBatch(batch: tf.Tensor): tf.Tensor {
+    const out = (this.options.augment as NonNullable<SolverOptions['augment']>)(batch, this.augmentRng);
+    if (!(out instanceof tf.Tensor) || out.rank !== batch.rank || out.shape.some((s, i) => s !== batch.shape[i])) {
+      const got = out instanceof tf.Tensor ? `shape [${out.shape}]` : String(out);
+      throw new SolverError(
+        `Solver: options.augment must return a tensor of the minibatch's shape [${batch.shape}], got ${got}`,
+        this.epoch,
+        this.iteration + 1,
+        this.learningRate,
+      );
+    }
+    return out;
   }
 
   /**
@@ -435,6 +464,7 @@ export class Solver {
       const rngs = epochRngs(this.seed, this.epoch);
       this.batchRng = rngs.batch;
       this.accuracyRng = rngs.accuracy;
+      this.augmentRng = rngs.augment;
     }
     this.progress?.update(t + 1, { epoch: this.epoch, loss: loss.toFixed(4) });
     this.options.onIteration?.({ iteration: t + 1, numIterations, epoch: this.epoch, loss });
