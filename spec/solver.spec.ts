@@ -235,7 +235,7 @@ describe('Solver augment option', () => {
     const loss = model.loss.bind(model) as (X: tf.Tensor, y?: tf.Tensor1D) => unknown;
     // Records the first row of every input the model gets: training steps and accuracy checks.
     model.loss = ((X: tf.Tensor, y?: tf.Tensor1D) => {
-      seen.push(tf.keep(tf.slice(X, [0, 0], [1, X.shape[1]])));
+      seen.push(tf.keep(tf.slice(X, [0, 0], [1, -1])));
       return loss(X, y);
     }) as TinyNet['loss'];
     const record = { shapes: [] as number[][], draws: [] as number[] };
