@@ -97,7 +97,7 @@ export interface GradRow {
   relErrNumeric: number;
   /** Largest element-wise relative error, hand-written vs centred differences, over the entries checked. */
   maxElemNumeric: number;
-  /** Entries compared with centred differences (all of them for layers, up to NUMERIC_SAMPLES for big model parameters). */
+  /** Entries compared with centred differences: all of a layer input, up to NUMERIC_SAMPLES of a model parameter. */
   numericEntries: number;
   /** The gradient is zero in exact arithmetic: hand-written and autodiff both below ABS_FLOOR. */
   zeroGradient: boolean;

@@ -17,7 +17,7 @@ import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
 import { CATALOGUE, GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES, runCatalogue } from '../reference/catalogue';
 import { parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
-import { formatSummary } from './lib/run_dir';
+import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
   seed: number;
@@ -38,7 +38,7 @@ function sci(v: number): string {
 }
 
 /** The table's columns for one row. */
-function tableRow(r: GradRow): Record<string, string | number> {
+function tableRow(r: GradRow): Record<string, Cell> {
   return {
     layer: r.layer,
     param: r.param,
@@ -48,6 +48,7 @@ function tableRow(r: GradRow): Record<string, string | number> {
     relErrNumeric: sci(r.relErrNumeric),
     'max elem ': sci(r.maxElemNumeric),
     entries: r.numericEntries,
+    skipped: r.kinkSkips,
     redraws: r.redraws,
     pass: r.pass ? 'ok' : 'FAIL',
     note: r.error ?? (r.zeroGradient ? 'zero in exact arithmetic' : ''),
@@ -93,12 +94,18 @@ async function main(): Promise<void> {
   if (selected === 0) throw new Error(`--only '${opts.only}' matches no layer; names are: ${CATALOGUE.map((c) => c.layer).join(', ')}`);
 
   const header = [
-    `gradcheck: ${selected} layers and models, seed ${opts.seed}, backend ${backend}` +
-      (backend === 'cpu' ? ' (the default: tf.grad through conv2d fails on wasm, which lacks Conv2DBackpropFilter)' : ''),
+    `gradcheck: ${selected} of ${CATALOGUE.length} layers and models, seed ${opts.seed}, backend ${backend}` +
+      (backend === 'cpu'
+        ? ' (the default: tf.grad through conv2d fails on wasm, which lacks Conv2DBackpropFilter)'
+        : backend === 'wasm'
+          ? ' (tf.grad through conv2d fails here, wasm lacks Conv2DBackpropFilter: rows with a convolution will fail)'
+          : ''),
     `pass: relErrAutodiff <= ${AUTODIFF_BOUND.toExponential()} (or both gradients below ${ABS_FLOOR.toExponential()}: zero in exact arithmetic), and ` +
       `relErrNumeric <= ${NUMERIC_BOUND.toExponential()} (centred differences, step ${NUMERIC_STEP.toExponential()}; norm below ${NUMERIC_FLOOR.toExponential()} where zero in exact arithmetic)`,
     `errors are norm-wise ||a - b|| / max(||a||, ||b||), 'max elem' the largest element-wise one; numeric checks cover ` +
       `every entry of a layer's inputs, and of a model's parameters up to ${NUMERIC_SAMPLES} random entries each ('entries')`,
+    `steps across a kink (relu, max, hinge) are never compared: a model's entry is 'skipped' for another, a layer's ` +
+      `inputs are redrawn ('redraws')`,
   ];
   // Under --json stdout carries the rows only, so the header goes to stderr with the backend line.
   const say = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : process.stdout.write(`${line}\n`));
