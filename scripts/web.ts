@@ -1,0 +1,44 @@
+/**
+ * npm run web [-- --port 8231 --host 127.0.0.1 --data DIR]
+ *
+ * Serves the playground page (web/) and the CIFAR-10 batches it trains on: open the printed address in a browser.
+ * The data folder is --data, else CIFAR10_DIR, else data/cifar-10-batches-bin (where `npm run get-data` puts it).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { resolveCifar10Dir } from '../src/data/reader';
+import { HOW_TO_GET_DATA } from '../src/data/errors';
+import { TRAIN_BATCH_FILES } from '../src/data/cifar10_format';
+import { parseInteger } from './lib/cli';
+import { startServer } from '../web/server';
+
+async function main(): Promise<void> {
+  const program = new Command('web')
+    .description('serve the browser playground: train the course models live on WebGL')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parseInteger('--port'), 8231)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--data <dir>', 'folder with the CIFAR-10 batch files (default: CIFAR10_DIR, else data/cifar-10-batches-bin)');
+  program.parse();
+  const opts = program.opts<{ port: number; host: string; data?: string }>();
+
+  const { dir, source } = resolveCifar10Dir(opts.data);
+  const trainFile = path.join(dir, TRAIN_BATCH_FILES[0]);
+  if (!fs.existsSync(trainFile)) {
+    console.error(`warning: ${trainFile} (${source}) does not exist; the page will say so. ${HOW_TO_GET_DATA}`);
+  }
+  const server = await startServer({ dataDir: dir, port: opts.port, host: opts.host });
+  console.error(`page built in ${server.bundle.ms.toFixed(0)} ms (${(server.bundle.js.length / 2 ** 20).toFixed(1)} MiB)`);
+  console.error(`data: ${dir} (${source})`);
+  console.log(`playground: ${server.url}  (Ctrl-C stops it)`);
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  console.error(`npm run web: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+/**
+ * Saliency maps (Simonyan et al. 2014, as in the course's network-visualisation notebook): how much each pixel
+ * moves the score of the correct class, the largest absolute gradient over the three colour channels.
+ *
+ * The gradient comes from the models' own hand-written backward pass (inputGradient), not from autodiff.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PageModel } from './models';
+
+export interface Saliency {
+  /** [H * W], row-major, values >= 0. */
+  map: Float32Array;
+  h: number;
+  w: number;
+  /** The class whose score was differentiated. */
+  label: number;
+  /** The model's probabilities for the image, [C]. */
+  probs: Float32Array;
+}
+
+/**
+ * x: one image [1, H, W, 3], preprocessed as the model's training data. label: the class, 0..C-1.
+ * Returns max over channels of |d score_label / d x|, and the image's class probabilities.
+ */
+export function saliencyMap(model: PageModel, x: tf.Tensor4D, label: number): Saliency {
+  if (x.rank !== 4 || x.shape[0] !== 1) throw new Error(`saliencyMap: x must be one image [1, H, W, C], got shape [${x.shape}]`);
+  const [map, probs] = tf.tidy(() => {
+    const { scores, dX } = model.inputGradient(x, (s) => tf.cast(tf.oneHot(tf.tensor1d([label], 'int32'), s.shape[1]), 'float32') as tf.Tensor2D);
+    return [tf.max(tf.abs(dX), 3), tf.softmax(scores)];
+  });
+  const out: Saliency = { map: map.dataSync() as Float32Array, h: x.shape[1], w: x.shape[2], label, probs: probs.dataSync() as Float32Array };
+  tf.dispose([map, probs]);
+  return out;
+}
+
+/** Draws the map on the canvas as a heat image (black, red, yellow, white), stretched to its own maximum. */
+export function drawSaliency(canvas: HTMLCanvasElement, s: Saliency): void {
+  canvas.width = s.w;
+  canvas.height = s.h;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(s.w, s.h);
+  let max = 0;
+  for (const v of s.map) if (v > max) max = v;
+  for (let p = 0; p < s.map.length; p++) {
+    const t = max > 0 ? s.map[p] / max : 0;
+    img.data[p * 4] = 255 * Math.min(1, t * 3);
+    img.data[p * 4 + 1] = 255 * Math.min(1, Math.max(0, t * 3 - 1));
+    img.data[p * 4 + 2] = 255 * Math.max(0, t * 3 - 2);
+    img.data[p * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}

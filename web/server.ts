@@ -1,0 +1,111 @@
+/**
+ * The playground's local server: the page, its bundle (built in memory at start), tfjs's .wasm binaries, and the
+ * CIFAR-10 batch files from the data folder, which the page fetches rather than bundles.
+ *
+ *   GET /                     web/index.html
+ *   GET /styles.css           web/styles.css
+ *   GET /main.js(.map)        the bundle of web/main.ts and the src/ library it imports
+ *   GET /wasm/<file>.wasm     @tensorflow/tfjs-backend-wasm's binaries
+ *   GET /data/<batch file>    data_batch_1.bin .. data_batch_5.bin, test_batch.bin, batches.meta.txt
+ *
+ * Every response carries Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy, which make the page
+ * cross-origin isolated: only then may the wasm backend use its multi-threaded build (SharedArrayBuffer).
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { HOW_TO_GET_DATA } from '../src/data/errors';
+import { META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from '../src/data/cifar10_format';
+import { buildPage, PageBundle, WEB_DIR } from './build';
+
+export interface ServerOptions {
+  /** The folder holding the CIFAR-10 batch files (may be missing: the page then says how to get them). */
+  dataDir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the server is for this machine only. */
+  host?: string;
+}
+
+export interface RunningServer {
+  /** The page's address, ending in '/'. */
+  url: string;
+  dataDir: string;
+  bundle: PageBundle;
+  close(): Promise<void>;
+}
+
+const DATA_FILES = new Set([...TRAIN_BATCH_FILES, TEST_BATCH_FILE, META_FILE]);
+const WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+
+const COMMON_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cache-Control': 'no-store',
+};
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Uint8Array): void {
+  res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendFile(res: http.ServerResponse, file: string, type: string, missing: string): void {
+  fs.stat(file, (err, stat) => {
+    if (err || !stat.isFile()) {
+      send(res, 404, 'text/plain; charset=utf-8', missing);
+      return;
+    }
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': stat.size });
+    fs.createReadStream(file).pipe(res);
+  });
+}
+
+/** Builds the page and starts serving it; resolves once the server listens. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { dataDir, port = 0, host = '127.0.0.1' } = options;
+  const bundle = await buildPage();
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = decodeURIComponent(url.pathname);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not served; this server only answers GET`);
+      return;
+    }
+    if (route === '/' || route === '/index.html') {
+      sendFile(res, path.join(WEB_DIR, 'index.html'), 'text/html; charset=utf-8', 'web/index.html is missing');
+    } else if (route === '/styles.css') {
+      sendFile(res, path.join(WEB_DIR, 'styles.css'), 'text/css; charset=utf-8', 'web/styles.css is missing');
+    } else if (route === '/main.js') {
+      send(res, 200, 'text/javascript; charset=utf-8', bundle.js);
+    } else if (route === '/main.js.map') {
+      send(res, 200, 'application/json; charset=utf-8', bundle.map);
+    } else if (route.startsWith('/wasm/') && /^[\w.-]+\.wasm$/.test(route.slice(6))) {
+      sendFile(res, path.join(WASM_DIR, route.slice(6)), 'application/wasm', `${route}: no such file in ${WASM_DIR}`);
+    } else if (route.startsWith('/data/') && DATA_FILES.has(route.slice(6))) {
+      const file = path.join(dataDir, route.slice(6));
+      sendFile(res, file, 'application/octet-stream', `CIFAR-10 is not there: ${file} does not exist. ${HOW_TO_GET_DATA} ` +
+        'Then restart the page server (`npm run web`, or `npm run web -- --data DIR`).');
+    } else {
+      send(res, 404, 'text/plain; charset=utf-8', `${route}: not found`);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    dataDir,
+    bundle,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
