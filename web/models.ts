@@ -1,10 +1,10 @@
 /**
  * The three models the page offers, built from the library, with starting hyperparameters under which each
- * learns visibly within a minute or two on the 5,000-image subset (wasm; measured: softmax 0.30 validation
- * accuracy after 220 iterations, two-layer net 0.35 after 160, convnet's loss 2.29 -> 1.82 in 69).
+ * learns visibly within a minute or two on the 5,000-image subset (wasm; measured: softmax 0.29 validation
+ * accuracy after 236 iterations, two-layer net 0.35 after 160, convnet's loss 2.29 -> 1.82 in 69).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../src/model';
+import type { InputGradientModel } from '../src/vis/saliency';
 import type { UpdateRuleName } from '../src/optim';
 import { TwoLayerNet } from '../src/classifiers/two_layer_net';
 import { ThreeLayerConvNet } from '../src/classifiers/cnn';
@@ -14,10 +14,7 @@ export type ModelName = 'softmax' | 'two_layer_net' | 'convnet';
 export const MODEL_NAMES: readonly ModelName[] = ['softmax', 'two_layer_net', 'convnet'];
 
 /** A model the page can train (the Solver's contract) and explain (saliency needs the input gradient). */
-export type PageModel = Model & {
-  inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D };
-  dispose(): void;
-};
+export type PageModel = Model & InputGradientModel & { dispose(): void };
 
 export interface Hyperparameters {
   learningRate: number;

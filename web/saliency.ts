@@ -1,11 +1,12 @@
 /**
- * Saliency maps (Simonyan et al. 2014, as in the course's network-visualisation notebook): how much each pixel
- * moves the score of the correct class, the largest absolute gradient over the three colour channels.
- *
- * The gradient comes from the models' own hand-written backward pass (inputGradient), not from autodiff.
+ * Saliency maps for the page: the library's computeSaliencyMaps (the course's compute_saliency_maps: the largest
+ * absolute gradient of the correct class's score over the colour channels, from the model's hand-written
+ * backward pass) for one image, read back for drawing, with the model's probabilities for that image.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { computeSaliencyMaps } from '../src/vis/saliency';
 import type { PageModel } from './models';
+import { classProbabilities } from './predictions';
 
 export interface Saliency {
   /** [H * W], row-major, values >= 0. */
@@ -24,12 +25,9 @@ export interface Saliency {
  */
 export function saliencyMap(model: PageModel, x: tf.Tensor4D, label: number): Saliency {
   if (x.rank !== 4 || x.shape[0] !== 1) throw new Error(`saliencyMap: x must be one image [1, H, W, C], got shape [${x.shape}]`);
-  const [map, probs] = tf.tidy(() => {
-    const { scores, dX } = model.inputGradient(x, (s) => tf.cast(tf.oneHot(tf.tensor1d([label], 'int32'), s.shape[1]), 'float32') as tf.Tensor2D);
-    return [tf.max(tf.abs(dX), 3), tf.softmax(scores)];
-  });
-  const out: Saliency = { map: map.dataSync() as Float32Array, h: x.shape[1], w: x.shape[2], label, probs: probs.dataSync() as Float32Array };
-  tf.dispose([map, probs]);
+  const map = tf.tidy(() => computeSaliencyMaps(model, x, tf.tensor1d([label], 'int32')));
+  const out: Saliency = { map: map.dataSync() as Float32Array, h: x.shape[1], w: x.shape[2], label, probs: classProbabilities(model, x) };
+  map.dispose();
   return out;
 }
 
