@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<CommonOptions>();
   const ctx = await startScript('batchnorm', opts);
-  const all = await loadAssignment2Data(ctx.log);
+  const all = await loadAssignment2Data(ctx);
   const numTrain = ctx.quick ? 500 : 1000;
   const epochs = ctx.quick ? 3 : 10;
   const small = firstExamples(all.XTrain, all.yTrain, numTrain);
@@ -117,12 +117,13 @@ async function main(): Promise<void> {
         if (run.diverged) ctx.log(`  ${normalization}: ${run.diverged}`);
       }
     });
-    const sweepPanel = (title: string, yLabel: string, key: 'bestValAcc' | 'bestTrainAcc' | 'finalLoss') =>
+    const sweepPanel = (title: string, yLabel: string, key: 'bestValAcc' | 'bestTrainAcc' | 'finalLoss', yDomain?: [number, number]) =>
       linePanel({
         title,
         xLabel: 'weight initialisation scale',
         yLabel,
         logX: true,
+        ...(yDomain ? { yDomain } : {}),
         width: 520,
         height: 360,
         series: [
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
       [
         sweepPanel('Best val accuracy vs weight initialisation scale', 'best val accuracy', 'bestValAcc'),
         sweepPanel('Best train accuracy vs weight initialisation scale', 'best training accuracy', 'bestTrainAcc'),
-        sweepPanel('Final training loss vs weight initialisation scale', 'final training loss', 'finalLoss'),
+        // The notebook's y range: at large scales the baseline's loss runs off to 1e8 and would flatten the rest.
+        sweepPanel('Final training loss vs weight initialisation scale', 'final training loss (1 to 3.5)', 'finalLoss', [1, 3.5]),
       ],
       { columns: 3 },
     );

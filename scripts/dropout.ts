@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<CommonOptions>();
   const ctx = await startScript('dropout', opts);
-  const all = await loadAssignment2Data(ctx.log);
+  const all = await loadAssignment2Data(ctx);
   const epochs = ctx.quick ? 5 : 25;
   const small = firstExamples(all.XTrain, all.yTrain, 500);
   const runs: TrainedRun[] = [];
