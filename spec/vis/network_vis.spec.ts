@@ -16,7 +16,7 @@ import { FullyConnectedNet, Normalization } from '../../src/classifiers/fc_net';
 import { Solver } from '../../src/solver';
 import type { LossAndGrads } from '../../src/model';
 import { relError, AUTODIFF_BOUND } from '../../src/gradcheck';
-import { computeSaliencyMaps } from '../../src/vis/saliency';
+import { computeSaliencyMaps, objectiveScoresGradient } from '../../src/vis/saliency';
 import { makeFoolingImages } from '../../src/vis/fooling';
 import { createClassVisualization, gaussianBlur, gaussianKernel1d, roll } from '../../src/vis/class_visualization';
 import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, hotColormap, saliencyFigure } from '../../src/vis/deprocess';
@@ -138,6 +138,23 @@ describe('saliency maps', () => {
     net.dispose();
   });
 
+  it("the 'logProb' objective's gradient is autodiff's gradient of log softmax(scores)[target]", () => {
+    const rng = new Rng(22);
+    const net = new ThreeLayerConvNet({ ...TINY, seed: 6 });
+    const X = rng.randn([3, ...INPUT]) as tf.Tensor4D;
+    const target = tf.tensor1d([4, 0, 2], 'int32');
+    const { scores, dX } = net.inputGradient(X, (s) => objectiveScoresGradient(s, target, 'logProb'));
+    const params = Object.fromEntries(Object.entries(net.params).map(([k, v]) => [k, v as tf.Tensor]));
+    const oneHot = tf.cast(tf.oneHot(target, 5), 'float32');
+    const auto = inputGradientRef((x) => tf.logSoftmax(threeLayerConvNetScoresRef(params, x)), X, oneHot);
+    expectClose('dX', dX, auto);
+    const scoreGrad = objectiveScoresGradient(scores, target, 'score');
+    expect(scoreGrad.arraySync()).toEqual(oneHot.arraySync());
+    expect(() => objectiveScoresGradient(scores, target, 'margin' as never)).toThrow("objectiveScoresGradient: objective must be 'score' or 'logProb', got 'margin'");
+    tf.dispose([X, target, scores, dX, oneHot, auto, scoreGrad]);
+    net.dispose();
+  });
+
   it('of a model that only looks at one pixel are nonzero at that pixel only', () => {
     // A FullyConnectedNet whose first layer reads one input value: W1 is zero except the row of pixel (2, 5),
     // channel 1 (row (h * W + w) * C + c of the flattened NHWC image); b1 = 1 keeps the hidden units active.
@@ -231,6 +248,14 @@ describe('fooling images and class visualisation on a tiny trained convnet', () 
     expect(seen.length).toBe(Math.max(...result.iterations));
     result.XFooling.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("fools every image with the 'logProb' objective too", () => {
+    const targets = y.map((l) => (l + 2) % 3);
+    const result = makeFoolingImages(net, X, targets, { learningRate: 0.5, maxIters: 100, objective: 'logProb' });
+    expect(result.fooled).toEqual(targets.map(() => true));
+    expect(result.predicted).toEqual(targets);
+    result.XFooling.dispose();
   });
 
   it('takes no step for an image already in its target class, and gives up after maxIters', () => {

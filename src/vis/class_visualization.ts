@@ -8,7 +8,8 @@
  * Every iteration: roll the image by a random jitter, take a normalised gradient step on the objective
  * (gradient dX - 2 lambda I, divided by its L2 norm over the image, times the learning rate), roll it back,
  * clamp it to the valid pixel range, and every blurEvery iterations blur it a little. The jitter and the blur
- * suppress the high-frequency patterns that raise a score without looking like anything.
+ * suppress the high-frequency patterns that raise a score without looking like anything. The objective's first
+ * term can also be the class's log-softmax probability instead of its score (see ClassObjective).
  *
  * Images are NHWC [N, H, W, C] in the model's input space: 0..255 pixels minus the training mean image, so the
  * valid range of each value is [-mean, 255 - mean] for its pixel and channel. dX comes from the model's
@@ -18,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { InputGradientModel, checkClassIndices, oneHotScores } from './saliency';
+import { ClassObjective, InputGradientModel, checkClassIndices, objectiveScoresGradient, oneHotScores } from './saliency';
 
 /**
  * Rolls images along height and width, as np.roll: out[n, h, w, c] = x[n, (h - dy) mod H, (w - dx) mod W, c].
@@ -80,10 +81,31 @@ export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
   });
 }
 
+/**
+ * The course's settings translated from SqueezeNet's inputs (224x224x3 values in units of ImageNet's standard
+ * deviation, about 58 pixel levels) to ours (32x32x3 values in pixel levels):
+ * - learningRate 25 moves each of 150,528 values by 25 / sqrt(150528) = 0.064 standard deviations (RMS) per step,
+ *   3.8 levels; over 3,072 values that is an L2 step of 3.8 * sqrt(3072) = 200;
+ * - l2Reg 1e-3 per squared standard deviation is 1e-3 / 58^2 = 3e-7 per squared level;
+ * - the starting noise of standard deviation 1 is 58 levels; the 16-pixel jitter on 224 pixels is 2 on 32;
+ * - 100 iterations, a blur of sigma 0.5 every 10 iterations: as the course.
+ */
+export const CLASS_VIS_DEFAULTS = {
+  l2Reg: 3e-7,
+  learningRate: 200,
+  numIterations: 100,
+  blurEvery: 10,
+  blurSigma: 0.5,
+  maxJitter: 2,
+  initStd: 58,
+} as const;
+
 export interface ClassVisualizationOptions {
-  /** lambda of the L2 regulariser. Default 1e-3, the course's. */
+  /** What to climb besides the regulariser: 'score' (the course's, default) or 'logProb'. */
+  objective?: ClassObjective;
+  /** lambda of the L2 regulariser, per squared pixel level. Default CLASS_VIS_DEFAULTS (the course's, translated). */
   l2Reg?: number;
-  /** L2 length of each (normalised) step, in pixel levels. Default 25, the course's. */
+  /** L2 length of each (normalised) step, in pixel levels. Default CLASS_VIS_DEFAULTS. */
   learningRate?: number;
   /** Default 100, the course's. */
   numIterations?: number;
@@ -91,9 +113,9 @@ export interface ClassVisualizationOptions {
   blurEvery?: number;
   /** Blur's standard deviation in pixels. Default 0.5, the course's. */
   blurSigma?: number;
-  /** Largest jitter offset in pixels, drawn in 0..maxJitter per axis every iteration. Default 2 (a 32x32 image). */
+  /** Largest jitter offset in pixels, drawn in 0..maxJitter per axis every iteration. Default CLASS_VIS_DEFAULTS. */
   maxJitter?: number;
-  /** Standard deviation of the starting noise, in pixel levels. Default 20. */
+  /** Standard deviation of the starting noise, in pixel levels. Default CLASS_VIS_DEFAULTS. */
   initStd?: number;
   /** Called after every iteration with its number (1-based) and the mean softmax probability of the targets. */
   onIteration?: (iteration: number, meanTargetProb: number) => void;
@@ -115,13 +137,15 @@ export function createClassVisualization(
   options: ClassVisualizationOptions = {},
 ): tf.Tensor4D {
   const fn = 'createClassVisualization';
-  const l2Reg = options.l2Reg ?? 1e-3;
-  const learningRate = options.learningRate ?? 25;
-  const numIterations = options.numIterations ?? 100;
-  const blurEvery = options.blurEvery ?? 10;
-  const blurSigma = options.blurSigma ?? 0.5;
-  const maxJitter = options.maxJitter ?? 2;
-  const initStd = options.initStd ?? 20;
+  const d = CLASS_VIS_DEFAULTS;
+  const l2Reg = options.l2Reg ?? d.l2Reg;
+  const learningRate = options.learningRate ?? d.learningRate;
+  const numIterations = options.numIterations ?? d.numIterations;
+  const blurEvery = options.blurEvery ?? d.blurEvery;
+  const blurSigma = options.blurSigma ?? d.blurSigma;
+  const maxJitter = options.maxJitter ?? d.maxJitter;
+  const initStd = options.initStd ?? d.initStd;
+  const objective = options.objective ?? 'score';
   if (meanImage.rank !== 3) throw new Error(`${fn}: meanImage must be rank 3 [H, W, C], got shape [${meanImage.shape}]`);
   if (!(l2Reg >= 0)) throw new Error(`${fn}: l2Reg must be >= 0, got ${l2Reg}`);
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`${fn}: learningRate must be a positive number, got ${learningRate}`);
@@ -147,10 +171,10 @@ export function createClassVisualization(
         const jittered = roll(img, oy, ox);
         const { scores, dX } = model.inputGradient(jittered, (s) => {
           if (t === 0) checkClassIndices(fn, 'targetY', targets, s.shape[1]);
-          return oneHotScores(target, s.shape[1]);
+          return objectiveScoresGradient(s, target, objective);
         });
         if (options.onIteration) probs = tf.sum(tf.mul(tf.softmax(scores), oneHotScores(target, scores.shape[1])), 1).dataSync() as Float32Array;
-        // Gradient of s_y(I) - lambda ||I||^2.
+        // Gradient of s_y(I) - lambda ||I||^2 (or log p_y(I) - lambda ||I||^2).
         const g = tf.sub(dX, tf.mul(2 * l2Reg, jittered));
         const norm = tf.maximum(tf.sqrt(tf.sum(tf.square(g), [1, 2, 3], true)), 1e-12);
         const stepped = tf.add(jittered, tf.mul(tf.div(g, norm), learningRate)) as tf.Tensor4D;

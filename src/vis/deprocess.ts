@@ -138,9 +138,9 @@ export async function saliencyFigure(
 
 /** One row of the fooling figure: the captions under its tiles. */
 export interface FoolingRow {
-  /** Caption of the original, e.g. 'cat'. */
+  /** Caption of the original, e.g. its true class 'cat'. */
   original: string;
-  /** Caption of the fooling image, e.g. '-> dog (12 steps)'. */
+  /** Caption of the fooling image, e.g. its target class and steps 'dog (12)'. */
   fooling: string;
 }
 
@@ -171,7 +171,7 @@ export async function foolingFigure(
     cols: 4,
     scale: SCALE,
     padding: 4,
-    title: 'Fooling images',
+    title: 'Fooling images: true class, target class (steps)',
     colLabels: ['original', 'fooling image', 'difference', `difference x${magnify}`],
   });
 }

@@ -8,16 +8,27 @@
  *   X <- X + learningRate * dX / ||dX||_2,   dX = d score_target(X) / dX   (the norm over one whole image)
  *
  * so learningRate is the L2 length of every step in X's units (here: pixel levels 0..255, mean subtracted).
+ * The objective can also be the target's log-softmax probability instead of its score (see ClassObjective).
+
  * dX comes from the model's hand-written backward pass in test mode, never autodiff.
  *
  * Several images are fooled together, as one batch: the model treats images independently in test mode, so each
  * image follows exactly the path it would follow alone, and stops (takes no more steps) once it is fooled.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InputGradientModel, checkClassIndices, oneHotScores } from './saliency';
+import { ClassObjective, InputGradientModel, checkClassIndices, objectiveScoresGradient } from './saliency';
+
+/**
+ * The course's learning rate 1 moves each of SqueezeNet's 150,528 inputs by 1 / sqrt(150528) = 0.0026 standard
+ * deviations (RMS) per step, 0.15 pixel levels; the same per-pixel step on a 32x32x3 image is an L2 step of
+ * 0.15 * sqrt(3072) = 8, which is the default here.
+ */
+export const FOOLING_DEFAULTS = { learningRate: 8, maxIters: 100 } as const;
 
 export interface FoolingOptions {
-  /** L2 length of each step, in X's units. Default 1, the course's learning_rate. */
+  /** What to climb: 'score' (the course's, default) or 'logProb'. */
+  objective?: ClassObjective;
+  /** L2 length of each step, in X's units. Default FOOLING_DEFAULTS (the course's, translated to pixel levels). */
   learningRate?: number;
   /** Most gradient steps per image; the model's prediction is checked after each. Default 100, the course's. */
   maxIters?: number;
@@ -57,8 +68,9 @@ export function makeFoolingImages(
   options: FoolingOptions = {},
 ): FoolingResult {
   const fn = 'makeFoolingImages';
-  const learningRate = options.learningRate ?? 1;
-  const maxIters = options.maxIters ?? 100;
+  const learningRate = options.learningRate ?? FOOLING_DEFAULTS.learningRate;
+  const maxIters = options.maxIters ?? FOOLING_DEFAULTS.maxIters;
+  const objective = options.objective ?? 'score';
   if (X.rank !== 4) throw new Error(`${fn}: X must be rank 4 [N, H, W, C] (NHWC), got shape [${X.shape}]`);
   const n = X.shape[0];
   if (targetY.length !== n) throw new Error(`${fn}: targetY must hold N = ${n} classes (X's batch), got ${targetY.length}`);
@@ -75,7 +87,7 @@ export function makeFoolingImages(
     for (let it = 0; ; it++) {
       const { scores, dX } = model.inputGradient(current, (s) => {
         if (it === 0) checkClassIndices(fn, 'targetY', targets, s.shape[1]);
-        return oneHotScores(target, s.shape[1]);
+        return objectiveScoresGradient(s, target, objective);
       });
       const pred = tf.tidy(() => tf.argMax(scores, 1).dataSync());
       for (let i = 0; i < n; i++) {

@@ -39,6 +39,31 @@ export function checkImageLabels(fn: string, X: tf.Tensor, y: tf.Tensor): void {
   if (y.dtype !== 'int32') throw new Error(`${fn}: y must be int32 labels, got ${y.dtype}`);
 }
 
+/**
+ * What fooling images and class visualisations climb for a target class t:
+ * - 'score': the unnormalised score s_t, the course's objective;
+ * - 'logProb': the log-softmax probability log p_t = s_t - log sum_j exp(s_j). Its gradient also pushes the other
+ *   scores down, which matters for a ReLU net without much bias: such a net is close to positively homogeneous
+ *   (s(a X) ~ a s(X)), so climbing s_t alone partly just scales the image up, and that raises whichever class is
+ *   already ahead at least as fast as t.
+ */
+export type ClassObjective = 'score' | 'logProb';
+
+/**
+ * d(objective)/d(scores) for one target class per row. scores: [N, C]. target: [N] int32.
+ * 'score': the one-hot of the target. 'logProb': one-hot minus softmax(scores) (softmax's Jacobian applied to
+ * d log p_t / d p). Returns [N, C].
+ */
+export function objectiveScoresGradient(scores: tf.Tensor2D, target: tf.Tensor1D, objective: ClassObjective): tf.Tensor2D {
+  if (objective !== 'score' && objective !== 'logProb') {
+    throw new Error(`objectiveScoresGradient: objective must be 'score' or 'logProb', got '${String(objective)}'`);
+  }
+  return tf.tidy(() => {
+    const oneHot = oneHotScores(target, scores.shape[1]);
+    return objective === 'score' ? oneHot : (tf.sub(oneHot, tf.softmax(scores)) as tf.Tensor2D);
+  });
+}
+
 /** Throws unless every value is an integer class index in 0..numClasses-1. */
 export function checkClassIndices(fn: string, arg: string, values: ArrayLike<number>, numClasses: number): void {
   for (let i = 0; i < values.length; i++) {
