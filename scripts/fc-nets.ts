@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<Options>();
   const ctx = await startScript('fc-nets', opts);
-  const data = await loadAssignment2Data(ctx.log);
+  const data = await loadAssignment2Data(ctx);
   const val = { XVal: data.XVal, yVal: data.yVal };
   try {
     // 1. Overfit 50 images with a three-layer and a five-layer net.
