@@ -36,11 +36,11 @@ import { colorHistogramHsv } from '../src/features/color_histogram';
 import { GridImage, imageGrid } from '../src/vis/image_grid';
 
 const SVM_LEARNING_RATES = [1e-3, 3e-3, 1e-2];
-const SVM_REGULARIZATION_STRENGTHS = [1e-3, 1e-2, 1e-1];
+const SVM_REGULARIZATION_STRENGTHS = [1e-3, 1e-1, 1];
 const NET_SETTINGS: NetSetting[] = [
   { hiddenDim: 500, updateRule: 'sgd', learningRate: 0.1, lrDecay: 0.95, reg: 1e-3, numEpochs: 15 },
   { hiddenDim: 500, updateRule: 'sgd', learningRate: 0.3, lrDecay: 0.95, reg: 1e-3, numEpochs: 15 },
-  { hiddenDim: 500, updateRule: 'adam', learningRate: 1e-3, lrDecay: 0.9, reg: 1e-2, numEpochs: 15 },
+  { hiddenDim: 500, updateRule: 'sgd_momentum', learningRate: 0.05, lrDecay: 0.9, reg: 1e-3, numEpochs: 15 },
 ];
 const QUICK_NET_SETTINGS: NetSetting[] = [{ hiddenDim: 100, updateRule: 'sgd', learningRate: 0.1, lrDecay: 0.95, reg: 1e-3, numEpochs: 3 }];
 const MISCLASSIFIED_PER_CLASS = 8;

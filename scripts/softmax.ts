@@ -6,11 +6,13 @@
  *   2. the naive loss on the dev set with small random weights (about -log(0.1): ten nearly equal scores give every
  *      class probability 0.1), and a sparse numeric gradient check (reg 0 and 5e1);
  *   3. naive vs vectorised loss and gradient: values, times, difference;
- *   4. a search over learning rate x regularisation strength, SGD for 1,500 iterations each, keeping the model
+ *   4. a search over learning rate x regularisation strength, SGD for 3,000 iterations each, keeping the model
  *      with the best validation accuracy, evaluated once on the test set; its weights drawn as ten class templates.
  *      The grid holds the notebook's first setting (lr 1e-7, reg 2.5e4), whose loss curve is drawn beside the best.
  *
- * GRID_NOTE
+ * The course suggests learning rates [1e-7, 5e-7] and strengths [2.5e4, 5e4], 1,500 iterations at a constant rate:
+ * about 0.33-0.36 validation accuracy here. Weaker regularisation, larger rates, 3,000 iterations and a step decay
+ * of the rate (SCHEDULE) reach about 0.39; the grid keeps the notebook's setting lr 1e-7, reg 2.5e4 for comparison.
  *
  * Writes to runs/softmax/: metrics.json, loss.png (minibatch loss), search.png (accuracy over the grid), weights.png (templates).
  */
@@ -19,14 +21,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince, weightImages } from './lib/cifar';
-import { compareNaiveVectorized, lossChart, printGradCheck, searchChart, searchLinear, searchRowsForMetrics } from './lib/linear_search';
+import { ScheduleStage, compareNaiveVectorized, describeSchedule, lossChart, printGradCheck, searchChart, searchLinear, searchRowsForMetrics } from './lib/linear_search';
 import { Softmax } from '../src/classifiers/linear_classifier';
 import { softmaxLossNaive, softmaxLossVectorized } from '../src/classifiers/softmax';
 import { disposePreprocessed } from '../src/data/preprocess';
 import { imageGrid } from '../src/vis/image_grid';
 
-const LEARNING_RATES = [1e-7, 3e-7, 1e-6];
-const REGULARIZATION_STRENGTHS = [5e3, 1e4, 2.5e4];
+const LEARNING_RATES = [1e-7, 1e-6, 2e-6];
+const REGULARIZATION_STRENGTHS = [5e2, 1e3, 2.5e4];
+/**
+ * Step decay: 60% of the iterations at the learning rate, then 20% at 0.3x and 20% at 0.1x. With a constant rate
+ * SGD's last iterate keeps jumping with the minibatch noise; the last, smaller steps let it settle.
+ */
+const SCHEDULE: ScheduleStage[] = [
+  { fraction: 0.6, lrScale: 1 },
+  { fraction: 0.2, lrScale: 0.3 },
+  { fraction: 0.2, lrScale: 0.1 },
+];
 /** The notebook's first setting; the grid includes it, and loss.png shows its curve beside the best one. */
 const NOTEBOOK_SETTING = { learningRate: 1e-7, reg: 2.5e4 };
 
@@ -37,7 +48,7 @@ interface SoftmaxOptions extends CommonOptions {
 
 async function main(): Promise<void> {
   const program = createCommand('softmax', 'softmax classifier on CIFAR-10 pixels (assignment 1, softmax notebook)')
-    .option('--iters <n>', 'SGD iterations per run', parsePositiveInt('--iters'), 1500)
+    .option('--iters <n>', 'SGD iterations per run', parsePositiveInt('--iters'), 3000)
     .option('--batch-size <n>', 'minibatch size', parsePositiveInt('--batch-size'), 200);
   program.parse();
   const opts = program.opts<SoftmaxOptions>();
@@ -73,6 +84,7 @@ async function main(): Promise<void> {
       regs: ctx.quick ? REGULARIZATION_STRENGTHS.slice(0, 2) : REGULARIZATION_STRENGTHS,
       numIters,
       batchSize: opts.batchSize,
+      schedule: SCHEDULE,
     },
   );
   const secondsSearch = secondsSince(t0);
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
     sizes,
     iterations: numIters,
     batch_size: opts.batchSize,
+    schedule: describeSchedule(SCHEDULE),
     initial_loss: initial.loss,
     grad_check_relative_error: gradCheckNoReg,
     grad_check_relative_error_reg: gradCheckReg,

@@ -11,8 +11,8 @@
  *   4. figures: the loss and the train/val accuracy per epoch of every setting, and the best net's first-layer
  *      weights as images (the notebook's show_net_weights).
  *
- * The settings follow the course's hints for a tuned net (hidden 100-500, learning rate about 1e-3, Adam or SGD
- * with decay, several epochs) within the 15-minute budget of a default run on two CPU cores.
+ * The settings follow the course's hints for a tuned net (hidden 100-500, learning rate about 1e-3, SGD with decay,
+ * several epochs) within the 15-minute budget of a default run on two CPU cores (see SETTINGS).
  *
  * Writes to runs/two-layer-net/: metrics.json, curves.png (loss, accuracy), weights.png (first-layer weights).
  */
@@ -27,15 +27,19 @@ import { disposePreprocessed } from '../src/data/preprocess';
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../src/data/cifar10_format';
 import { imageGrid } from '../src/vis/image_grid';
 
-/** The settings searched, in order; the first is the notebook's baseline. */
+/**
+ * The settings searched. Plain SGD with a learning rate of 2e-3 decayed by 0.9 per epoch (0.2 of it left after 15
+ * epochs) trained these nets best in trials here: Adam at 1e-3 overshoots on raw pixels (inputs of about +-100),
+ * at 1e-4 it reached about 0.50 in 10 epochs; SGD with momentum 0.9 at 1e-3 diverged.
+ */
 const SETTINGS: NetSetting[] = [
-  { hiddenDim: 100, updateRule: 'sgd', learningRate: 1e-3, lrDecay: 0.95, reg: 0, numEpochs: 6 },
-  { hiddenDim: 200, updateRule: 'adam', learningRate: 1e-3, lrDecay: 0.9, reg: 1e-3, numEpochs: 8 },
-  { hiddenDim: 300, updateRule: 'adam', learningRate: 5e-4, lrDecay: 0.9, reg: 1e-3, numEpochs: 8 },
+  { hiddenDim: 100, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.1, numEpochs: 15 },
+  { hiddenDim: 200, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.2, numEpochs: 15 },
+  { hiddenDim: 300, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.2, numEpochs: 15 },
 ];
 const QUICK_SETTINGS: NetSetting[] = [
-  { hiddenDim: 50, updateRule: 'sgd', learningRate: 1e-3, lrDecay: 0.95, reg: 0, numEpochs: 2 },
-  { hiddenDim: 50, updateRule: 'adam', learningRate: 1e-3, lrDecay: 0.9, reg: 1e-3, numEpochs: 2 },
+  { hiddenDim: 50, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.1, numEpochs: 2 },
+  { hiddenDim: 50, updateRule: 'adam', learningRate: 1e-4, lrDecay: 0.95, reg: 0.01, numEpochs: 2 },
 ];
 
 interface NetOptions extends CommonOptions {

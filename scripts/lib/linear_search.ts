@@ -102,15 +102,47 @@ export interface SearchRow {
   lossHistory: number[];
 }
 
+/** One stage of a step-decay schedule: a fraction of the iterations, run at the learning rate times lrScale. */
+export interface ScheduleStage {
+  fraction: number;
+  lrScale: number;
+}
+
+/** A constant learning rate, as the course's LinearClassifier.train. */
+export const CONSTANT_LR: ScheduleStage[] = [{ fraction: 1, lrScale: 1 }];
+
 export interface SearchOptions {
   learningRates: number[];
   regs: number[];
   numIters: number;
   batchSize: number;
+  /**
+   * Step decay (default CONSTANT_LR): the stages run in order, each a call to train() that continues from the
+   * current W with the learning rate scaled down. Fractions must sum to 1.
+   */
+  schedule?: ScheduleStage[];
+}
+
+/** Iterations per stage: rounded, the last stage taking what is left so that they sum to numIters. */
+function stageIterations(schedule: ScheduleStage[], numIters: number): number[] {
+  const total = schedule.reduce((s, st) => s + st.fraction, 0);
+  if (Math.abs(total - 1) > 1e-9 || schedule.some((st) => !(st.fraction > 0) || !(st.lrScale > 0))) {
+    throw new Error(`searchLinear: schedule fractions must be positive and sum to 1, lrScale positive; got ${JSON.stringify(schedule)}`);
+  }
+  const iters = schedule.map((st) => Math.round(st.fraction * numIters));
+  iters[iters.length - 1] = numIters - iters.slice(0, -1).reduce((a, b) => a + b, 0);
+  return iters;
+}
+
+/** A schedule for people: '60% at lr, 20% at lr x 0.3, 20% at lr x 0.1'. */
+export function describeSchedule(schedule: ScheduleStage[]): string {
+  if (schedule.length === 1) return 'constant learning rate';
+  return schedule.map((st) => `${Math.round(st.fraction * 100)}% at lr${st.lrScale === 1 ? '' : ` x ${st.lrScale}`}`).join(', ');
 }
 
 /**
- * Trains one classifier per (learning rate, reg) pair for numIters SGD steps, prints the table the notebooks
+ * Trains one classifier per (learning rate, reg) pair for numIters SGD steps (with the learning rate stepped
+ * down by options.schedule, if given), prints the table the notebooks
  * print (train and validation accuracy per pair), and returns every row with the best classifier by validation
  * accuracy (the others are disposed). A diverged run (NaN or infinite loss) is reported as such and never kept.
  * Each run draws its initialisation and minibatches from its own fork of ctx.rng.
@@ -125,19 +157,28 @@ export function searchLinear(
   const rows: SearchRow[] = [];
   let best: LinearClassifier | null = null;
   let bestRow: SearchRow | null = null;
+  const schedule = options.schedule ?? CONSTANT_LR;
+  const stageIters = stageIterations(schedule, options.numIters);
   const pairs = options.learningRates.flatMap((learningRate) => options.regs.map((reg) => ({ learningRate, reg })));
   const bar = ctx.progressBar(pairs.length * options.numIters, title, ['lr', 'reg']);
   try {
     for (const [n, { learningRate, reg }] of pairs.entries()) {
       const clf = make();
       const t0 = Date.now();
-      const losses = clf.train(data.xTrain, data.yTrain, {
-        learningRate,
-        reg,
-        numIters: options.numIters,
-        batchSize: options.batchSize,
-        rng: ctx.rng.fork(),
-        onIteration: (it) => bar.update(n * options.numIters + it + 1, { lr: learningRate, reg }),
+      const rng = ctx.rng.fork();
+      const losses: number[] = [];
+      schedule.forEach((stage, k) => {
+        const done = losses.length;
+        losses.push(
+          ...clf.train(data.xTrain, data.yTrain, {
+            learningRate: learningRate * stage.lrScale,
+            reg,
+            numIters: stageIters[k],
+            batchSize: options.batchSize,
+            rng,
+            onIteration: (it) => bar.update(n * options.numIters + done + it + 1, { lr: learningRate, reg }),
+          }),
+        );
       });
       const finalLoss = losses[losses.length - 1];
       const diverged = !Number.isFinite(finalLoss);
@@ -168,7 +209,7 @@ export function searchLinear(
   }
   if (best === null || bestRow === null) throw new Error(`${title}: every run diverged; lower the learning rates`);
   printSummary(
-    `${title}: ${options.numIters} iterations, batch ${options.batchSize}`,
+    `${title}: ${options.numIters} iterations, batch ${options.batchSize}, ${describeSchedule(schedule)}`,
     rows.map((r) => ({
       'learning rate': r.learningRate,
       reg: r.reg,
