@@ -8,6 +8,7 @@
  * then leaves it out. Asking for it explicitly when it is absent is an error; the default quietly moves on.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activeWasmThreads, wasmThreadCount, withWasmThreads } from './wasm_threads';
 
 export type BackendChoice = 'node' | 'wasm' | 'cpu' | 'webgl';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['node', 'wasm', 'cpu', 'webgl'];
@@ -47,9 +48,13 @@ function loadBackendPackage(choice: BackendChoice): boolean {
   }
 }
 
-async function trySet(choice: BackendChoice): Promise<boolean> {
+async function trySet(choice: BackendChoice, env: NodeJS.ProcessEnv): Promise<boolean> {
   if (!loadBackendPackage(choice)) return false;
   try {
+    // wasm in Node: on all cores (src/wasm_threads.ts), unless TFJS_WASM_THREADS says otherwise.
+    if (choice === 'wasm') {
+      return await withWasmThreads(wasmThreadCount(env), () => tf.setBackend('wasm'));
+    }
     return await tf.setBackend(TFJS_NAME[choice]);
   } catch {
     return false;
@@ -68,7 +73,7 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
   else if (env.TFJS_BACKEND) explicit = parseBackendChoice(env.TFJS_BACKEND, 'TFJS_BACKEND');
 
   if (explicit) {
-    if (await trySet(explicit)) return explicit;
+    if (await trySet(explicit, env)) return explicit;
     const hint =
       explicit === 'node'
         ? ' (@tensorflow/tfjs-node is an optional dependency that needs internet at install time; use --backend wasm)'
@@ -76,7 +81,7 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
     throw new BackendError(`backend '${explicit}' could not be initialised${hint}`);
   }
   for (const choice of ['node', 'wasm', 'cpu'] as const) {
-    if (await trySet(choice)) return choice;
+    if (await trySet(choice, env)) return choice;
   }
   throw new BackendError('no tfjs backend could be initialised (tried node, wasm, cpu)');
 }
@@ -90,6 +95,7 @@ export function currentBackend(): string {
 /** Initialises the backend and prints it once, as every script does at start. */
 export async function initBackendAndReport(requested?: string, log: (s: string) => void = console.error): Promise<BackendChoice> {
   const choice = await initBackend(requested);
-  log(`backend: ${currentBackend()} (tfjs ${tf.version_core})`);
+  const threads = activeWasmThreads();
+  log(`backend: ${currentBackend()}${threads > 1 ? ` (${threads} threads)` : ''} (tfjs ${tf.version_core})`);
   return choice;
 }

@@ -38,7 +38,7 @@ function runScript(script: string, cifarDir: string, outName: string = script): 
     execFile(
       TSX,
       [path.join('scripts', `${script}.ts`), '--quick', '--out', outDir, '--no-progress'],
-      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: cifarDir, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
+      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: cifarDir, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm', TFJS_WASM_THREADS: '1' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, outDir }),
     );
   });
@@ -75,7 +75,7 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'assignment1-spec-'));
   const cifar = path.join(root, 'cifar');
   writeOfficialDir(cifar, 40);
-  // Two at a time: the machine has two cores.
+  // Two at a time, one wasm thread each: the machine has two cores.
   const chains: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
   SCRIPTS.forEach((s, i) => {
     const run = chains[i % 2].then(() => runScript(s, cifar));

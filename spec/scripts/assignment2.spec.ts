@@ -34,7 +34,7 @@ function runScript(script: string): Promise<Result> {
     execFile(
       TSX,
       [path.join('scripts', `${script}.ts`), '--quick', '--out', outDir, '--no-progress'],
-      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: path.join(root, 'cifar'), CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
+      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: path.join(root, 'cifar'), CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm', TFJS_WASM_THREADS: '1' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, outDir }),
     );
   });
@@ -70,7 +70,7 @@ function expectRunInfo(metrics: Record<string, unknown>, script: string): void {
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'assignment2-spec-'));
   writeOfficialDir(path.join(root, 'cifar'), 20);
-  // Two at a time: the machine has two cores.
+  // Two at a time, one wasm thread each: the machine has two cores.
   const first = ['convnet', 'fc-nets'];
   const second = ['batchnorm', 'dropout'];
   for (const s of first) results.set(s, runScript(s));

@@ -1,0 +1,34 @@
+/**
+ * Run by spec/wasm_threads.spec.ts in a child process (one wasm module per process): starts the default backend
+ * (wasm, with TFJS_WASM_THREADS threads), runs matMul, conv2d and its input gradient on seeded data big enough
+ * for XNNPACK to split, and prints one JSON line: the thread count and the results' bytes as hex digests.
+ */
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend';
+import { activeWasmThreads } from '../../src/wasm_threads';
+import { Rng } from '../../src/random';
+
+function digest(t: tf.Tensor): string {
+  const data = t.dataSync() as Float32Array;
+  return createHash('sha256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  const rng = new Rng(7);
+  const a = rng.randn([96, 300], 1) as tf.Tensor2D;
+  const b = rng.randn([300, 200], 1) as tf.Tensor2D;
+  const x = rng.randn([8, 16, 16, 3], 1) as tf.Tensor4D;
+  const w = rng.randn([5, 5, 3, 16], 0.1) as tf.Tensor4D;
+  const out = {
+    backend,
+    threads: activeWasmThreads(),
+    matMul: digest(tf.matMul(a, b)),
+    conv2d: digest(tf.conv2d(x, w, 1, 'same')),
+    conv2dTranspose: digest(tf.conv2dTranspose(tf.conv2d(x, w, 1, 'same'), w, [8, 16, 16, 3], 1, 'same')),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+void main();
