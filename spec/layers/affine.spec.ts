@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
-import { affineForward, affineBackward } from '../../src/layers/affine';
+import { affineForward, affineBackward, affineParamBackward } from '../../src/layers/affine';
 import { affineRef } from '../../reference/layers_dense';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
@@ -78,6 +78,23 @@ describe('affineBackward', () => {
       const auto = autodiffGrads((t) => affineRef(t.x, t.w, t.b), { x, w, b }, dout);
       expectAllPass(compareGrads('affine', { x: hand.dx, w: hand.dw, b: hand.db }, auto));
     });
+  });
+
+  it('affineParamBackward gives the same dw and db, without dx, and frees its temporaries', () => {
+    const rng = new Rng(11);
+    const x = rng.randn([4, 2, 3, 2]);
+    const w = rng.randn([12, 5]) as tf.Tensor2D;
+    const b = rng.randn([5]) as tf.Tensor1D;
+    const dout = rng.randn([4, 5]) as tf.Tensor2D;
+    const { out, cache } = affineForward(x, w, b);
+    const full = affineBackward(dout, cache);
+    const before = tf.memory().numTensors;
+    const params = affineParamBackward(dout, cache);
+    expect(Object.keys(params).sort()).toEqual(['db', 'dw']);
+    expect(tf.memory().numTensors - before).toBe(2);
+    expect(Array.from(params.dw.dataSync())).toEqual(Array.from(full.dw.dataSync()));
+    expect(Array.from(params.db.dataSync())).toEqual(Array.from(full.db.dataSync()));
+    tf.dispose([x, w, b, dout, out, full.dx, full.dw, full.db, params.dw, params.db]);
   });
 
   it('passes a numeric gradient check (step 1e-2)', () => {

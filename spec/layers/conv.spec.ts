@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { ConvCache, ConvParam, convBackwardNaive, convForwardNaive } from '../../src/layers/conv_naive';
-import { convBackwardFast, convForwardFast } from '../../src/layers/conv_fast';
+import { convBackwardFast, convForwardFast, convParamBackwardFast } from '../../src/layers/conv_fast';
 import { convRef } from '../../reference/layers_conv';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
@@ -144,6 +144,21 @@ describe.each(layers)('conv backward (%s)', (name, forward, backward) => {
     tf.dispose([out, grads.dx, grads.dw, grads.db]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, b, dout]);
+  });
+});
+
+describe('convParamBackwardFast', () => {
+  it('gives the same dw and db as convBackwardFast, without dx, and frees its temporaries', () => {
+    const { x, w, b, dout, convParam } = convInputs(5, [2, 7, 7, 3, 4, 3, 3, 2, 1]);
+    const { out, cache } = convForwardFast(x, w, b, convParam);
+    const full = convBackwardFast(dout, cache);
+    const before = tf.memory().numTensors;
+    const params = convParamBackwardFast(dout, cache);
+    expect(Object.keys(params).sort()).toEqual(['db', 'dw']);
+    expect(tf.memory().numTensors - before).toBe(2);
+    expect(Array.from(params.dw.dataSync())).toEqual(Array.from(full.dw.dataSync()));
+    expect(Array.from(params.db.dataSync())).toEqual(Array.from(full.db.dataSync()));
+    tf.dispose([x, w, b, dout, out, full.dx, full.dw, full.db, params.dw, params.db]);
   });
 });
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
-import { convForwardFast, convBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
+import { convForwardFast, convBackwardFast, convParamBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
 import { maxPoolForwardFast, maxPoolBackwardFast, PoolCache, PoolParam } from '../layers/pool_fast';
 import { spatialBatchnormForward, spatialBatchnormBackward, SpatialBatchnormCache } from '../layers/spatial_batchnorm';
 import { BnParam } from '../layers/batchnorm';
@@ -115,7 +115,7 @@ export class ThreeLayerConvNet implements Model {
       const reg = this.options.reg;
       const regLoss = tf.add(tf.add(tf.sum(tf.square(p.W1)), tf.sum(tf.square(p.W2))), tf.sum(tf.square(p.W3)));
       const loss = tf.add(dataLoss, tf.mul(0.5 * reg, regLoss)) as tf.Scalar;
-      const { grads } = this.backward(dscores, caches);
+      const { grads } = this.backward(dscores, caches, false);
       for (const name of ['W1', 'W2', 'W3']) grads[name] = tf.add(grads[name], tf.mul(reg, p[name]));
       return { loss, grads };
     });
@@ -139,7 +139,7 @@ export class ThreeLayerConvNet implements Model {
       if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
         throw new Error(`ThreeLayerConvNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
       }
-      return { scores, dX: this.backward(upstream, caches).dX };
+      return { scores, dX: this.backward(upstream, caches, true).dX as tf.Tensor4D };
     });
   }
 
@@ -175,9 +175,10 @@ export class ThreeLayerConvNet implements Model {
 
   /**
    * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter (no
-   * regularisation) and dX [N, H, W, C], the first layer's dx. Call inside tf.tidy.
+   * regularisation) and, when withDX, dX [N, H, W, C], the first layer's dx (training skips it: no update uses it,
+   * and with 3 input channels it is the slowest convolution of the step). Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D } {
+  private backward(dscores: tf.Tensor2D, caches: ForwardCaches, withDX: boolean): { grads: Record<string, tf.Tensor>; dX?: tf.Tensor4D } {
     const grads: Record<string, tf.Tensor> = {};
     const g3 = affineBackward(dscores, caches.out);
     grads.W3 = g3.dw;
@@ -193,6 +194,12 @@ export class ThreeLayerConvNet implements Model {
       dh = gbn.dx;
       grads.gamma1 = gbn.dgamma;
       grads.beta1 = gbn.dbeta;
+    }
+    if (!withDX) {
+      const g1 = convParamBackwardFast(dh as tf.Tensor4D, caches.conv);
+      grads.W1 = g1.dw;
+      grads.b1 = g1.db;
+      return { grads };
     }
     const g1 = convBackwardFast(dh as tf.Tensor4D, caches.conv);
     grads.W1 = g1.dw;

@@ -32,7 +32,7 @@ import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '.
 import { BnParam, BatchnormCache, batchnormBackwardAlt, batchnormForward } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
 import { ReluCache, reluBackward, reluForward } from '../layers/relu';
-import { ConvCache, ConvParam, convBackwardFast, convForwardFast } from '../layers/conv_fast';
+import { ConvCache, ConvParam, convBackwardFast, convForwardFast, convParamBackwardFast } from '../layers/conv_fast';
 import { SpatialBatchnormCache, spatialBatchnormForward } from '../layers/spatial_batchnorm';
 import { AffineReluCache, ConvReluCache, affineReluBackward, affineReluForward, convReluBackward, convReluForward } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
@@ -277,7 +277,11 @@ export class ConvNet implements Model {
     return { scores: out.out, caches };
   }
 
-  /** dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. Call inside tf.tidy. */
+  /**
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. The first conv
+   * layer's dx (the gradient with respect to the images) is not computed: no update uses it, and with 3 input
+   * channels it is the least efficient convolution of the step. Call inside tf.tidy.
+   */
   private backward(dscores: tf.Tensor2D, caches: ForwardCaches): Record<string, tf.Tensor> {
     const grads: Record<string, tf.Tensor> = {};
     let layer = this.numLayers;
@@ -316,12 +320,23 @@ export class ConvNet implements Model {
         // backward takes 2 column sums and ~8 element-wise passes where the staged one takes 4 and ~14.
         const shape = c.conv.bn.xShape;
         const gbn = batchnormBackwardAlt(tf.reshape(dRelu, [shape[0] * shape[1] * shape[2], shape[3]]), c.conv.bn.bnCache);
-        const g = convBackwardFast(tf.reshape(gbn.dx, shape) as tf.Tensor4D, c.conv.conv);
+        const dConv = tf.reshape(gbn.dx, shape) as tf.Tensor4D;
         grads[`gamma${layer}`] = gbn.dgamma;
         grads[`beta${layer}`] = gbn.dbeta;
+        if (i === 0) {
+          const g = convParamBackwardFast(dConv, c.conv.conv);
+          grads[`W${layer}`] = g.dw;
+          grads[`b${layer}`] = g.db;
+        } else {
+          const g = convBackwardFast(dConv, c.conv.conv);
+          grads[`W${layer}`] = g.dw;
+          grads[`b${layer}`] = g.db;
+          dh = g.dx;
+        }
+      } else if (i === 0) {
+        const g = convParamBackwardFast(reluBackward(dh, c.conv.relu).dx as tf.Tensor4D, c.conv.conv);
         grads[`W${layer}`] = g.dw;
         grads[`b${layer}`] = g.db;
-        dh = g.dx;
       } else {
         const g = convReluBackward(dh, c.conv);
         grads[`W${layer}`] = g.dw;

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
-import { affineForward, affineBackward, AffineCache } from '../layers/affine';
+import { affineForward, affineBackward, affineParamBackward, AffineCache } from '../layers/affine';
 import { reluForward, reluBackward, ReluCache } from '../layers/relu';
 import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
 import { layernormForward, layernormBackward } from '../layers/layernorm';
@@ -117,7 +117,7 @@ export class FullyConnectedNet implements Model {
       let regLoss = tf.scalar(0);
       for (let i = 1; i <= this.numLayers; i++) regLoss = tf.add(regLoss, tf.sum(tf.square(p[`W${i}`])));
       const loss = tf.add(dataLoss, tf.mul(0.5 * o.reg, regLoss)) as tf.Scalar;
-      const { grads } = this.backward(dscores, caches, last);
+      const { grads } = this.backward(dscores, caches, last, false);
       for (let i = 1; i <= this.numLayers; i++) grads[`W${i}`] = tf.add(grads[`W${i}`], tf.mul(o.reg, p[`W${i}`]));
       return { loss, grads };
     });
@@ -140,7 +140,7 @@ export class FullyConnectedNet implements Model {
       if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
         throw new Error(`FullyConnectedNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
       }
-      return { scores, dX: this.backward(upstream, caches, last).dX as T };
+      return { scores, dX: this.backward(upstream, caches, last, true).dX as T };
     });
   }
 
@@ -188,10 +188,11 @@ export class FullyConnectedNet implements Model {
   }
 
   /**
-   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and
-   * dX in the input's shape, the first affine layer's dx. Call inside tf.tidy.
+   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and,
+   * when withDX, dX in the input's shape, the first affine layer's dx (training skips it: no update uses it).
+   * Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache): { grads: Record<string, tf.Tensor>; dX: tf.Tensor } {
+  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache, withDX: boolean): { grads: Record<string, tf.Tensor>; dX?: tf.Tensor } {
     const o = this.options;
     const L = this.numLayers;
     const grads: Record<string, tf.Tensor> = {};
@@ -209,6 +210,12 @@ export class FullyConnectedNet implements Model {
       } else if (o.normalization === 'layernorm') {
         const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
+      }
+      if (i === 1 && !withDX) {
+        const a = affineParamBackward(dh as tf.Tensor2D, cache.affine);
+        grads.W1 = a.dw;
+        grads.b1 = a.db;
+        return { grads };
       }
       const a = affineBackward(dh as tf.Tensor2D, cache.affine);
       grads[`W${i}`] = a.dw;

@@ -41,13 +41,28 @@ export function affineForward(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): { o
  */
 export function affineBackward(dout: tf.Tensor2D, cache: AffineCache): { dx: tf.Tensor; dw: tf.Tensor2D; db: tf.Tensor1D } {
   const { x, w } = cache;
+  assertShape('affine backward', 'dout', dout, [x.shape[0], w.shape[1]]);
+  return tf.tidy(() => {
+    const dx = tf.reshape(tf.matMul(dout, tf.transpose(w)), x.shape);
+    return { dx, ...affineParamBackward(dout, cache) };
+  });
+}
+
+/**
+ * The parameters' half of affineBackward: dw [D, M] and db [M] without dx. A model's first layer takes this one
+ * while training: its dx would be the gradient with respect to the data, which no update uses (and which costs as
+ * much as dw). Saliency maps and fooling images, which do want it, take affineBackward.
+ *
+ * dout: [N, M]. Returns dw: [D, M], db: [M].
+ */
+export function affineParamBackward(dout: tf.Tensor2D, cache: AffineCache): { dw: tf.Tensor2D; db: tf.Tensor1D } {
+  const { x, w } = cache;
   const n = x.shape[0];
   assertShape('affine backward', 'dout', dout, [n, w.shape[1]]);
   return tf.tidy(() => {
     const xFlat = tf.reshape(x, [n, x.size / n]) as tf.Tensor2D;
-    const dx = tf.reshape(tf.matMul(dout, tf.transpose(w)), x.shape);
     const dw = tf.matMul(tf.transpose(xFlat), dout) as tf.Tensor2D;
     const db = tf.sum(dout, 0) as tf.Tensor1D;
-    return { dx, dw, db };
+    return { dw, db };
   });
 }

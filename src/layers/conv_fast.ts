@@ -100,7 +100,7 @@ function spreadOnStrideGrid(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
  */
 export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D } {
   const { x, w, b, convParam } = cache;
-  const { N, H, W, C, HH, WW, F, Hout, Wout, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
+  const { N, H, W, C, HH, WW, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
   assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
   return tf.tidy(() => {
     const wFlip = tf.reverse(tf.transpose(w, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D;
@@ -117,12 +117,26 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
     const full = tf.conv2d(spreadOnStrideGrid(dout, stride), wFlip, 1, padding);
     const exact = top >= 0 && bottom >= 0 && left >= 0 && right >= 0;
     const dx = exact ? full : tf.slice(full, [0, Math.max(-top, 0), Math.max(-left, 0), 0], [N, H, W, C]);
+    return { dx, ...convParamBackwardFast(dout, cache) };
+  });
+}
 
+/**
+ * The parameters' half of convBackwardFast: dw [HH, WW, C, F] and db [F] without dx. A model's first conv layer
+ * takes this one while training: its dx (the gradient with respect to the images) feeds no update, and with few
+ * input channels it is the least efficient convolution of the step. Saliency maps take convBackwardFast.
+ *
+ * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F].
+ */
+export function convParamBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+  const { x, w, b, convParam } = cache;
+  const { N, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
+  assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
+  return tf.tidy(() => {
     const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
     const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
     const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
-
     const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
-    return { dx, dw, db };
+    return { dw, db };
   });
 }
