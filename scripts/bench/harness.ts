@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend } from '../../src/backend';
+import { activeWasmThreads } from '../../src/wasm_threads';
 import { Rng } from '../../src/random';
 
 /** What a workload hands the harness once its inputs are built. */
@@ -56,6 +57,8 @@ export interface BenchResult {
   runs: number;
   backend: string;
   minMs?: number;
+  /** Threads the wasm backend computes on (src/wasm_threads.ts); 1 on other backends. */
+  threads?: number;
   maxMs?: number;
   gflops?: number;
   rssPeakMB?: number;
@@ -161,6 +164,7 @@ export async function timeWorkload(w: Workload, opts: { seed: number; scale: num
       backend: currentBackend(),
       minMs: round(Math.min(...times), 3),
       maxMs: round(Math.max(...times), 3),
+      threads: activeWasmThreads(),
     };
     if (prepared.flop !== undefined) result.gflops = round(prepared.flop / (ms * 1e6), 2);
     result.rssPeakMB = round(rssPeak / MB, 1);
