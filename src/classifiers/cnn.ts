@@ -113,10 +113,13 @@ export class ThreeLayerConvNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const reg = this.options.reg;
-      const regLoss = tf.add(tf.add(tf.sum(tf.square(p.W1)), tf.sum(tf.square(p.W2))), tf.sum(tf.square(p.W3)));
-      const loss = tf.add(dataLoss, tf.mul(0.5 * reg, regLoss)) as tf.Scalar;
+      // With reg 0 the regularisation terms are skipped, not computed as zeros: ~5 passes per weight matrix a step.
+      const loss =
+        reg > 0
+          ? (tf.add(dataLoss, tf.mul(0.5 * reg, tf.addN(['W1', 'W2', 'W3'].map((w) => tf.sum(tf.square(p[w])))))) as tf.Scalar)
+          : dataLoss;
       const { grads } = this.backward(dscores, caches, false);
-      for (const name of ['W1', 'W2', 'W3']) grads[name] = tf.add(grads[name], tf.mul(reg, p[name]));
+      if (reg > 0) for (const name of ['W1', 'W2', 'W3']) grads[name] = tf.add(grads[name], tf.mul(reg, p[name]));
       return { loss, grads };
     });
   }

@@ -217,8 +217,7 @@ export class ConvNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const regLoss = tf.addN(weights.map((w) => tf.sum(tf.square(p[w]))));
-      const loss = tf.add(dataLoss, tf.mul(0.5 * reg, regLoss)) as tf.Scalar;
+      const loss = reg > 0 ? (tf.add(dataLoss, tf.mul(0.5 * reg, tf.addN(weights.map((w) => tf.sum(tf.square(p[w])))))) as tf.Scalar) : dataLoss;
       const grads = this.backward(dscores, caches);
       if (reg > 0) for (const w of weights) grads[w] = tf.add(grads[w], tf.mul(reg, p[w]));
       return { loss, grads };
