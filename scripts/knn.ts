@@ -8,8 +8,10 @@
  * Timing. The two-loop distances (plain JavaScript loops over 500 x 5,000 pairs of 3,072 pixels) take a minute or
  * more, so they are timed on the first --two-loop-rows test rows and the full time is extrapolated in proportion
  * (the work per row is the same); the output and metrics.json say so. The one-loop version likewise on
- * --one-loop-rows rows. The no-loop version runs on all 500 rows; its timing excludes the training-set transpose
- * and squared norms that KNearestNeighbor.train() computes once.
+ * --one-loop-rows rows. The no-loop version runs on all 500 rows; its timing excludes the squared norms of the
+ * training rows that KNearestNeighbor.train() computes once. The loops are plain JavaScript on one thread; the
+ * no-loop product runs on every wasm thread (src/wasm_threads.ts; metrics.json's `threads`), so the CPU seconds
+ * are given beside the wall-clock ones.
  *
  * Writes to runs/knn/: metrics.json, samples.png (7 training images per class), distances.png (the 500 x 5,000
  * distance matrix), cross_validation.png (accuracy per k: every fold, and the mean with ±std bars).

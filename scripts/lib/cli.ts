@@ -16,6 +16,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { activeWasmThreads } from '../../src/wasm_threads';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendChoice, initBackendAndReport } from '../../src/backend';
 import { Rng } from '../../src/random';
@@ -41,6 +42,8 @@ export interface RunInfo {
   seed: number;
   quick: boolean;
   backend: string;
+  /** Threads the wasm backend computes on (src/wasm_threads.ts); 1 on the other backends. */
+  threads: number;
   tfjs: string;
   node: string;
   startedAt: string;
@@ -175,6 +178,7 @@ export async function startScript(name: string, options: CommonOptions): Promise
       seed,
       quick,
       backend,
+      threads: activeWasmThreads(),
       tfjs: tf.version_core,
       node: process.version,
       startedAt: started.toISOString(),
