@@ -1,6 +1,8 @@
 /**
  * `--parallel`: prototypes that split the two embarrassingly parallel workloads over the machine's cores with
- * worker_threads (the threaded wasm build does not start in Node, see /work/shared/ENVIRONMENT.md). The main
+ * worker_threads, written before the threaded wasm build ran in Node (src/wasm_threads.ts now starts it, and it
+ * splits kNN's one matrix product by itself; each worker here keeps to one wasm thread). For features.extract,
+ * plain JavaScript with no tensors, workers remain the only way to use a second core. The main
  * thread does the first share itself and each worker one more; every share runs the library's own code
  * (extractFeatures, KNearestNeighbor.computeDistancesNoLoops), inputs and outputs sit in SharedArrayBuffers.
  * Workers are started in set-up, untimed, as a thread pool would be; a timed run includes handing out the

@@ -33,6 +33,8 @@ async function handle(m: Message): Promise<void> {
     const features = extractFeatures(images, [hogFeature, colorHistogramHsv]);
     new Float32Array(m.out as SharedArrayBuffer).set(features, m.outOffset as number);
   } else if (m.kind === 'knnTrain') {
+    // One wasm thread per worker: the workers are the parallelism here (a worker's process.env is its own copy).
+    process.env.TFJS_WASM_THREADS = '1';
     await initBackend('wasm');
     const numTrain = m.numTrain as number;
     const X = tf.tensor2d(new Float32Array(m.train as SharedArrayBuffer), [numTrain, m.dim as number]);
