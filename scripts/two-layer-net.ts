@@ -28,14 +28,17 @@ import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../src/data/cifar10_for
 import { imageGrid } from '../src/vis/image_grid';
 
 /**
- * The settings searched. Plain SGD with a learning rate of 2e-3 decayed by 0.9 per epoch (0.2 of it left after 15
- * epochs) trained these nets best in trials here: Adam at 1e-3 overshoots on raw pixels (inputs of about +-100),
- * at 1e-4 it reached about 0.50 in 10 epochs; SGD with momentum 0.9 at 1e-3 diverged.
+ * The settings searched. Plain SGD with a learning rate of 2e-3 to 3e-3 decayed by about 0.9 per epoch trained these
+ * nets best in trials here: Adam at 1e-3 overshoots on raw pixels (inputs of about +-100), at 1e-4 it reached about
+ * 0.50 in 10 epochs; SGD with momentum 0.9 at 1e-3 diverged. Regularisation matters most: with reg 0.2 every
+ * hidden size from 100 to 300 stopped at 0.517-0.518 validation accuracy with training accuracy near 0.67 (the
+ * first setting keeps one of them for comparison); reg 0.5 narrows that gap and reached 0.540 (hidden 300) and
+ * 0.557 (hidden 500), test 0.531 and 0.540 (seed 0, 49,000 training images).
  */
 const SETTINGS: NetSetting[] = [
-  { hiddenDim: 100, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.1, numEpochs: 15 },
   { hiddenDim: 200, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.2, numEpochs: 15 },
-  { hiddenDim: 300, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.2, numEpochs: 15 },
+  { hiddenDim: 300, updateRule: 'sgd', learningRate: 3e-3, lrDecay: 0.88, reg: 0.5, numEpochs: 15 },
+  { hiddenDim: 500, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.5, numEpochs: 15 },
 ];
 const QUICK_SETTINGS: NetSetting[] = [
   { hiddenDim: 50, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.1, numEpochs: 2 },
