@@ -56,3 +56,10 @@ describe('threaded wasm in a child process', () => {
     expect(two.conv2dTranspose).toBe(one.conv2dTranspose);
   }, 90_000);
 });
+
+describe('a bad TFJS_WASM_THREADS through initBackend', () => {
+  it('is refused with its own message, not as a backend that failed to start', async () => {
+    const { initBackend } = await import('../src/backend');
+    await expect(initBackend('wasm', { TFJS_WASM_THREADS: 'lots' })).rejects.toThrow(/TFJS_WASM_THREADS: expected an integer from 1 to 8, got 'lots'/);
+  });
+});

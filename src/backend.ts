@@ -50,11 +50,11 @@ function loadBackendPackage(choice: BackendChoice): boolean {
 
 async function trySet(choice: BackendChoice, env: NodeJS.ProcessEnv): Promise<boolean> {
   if (!loadBackendPackage(choice)) return false;
+  // wasm in Node: on all cores (src/wasm_threads.ts), unless TFJS_WASM_THREADS says otherwise. A bad value is an
+  // error of its own, thrown before the attempt (not swallowed as "could not be initialised").
+  const threads = choice === 'wasm' ? wasmThreadCount(env) : 1;
   try {
-    // wasm in Node: on all cores (src/wasm_threads.ts), unless TFJS_WASM_THREADS says otherwise.
-    if (choice === 'wasm') {
-      return await withWasmThreads(wasmThreadCount(env), () => tf.setBackend('wasm'));
-    }
+    if (choice === 'wasm') return await withWasmThreads(threads, () => tf.setBackend('wasm'));
     return await tf.setBackend(TFJS_NAME[choice]);
   } catch {
     return false;
@@ -77,7 +77,9 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
     const hint =
       explicit === 'node'
         ? ' (@tensorflow/tfjs-node is an optional dependency that needs internet at install time; use --backend wasm)'
-        : '';
+        : explicit === 'wasm' && wasmThreadCount(env) > 1
+          ? ' (it was started on several threads: TFJS_WASM_THREADS=1 starts it on one)'
+          : '';
     throw new BackendError(`backend '${explicit}' could not be initialised${hint}`);
   }
   for (const choice of ['node', 'wasm', 'cpu'] as const) {
