@@ -1,10 +1,12 @@
 /**
  * Threaded wasm in Node (src/wasm_threads.ts). The backend can start only once per process, so each start runs
  * in a child process (spec/support/threads_probe.ts): with 2 threads it must report 2 threads, give results
- * identical bit for bit to 1 thread, and exit on its own when its work is done.
+ * identical bit for bit to 1 thread (kernels, and the losses and weights of a few convnet training steps), and
+ * exit on its own when its work is done.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { initBackend } from '../src/backend';
 import { MAX_WASM_THREADS, WasmThreadsError, wasmThreadCount } from '../src/wasm_threads';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -16,6 +18,8 @@ interface Probe {
   matMul: string;
   conv2d: string;
   conv2dTranspose: string;
+  losses: number[];
+  weights: string;
 }
 
 function probe(threads: string): Promise<Probe> {
@@ -54,12 +58,14 @@ describe('threaded wasm in a child process', () => {
     expect(two.matMul).toBe(one.matMul);
     expect(two.conv2d).toBe(one.conv2d);
     expect(two.conv2dTranspose).toBe(one.conv2dTranspose);
+    expect(one.losses).toHaveLength(4);
+    expect(two.losses).toEqual(one.losses);
+    expect(two.weights).toBe(one.weights);
   }, 90_000);
 });
 
 describe('a bad TFJS_WASM_THREADS through initBackend', () => {
   it('is refused with its own message, not as a backend that failed to start', async () => {
-    const { initBackend } = await import('../src/backend');
     await expect(initBackend('wasm', { TFJS_WASM_THREADS: 'lots' })).rejects.toThrow(/TFJS_WASM_THREADS: expected an integer from 1 to 8, got 'lots'/);
   });
 });
