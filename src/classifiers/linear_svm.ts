@@ -71,9 +71,10 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
  *
  * The gradient is X^T M / N + 2 reg W, where M [N, C] holds the per-score derivatives from the file comment:
  * 1 where a margin is violated, minus the row's violation count in the correct-class column, 0 elsewhere.
- * X^T M is taken as (M^T X)^T, the same numbers: on wasm a matMul with a transposed operand runs ~10x slower
- * (see shared/ENVIRONMENT.md), and transposing the small M [N, C] and the result [C, D] costs less than
- * transposing X [N, D] (bench: 5.8 ms -> 1.7 ms for N 500, D 3073).
+ * X^T is taken with an explicit transpose: on wasm a matMul with a transposed operand runs ~10x slower
+ * (see shared/ENVIRONMENT.md). Not as (M^T X)^T: tfjs's wasm matMul packs its second operand, here X, and keeps
+ * the packing only while that same tensor comes back, so the trick wins when X never changes (1.8 vs 7.2 ms at
+ * N 500) and loses in training, where every minibatch is a new X (4.0 vs 2.7 ms at N 200).
  */
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);
@@ -89,7 +90,7 @@ export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg
     const violated = tf.cast(tf.greater(margins, 0), 'float32'); // [N, C]
     const violations = tf.sum(violated, 1, true); // [N, 1]
     const dScores = tf.sub(violated, tf.mul(isCorrect, violations)); // [N, C]
-    const grad = tf.add(tf.div(tf.transpose(tf.matMul(tf.transpose(dScores), X)), n), tf.mul(2 * reg, W)) as tf.Tensor2D;
+    const grad = tf.add(tf.div(tf.matMul(tf.transpose(X), dScores), n), tf.mul(2 * reg, W)) as tf.Tensor2D;
     return [tf.add(dataLoss, regLoss), grad] as [tf.Tensor, tf.Tensor2D];
   });
   const loss = lossT.dataSync()[0];
