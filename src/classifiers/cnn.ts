@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
+import { addL2 } from './l2';
 import { convForwardFast, convBackwardFast, convParamBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
 import { maxPoolForwardFast, maxPoolBackwardFast, PoolCache, PoolParam } from '../layers/pool_fast';
 import { spatialBatchnormForward, spatialBatchnormBackward, SpatialBatchnormCache } from '../layers/spatial_batchnorm';
@@ -112,15 +113,8 @@ export class ThreeLayerConvNet implements Model {
       if (y === undefined) return scores;
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
-      const reg = this.options.reg;
-      // With reg 0 the regularisation terms are skipped, not computed as zeros: ~5 passes per weight matrix a step.
-      const loss =
-        reg > 0
-          ? (tf.add(dataLoss, tf.mul(0.5 * reg, tf.addN(['W1', 'W2', 'W3'].map((w) => tf.sum(tf.square(p[w])))))) as tf.Scalar)
-          : dataLoss;
       const { grads } = this.backward(dscores, caches, false);
-      if (reg > 0) for (const name of ['W1', 'W2', 'W3']) grads[name] = tf.add(grads[name], tf.mul(reg, p[name]));
-      return { loss, grads };
+      return { loss: addL2(dataLoss, grads, p, ['W1', 'W2', 'W3'], this.options.reg), grads };
     });
   }
 

@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
+import { addL2 } from './l2';
 import { checkInput, checkLabels } from './check_input';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam, BatchnormCache, batchnormBackwardAlt, batchnormForward } from '../layers/batchnorm';
@@ -34,7 +35,7 @@ import { AffineCache, affineBackward, affineForward } from '../layers/affine';
 import { ReluCache, reluBackward, reluForward } from '../layers/relu';
 import { ConvCache, ConvParam, convBackwardFast, convForwardFast, convParamBackwardFast } from '../layers/conv_fast';
 import { SpatialBatchnormCache, spatialBatchnormForward } from '../layers/spatial_batchnorm';
-import { AffineReluCache, ConvReluCache, affineReluBackward, affineReluForward, convReluBackward, convReluForward } from '../layers/sandwich';
+import { AffineReluCache, ConvReluCache, affineReluBackward, affineReluForward, convReluForward } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
 
 /** One convolutional block: `filters` filters of filterSize x filterSize, then a 2x2 max pool when `pool`. */
@@ -217,10 +218,8 @@ export class ConvNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const loss = reg > 0 ? (tf.add(dataLoss, tf.mul(0.5 * reg, tf.addN(weights.map((w) => tf.sum(tf.square(p[w])))))) as tf.Scalar) : dataLoss;
       const grads = this.backward(dscores, caches);
-      if (reg > 0) for (const w of weights) grads[w] = tf.add(grads[w], tf.mul(reg, p[w]));
-      return { loss, grads };
+      return { loss: addL2(dataLoss, grads, p, weights, reg), grads };
     });
   }
 
@@ -313,35 +312,22 @@ export class ConvNet implements Model {
       layer--;
       const c = caches.blocks[i];
       if (c.pool) dh = maxPoolBackwardFast(dh, c.pool).dx;
+      const dRelu = reluBackward(dh, c.conv.relu).dx as tf.Tensor4D;
+      let dConv = dRelu;
       if ('bn' in c.conv) {
-        const dRelu = reluBackward(dh, c.conv.relu).dx;
         // Spatial batchnorm is batchnorm on [N*H*W, C] rows (spatial_batchnorm.ts); its simplified closed-form
         // backward takes 2 column sums and ~8 element-wise passes where the staged one takes 4 and ~14.
         const shape = c.conv.bn.xShape;
         const gbn = batchnormBackwardAlt(tf.reshape(dRelu, [shape[0] * shape[1] * shape[2], shape[3]]), c.conv.bn.bnCache);
-        const dConv = tf.reshape(gbn.dx, shape) as tf.Tensor4D;
+        dConv = tf.reshape(gbn.dx, shape) as tf.Tensor4D;
         grads[`gamma${layer}`] = gbn.dgamma;
         grads[`beta${layer}`] = gbn.dbeta;
-        if (i === 0) {
-          const g = convParamBackwardFast(dConv, c.conv.conv);
-          grads[`W${layer}`] = g.dw;
-          grads[`b${layer}`] = g.db;
-        } else {
-          const g = convBackwardFast(dConv, c.conv.conv);
-          grads[`W${layer}`] = g.dw;
-          grads[`b${layer}`] = g.db;
-          dh = g.dx;
-        }
-      } else if (i === 0) {
-        const g = convParamBackwardFast(reluBackward(dh, c.conv.relu).dx as tf.Tensor4D, c.conv.conv);
-        grads[`W${layer}`] = g.dw;
-        grads[`b${layer}`] = g.db;
-      } else {
-        const g = convReluBackward(dh, c.conv);
-        grads[`W${layer}`] = g.dw;
-        grads[`b${layer}`] = g.db;
-        dh = g.dx;
       }
+      // The first block's dx would be the gradient with respect to the images: only its parameters' are taken.
+      const g = i === 0 ? convParamBackwardFast(dConv, c.conv.conv) : convBackwardFast(dConv, c.conv.conv);
+      grads[`W${layer}`] = g.dw;
+      grads[`b${layer}`] = g.db;
+      if (i > 0) dh = (g as ReturnType<typeof convBackwardFast>).dx;
     }
     return grads;
   }

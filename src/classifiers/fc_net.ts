@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
+import { addL2 } from './l2';
 import { affineForward, affineBackward, affineParamBackward, AffineCache } from '../layers/affine';
 import { reluForward, reluBackward, ReluCache } from '../layers/relu';
 import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
@@ -114,12 +115,9 @@ export class FullyConnectedNet implements Model {
       if (y === undefined) return scores;
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
-      // With reg 0 the regularisation terms are skipped, not computed as zeros: ~5 passes per weight matrix a step.
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const loss = o.reg > 0 ? (tf.add(dataLoss, tf.mul(0.5 * o.reg, tf.addN(weights.map((w) => tf.sum(tf.square(p[w])))))) as tf.Scalar) : dataLoss;
       const { grads } = this.backward(dscores, caches, last, false);
-      if (o.reg > 0) for (const w of weights) grads[w] = tf.add(grads[w], tf.mul(o.reg, p[w]));
-      return { loss, grads };
+      return { loss: addL2(dataLoss, grads, p, weights, o.reg), grads };
     });
   }
 
