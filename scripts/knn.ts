@@ -9,7 +9,8 @@
  * more, so they are timed on the first --two-loop-rows test rows and the full time is extrapolated in proportion
  * (the work per row is the same); the output and metrics.json say so. The one-loop version likewise on
  * --one-loop-rows rows. The no-loop version runs on all 500 rows; its timing excludes the squared norms of the
- * training rows that KNearestNeighbor.train() computes once. The loops are plain JavaScript on one thread; the
+ * training rows that KNearestNeighbor.train() computes once, and it is timed twice: the first call also packs the
+ * training side of the product, which later calls reuse. The loops are plain JavaScript on one thread; the
  * no-loop product runs on every wasm thread (src/wasm_threads.ts; metrics.json's `threads`), so the CPU seconds
  * are given beside the wall-clock ones.
  *
@@ -103,6 +104,9 @@ async function main(): Promise<void> {
   const one = timeDistances((x) => knn.computeDistancesOneLoop(x), Math.min(ctx.quick ? 20 : opts.oneLoopRows, numTest));
   ctx.log(`one loop: ${one.seconds.toFixed(2)} s for ${one.rows} of ${numTest} test rows`);
   const none = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
+  // A second call: the first also pays one-off costs (XNNPACK packs the training side of the product once and
+  // keeps it; the wasm heap grows to hold the matrix). The speedup is reported for both.
+  const noneAgain = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
   const distValues = none.values;
 
   // The notebook's check that the three versions agree: the Frobenius norm of the difference, on the rows both have.
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
     { version: 'two loops', 'rows timed': two.rows, 'seconds timed': two.seconds, 'seconds, all rows': two.fullSeconds, 'CPU seconds, all rows': two.fullCpuSeconds, speedup: 1 },
     { version: 'one loop', 'rows timed': one.rows, 'seconds timed': one.seconds, 'seconds, all rows': one.fullSeconds, 'CPU seconds, all rows': one.fullCpuSeconds, speedup: speedup(one) },
     { version: 'no loops', 'rows timed': none.rows, 'seconds timed': none.seconds, 'seconds, all rows': none.fullSeconds, 'CPU seconds, all rows': none.fullCpuSeconds, speedup: speedup(none) },
+    { version: 'no loops, again', 'rows timed': noneAgain.rows, 'seconds timed': noneAgain.seconds, 'seconds, all rows': noneAgain.fullSeconds, 'CPU seconds, all rows': noneAgain.fullCpuSeconds, speedup: speedup(noneAgain) },
   ]);
 
   // Small matrices (a quick run) are scaled up so that their longer side reaches about 800 pixels.
@@ -192,6 +197,8 @@ async function main(): Promise<void> {
     seconds_one_loop_note: `extrapolated from ${one.rows} of ${numTest} test rows (${one.seconds.toFixed(3)} s measured)`,
     seconds_no_loops: none.fullSeconds,
     no_loops_speedup_over_two_loops: speedup(none),
+    seconds_no_loops_second_call: noneAgain.fullSeconds,
+    no_loops_second_call_speedup_over_two_loops: speedup(noneAgain),
     cpu_seconds_two_loops: two.fullCpuSeconds,
     cpu_seconds_one_loop: one.fullCpuSeconds,
     cpu_seconds_no_loops: none.fullCpuSeconds,
@@ -211,7 +218,7 @@ async function main(): Promise<void> {
     'k = 1 test accuracy': k1,
     'best k (cross-validation)': bestK,
     'best k test accuracy': bestKTestAcc,
-    'no loops vs two loops': `${speedup(none).toFixed(0)}x faster`,
+    'no loops vs two loops': `${speedup(none).toFixed(0)}x faster (${speedup(noneAgain).toFixed(0)}x on a second call)`,
     'output folder': ctx.outDir,
   });
 }

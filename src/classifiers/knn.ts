@@ -10,14 +10,17 @@ import { Labels, labelsToArray, numClassesOf } from './labels';
 export class KNearestNeighbor {
   /** Training rows [Ntr, D]. */
   private Xtr: tf.Tensor2D | null = null;
-  /** Squared L2 norm of every training row [Ntr]. */
-  private trainSqNorms: tf.Tensor1D | null = null;
+  /**
+   * The training side of the loop-free distances, [Ntr, D + 1]: row j is [-2 Xtr[j], ||Xtr[j]||^2]
+   * (see computeDistancesNoLoops).
+   */
+  private trainAug: tf.Tensor2D | null = null;
   /** Training labels [Ntr]. */
   private ytr: Int32Array | null = null;
 
   /**
    * "Training" is memorising: keeps X [Ntr, D] and y [Ntr], and precomputes what the loop-free distances reuse
-   * (the squared row norms). The classifier holds its own references; dispose() frees them.
+   * (the training rows times -2, beside their squared norms). The classifier holds its own references; dispose() frees them.
    */
   train(X: tf.Tensor2D, y: Labels): void {
     assertRank('KNearestNeighbor.train', 'X', X, 2, '[Ntr, D]');
@@ -25,17 +28,17 @@ export class KNearestNeighbor {
     this.dispose();
     this.ytr = Int32Array.from(labels);
     this.Xtr = tf.keep(tf.clone(X));
-    this.trainSqNorms = tf.keep(tf.tidy(() => tf.sum(tf.square(X), 1) as tf.Tensor1D));
+    this.trainAug = tf.keep(tf.tidy(() => tf.concat([tf.mul(X, -2), tf.sum(tf.square(X), 1, true)], 1) as tf.Tensor2D));
   }
 
-  private trained(fn: string, X: tf.Tensor2D): { Xtr: tf.Tensor2D; trainSqNorms: tf.Tensor1D } {
-    if (this.Xtr === null || this.trainSqNorms === null) {
+  private trained(fn: string, X: tf.Tensor2D): { Xtr: tf.Tensor2D; trainAug: tf.Tensor2D } {
+    if (this.Xtr === null || this.trainAug === null) {
       throw new Error(`KNearestNeighbor.${fn}: no training data; call train(X, y) first`);
     }
     assertRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
     const d = this.Xtr.shape[1];
     if (X.shape[1] !== d) throw new Error(`KNearestNeighbor.${fn}: X must be [Nte, ${d}] like the training rows, got [${X.shape}]`);
-    return { Xtr: this.Xtr, trainSqNorms: this.trainSqNorms };
+    return { Xtr: this.Xtr, trainAug: this.trainAug };
   }
 
   /**
@@ -94,20 +97,27 @@ export class KNearestNeighbor {
    * being one matrix product. Rounding can leave a tiny negative value where two rows are (nearly) equal, so
    * squared distances are clamped at 0 before the square root.
    *
-   * The product is taken as (Xtr X^T)^T rather than X Xtr^T: the same numbers, but on wasm (XNNPACK) the product
-   * with the long operand first ran 1.7x faster (500 x 3072 test rows vs 5000 training rows: 1.0 s vs 1.7 s), and
-   * transposing the test rows costs less than keeping a transposed copy of the training set
-   * (docs/performance.md). Neither operand is passed as transposed: wasm's transposed matMul is ~10x slower.
+   * All three terms come out of one fused product. The training side, kept by train(), is
+   * A = [-2 Xtr | ||Xtr||^2] [Ntr, D + 1]; the test side is B = [X^T ; 1] [D + 1, Nte]. Then
+   * (A B)[j, i] = ||t_j||^2 - 2 t_j.x_i, the product's bias (one value per column) adds ||x_i||^2, and its relu
+   * is the clamp: no separate pass over the [Ntr, Nte] matrix for any of them. Scaling by -2 is exact in floating
+   * point, so this rounds as the three-term sum does.
+   *
+   * The product is taken training rows first and transposed afterwards, rather than X Xtr^T: the same numbers,
+   * but on wasm (XNNPACK) the product with the long operand first ran 1.7x faster (500 x 3072 test rows vs 5000
+   * training rows: 1.0 s vs 1.7 s), and transposing the test rows costs less than keeping a transposed copy of
+   * the training set (docs/performance.md). Neither operand is passed as transposed: wasm's transposed matMul is
+   * ~10x slower.
    *
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesNoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const { Xtr, trainSqNorms } = this.trained('computeDistancesNoLoops', X);
+    const { trainAug } = this.trained('computeDistancesNoLoops', X);
     return tf.tidy(() => {
-      const testSq = tf.sum(tf.square(X), 1, true); // [Nte, 1]
-      const cross = tf.transpose(tf.matMul(Xtr, tf.transpose(X))); // [Nte, Ntr]
-      const sq = tf.sub(tf.add(testSq, tf.reshape(trainSqNorms, [1, -1])), tf.mul(2, cross));
-      return tf.sqrt(tf.relu(sq)) as tf.Tensor2D;
+      const testSq = tf.sum(tf.square(X), 1); // [Nte]
+      const testAug = tf.concat([tf.transpose(X), tf.ones([1, X.shape[0]])], 0) as tf.Tensor2D; // [D + 1, Nte]
+      const sqT = tf.fused.matMul({ a: trainAug, b: testAug, bias: testSq, activation: 'relu' }); // [Ntr, Nte]
+      return tf.sqrt(tf.transpose(sqT)) as tf.Tensor2D;
     });
   }
 
@@ -152,9 +162,9 @@ export class KNearestNeighbor {
   /** Frees the stored training set. */
   dispose(): void {
     this.Xtr?.dispose();
-    this.trainSqNorms?.dispose();
+    this.trainAug?.dispose();
     this.Xtr = null;
-    this.trainSqNorms = null;
+    this.trainAug = null;
     this.ytr = null;
   }
 }
