@@ -1,0 +1,142 @@
+/**
+ * npm run bench-compare [-- --rounds N] [--only NAME[,NAME]] [--peers DIR] [--python PATH] [--no-torch] [--out DIR]
+ *
+ * The side-by-side run behind docs/performance.md: `npm run bench` against the numpy and PyTorch peers of
+ * BENCHMARKS.md, workload by workload, for several rounds. In each round every workload runs on the project,
+ * then on numpy, then on torch, back to back (even rounds run the peers first), each in its own process; the
+ * table takes each round's ratio and reports the median over rounds (scripts/bench/compare_table.ts says why).
+ *
+ * The peers are Python scripts (`peer_numpy.py`, `peer_torch.py`) in --peers (default: ../shared/bench beside the
+ * project, or BENCH_PEERS_DIR); they need numpy and PyTorch (`apt-get install python3-numpy python3-torch`, run
+ * with --python, default /usr/bin/python3). On a CPU with AVX-512, OPENBLAS_CORETYPE=SkylakeX is set for them
+ * unless already set, as BENCHMARKS.md advises: Debian's OpenBLAS otherwise falls back to a slow generic kernel.
+ *
+ * Writes to --out (default runs/bench-compare/): results.jsonl (every line, with its round and side),
+ * table.md (the table), and prints the table. Machine time: about 5 minutes a round for all eight workloads.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { RoundResult, Side, compareMarkdown, compareRows, NUMPY_TARGETS } from './bench/compare_table';
+import { parsePositiveInt } from './lib/cli';
+import { writeFileAtomic } from '../src/data/atomic';
+
+const root = path.resolve(__dirname, '..');
+const WORKLOADS = Object.keys(NUMPY_TARGETS);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface CompareOptions {
+  rounds: number;
+  only?: string[];
+  peers: string;
+  python: string;
+  torch: boolean;
+  out: string;
+}
+
+function parseOnly(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !WORKLOADS.includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`--only takes names from ${WORKLOADS.join(', ')}; got '${value}'`);
+  return names;
+}
+
+/** The JSON lines a command printed on stdout (other lines are ignored), or an error line when it failed. */
+function runLines(side: Side, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Array<{ name: string; ms: number | null; [k: string]: unknown }> {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  const lines = (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+  if (r.status !== 0 || lines.length === 0) {
+    const why = r.error ? r.error.message : `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`;
+    log(`  ${side} ${name}: failed (${why})`);
+    return [{ name, ms: null, error: why }];
+  }
+  return lines;
+}
+
+function hasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const defaultPeers = process.env.BENCH_PEERS_DIR || path.resolve(root, '..', 'shared', 'bench');
+  const program = new Command('bench-compare')
+    .description('npm run bench side by side with the numpy and PyTorch peers, round by round')
+    .option('--rounds <n>', 'rounds (each runs every workload on every side)', parsePositiveInt('--rounds'), 3)
+    .option('--only <names>', `a subset of ${WORKLOADS.join(', ')}`, parseOnly)
+    .option('--peers <dir>', 'folder with peer_numpy.py and peer_torch.py', defaultPeers)
+    .option('--python <path>', 'the Python with numpy and torch', '/usr/bin/python3')
+    .option('--no-torch', 'leave out the PyTorch peer')
+    .option('--out <dir>', 'output folder', path.join(root, 'runs', 'bench-compare'))
+    .showHelpAfterError();
+  program.parse();
+  const o = program.opts<CompareOptions>();
+  const names = o.only ?? WORKLOADS;
+  const peerScript = (side: 'numpy' | 'torch') => path.join(o.peers, `peer_${side}.py`);
+  for (const side of o.torch ? (['numpy', 'torch'] as const) : (['numpy'] as const)) {
+    if (!fs.existsSync(peerScript(side))) {
+      program.error(`bench-compare: ${peerScript(side)} not found; pass --peers DIR (the folder of BENCHMARKS.md's peer scripts)`);
+    }
+  }
+  if (!fs.existsSync(o.python)) program.error(`bench-compare: no Python at ${o.python}; pass --python PATH`);
+
+  const peerEnv = { ...process.env };
+  if (peerEnv.OPENBLAS_CORETYPE === undefined && hasAvx512()) peerEnv.OPENBLAS_CORETYPE = 'SkylakeX';
+  const tsxCli = require.resolve('tsx/cli');
+  fs.mkdirSync(o.out, { recursive: true });
+  const resultsPath = path.join(o.out, 'results.jsonl');
+  const all: RoundResult[] = [];
+  const raw: string[] = [];
+  const started = new Date();
+  log(`bench-compare: ${o.rounds} round(s) of ${names.join(', ')}; peers in ${o.peers}; OPENBLAS_CORETYPE=${peerEnv.OPENBLAS_CORETYPE ?? '(unset)'}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const name of names) {
+      const sides: Side[] = o.torch ? ['project', 'numpy', 'torch'] : ['project', 'numpy'];
+      if (round % 2 === 0) sides.reverse();
+      for (const side of sides) {
+        const t0 = Date.now();
+        const lines =
+          side === 'project'
+            ? runLines(side, name, process.execPath, [tsxCli, path.join(root, 'scripts', 'bench.ts'), '--only', name], process.env)
+            : runLines(side, name, o.python, [peerScript(side), name], peerEnv);
+        for (const line of lines) {
+          raw.push(JSON.stringify({ round, side, ...line }));
+          if (line.name === name) all.push({ round, side, name, ms: typeof line.ms === 'number' ? line.ms : null });
+        }
+        const ms = lines.find((l) => l.name === name)?.ms;
+        log(`round ${round}/${o.rounds} ${name} ${side}: ${typeof ms === 'number' ? `${ms.toFixed(1)} ms` : 'no time'} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      }
+      // Written after every workload, so an interrupted run keeps what it measured.
+      await writeFileAtomic(resultsPath, raw.join('\n') + '\n');
+    }
+  }
+
+  const table = compareMarkdown(compareRows(all));
+  const header =
+    `Side-by-side run, ${o.rounds} round(s), ${started.toISOString()} to ${new Date().toISOString()}; ` +
+    `${os.cpus().length} CPUs, load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
+    `peers with OPENBLAS_CORETYPE=${peerEnv.OPENBLAS_CORETYPE ?? '(unset)'}.`;
+  await writeFileAtomic(path.join(o.out, 'table.md'), `${header}\n\n${table}\n`);
+  process.stdout.write(`${header}\n\n${table}\n`);
+  log(`bench-compare: wrote ${resultsPath} and table.md`);
+}
+
+main().catch((err: unknown) => {
+  log(`bench-compare: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
