@@ -61,6 +61,39 @@ describe('KNearestNeighbor distances', () => {
     knn.dispose();
   });
 
+  it('keeps the training rows once, as [-2 Xtr | squared norms], and the loop versions get them back exactly', () => {
+    const rng = new Rng(5);
+    const [n, d] = [30, 20];
+    const pixels = rng.uniformArray(n * d, 0, 255).map(Math.floor);
+    const test = rng.uniformArray(4 * d, 0, 255).map(Math.floor);
+    const asFloat = new KNearestNeighbor();
+    const asInt = new KNearestNeighbor();
+    tf.tidy(() => {
+      const bytesBefore = tf.memory().numBytes;
+      asFloat.train(tf.tensor2d(pixels, [n, d]), rng.choice(3, n));
+      // One float32 tensor of [n, d + 1] is all the classifier holds (the input above belongs to this tidy).
+      expect(tf.memory().numBytes - bytesBefore).toBe(n * d * 4 + n * (d + 1) * 4);
+      asInt.train(tf.tensor2d(pixels, [n, d], 'int32'), rng.choice(3, n));
+      const teFloat = tf.tensor2d(test, [4, d]);
+      const teInt = tf.tensor2d(test, [4, d], 'int32');
+      // Scaling by -2 and back by -1/2 is exact: both classifiers see the same rows, bit for bit.
+      expect(asInt.computeDistancesTwoLoops(teInt).dataSync()).toEqual(asFloat.computeDistancesTwoLoops(teFloat).dataSync());
+      expect(asInt.computeDistancesOneLoop(teFloat).dataSync()).toEqual(asFloat.computeDistancesOneLoop(teFloat).dataSync());
+      expect(asInt.computeDistancesNoLoops(teInt).dataSync()).toEqual(asFloat.computeDistancesNoLoops(teFloat).dataSync());
+      // And they are the rows given: two loops on integer pixels equal the distances summed here in float64.
+      const two = asFloat.computeDistancesTwoLoops(teFloat).dataSync();
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let k = 0; k < d; k++) sum += (test[i * d + k] - pixels[j * d + k]) ** 2;
+          expect(two[i * n + j]).toBe(Math.fround(Math.sqrt(sum)));
+        }
+      }
+    });
+    asFloat.dispose();
+    asInt.dispose();
+  });
+
   it('no loops clamps rounding below zero: a row against itself is distance 0, not NaN', () => {
     const rng = new Rng(4);
     const knn = new KNearestNeighbor();

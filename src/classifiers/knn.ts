@@ -8,37 +8,45 @@ import { assertPositiveInt, assertRank } from '../layers/validate';
 import { Labels, labelsToArray, numClassesOf } from './labels';
 
 export class KNearestNeighbor {
-  /** Training rows [Ntr, D]. */
-  private Xtr: tf.Tensor2D | null = null;
   /**
-   * The training side of the loop-free distances, [Ntr, D + 1]: row j is [-2 Xtr[j], ||Xtr[j]||^2]
-   * (see computeDistancesNoLoops).
+   * The training rows in the form the loop-free distances use, [Ntr, D + 1]: row j is [-2 Xtr[j], ||Xtr[j]||^2]
+   * (see computeDistancesNoLoops). The rows themselves are not kept a second time: the loop versions get them
+   * back by multiplying by -1/2, which undoes the -2 exactly (both are powers of two).
    */
   private trainAug: tf.Tensor2D | null = null;
   /** Training labels [Ntr]. */
   private ytr: Int32Array | null = null;
 
   /**
-   * "Training" is memorising: keeps X [Ntr, D] and y [Ntr], and precomputes what the loop-free distances reuse
-   * (the training rows times -2, beside their squared norms). The classifier holds its own references; dispose() frees them.
+   * "Training" is memorising: keeps X [Ntr, D] (as the loop-free distances use it: times -2, beside the squared
+   * row norms) and y [Ntr]. The classifier holds its own copy; dispose() frees it.
    */
   train(X: tf.Tensor2D, y: Labels): void {
     assertRank('KNearestNeighbor.train', 'X', X, 2, '[Ntr, D]');
     const labels = labelsToArray('KNearestNeighbor.train', y, X.shape[0]);
     this.dispose();
     this.ytr = Int32Array.from(labels);
-    this.Xtr = tf.keep(tf.clone(X));
-    this.trainAug = tf.keep(tf.tidy(() => tf.concat([tf.mul(X, -2), tf.sum(tf.square(X), 1, true)], 1) as tf.Tensor2D));
+    this.trainAug = tf.keep(
+      tf.tidy(() => {
+        const rows = tf.cast(X, 'float32'); // pixels may come as int32; the product needs float32
+        return tf.concat([tf.mul(rows, -2), tf.sum(tf.square(rows), 1, true)], 1) as tf.Tensor2D;
+      }),
+    );
   }
 
-  private trained(fn: string, X: tf.Tensor2D): { Xtr: tf.Tensor2D; trainAug: tf.Tensor2D } {
-    if (this.Xtr === null || this.trainAug === null) {
+  private trained(fn: string, X: tf.Tensor2D): { trainAug: tf.Tensor2D } {
+    if (this.trainAug === null) {
       throw new Error(`KNearestNeighbor.${fn}: no training data; call train(X, y) first`);
     }
     assertRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
-    const d = this.Xtr.shape[1];
+    const d = this.trainAug.shape[1] - 1;
     if (X.shape[1] !== d) throw new Error(`KNearestNeighbor.${fn}: X must be [Nte, ${d}] like the training rows, got [${X.shape}]`);
-    return { Xtr: this.Xtr, trainAug: this.trainAug };
+    return { trainAug: this.trainAug };
+  }
+
+  /** The training rows [Ntr, D], exactly as given to train(): a new tensor, which the caller disposes. */
+  private trainingRows(trainAug: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.mul(tf.slice(trainAug, [0, 0], [-1, trainAug.shape[1] - 1]), -0.5) as tf.Tensor2D);
   }
 
   /**
@@ -48,11 +56,12 @@ export class KNearestNeighbor {
    * X: [Nte, D] test rows. Returns dists [Nte, Ntr], dists[i, j] = ||X[i] - Xtr[j]||.
    */
   computeDistancesTwoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const { Xtr } = this.trained('computeDistancesTwoLoops', X);
+    const Xtr = this.trainingRows(this.trained('computeDistancesTwoLoops', X).trainAug);
     const [numTest, dim] = X.shape;
     const numTrain = Xtr.shape[0];
     const te = X.dataSync();
     const tr = Xtr.dataSync();
+    Xtr.dispose();
     const dists = new Float32Array(numTest * numTrain);
     for (let i = 0; i < numTest; i++) {
       const testRow = te.subarray(i * dim, (i + 1) * dim);
@@ -75,19 +84,23 @@ export class KNearestNeighbor {
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesOneLoop(X: tf.Tensor2D): tf.Tensor2D {
-    const { Xtr } = this.trained('computeDistancesOneLoop', X);
+    const Xtr = this.trainingRows(this.trained('computeDistancesOneLoop', X).trainAug);
     const [numTest, dim] = X.shape;
     const numTrain = Xtr.shape[0];
     // Test rows are cut from one read of X: on wasm, tf.slice copies its whole source tensor on every call.
     const te = X.dataSync();
     const dists = new Float32Array(numTest * numTrain);
-    for (let i = 0; i < numTest; i++) {
-      const row = tf.tidy(() => {
-        const testRow = tf.tensor2d(te.subarray(i * dim, (i + 1) * dim), [1, dim], X.dtype);
-        return tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, testRow)), 1)); // [Ntr]: the row broadcasts over Xtr
-      });
-      dists.set(row.dataSync(), i * numTrain);
-      row.dispose();
+    try {
+      for (let i = 0; i < numTest; i++) {
+        const row = tf.tidy(() => {
+          const testRow = tf.tensor2d(te.subarray(i * dim, (i + 1) * dim), [1, dim], X.dtype);
+          return tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, testRow)), 1)); // [Ntr]: the row broadcasts over Xtr
+        });
+        dists.set(row.dataSync(), i * numTrain);
+        row.dispose();
+      }
+    } finally {
+      Xtr.dispose();
     }
     return tf.tensor2d(dists, [numTest, numTrain]);
   }
@@ -114,8 +127,9 @@ export class KNearestNeighbor {
   computeDistancesNoLoops(X: tf.Tensor2D): tf.Tensor2D {
     const { trainAug } = this.trained('computeDistancesNoLoops', X);
     return tf.tidy(() => {
-      const testSq = tf.sum(tf.square(X), 1); // [Nte]
-      const testAug = tf.concat([tf.transpose(X), tf.ones([1, X.shape[0]])], 0) as tf.Tensor2D; // [D + 1, Nte]
+      const test = tf.cast(X, 'float32');
+      const testSq = tf.sum(tf.square(test), 1); // [Nte]
+      const testAug = tf.concat([tf.transpose(test), tf.ones([1, X.shape[0]])], 0) as tf.Tensor2D; // [D + 1, Nte]
       const sqT = tf.fused.matMul({ a: trainAug, b: testAug, bias: testSq, activation: 'relu' }); // [Ntr, Nte]
       return tf.sqrt(tf.transpose(sqT)) as tf.Tensor2D;
     });
@@ -161,9 +175,7 @@ export class KNearestNeighbor {
 
   /** Frees the stored training set. */
   dispose(): void {
-    this.Xtr?.dispose();
     this.trainAug?.dispose();
-    this.Xtr = null;
     this.trainAug = null;
     this.ytr = null;
   }
