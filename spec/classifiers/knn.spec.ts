@@ -41,7 +41,7 @@ describe('KNearestNeighbor distances', () => {
     knn.dispose();
   });
 
-  it('one loop and no loops agree with two loops (pixel-scale values, where cancellation is worst)', () => {
+  it('one loop, no loops and the per-pair tensor ops agree with two loops (pixel-scale values, where cancellation is worst)', () => {
     const rng = new Rng(3);
     const knn = new KNearestNeighbor();
     tf.tidy(() => {
@@ -51,7 +51,11 @@ describe('KNearestNeighbor distances', () => {
       const two = knn.computeDistancesTwoLoops(Xte);
       const one = knn.computeDistancesOneLoop(Xte);
       const none = knn.computeDistancesNoLoops(Xte);
+      const perPair = knn.computeDistancesTwoLoopsTensorOps(Xte);
       expect(none.shape).toEqual([9, 40]);
+      expect(perPair.shape).toEqual([9, 40]);
+      // The same sums over 48 pixels, in float32 kernels rather than float64 JavaScript.
+      expect(relError(perPair, two).norm).toBeLessThan(1e-6);
       // float32 throughout: the loop-free form subtracts terms of ~1e6 to get ~1e5, so agreement to ~1e-6.
       const errOne = relError(one, two).norm;
       const errNone = relError(none, two).norm;
@@ -156,13 +160,14 @@ describe('KNearestNeighbor.predictLabels', () => {
     knn.dispose();
   });
 
-  it('leaks no tensors through train, all three distances, predict and dispose', () => {
+  it('leaks no tensors through train, every distance version, predict and dispose', () => {
     const rng = new Rng(6);
     const X = rng.randn([8, 5]) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     const knn = new KNearestNeighbor();
     knn.train(X, rng.choice(3, 8));
     for (const loops of [0, 1, 2] as const) knn.predict(X, 3, loops);
+    knn.computeDistancesTwoLoopsTensorOps(X).dispose();
     knn.dispose();
     expect(tf.memory().numTensors).toBe(before);
     X.dispose();

@@ -51,7 +51,8 @@ export class KNearestNeighbor {
 
   /**
    * L2 distances with a loop over test rows and a loop over training rows, each distance summed element by
-   * element over plain arrays. Slow on purpose: it is the baseline the other two are timed against.
+   * element over plain arrays. Slow on purpose: it is the baseline the other two are timed against. (The course's
+   * loop body is one numpy expression per pair; computeDistancesTwoLoopsTensorOps is that form in tfjs.)
    *
    * X: [Nte, D] test rows. Returns dists [Nte, Ntr], dists[i, j] = ||X[i] - Xtr[j]||.
    */
@@ -74,6 +75,44 @@ export class KNearestNeighbor {
         }
         dists[i * numTrain + j] = Math.sqrt(sum);
       }
+    }
+    return tf.tensor2d(dists, [numTest, numTrain]);
+  }
+
+  /**
+   * The two loops written as the course writes them, one tensor expression per pair:
+   * `np.sqrt(np.sum(np.square(X[i] - X_train[j])))` becomes `tf.sqrt(tf.sum(tf.square(tf.sub(x_i, t_j))))`, each
+   * row a [D] tensor. Same arithmetic as computeDistancesTwoLoops, but every pair pays tfjs's per-op cost (four
+   * kernels, ~70 µs on wasm) where the plain loop pays ~3 ns per pixel: it shows what a loop of small tensor ops
+   * costs, the cost the course's numpy loop shows. Far too slow for the full matrix (minutes); the knn script
+   * times it on a few rows.
+   *
+   * X: [Nte, D]. Returns dists [Nte, Ntr].
+   */
+  computeDistancesTwoLoopsTensorOps(X: tf.Tensor2D): tf.Tensor2D {
+    const Xtr = this.trainingRows(this.trained('computeDistancesTwoLoopsTensorOps', X).trainAug);
+    const [numTest, dim] = X.shape;
+    const numTrain = Xtr.shape[0];
+    const te = X.dataSync();
+    const tr = Xtr.dataSync();
+    Xtr.dispose();
+    // Rows as [D] tensors, made once from the arrays: numpy's X[i] is a view; wasm's tf.slice would copy the
+    // whole source tensor on every call.
+    const trainRows = Array.from({ length: numTrain }, (_, j) => tf.tensor1d(tr.subarray(j * dim, (j + 1) * dim)));
+    const dists = new Float32Array(numTest * numTrain);
+    try {
+      for (let i = 0; i < numTest; i++) {
+        const row = tf.tidy(() => {
+          const testRow = tf.tensor1d(te.subarray(i * dim, (i + 1) * dim));
+          const perPair: tf.Tensor[] = [];
+          for (let j = 0; j < numTrain; j++) perPair.push(tf.sqrt(tf.sum(tf.square(tf.sub(testRow, trainRows[j])))));
+          return tf.stack(perPair); // [Ntr]: one read-back per test row instead of one per pair
+        });
+        dists.set(row.dataSync(), i * numTrain);
+        row.dispose();
+      }
+    } finally {
+      tf.dispose(trainRows);
     }
     return tf.tensor2d(dists, [numTest, numTrain]);
   }
