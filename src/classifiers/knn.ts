@@ -49,6 +49,17 @@ export class KNearestNeighbor {
     return tf.tidy(() => tf.mul(tf.slice(trainAug, [0, 0], [-1, trainAug.shape[1] - 1]), -0.5) as tf.Tensor2D);
   }
 
+  /** What the two-loop versions walk: the test rows and the training rows as flat arrays, and their sizes. */
+  private rowArrays(fn: string, X: tf.Tensor2D): { te: Float32Array | Int32Array | Uint8Array; tr: Float32Array; numTest: number; numTrain: number; dim: number } {
+    const Xtr = this.trainingRows(this.trained(fn, X).trainAug);
+    try {
+      const [numTest, dim] = X.shape;
+      return { te: X.dataSync(), tr: Xtr.dataSync() as Float32Array, numTest, numTrain: Xtr.shape[0], dim };
+    } finally {
+      Xtr.dispose();
+    }
+  }
+
   /**
    * L2 distances with a loop over test rows and a loop over training rows, each distance summed element by
    * element over plain arrays. Slow on purpose: it is the baseline the other two are timed against. (The course's
@@ -57,12 +68,7 @@ export class KNearestNeighbor {
    * X: [Nte, D] test rows. Returns dists [Nte, Ntr], dists[i, j] = ||X[i] - Xtr[j]||.
    */
   computeDistancesTwoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const Xtr = this.trainingRows(this.trained('computeDistancesTwoLoops', X).trainAug);
-    const [numTest, dim] = X.shape;
-    const numTrain = Xtr.shape[0];
-    const te = X.dataSync();
-    const tr = Xtr.dataSync();
-    Xtr.dispose();
+    const { te, tr, numTest, numTrain, dim } = this.rowArrays('computeDistancesTwoLoops', X);
     const dists = new Float32Array(numTest * numTrain);
     for (let i = 0; i < numTest; i++) {
       const testRow = te.subarray(i * dim, (i + 1) * dim);
@@ -90,12 +96,7 @@ export class KNearestNeighbor {
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesTwoLoopsTensorOps(X: tf.Tensor2D): tf.Tensor2D {
-    const Xtr = this.trainingRows(this.trained('computeDistancesTwoLoopsTensorOps', X).trainAug);
-    const [numTest, dim] = X.shape;
-    const numTrain = Xtr.shape[0];
-    const te = X.dataSync();
-    const tr = Xtr.dataSync();
-    Xtr.dispose();
+    const { te, tr, numTest, numTrain, dim } = this.rowArrays('computeDistancesTwoLoopsTensorOps', X);
     // Rows as [D] tensors, made once from the arrays: numpy's X[i] is a view; wasm's tf.slice would copy the
     // whole source tensor on every call.
     const trainRows = Array.from({ length: numTrain }, (_, j) => tf.tensor1d(tr.subarray(j * dim, (j + 1) * dim)));
