@@ -10,11 +10,12 @@
  * proportion (the work per row is the same); the output and metrics.json say so. The one-loop version likewise on
  * --one-loop-rows rows, and the two loops written as the course writes them, one tensor expression per pair
  * (minutes for all rows: every pair pays tfjs's per-op cost), on --tensor-op-rows rows. The speedup the issue
- * asks for is taken against the plain loops, the faster of the two loop versions. The no-loop version runs on all 500 rows; its timing excludes the squared norms of the
- * training rows that KNearestNeighbor.train() computes once, and it is timed twice: the first call also packs the
- * training side of the product, which later calls reuse. The loops are plain JavaScript on one thread; the
- * no-loop product runs on every wasm thread (src/wasm_threads.ts; metrics.json's `threads`), so the CPU seconds
- * are given beside the wall-clock ones.
+ * asks for is taken against the plain loops, the faster of the two loop versions.
+ *
+ * The no-loop version runs on all 500 rows; its timing excludes the training side of the product, which
+ * KNearestNeighbor.train() builds once. It is timed twice: the first call also grows the wasm heap to hold the
+ * matrix. The plain loops run on one thread; the no-loop product runs on every wasm thread (src/wasm_threads.ts;
+ * metrics.json's `threads`), so the CPU seconds are given beside the wall-clock ones.
  *
  * Writes to runs/knn/: metrics.json, samples.png (7 training images per class), distances.png (the 500 x 5,000
  * distance matrix), cross_validation.png (accuracy per k: every fold, and the mean with ±std bars).
@@ -110,8 +111,8 @@ async function main(): Promise<void> {
   const one = timeDistances((x) => knn.computeDistancesOneLoop(x), Math.min(ctx.quick ? 20 : opts.oneLoopRows, numTest));
   ctx.log(`one loop: ${one.seconds.toFixed(2)} s for ${one.rows} of ${numTest} test rows`);
   const none = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
-  // A second call: the first also pays one-off costs (XNNPACK packs the training side of the product once and
-  // keeps it; the wasm heap grows to hold the matrix). The speedup is reported for both.
+  // A second call: the first also pays one-off costs (the wasm heap grows to hold the matrix). The speedup is
+  // reported for both.
   const noneAgain = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
   const distValues = none.values;
 

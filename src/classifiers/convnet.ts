@@ -324,10 +324,10 @@ export class ConvNet implements Model {
         grads[`beta${layer}`] = gbn.dbeta;
       }
       // The first block's dx would be the gradient with respect to the images: only its parameters' are taken.
-      const g = i === 0 ? convParamBackwardFast(dConv, c.conv.conv) : convBackwardFast(dConv, c.conv.conv);
-      grads[`W${layer}`] = g.dw;
-      grads[`b${layer}`] = g.db;
-      if (i > 0) dh = (g as ReturnType<typeof convBackwardFast>).dx;
+      const { dw, db, dx } = i === 0 ? { ...convParamBackwardFast(dConv, c.conv.conv), dx: undefined } : convBackwardFast(dConv, c.conv.conv);
+      grads[`W${layer}`] = dw;
+      grads[`b${layer}`] = db;
+      if (dx !== undefined) dh = dx;
     }
     return grads;
   }

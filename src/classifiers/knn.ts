@@ -34,24 +34,26 @@ export class KNearestNeighbor {
     );
   }
 
-  private trained(fn: string, X: tf.Tensor2D): { trainAug: tf.Tensor2D } {
+  /** The stored [-2 Xtr | norms] once X [Nte, D] has been checked against it; throws before train(). */
+  private trained(fn: string, X: tf.Tensor2D): tf.Tensor2D {
     if (this.trainAug === null) {
       throw new Error(`KNearestNeighbor.${fn}: no training data; call train(X, y) first`);
     }
     assertRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
     const d = this.trainAug.shape[1] - 1;
     if (X.shape[1] !== d) throw new Error(`KNearestNeighbor.${fn}: X must be [Nte, ${d}] like the training rows, got [${X.shape}]`);
-    return { trainAug: this.trainAug };
+    return this.trainAug;
   }
 
   /** The training rows [Ntr, D], exactly as given to train(): a new tensor, which the caller disposes. */
-  private trainingRows(trainAug: tf.Tensor2D): tf.Tensor2D {
+  private trainingRows(fn: string, X: tf.Tensor2D): tf.Tensor2D {
+    const trainAug = this.trained(fn, X);
     return tf.tidy(() => tf.mul(tf.slice(trainAug, [0, 0], [-1, trainAug.shape[1] - 1]), -0.5) as tf.Tensor2D);
   }
 
   /** What the two-loop versions walk: the test rows and the training rows as flat arrays, and their sizes. */
   private rowArrays(fn: string, X: tf.Tensor2D): { te: Float32Array | Int32Array | Uint8Array; tr: Float32Array; numTest: number; numTrain: number; dim: number } {
-    const Xtr = this.trainingRows(this.trained(fn, X).trainAug);
+    const Xtr = this.trainingRows(fn, X);
     try {
       const [numTest, dim] = X.shape;
       return { te: X.dataSync(), tr: Xtr.dataSync() as Float32Array, numTest, numTrain: Xtr.shape[0], dim };
@@ -124,7 +126,7 @@ export class KNearestNeighbor {
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesOneLoop(X: tf.Tensor2D): tf.Tensor2D {
-    const Xtr = this.trainingRows(this.trained('computeDistancesOneLoop', X).trainAug);
+    const Xtr = this.trainingRows('computeDistancesOneLoop', X);
     const [numTest, dim] = X.shape;
     const numTrain = Xtr.shape[0];
     // Test rows are cut from one read of X: on wasm, tf.slice copies its whole source tensor on every call.
@@ -165,7 +167,7 @@ export class KNearestNeighbor {
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesNoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const { trainAug } = this.trained('computeDistancesNoLoops', X);
+    const trainAug = this.trained('computeDistancesNoLoops', X);
     return tf.tidy(() => {
       const test = tf.cast(X, 'float32');
       const testSq = tf.sum(tf.square(test), 1); // [Nte]
