@@ -117,26 +117,31 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
     const full = tf.conv2d(spreadOnStrideGrid(dout, stride), wFlip, 1, padding);
     const exact = top >= 0 && bottom >= 0 && left >= 0 && right >= 0;
     const dx = exact ? full : tf.slice(full, [0, Math.max(-top, 0), Math.max(-left, 0), 0], [N, H, W, C]);
-    return { dx, ...convParamBackwardFast(dout, cache) };
+    return { dx, ...weightGrads(dout, cache) };
   });
 }
 
+/** dw and db of convBackwardFast (see there), for dout [N, H', W', F] already checked. Call inside tf.tidy. */
+function weightGrads(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+  const [N, Hout, Wout, F] = dout.shape;
+  const { stride, pad } = cache.convParam;
+  const xT = tf.transpose(cache.x, [3, 1, 2, 0]) as tf.Tensor4D;
+  const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
+  const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
+  const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
+  return { dw, db };
+}
+
 /**
- * The parameters' half of convBackwardFast: dw [HH, WW, C, F] and db [F] without dx. A model's first conv layer
- * takes this one while training: its dx (the gradient with respect to the images) feeds no update, and with few
- * input channels it is the least efficient convolution of the step. Saliency maps take convBackwardFast.
+ * The backward pass of a network's first conv layer while training: dw [HH, WW, C, F] and db [F], skipping dx.
+ * That dx would be the gradient with respect to the images, which no update uses, and with 3 input channels it is
+ * the least efficient convolution of the step. Saliency maps, which do want it, take convBackwardFast.
  *
- * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F].
+ * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F], the same values as convBackwardFast's.
  */
-export function convParamBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+export function convBackwardFirstLayer(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const { x, w, b, convParam } = cache;
-  const { N, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
-  assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
-  return tf.tidy(() => {
-    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
-    const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
-    const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
-    const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
-    return { dw, db };
-  });
+  const { N, Hout, Wout, F } = convDims('conv backward first layer', x, w, b, convParam);
+  assertShape('conv backward first layer', 'dout', dout, [N, Hout, Wout, F]);
+  return tf.tidy(() => weightGrads(dout, cache));
 }
