@@ -5,19 +5,8 @@
  * Layouts: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]), w [HH, WW, C, F] (the course's is
  * [F, C, HH, WW]), b [F], out [N, H', W', F] with H' = 1 + (H + 2 pad - HH) / stride (a whole number).
  *
- * The backward pass is written as two more convolutions, because it has to run on the wasm backend, which has a
- * fast Conv2D but no Conv2DBackpropFilter kernel (tfjs issue 8474) and a slow Conv2DBackpropInput.
- *
- * Measured on wasm, single thread, Node 20, median of 15 runs in ms, on an idle 16-core Xeon (x, w, stride, pad):
- *
- *   | case                          | forward | dx (here) | dx by conv2dTranspose | dw (here) | dw by im2col | backward |
- *   | [50,32,32,3] [7,7,3,32] 1 3   |      28 |        51 |                   212 |        45 |          447 |      107 |
- *   | [50,16,16,32] [3,3,32,64] 1 1 |      23 |        20 |                   192 |        52 |           57 |       65 |
- *   | [50,32,32,16] [4,4,16,32] 2 1 |       9 |        34 |                    95 |        16 |          439 |       52 |
- *
- * The naive loops take 1.1 / 0.7 / 0.3 s forward and 1.7 / 1.4 / 0.8 s backward on the same cases. Forward by
- * im2col + matMul took 404 / 49 / 393 ms: gathering the columns takes HH * WW strided slices, slow on wasm.
- * 'backward' is the whole convBackwardFast (dx, dw, db, and the transposes and filter flip around them).
+ * The backward pass is written as two more convolutions, because the wasm backend has a fast Conv2D but no
+ * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in docs/performance.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvCache, ConvParam, convDims } from './conv_naive';
