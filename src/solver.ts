@@ -32,6 +32,7 @@ import {
   saveCheckpoint,
 } from './checkpoint';
 import type { Model } from './model';
+import { accuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
 import { ProgressBar, createProgressBar } from './progress';
 import { Rng } from './random';
@@ -404,20 +405,14 @@ export class Solver {
     checkCount('checkAccuracy: batchSize', batchSize, false);
     const n = X.shape[0];
     if (y.shape[0] !== n) throw new Error(`Solver.checkAccuracy: X [${X.shape}] and y [${y.shape}] must have the same N`);
-    const indices = numSamples !== null && n > numSamples ? this.accuracyRng.choice(n, numSamples) : null;
-    const total = indices ? indices.length : n;
     const labels = y.dataSync();
-    let correct = 0;
-    for (let start = 0; start < total; start += batchSize) {
-      const size = Math.min(batchSize, total - start);
-      const pred = tf.tidy(() => {
-        // gatherND, not tf.gather: see step().
-        const xb = indices ? tf.gatherND(X, tf.tensor2d(indices.subarray(start, start + size), [size, 1], 'int32')) : tf.slice(X, start, size);
-        return tf.argMax(this.model.loss(xb), 1).dataSync();
-      });
-      for (let i = 0; i < size; i++) if (pred[i] === labels[indices ? indices[start + i] : start + i]) correct++;
-    }
-    return correct / total;
+    if (numSamples === null || n <= numSamples) return accuracy(modelPredictions(this.model, X, batchSize), labels);
+    const indices = this.accuracyRng.choice(n, numSamples);
+    // gatherND, not tf.gather: see step().
+    const sample = tf.tidy(() => tf.gatherND(X, tf.tensor2d(indices, [indices.length, 1], 'int32')));
+    const pred = modelPredictions(this.model, sample, batchSize);
+    sample.dispose();
+    return accuracy(pred, Array.from(indices, (i) => labels[i]));
   }
 
   /**

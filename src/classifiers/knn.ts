@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertPositiveInt, assertRank } from '../layers/validate';
 import { Labels, labelsToArray, numClassesOf } from './labels';
+import { accuracy } from './accuracy';
 
 export class KNearestNeighbor {
   /** Training rows [Ntr, D], float32. */
@@ -278,10 +279,7 @@ export function crossValidate(
     dists.dispose();
     knn.dispose();
     for (const k of kChoices) {
-      const pred = voteLabels(nearest, numVal, kMax, k, ytr);
-      let correct = 0;
-      for (let i = 0; i < numVal; i++) if (pred[i] === yval[i]) correct++;
-      accuracies[k].push(correct / numVal);
+      accuracies[k].push(accuracy(voteLabels(nearest, numVal, kMax, k, ytr), yval));
     }
     onFold?.(f);
   }
