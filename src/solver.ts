@@ -25,7 +25,7 @@ import {
   CheckpointError,
   ModelSpec,
   SolverSettings,
-  assertCheckpointMatchesModel,
+  checkCheckpointMatchesModel,
   describeMismatch,
   disposeCheckpoint,
   loadCheckpoint,
@@ -276,7 +276,7 @@ export class Solver {
 
   /** Copies a checkpoint's state into this Solver and its model, after checking that it fits. */
   private restore(c: Checkpoint): void {
-    assertCheckpointMatchesModel(c, this.model, this.modelSpec);
+    checkCheckpointMatchesModel(c, this.model, this.modelSpec);
     if (this.options.optimConfig) {
       throw new CheckpointError(`Solver: resuming from ${c.manifestPath} takes each parameter's update-rule config from the checkpoint; do not pass optimConfig too`);
     }
@@ -328,7 +328,7 @@ export class Solver {
     return typeof first?.learningRate === 'number' ? first.learningRate : undefined;
   }
 
-  private assertAlive(fn: string): void {
+  private checkAlive(fn: string): void {
     if (this.disposed) throw new Error(`Solver.${fn}: this Solver has been disposed`);
   }
 
@@ -337,7 +337,7 @@ export class Solver {
    * lossHistory). Throws a SolverError, before touching any parameter, if the loss is NaN or infinite.
    */
   step(): number {
-    this.assertAlive('step');
+    this.checkAlive('step');
     const n = this.data.XTrain.shape[0];
     const indices = this.batchRng.choice(n, this.batchSize);
     const loss = tf.tidy(() => {
@@ -401,7 +401,7 @@ export class Solver {
    * Returns the fraction of correct argmax predictions.
    */
   checkAccuracy(X: tf.Tensor, y: tf.Tensor1D, numSamples: number | null = null, batchSize = 100): number {
-    this.assertAlive('checkAccuracy');
+    this.checkAlive('checkAccuracy');
     checkCount('checkAccuracy: batchSize', batchSize, false);
     const n = X.shape[0];
     if (y.shape[0] !== n) throw new Error(`Solver.checkAccuracy: X [${X.shape}] and y [${y.shape}] must have the same N`);
@@ -420,7 +420,7 @@ export class Solver {
    * the end the model holds the parameters with the best validation accuracy, as the course.
    */
   train(): void {
-    this.assertAlive('train');
+    this.checkAlive('train');
     this.progress = createProgressBar(this.numIterations, { enabled: this.options.progress ?? false, label: 'train', fields: ['epoch', 'loss'] });
     try {
       this.progress.update(this.iteration, { epoch: this.epoch, loss: '' });
@@ -439,7 +439,7 @@ export class Solver {
    * caller (a web page) interleave training with drawing; call useBestParams() when done.
    */
   trainIteration(): boolean {
-    this.assertAlive('trainIteration');
+    this.checkAlive('trainIteration');
     const numIterations = this.numIterations;
     const t = this.iteration;
     if (t >= numIterations) return false;
@@ -490,7 +490,7 @@ export class Solver {
 
   /** Sets the model's parameters to the best ones seen (no change if no validation check has improved on 0). */
   useBestParams(): void {
-    this.assertAlive('useBestParams');
+    this.checkAlive('useBestParams');
     for (const [name, p] of Object.entries(this.model.params)) {
       const best = this.bestParams[name];
       if (best) p.assign(best);
@@ -499,7 +499,7 @@ export class Solver {
 
   /** Writes `<checkpointDir>/<checkpointName>_epoch_<epoch>.{json,bin}` and returns the base path. */
   saveCheckpoint(): string {
-    this.assertAlive('saveCheckpoint');
+    this.checkAlive('saveCheckpoint');
     const name = this.checkpointName ?? 'checkpoint';
     const base = path.join(this.checkpointDir, `${name}_epoch_${this.epoch}`);
     tf.tidy(() => {

@@ -28,7 +28,8 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
@@ -213,7 +214,7 @@ export class ConvNet implements Model {
     if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
       throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
     }
-    if (y !== undefined) checkLabels(fn, X, y);
+    if (y !== undefined) checkLabels(fn, y, X.shape[0], this.options.numClasses);
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = mode;
     const p = this.params;
