@@ -71,10 +71,8 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
  *
  * The gradient is X^T M / N + 2 reg W, where M [N, C] holds the per-score derivatives from the file comment:
  * 1 where a margin is violated, minus the row's violation count in the correct-class column, 0 elsewhere.
- * X^T is taken with an explicit transpose: on wasm a matMul with a transposed operand runs ~10x slower
- * (see shared/ENVIRONMENT.md). Not as (M^T X)^T: tfjs's wasm matMul packs its second operand, here X, and keeps
- * the packing only while that same tensor comes back, so the trick wins when X never changes (1.8 vs 7.2 ms at
- * N 500) and loses in training, where every minibatch is a new X (4.0 vs 2.7 ms at N 200).
+ * X^T is taken with an explicit transpose: on wasm a matMul with a transposed operand runs ~10x slower. Not as
+ * (M^T X)^T: that wins only while the same X comes back, never in training (docs/performance.md, change 5).
  */
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);

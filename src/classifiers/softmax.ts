@@ -69,7 +69,7 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
  * W: [D, C]. X: [N, D]. y: [N] labels. reg: L2 strength. Returns the loss and dW [D, C].
  *
  * dW = X^T (P - Y) / N + 2 reg W with P [N, C] the probabilities and Y the one-hot labels. X^T is an explicit
- * transpose: on wasm a matMul with a transposed operand runs ~10x slower (see shared/ENVIRONMENT.md). Not as
+ * transpose: on wasm a matMul with a transposed operand runs ~10x slower (docs/performance.md). Not as
  * ((P - Y)^T X)^T: see svmLossVectorized (it wins only while the same X comes back, never in training).
  */
 export function softmaxLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
