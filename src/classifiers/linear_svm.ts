@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, checkLinearLossArgs } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels } from './linear_loss';
 
 /**
  * SVM loss with explicit loops over plain arrays: a transcription of the formulas above, slow on purpose.
@@ -55,13 +55,7 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
       }
     }
   }
-  loss /= n;
-  let sumSq = 0;
-  for (let k = 0; k < w.length; k++) sumSq += w[k] * w[k];
-  loss += reg * sumSq;
-  const grad = new Float32Array(dim * numClasses);
-  for (let k = 0; k < grad.length; k++) grad[k] = dW[k] / n + 2 * reg * w[k];
-  return { loss, dW: tf.tensor2d(grad, [dim, numClasses], 'float32') };
+  return averageWithL2(loss, dW, w, n, reg, [dim, numClasses]);
 }
 
 /**
@@ -77,8 +71,7 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
-    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
+    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
     const correctScore = tf.sum(tf.mul(scores, isCorrect), 1, true); // [N, 1]
     // The correct class's own "margin" would be 1; the mask removes it, as the loop's `continue` does.

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, checkLinearLossArgs } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels } from './linear_loss';
 
 /**
  * Softmax loss with explicit loops over plain arrays: the formulas above, one example and one class at a time.
@@ -54,13 +54,7 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
       for (let d = 0; d < dim; d++) dW[d * numClasses + j] += dScore * x[row + d];
     }
   }
-  loss /= n;
-  let sumSq = 0;
-  for (let k = 0; k < w.length; k++) sumSq += w[k] * w[k];
-  loss += reg * sumSq;
-  const grad = new Float32Array(dim * numClasses);
-  for (let k = 0; k < grad.length; k++) grad[k] = dW[k] / n + 2 * reg * w[k];
-  return { loss, dW: tf.tensor2d(grad, [dim, numClasses], 'float32') };
+  return averageWithL2(loss, dW, w, n, reg, [dim, numClasses]);
 }
 
 /**
@@ -75,8 +69,7 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
 export function softmaxLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('softmaxLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
-    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
+    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true))); // log p, [N, C]
