@@ -55,3 +55,17 @@ export function averageWithL2(lossSum: number, dWSum: ArrayLike<number>, w: Arra
 export function oneHotLabels(labels: Int32Array, numClasses: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32') as tf.Tensor2D);
 }
+
+/**
+ * The class scores of example i, the course's `X[i].dot(W)`: scores[j] = sum over d of x[i, d] * w[d, j].
+ * x: [N * D] and w: [D * C], row-major. Returns [C], summed in float64.
+ */
+export function rowScores(x: ArrayLike<number>, i: number, w: ArrayLike<number>, dim: number, numClasses: number): Float64Array {
+  const scores = new Float64Array(numClasses);
+  for (let j = 0; j < numClasses; j++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += x[i * dim + d] * w[d * numClasses + j];
+    scores[j] = s;
+  }
+  return scores;
+}

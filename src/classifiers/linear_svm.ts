@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels, rowScores } from './linear_loss';
 
 /**
  * SVM loss with explicit loops over plain arrays: a transcription of the formulas above, slow on purpose.
@@ -33,16 +33,11 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
   const w = W.dataSync();
   const x = X.dataSync();
   const dW = new Float64Array(dim * numClasses);
-  const scores = new Float64Array(numClasses);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const row = i * dim;
-    for (let j = 0; j < numClasses; j++) {
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += x[row + d] * w[d * numClasses + j];
-      scores[j] = s;
-    }
     const yi = labels[i];
+    const scores = rowScores(x, i, w, dim, numClasses);
+    const row = i * dim;
     for (let j = 0; j < numClasses; j++) {
       if (j === yi) continue;
       const margin = scores[j] - scores[yi] + 1;
@@ -71,8 +66,8 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
+    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const correctScore = tf.sum(tf.mul(scores, isCorrect), 1, true); // [N, 1]
     // The correct class's own "margin" would be 1; the mask removes it, as the loop's `continue` does.
     const margins = tf.mul(tf.relu(tf.add(tf.sub(scores, correctScore), 1)), tf.sub(1, isCorrect));

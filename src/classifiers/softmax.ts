@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels, rowScores } from './linear_loss';
 
 /**
  * Softmax loss with explicit loops over plain arrays: the formulas above, one example and one class at a time.
@@ -33,17 +33,11 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
   const w = W.dataSync();
   const x = X.dataSync();
   const dW = new Float64Array(dim * numClasses);
-  const scores = new Float64Array(numClasses);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const row = i * dim;
-    let maxScore = -Infinity;
-    for (let j = 0; j < numClasses; j++) {
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += x[row + d] * w[d * numClasses + j];
-      scores[j] = s;
-      if (s > maxScore) maxScore = s;
-    }
+    const scores = rowScores(x, i, w, dim, numClasses);
+    // Shifting by the largest score keeps exp from overflowing and changes no probability.
+    const maxScore = Math.max(...scores);
     let sumExp = 0;
     for (let j = 0; j < numClasses; j++) sumExp += Math.exp(scores[j] - maxScore);
     const yi = labels[i];
@@ -51,7 +45,7 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
     for (let j = 0; j < numClasses; j++) {
       const p = Math.exp(scores[j] - maxScore) / sumExp;
       const dScore = p - (j === yi ? 1 : 0);
-      for (let d = 0; d < dim; d++) dW[d * numClasses + j] += dScore * x[row + d];
+      for (let d = 0; d < dim; d++) dW[d * numClasses + j] += dScore * x[i * dim + d];
     }
   }
   return averageWithL2(loss, dW, w, n, reg, [dim, numClasses]);
