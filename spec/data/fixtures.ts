@@ -128,16 +128,21 @@ export function fsError(code: string, syscall: string): NodeJS.ErrnoException {
 }
 
 /**
- * Makes fs.<name> (or fs.promises.<name> with promises: true) fail with `code` for paths `when` accepts, until
- * the returned function is called. For errors these machines cannot produce on demand: a full disk, and
- * permission denied (tests run as root, which may read and write anything).
+ * Makes fs.<name> fail with `code` for paths `when` accepts, until the returned function is called. style: how
+ * the function reports errors: 'sync' (throws), 'promise' (fs.promises.<name> rejects) or 'callback' (its last
+ * argument gets the error). For errors these machines cannot produce on demand: a full disk, and permission
+ * denied (tests run as root, which may read and write anything).
  */
-export function failFs(name: string, code: string, when: (p: string) => boolean = () => true, promises = false): () => void {
-  const target = (promises ? nodeFs.promises : nodeFs) as unknown as Record<string, (...args: unknown[]) => unknown>;
+export function failFs(name: string, code: string, when: (p: string) => boolean = () => true, style: 'sync' | 'promise' | 'callback' = 'sync'): () => void {
+  const target = (style === 'promise' ? nodeFs.promises : nodeFs) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const original = target[name];
   const spy = jest.spyOn(target, name).mockImplementation((...args: unknown[]) => {
     if (!when(String(args[0]))) return original.apply(target, args);
-    if (promises) return Promise.reject(fsError(code, name));
+    if (style === 'promise') return Promise.reject(fsError(code, name));
+    if (style === 'callback') {
+      process.nextTick(args[args.length - 1] as (err: Error) => void, fsError(code, name));
+      return undefined;
+    }
     throw fsError(code, name);
   });
   return () => spy.mockRestore();

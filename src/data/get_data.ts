@@ -83,9 +83,9 @@ async function importArchive(file: string, dir: string, options: GetDataOptions)
 /** Ensures valid CIFAR-10 at `<out>/cifar-10-batches-bin`; see GetDataOptions. */
 export async function getCifar10(options: GetDataOptions = {}): Promise<GetDataResult> {
   const { log = () => {} } = options;
+  if (options.from !== undefined) checkFrom(options.from);
   const out = ensureDirSync(options.out ?? defaultDataRoot(), '--out');
   const dir = path.join(out, BATCHES_DIR_NAME);
-  if (options.from !== undefined) checkFrom(options.from);
   const lock = acquireLock(path.join(out, `.${BATCHES_DIR_NAME}.lock`), `an import into ${out}`);
   try {
     if (lock.replacedStale) log(`replaced a stale lock of process ${lock.replacedStale.pid} (since ${lock.replacedStale.since}), which is no longer running`);
@@ -105,6 +105,7 @@ function checkFrom(from: string): void {
   try {
     stat = fs.statSync(abs);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError(`--from ${from}: no such file (${abs})`);
     throw asDataError(err, `--from ${from} (${abs})`);
   }
   if (stat.isDirectory()) {
