@@ -305,7 +305,7 @@ describe('checkpoints', () => {
     const names = new Map<number, string>();
     const calls: string[] = [];
     const spies = [
-      jest.spyOn(nodeFs, 'openSync').mockImplementation(((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+      jest.spyOn(nodeFs, 'openSync').mockImplementation(((p: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
         const fd = openSync(p, flags, mode);
         names.set(fd, path.basename(String(p)).startsWith('.') ? 'temporary' : 'folder');
         return fd;
