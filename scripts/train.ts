@@ -285,7 +285,7 @@ function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: 
   }
   if (skipped.length > 0) ctx.log(`--resume: falling back to ${path.basename(checkpoint.manifestPath)}, the newest checkpoint that loads`);
   try {
-    assertSameRun(checkpoint, ctx, opts, explicit);
+    checkSameRun(checkpoint, ctx, opts, explicit);
   } catch (err) {
     disposeCheckpoint(checkpoint);
     throw err;
@@ -298,7 +298,7 @@ function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: 
  * flag given that contradicts what the checkpoint trained (architecture, regularisation, batch size, update rule,
  * learning-rate decay). Lists every difference.
  */
-function assertSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
+function checkSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
   const where = path.basename(c.manifestPath);
   const run = c.run as Partial<TrainRunRecord> | null;
   if (run === null || run.script !== 'train' || c.model?.kind !== 'ConvNet') {
@@ -331,7 +331,7 @@ function assertSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explici
 }
 
 /** Throws unless the data loaded now has the sizes the resumed run trained on (another CIFAR10_DIR, or --quick). */
-function assertSameData(c: Checkpoint, data: TrainData): void {
+function checkSameData(c: Checkpoint, data: TrainData): void {
   const saved = (c.run as TrainRunRecord).data;
   const now = { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] };
   if (saved?.train !== now.train || saved.val !== now.val || saved.test !== now.test) {
@@ -644,7 +644,7 @@ async function main(): Promise<void> {
   let solver: Solver | null = null;
   try {
     data = await loadData(ctx);
-    if (resumeFrom) assertSameData(resumeFrom, data);
+    if (resumeFrom) checkSameData(resumeFrom, data);
     const built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom);
     const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;
     if (resumeFrom) disposeCheckpoint(resumeFrom);
