@@ -10,8 +10,8 @@
  *   npm run train -- --restart             # delete the output folder's checkpoints and start a new run
  *   npm run train -- --quick               # smoke run: 640 training images, 2 epochs
  *
- * The default architecture is the one that fits the most epochs in two hours on these machines; the timings that
- * chose it, and the default run's accuracy, are in docs/performance.md.
+ * The default architecture is the one that fitted the most epochs into the two-hour budget when timed; those
+ * timings, and the default run's accuracy, are in docs/performance.md rather than here.
  *
  * Runs and --resume: every fresh run gets a run id, recorded in each checkpoint with the settings a resume must
  * match (quick, seed, data sizes, architecture). A fresh run into an --out that already holds checkpoints is
@@ -19,7 +19,8 @@
  * newest checkpoint that loads, saying which newer ones it skipped and why. Leftovers of a killed save are
  * removed and named at start.
  *
- * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.{json,bin} (written atomically by the Solver),
+ * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.json and its weights (written by the Solver; see
+ * src/checkpoint.ts for why a kill never loses one),
  * metrics.json (test_acc, epochs, seconds, histories, configuration), loss.png, accuracy.png, filters.png.
  * Solver lines and progress go to stderr, the summary table to stdout.
  */
