@@ -65,7 +65,11 @@ export async function gradientCheck(model: PageModel, twin: () => PageModel, X: 
   const local: tf.Tensor[] = [];
   try {
     copy = twin();
-    for (const [k, w] of Object.entries(weights)) copy.params[k].assign(tf.tensor(w.values, w.shape));
+    for (const [k, w] of Object.entries(weights)) {
+      const value = tf.tensor(w.values, w.shape);
+      copy.params[k].assign(value);
+      value.dispose();
+    }
     const Xc = tf.tensor4d(xs.values as Float32Array, xs.shape);
     const yc = tf.tensor1d(ys as Int32Array, 'int32');
     local.push(Xc, yc);

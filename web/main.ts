@@ -99,6 +99,7 @@ const ui = {
   initialLoss: byId<HTMLSpanElement>('initial-loss'),
   accuracyChart: byId<HTMLCanvasElement>('accuracy-chart'),
   overfit: byId<HTMLSpanElement>('overfit'),
+  accuracyCaption: byId<HTMLSpanElement>('accuracy-caption'),
   weights: byId<HTMLCanvasElement>('weights'),
   weightsCaption: byId<HTMLElement>('weights-caption'),
   strip: byId<HTMLDivElement>('strip'),
@@ -233,6 +234,8 @@ function rebuild(): void {
     showError(`Cannot build the ${MODELS[name].label}: ${(e as Error).message}`);
     return;
   }
+  const e = state.trainer.evalSizes;
+  ui.accuracyCaption.textContent = `Accuracy on ${e.train} fixed training and ${e.val} fixed validation images, every ${evalEvery} iterations.`;
   setPhase('ready');
   redrawFast();
   redrawSlow();
@@ -514,6 +517,11 @@ function wireControls(): void {
     });
   }
   ui.logScale.addEventListener('change', redrawFast);
+  // Charts and tiles are drawn at the canvas's CSS size: a turned phone or a resized window redraws them.
+  window.addEventListener('resize', () => {
+    redrawFast();
+    if (state.phase !== 'running') redrawSlow();
+  });
   ui.gradcheck.addEventListener('click', () => void runGradCheck());
   ui.backendChoice.addEventListener('change', () => {
     const next = new URLSearchParams(location.search);

@@ -134,6 +134,11 @@ export class Trainer {
     this.hyper = h;
   }
 
+  /** Images in the fixed accuracy subsets. */
+  get evalSizes(): { train: number; val: number } {
+    return { train: this.trainEval.labels.length, val: this.valEval.labels.length };
+  }
+
   /** Whether an accuracy check is under way (the loop runs its chunks before more steps). */
   get checking(): boolean {
     return this.pending !== null;
