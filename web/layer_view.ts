@@ -24,6 +24,8 @@ export interface LayerRow {
   values: Float32Array;
   /** ||d loss / d output||: the size of the gradient flowing back into this layer's output. */
   gradNorm: number;
+  /** The layer's weights, when it has some: their size and the size of their gradient for this image. */
+  weights?: { name: string; shape: number[]; norm: number; gradNorm: number };
 }
 
 /** Norm of a tensor, read back. */
@@ -33,6 +35,7 @@ interface Stage {
   name: string;
   out: tf.Tensor;
   dout: tf.Tensor;
+  weights?: { name: string; w: tf.Tensor; dw: tf.Tensor };
 }
 
 /**
@@ -54,7 +57,10 @@ export function layerRows(model: PageModel, x: tf.Tensor4D, label: number): { ro
       const l = softmaxLoss(a.out, y);
       loss = l.loss;
       const g = affineBackward(l.dscores, a.cache);
-      stages.push({ name: 'image', out: x, dout: tf.reshape(g.dx, x.shape) }, { name: `scores = [x, 1] W (${d + 1}x${W.shape[1]})`, out: a.out, dout: l.dscores });
+      stages.push(
+        { name: 'image', out: x, dout: tf.reshape(g.dx, x.shape) },
+        { name: `scores = [x, 1] W`, out: a.out, dout: l.dscores, weights: { name: 'W (bias row aside)', w: a.cache.w, dw: g.dw } },
+      );
     } else if (p.W1.rank === 2) {
       const a1 = affineForward(x, p.W1 as tf.Tensor2D, p.b1 as tf.Tensor1D);
       const r1 = reluForward(a1.out);
@@ -66,9 +72,9 @@ export function layerRows(model: PageModel, x: tf.Tensor4D, label: number): { ro
       const g1 = affineBackward(dr as tf.Tensor2D, a1.cache);
       stages.push(
         { name: 'image', out: x, dout: g1.dx },
-        { name: `affine ${p.W1.shape[0]} -> ${p.W1.shape[1]}`, out: a1.out, dout: dr },
+        { name: `affine ${p.W1.shape[0]} -> ${p.W1.shape[1]}`, out: a1.out, dout: dr, weights: { name: 'W1', w: p.W1, dw: g1.dw } },
         { name: 'relu (hidden units)', out: r1.out, dout: g2.dx },
-        { name: `scores: affine ${p.W2.shape[0]} -> ${p.W2.shape[1]}`, out: a2.out, dout: l.dscores },
+        { name: `scores: affine ${p.W2.shape[0]} -> ${p.W2.shape[1]}`, out: a2.out, dout: l.dscores, weights: { name: 'W2', w: p.W2, dw: g2.dw } },
       );
     } else {
       const [hh, ww, , f] = p.W1.shape;
@@ -88,14 +94,20 @@ export function layerRows(model: PageModel, x: tf.Tensor4D, label: number): { ro
       const g1 = convBackwardFast(dconv as tf.Tensor4D, conv.cache);
       stages.push(
         { name: 'image', out: x, dout: g1.dx },
-        { name: `conv ${hh}x${ww}x3x${f}`, out: conv.out, dout: dconv },
+        { name: `conv ${hh}x${ww}x3x${f}`, out: conv.out, dout: dconv, weights: { name: 'W1', w: p.W1, dw: g1.dw } },
         { name: 'relu', out: r1.out, dout: dr1 },
         { name: '2x2 max pool', out: pool.out, dout: g2.dx },
-        { name: `affine ${p.W2.shape[0]} -> ${p.W2.shape[1]} + relu`, out: r2.out, dout: g3.dx },
-        { name: `scores: affine ${p.W3.shape[0]} -> ${p.W3.shape[1]}`, out: a3.out, dout: l.dscores },
+        { name: `affine ${p.W2.shape[0]} -> ${p.W2.shape[1]} + relu`, out: r2.out, dout: g3.dx, weights: { name: 'W2', w: p.W2, dw: g2.dw } },
+        { name: `scores: affine ${p.W3.shape[0]} -> ${p.W3.shape[1]}`, out: a3.out, dout: l.dscores, weights: { name: 'W3', w: p.W3, dw: g3.dw } },
       );
     }
-    const rows = stages.map((s) => ({ name: s.name, shape: s.out.shape.slice(1), values: s.out.dataSync() as Float32Array, gradNorm: norm(s.dout) }));
+    const rows = stages.map((s) => ({
+      name: s.name,
+      shape: s.out.shape.slice(1),
+      values: s.out.dataSync() as Float32Array,
+      gradNorm: norm(s.dout),
+      weights: s.weights && { name: s.weights.name, shape: s.weights.w.shape, norm: norm(s.weights.w), gradNorm: norm(s.weights.dw) },
+    }));
     return { rows, loss: loss.dataSync()[0] };
   });
 }

@@ -19,7 +19,7 @@ import { checkFitsInMemory, EXPECTED_INITIAL_LOSS, isModelName, MODEL_NAMES, MOD
 import { classProbabilities, drawCifarImage, PredictionStrip } from './predictions';
 import { drawSaliency, drawSaliencyScale, saliencyMap } from './saliency';
 import { RunawayLossError, Trainer, type AccuracyCheck, type MemoryRecord } from './trainer';
-import { drawTiles, firstLayerTiles } from './weights_view';
+import { drawTiles, firstLayerTiles, type WeightTiles } from './weights_view';
 
 /** Validation images in the strip. */
 const STRIP_SIZE = 8;
@@ -360,7 +360,7 @@ function showImage(position: number): void {
       'the largest value in this image (white).';
     const { rows, loss } = layerRows(t.model, x, label);
     state.layers = rows;
-    drawLayers(rows);
+    drawLayers(rows, t.model.params.W1?.rank === 4 ? firstLayerTiles(t.model) : null);
     ui.layersCaption.textContent = `validation image ${idx} (${data.classNames[label]}), loss ${loss.toFixed(3)}`;
   } finally {
     x.dispose();
@@ -370,8 +370,9 @@ function showImage(position: number): void {
   state.strip.select(position);
 }
 
-function drawLayers(rows: LayerRow[]): void {
+function drawLayers(rows: LayerRow[], tiles: WeightTiles | null): void {
   const maxNorm = Math.max(...rows.map((r) => r.gradNorm), 1e-30);
+  const afterwards: (() => void)[] = [];
   const items = rows.map((r) => {
     const box = document.createElement('div');
     box.className = 'layer';
@@ -392,9 +393,25 @@ function drawLayers(rows: LayerRow[]): void {
     const share = Math.max(0.02, 1 + Math.log10(Math.max(r.gradNorm, 1e-30) / maxNorm) / 6);
     bar.style.width = `${(100 * share).toFixed(0)}%`;
     box.append(title, canvas, grad, bar);
+    if (r.weights) {
+      const w = r.weights;
+      const line = document.createElement('div');
+      line.className = 'muted';
+      // The course's babysitting number: an update of lr * ||dW|| should be about 1e-3 of ||W||.
+      line.textContent = `${w.name} [${w.shape.join('x')}]: ||W|| = ${w.norm.toExponential(2)}, ||dW|| = ${w.gradNorm.toExponential(2)}`;
+      box.append(line);
+      if (w.shape.length === 4 && tiles) {
+        const filters = document.createElement('canvas');
+        filters.className = 'filters';
+        box.append(filters);
+        // Drawn once in the page: the tiles' layout needs the canvas's width.
+        afterwards.push(() => drawTiles(filters, tiles, 20));
+      }
+    }
     return box;
   });
   ui.layers.replaceChildren(...items);
+  for (const draw of afterwards) draw();
 }
 
 /** Runs the gradient check on a minibatch of the training data at the current weights, pausing training meanwhile. */

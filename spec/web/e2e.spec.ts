@@ -127,6 +127,7 @@ async function expectLayersAndGradCheck(page: Page, numLayers: number): Promise<
   for (const l of s.layers) expect(Number.isFinite(l.gradNorm)).toBe(true);
   expect(await page.locator('#layers .layer').count()).toBe(numLayers);
   expect(await page.textContent('#layers')).toContain('||dL/d out||');
+  expect(await page.textContent('#layers')).toContain('||W|| = ');
   expect(s.numTensors).toBe(s.heldTensors);
   return s;
 }
