@@ -129,8 +129,10 @@ const state = {
   saliencyShown: false,
   layers: [] as LayerRow[],
   gradCheck: null as GradCheckResult | null,
-  /** True while the gradient check runs: it may switch backends, so the loop waits. */
+  /** True while the gradient check runs: it may switch backends, so the loop and every change wait. */
   busy: false,
+  /** A change of the controls made while busy, applied when the check ends (new weights win over a live change). */
+  deferred: null as (() => void) | null,
   /** Bumped by every start: a loop whose number is stale stops, so that pause-then-start never runs two loops. */
   loopId: 0,
   lastSlowRedraw: 0,
@@ -218,6 +220,10 @@ function currentModel(): ModelName {
 function rebuild(): void {
   const data = state.data;
   if (!data) return;
+  if (state.busy) {
+    state.deferred = rebuild;
+    return;
+  }
   state.trainer?.dispose();
   state.trainer = null;
   state.gradCheck = null;
@@ -243,6 +249,10 @@ function rebuild(): void {
 
 /** A learning rate, regularisation, update rule or batch size changed: the running training takes it, weights kept. */
 function changeLive(): void {
+  if (state.busy) {
+    state.deferred ??= changeLive;
+    return;
+  }
   const t = state.trainer;
   if (!t || state.phase === 'error') {
     rebuild();
@@ -323,7 +333,8 @@ function redrawFast(): void {
 function redrawSlow(): void {
   const t = state.trainer;
   const data = state.data;
-  if (!t || !data || !state.strip) return;
+  // While the gradient check may have switched backends, the model's tensors stay where they are.
+  if (!t || !data || !state.strip || state.busy) return;
   const start = performance.now();
   const tiles = firstLayerTiles(t.model);
   ui.weightsCaption.textContent = `First-layer weights: ${tiles.caption}, each stretched to its own range.`;
@@ -344,7 +355,7 @@ function redrawSlow(): void {
 function showImage(position: number): void {
   const t = state.trainer;
   const data = state.data;
-  if (!t || !data || !state.strip) return;
+  if (!t || !data || !state.strip || state.busy) return;
   const idx = state.strip.indices[position];
   const label = data.val.labels[idx];
   const x = tf.slice(data.XVal, [idx, 0, 0, 0], [1, 32, 32, 3]) as tf.Tensor4D;
@@ -456,6 +467,9 @@ async function runGradCheck(): Promise<void> {
     tf.dispose([X, y]);
     state.busy = false;
     setPhase(state.phase);
+    const deferred = state.deferred;
+    state.deferred = null;
+    deferred?.();
   }
 }
 

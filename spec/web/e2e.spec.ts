@@ -364,7 +364,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
       expect(await other.textContent('#backend')).toContain('fell back from webgl');
       await setField(other, 'batch-size', '25');
       await setField(other, 'reg', '0');
-      const { status: s, ms } = await train(other, 10);
+      const { status: s, ms } = await train(other, 6);
       expectLossFalls(s.losses);
       expectNoLeaks(s);
       expect(errors).toEqual([]);
