@@ -458,8 +458,8 @@ async function runGradCheck(): Promise<void> {
     ui.gradcheckTable.replaceChildren(head, ...rows);
     ui.gradcheckCaption.textContent =
       `${r.examples} training images at iteration ${t.iteration}, loss ${r.loss.toFixed(3)}, on ${r.backend}. Relative error = ` +
-      `||hand - autodiff|| / max(||hand||, ||autodiff||): both compute the same float32 maths in a different order, so they agree to ` +
-      `about 1e-7..1e-6; above ${r.bound.toExponential(0)} a backward pass would be wrong, not merely rounded.`;
+      `||hand - autodiff|| / max(||hand||, ||autodiff||): both compute the same float32 maths, often with the same kernels, so they agree ` +
+      `exactly or to about 1e-7; above ${r.bound.toExponential(0)} a backward pass would be wrong, not merely rounded.`;
   } catch (e) {
     ui.gradcheckCaption.textContent = `The gradient check failed: ${(e as Error).message}`;
     console.error(e);
