@@ -3,8 +3,8 @@
  * LinearClassifier: `(W [D, C], X [N, D], y [N], reg) -> { loss, dW }`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank } from '../layers/validate';
-import { Labels, labelsToArray } from './labels';
+import { checkLabels, checkRank } from '../layers/validate';
+import { Labels } from './labels';
 
 /** A loss value and its gradient with respect to W. */
 export interface LossAndGradW {
@@ -24,10 +24,10 @@ export function checkLinearLossArgs(
   X: tf.Tensor2D,
   y: Labels,
 ): { n: number; dim: number; numClasses: number; labels: Int32Array } {
-  assertRank(fn, 'W', W, 2, '[D, C]');
-  assertRank(fn, 'X', X, 2, '[N, D]');
+  checkRank(fn, 'W', W, 2, '[D, C]');
+  checkRank(fn, 'X', X, 2, '[N, D]');
   const [dim, numClasses] = W.shape;
   const n = X.shape[0];
   if (X.shape[1] !== dim) throw new Error(`${fn}: X must be [N, ${dim}] to match W [${W.shape}], got [${X.shape}]`);
-  return { n, dim, numClasses, labels: labelsToArray(fn, y, n, numClasses) };
+  return { n, dim, numClasses, labels: checkLabels(fn, y, n, numClasses) };
 }

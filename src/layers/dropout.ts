@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { assertSameShape } from './validate';
+import { checkSameShape } from './validate';
 
 export interface DropoutParam {
   /** 'train': drop units at random. 'test': identity. */
@@ -52,6 +52,6 @@ export function dropoutForward(x: tf.Tensor, dropoutParam: DropoutParam): { out:
 /** dout: x's shape. Returns dx = dout * mask in train mode (dropped units pass no gradient), dout in test mode. */
 export function dropoutBackward(dout: tf.Tensor, cache: DropoutCache): { dx: tf.Tensor } {
   if (cache.mode === 'test') return { dx: tf.clone(dout) };
-  assertSameShape('dropout backward', 'dout', dout, 'mask', cache.mask);
+  checkSameShape('dropout backward', 'dout', dout, 'mask', cache.mask);
   return { dx: tf.mul(dout, cache.mask) };
 }

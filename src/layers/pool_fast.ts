@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolCache, PoolDims, PoolParam, maxPoolBackwardNaive, poolDims } from './pool_naive';
-import { assertShape } from './validate';
+import { checkShape } from './validate';
 
 export type { PoolCache, PoolParam } from './pool_naive';
 
@@ -53,7 +53,7 @@ function backwardTiles(dout: tf.Tensor4D, x: tf.Tensor4D, out: tf.Tensor4D, d: P
 export function maxPoolBackwardFast(dout: tf.Tensor4D, cache: PoolCache): { dx: tf.Tensor4D } {
   const { x, out, poolParam } = cache;
   const d = poolDims('max pool backward fast', x, poolParam);
-  assertShape('max pool backward fast', 'dout', dout, [d.N, d.Hout, d.Wout, d.C]);
+  checkShape('max pool backward fast', 'dout', dout, [d.N, d.Hout, d.Wout, d.C]);
   const tiles = d.poolHeight === d.stride && d.poolWidth === d.stride;
   // Overlapping or gapped windows have no data-free reshape into windows, gathering them takes strided slices
   // (slow on wasm), and MaxPoolGrad is wrong there (see above): the naive loops are the fast path.

@@ -15,16 +15,16 @@
  * (s - m) - log sum exp(s - m) rather than log(p), which would be log(0) = -inf where p underflows.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, assertRank } from './validate';
+import { checkLabels, checkRank } from './validate';
 
 /**
  * scores: [N, C] class scores. y: [N] int32 labels in 0..C-1.
  * Returns loss: the mean cross-entropy over the batch (a scalar), and dscores: [N, C], its gradient.
  */
 export function softmaxLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Scalar; dscores: tf.Tensor2D } {
-  assertRank('softmax loss', 'scores', scores, 2, '[N, C]');
-  assertLabels('softmax loss', scores, y);
+  checkRank('softmax loss', 'scores', scores, 2, '[N, C]');
   const [n, c] = scores.shape;
+  checkLabels('softmax loss', y, n, c);
   return tf.tidy(() => {
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));

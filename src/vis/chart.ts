@@ -326,11 +326,6 @@ export async function scatterWithErrorBars(filePath: string, opts: ScatterWithEr
   return writeChart(filePath, scatterWithErrorBarsPanel(opts));
 }
 
-/** Writes a colour-coded scatter plot (see colorScatterPanel) to a PNG. Returns the absolute path. */
-export async function colorScatter(filePath: string, opts: ColorScatterOptions): Promise<string> {
-  return writeChart(filePath, colorScatterPanel(opts));
-}
-
 /**
  * Writes several panels into one PNG, in a grid filled row by row (matplotlib's subplots), e.g. the loss beside the
  * train/val accuracy. columns: panels per row, default all in one row. Every cell is as large as the largest panel.
