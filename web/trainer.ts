@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Solver } from '../src/solver';
+import { accuracy, modelPredictions } from '../src/classifiers/accuracy';
 import type { UpdateRuleName } from '../src/optim';
 import { ThinnedSeries } from './charts';
 import type { PageData } from './data';
@@ -48,9 +49,9 @@ export class RunawayLossError extends Error {}
 
 interface PendingCheck {
   iteration: number;
-  trainCorrect: number;
-  valCorrect: number;
-  /** Position in the train subset, then in the val subset. */
+  /** Predicted labels of the train subset, then of the val subset, filled a chunk at a time. */
+  pred: Int32Array;
+  /** How many of `pred` are filled. */
   position: number;
 }
 
@@ -146,7 +147,8 @@ export class Trainer {
 
   /** Starts an accuracy check at the current weights; checkChunk() does the work. */
   startCheck(): void {
-    this.pending = { iteration: this.solver.iteration, trainCorrect: 0, valCorrect: 0, position: 0 };
+    const n = this.trainEval.labels.length + this.valEval.labels.length;
+    this.pending = { iteration: this.solver.iteration, pred: new Int32Array(n), position: 0 };
   }
 
   /** One chunk of the pending accuracy check (EVAL_CHUNK images); returns true when the check is complete. */
@@ -158,14 +160,16 @@ export class Trainer {
     const set = onTrain ? this.trainEval : this.valEval;
     const start = onTrain ? p.position : p.position - nt;
     const size = Math.min(EVAL_CHUNK, set.labels.length - start);
-    const pred = tf.tidy(() => tf.argMax(this.model.loss(tf.slice(set.X, start, size)), 1).dataSync());
-    let correct = 0;
-    for (let i = 0; i < size; i++) if (pred[i] === set.labels[start + i]) correct++;
-    if (onTrain) p.trainCorrect += correct;
-    else p.valCorrect += correct;
+    const X = tf.slice(set.X, start, size);
+    p.pred.set(modelPredictions(this.model, X), p.position);
+    X.dispose();
     p.position += size;
-    if (p.position < nt + this.valEval.labels.length) return false;
-    this.checks.push({ iteration: p.iteration, trainAcc: p.trainCorrect / nt, valAcc: p.valCorrect / this.valEval.labels.length });
+    if (p.position < p.pred.length) return false;
+    this.checks.push({
+      iteration: p.iteration,
+      trainAcc: accuracy(p.pred.subarray(0, nt), this.trainEval.labels),
+      valAcc: accuracy(p.pred.subarray(nt), this.valEval.labels),
+    });
     this.pending = null;
     return true;
   }
