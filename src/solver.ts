@@ -131,7 +131,8 @@ export class SolverError extends Error {
 
 /**
  * The generators of epoch `epoch`, derived from the seed only: one for minibatches, one for accuracy subsamples,
- * one for augmentation (forked last, so the first two are what they were before augmentation existed).
+ * one for augmentation (forked last, so that turning augmentation on changes neither the minibatches nor the
+ * accuracy subsamples).
  */
 function epochRngs(seed: number, epoch: number): { batch: Rng; accuracy: Rng; augment: Rng } {
   const root = new Rng(seed);

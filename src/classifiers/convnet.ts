@@ -22,6 +22,8 @@
  * layer, which no relu follows, ~ N(0, 1 / D) (LeCun), which keeps the first scores small (initial loss near
  * ln C + 0.5 rather than ln C + 1); biases and beta 0, gamma 1. `weightScale` replaces all of it with one fixed
  * standard deviation, as the course's models take it.
+ *
+ * See docs/convolution.md and docs/batchnorm.md for the layers it is built from.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';

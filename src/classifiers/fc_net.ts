@@ -5,6 +5,8 @@
  *
  * Every forward and backward step is a hand-written layer from ../layers; the gradients are checked against
  * tfjs autodiff in reference/ and spec/classifiers/fc_net.spec.ts.
+ *
+ * See docs/fully-connected-nets.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';

@@ -4,6 +4,8 @@
  * Images arrive as [N, H, W, C] (NHWC, tfjs's layout; the course's are [N, C, H, W]) and are flattened row-wise to
  * [N, D]. With NHWC the flattening order is (h, w, c), not the course's (c, h, w): the maths is identical, only the
  * meaning of each column of w changes.
+ *
+ * See docs/fully-connected-nets.md for the derivation of the backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, checkShape } from './validate';

@@ -6,6 +6,8 @@
  * with running averages of them at test time. Variances are biased (divide by N), as the course's np.var.
  * Spatial batchnorm reshapes [N, H, W, C] images to [N*H*W, C] rows and calls these same functions.
  * Means and sums over the rows go through reduce.ts: wasm's own Sum and Mean over axis 0 are ~30x slower.
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, checkShape } from './validate';

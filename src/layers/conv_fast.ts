@@ -7,6 +7,8 @@
  *
  * The backward pass is written as two more convolutions, because the wasm backend has a fast Conv2D but no
  * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in docs/performance.md).
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvCache, ConvParam, convDims } from './conv_naive';

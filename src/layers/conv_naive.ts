@@ -12,6 +12,8 @@
  *   H' = 1 + (H + 2 * pad - HH) / stride,   W' = 1 + (W + 2 * pad - WW) / stride,
  * which must come out as whole numbers: a filter that does not tile the padded image evenly is an error, not a
  * silent crop.
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRank, checkShape } from './validate';

@@ -3,6 +3,8 @@
  * KEEPING a unit. At training time each unit is kept with probability p and the kept ones are divided by p, so
  * every unit's expected value is unchanged and test time needs no rescaling: the layer is then the identity.
  * (ConvNetJS scaled at test time by the wrong factor; scaling at training time leaves nothing to get wrong there.)
+ *
+ * See docs/dropout.md for why it works and the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';

@@ -3,6 +3,8 @@
  * mean and variance over its D features, then scaled and shifted per feature by gamma and beta. Unlike
  * batchnorm it does not depend on the rest of the batch, so train and test time are the same and there are no
  * running statistics. Variances are biased (divide by D), as in batchnorm.
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, checkShape } from './validate';

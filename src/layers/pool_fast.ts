@@ -15,6 +15,8 @@
  * course's does; the naive loops give it to the first one only. The two differ only on exact ties. After a relu
  * the usual tie is a window of zeros, and the relu's backward then blocks the gradient at all of them either way.
  * (Timings of the alternatives: docs/performance.md.)
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolCache, PoolDims, PoolParam, maxPoolBackwardNaive, poolDims } from './pool_naive';

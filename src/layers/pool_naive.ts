@@ -9,6 +9,8 @@
  *
  * Ties: when several entries of a window share the maximum, the whole gradient goes to the first of them in
  * row-major order (the strict `>` below), as the course's naive loop does with np.argmax.
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRank, checkShape } from './validate';

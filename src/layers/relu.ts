@@ -1,4 +1,8 @@
-/** Rectified linear unit, element-wise: out = max(0, x). Works on any shape. */
+/**
+ * Rectified linear unit, element-wise: out = max(0, x). Works on any shape.
+ *
+ * See docs/fully-connected-nets.md for the derivation of the backward pass.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from './validate';
 

@@ -13,6 +13,8 @@
  * (numerator and denominator both scale by exp(-m_i)), but every exponent becomes <= 0, so exp cannot overflow,
  * and the largest term is exp(0) = 1, so the sum is >= 1 and its log is finite. We keep log p as
  * (s - m) - log sum exp(s - m) rather than log(p), which would be log(0) = -inf where p underflows.
+ *
+ * See docs/fully-connected-nets.md for how the loss layers sit at the top of a net.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkLabels, checkRank } from './validate';

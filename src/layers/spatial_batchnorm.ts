@@ -5,6 +5,8 @@
  * With NHWC images [N, H, W, C] the channel is the last axis, so a plain reshape to [N*H*W, C] makes every pixel
  * of every image a row and every channel a column, and batchnorm.ts does the rest. (The course's NCHW layout
  * needs a transpose to [N, H, W, C] first, and back afterwards.)
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchnormCache, BnParam, batchnormBackwardAlt, batchnormForward } from './batchnorm';

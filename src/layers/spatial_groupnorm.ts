@@ -9,6 +9,8 @@
  * Layout: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]). With channels last, reshaping to
  * [N, H, W, G, C/G] puts the group on its own axis without moving data; the statistics reduce over axes
  * (1, 2, 4). gamma and beta are [C] (the course's are [1, C, 1, 1]).
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRank, checkShape } from './validate';

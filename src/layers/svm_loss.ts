@@ -9,6 +9,8 @@
  *   dL_i / ds_ij       = [margin_ij > 0]                        for j != y_i
  *   dL_i / ds_{i,y_i}  = -(number of j with margin_ij > 0).
  * The loss is the mean over the batch, so both are divided by N.
+ *
+ * See docs/fully-connected-nets.md for how the loss layers sit at the top of a net.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkLabels, checkRank } from './validate';

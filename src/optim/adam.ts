@@ -8,6 +8,8 @@
  *   mt =  m / (1 - beta1^t)                       (divide: ConvNetJS multiplied here, a long-lived bug)
  *   vt =  v / (1 - beta2^t)
  *   w  <- w - learningRate * mt / (sqrt(vt) + epsilon)
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../layers/validate';

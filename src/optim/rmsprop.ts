@@ -4,6 +4,8 @@
  *
  *   cache <- decayRate * cache + (1 - decayRate) * dw^2
  *   w     <- w - learningRate * dw / (sqrt(cache) + epsilon)
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../layers/validate';

@@ -2,6 +2,8 @@
  * Vanilla stochastic gradient descent, the course's `sgd`:
  *
  *   w <- w - learningRate * dw
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../layers/validate';

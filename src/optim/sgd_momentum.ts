@@ -4,6 +4,8 @@
  *
  *   v <- momentum * v - learningRate * dw
  *   w <- w + v
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSameShape } from '../layers/validate';
