@@ -1,6 +1,9 @@
 /**
- * Small line charts drawn straight on a canvas: the loss per iteration and the accuracies per epoch. A live page
- * redraws them several times a second, which a charting library's layout pass would make slower, not clearer.
+ * Small line charts drawn straight on a canvas: the loss per iteration and the accuracies. A live page redraws
+ * them several times a second, which a charting library's layout pass would make slower, not clearer.
+ *
+ * A long run's loss history is thinned as it grows (ThinnedSeries): at most a fixed number of buckets, each the
+ * mean, min and max of its iterations, so that drawing a frame costs the same at iteration 100 and at 100,000.
  */
 
 export interface Series {
@@ -11,7 +14,7 @@ export interface Series {
   xs?: number[];
   /** Thin and translucent (raw minibatch losses under their running mean). */
   faint?: boolean;
-  /** Draw a dot at each point (few points, e.g. one per epoch). */
+  /** Draw a dot at each point (few points, e.g. one per accuracy check). */
   dots?: boolean;
 }
 
@@ -20,11 +23,84 @@ export interface ChartOptions {
   xLabel: string;
   /** Fixed y range (accuracy: [0, 1]); default: the data's range. */
   yRange?: [number, number];
-  /** Whole-number x ticks only (epochs). */
+  /** Whole-number x ticks only (iterations). */
   integerX?: boolean;
+  /** Logarithmic y axis (values <= 0 are skipped). */
+  logY?: boolean;
 }
 
-const PAD = { left: 48, right: 12, top: 24, bottom: 30 };
+/** Room for the title (first line) and the legend (second line), so that neither covers the other. */
+const PAD = { left: 44, right: 12, top: 40, bottom: 30 };
+
+/**
+ * A series that keeps at most 2 * maxPoints buckets: when full, neighbouring buckets merge and the bucket size
+ * doubles. push() is O(1) amortised; points() is O(maxPoints) whatever the run's length.
+ */
+export class ThinnedSeries {
+  private bucketSize = 1;
+  private readonly xs: number[] = [];
+  private readonly sums: number[] = [];
+  private readonly counts: number[] = [];
+  private readonly mins: number[] = [];
+  private readonly maxs: number[] = [];
+
+  constructor(private readonly maxPoints = 400) {}
+
+  /** Iterations per bucket now. */
+  get size(): number {
+    return this.bucketSize;
+  }
+
+  push(x: number, y: number): void {
+    const last = this.xs.length - 1;
+    if (last >= 0 && this.counts[last] < this.bucketSize) {
+      this.sums[last] += y;
+      this.counts[last] += 1;
+      this.mins[last] = Math.min(this.mins[last], y);
+      this.maxs[last] = Math.max(this.maxs[last], y);
+    } else {
+      this.xs.push(x);
+      this.sums.push(y);
+      this.counts.push(1);
+      this.mins.push(y);
+      this.maxs.push(y);
+    }
+    if (this.xs.length >= 2 * this.maxPoints) this.merge();
+  }
+
+  private merge(): void {
+    const n = Math.floor(this.xs.length / 2);
+    for (let i = 0; i < n; i++) {
+      const a = 2 * i;
+      const b = 2 * i + 1;
+      this.xs[i] = this.xs[a];
+      this.sums[i] = this.sums[a] + this.sums[b];
+      this.counts[i] = this.counts[a] + this.counts[b];
+      this.mins[i] = Math.min(this.mins[a], this.mins[b]);
+      this.maxs[i] = Math.max(this.maxs[a], this.maxs[b]);
+    }
+    const odd = this.xs.length % 2 === 1;
+    if (odd) {
+      this.xs[n] = this.xs[2 * n];
+      this.sums[n] = this.sums[2 * n];
+      this.counts[n] = this.counts[2 * n];
+      this.mins[n] = this.mins[2 * n];
+      this.maxs[n] = this.maxs[2 * n];
+    }
+    const keep = n + (odd ? 1 : 0);
+    for (const a of [this.xs, this.sums, this.counts, this.mins, this.maxs]) a.length = keep;
+    this.bucketSize *= 2;
+  }
+
+  /** The bucket means at their first x. */
+  points(): { xs: number[]; ys: number[] } {
+    return { xs: [...this.xs], ys: this.sums.map((s, i) => s / this.counts[i]) };
+  }
+
+  get length(): number {
+    return this.xs.length;
+  }
+}
 
 function niceTicks(lo: number, hi: number, count: number, integer = false): number[] {
   const span = hi - lo || 1;
@@ -37,10 +113,14 @@ function niceTicks(lo: number, hi: number, count: number, integer = false): numb
   return ticks;
 }
 
-function formatTick(v: number): string {
+/** Tick labels a reader takes in at a glance: 0.05, 2.3, 500, 10k, 1.5M (never 1e+4). */
+export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
+  if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
+  if (a < 1e-3) return v.toExponential(0);
+  return String(Number(v.toPrecision(3)));
 }
 
 /** Draws the series on the canvas, replacing what was there. Canvas size is its CSS size times devicePixelRatio. */
@@ -56,51 +136,74 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
   if (!ctx) return;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  ctx.font = '11px system-ui, sans-serif';
+  ctx.font = '600 12px system-ui, sans-serif';
   ctx.fillStyle = '#222';
-  ctx.fillText(options.title, PAD.left, 14);
+  ctx.fillText(options.title + (options.logY ? ' (log scale)' : ''), 4, 14);
+  ctx.font = '11px system-ui, sans-serif';
 
+  // The legend: its own line under the title, left to right.
+  let legendX = 4;
+  for (const s of series) {
+    if (s.faint) continue;
+    ctx.fillStyle = s.color;
+    ctx.fillRect(legendX, 26, 12, 3);
+    ctx.fillStyle = '#222';
+    ctx.fillText(s.label, legendX + 16, 31);
+    legendX += ctx.measureText(s.label).width + 30;
+  }
+
+  const log = options.logY === true;
+  const tr = (y: number) => (log ? (y > 0 ? Math.log10(y) : NaN) : y);
   const xsOf = (s: Series) => s.xs ?? s.ys.map((_, i) => i);
-  const finite = series.flatMap((s) => s.ys.filter(Number.isFinite));
+  const finite = series.flatMap((s) => s.ys.map(tr).filter(Number.isFinite));
   const allX = series.flatMap(xsOf);
   if (finite.length === 0) {
     ctx.fillStyle = '#888';
     ctx.fillText('no data yet', width / 2 - 25, height / 2);
     return;
   }
-  let [y0, y1] = options.yRange ?? [Math.min(...finite), Math.max(...finite)];
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const v of finite) {
+    if (v < y0) y0 = v;
+    if (v > y1) y1 = v;
+  }
+  if (options.yRange && !log) [y0, y1] = options.yRange;
   if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
-  const x0 = Math.min(...allX);
-  const x1 = Math.max(...allX, x0 + 1);
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  for (const x of allX) {
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+  }
+  x1 = Math.max(x1, x0 + 1);
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
   const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
-  const py = (y: number) => PAD.top + (1 - (y - y0) / (y1 - y0)) * plotH;
+  const py = (ty: number) => PAD.top + (1 - (ty - y0) / (y1 - y0)) * plotH;
 
   ctx.strokeStyle = '#e4e4e4';
   ctx.fillStyle = '#555';
   ctx.lineWidth = 1;
-  for (const t of niceTicks(y0, y1, 4)) {
+  const yTicks = log ? logTicks(y0, y1) : niceTicks(y0, y1, 4).map((t) => ({ at: t, label: formatTick(t) }));
+  for (const t of yTicks) {
     ctx.beginPath();
-    ctx.moveTo(PAD.left, py(t));
-    ctx.lineTo(width - PAD.right, py(t));
+    ctx.moveTo(PAD.left, py(t.at));
+    ctx.lineTo(width - PAD.right, py(t.at));
     ctx.stroke();
-    ctx.fillText(formatTick(t), 4, py(t) + 4);
+    ctx.fillText(t.label, PAD.left - 4 - ctx.measureText(t.label).width, py(t.at) + 4);
   }
-  for (const t of niceTicks(x0, x1, 5, options.integerX)) ctx.fillText(formatTick(t), px(t) - 6, height - PAD.bottom + 14);
+  const xTickCount = Math.max(2, Math.min(5, Math.floor(plotW / 70)));
+  for (const t of niceTicks(x0, x1, xTickCount, options.integerX)) {
+    const label = formatTick(t);
+    ctx.fillText(label, px(t) - ctx.measureText(label).width / 2, height - PAD.bottom + 14);
+  }
   ctx.fillText(options.xLabel, width - PAD.right - ctx.measureText(options.xLabel).width, height - 4);
 
-  let legendX = width - PAD.right;
-  for (const s of [...series].reverse()) {
-    if (s.faint) continue;
-    const w = ctx.measureText(s.label).width;
-    legendX -= w + 22;
-    ctx.fillStyle = s.color;
-    ctx.fillRect(legendX, 7, 12, 3);
-    ctx.fillStyle = '#222';
-    ctx.fillText(s.label, legendX + 16, 14);
-  }
-
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(PAD.left, PAD.top - 2, plotW, plotH + 4);
+  ctx.clip();
   for (const s of series) {
     const xs = xsOf(s);
     ctx.strokeStyle = s.color;
@@ -109,20 +212,40 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
     ctx.lineWidth = s.faint ? 1 : 2;
     ctx.beginPath();
     let pen = false;
-    s.ys.forEach((y, i) => {
+    for (let i = 0; i < s.ys.length; i++) {
+      const y = tr(s.ys[i]);
       if (!Number.isFinite(y)) {
         pen = false;
-        return;
+        continue;
       }
-      const yc = Math.min(Math.max(y, y0), y1);
-      if (pen) ctx.lineTo(px(xs[i]), py(yc));
-      else ctx.moveTo(px(xs[i]), py(yc));
+      if (pen) ctx.lineTo(px(xs[i]), py(y));
+      else ctx.moveTo(px(xs[i]), py(y));
       pen = true;
-    });
+    }
     ctx.stroke();
-    if (s.dots) for (let i = 0; i < s.ys.length; i++) if (Number.isFinite(s.ys[i])) ctx.fillRect(px(xs[i]) - 2, py(s.ys[i]) - 2, 4, 4);
+    if (s.dots) {
+      for (let i = 0; i < s.ys.length; i++) {
+        const y = tr(s.ys[i]);
+        if (Number.isFinite(y)) ctx.fillRect(px(xs[i]) - 2, py(y) - 2, 4, 4);
+      }
+    }
     ctx.globalAlpha = 1;
   }
+  ctx.restore();
+}
+
+/** Ticks of a log10 axis from lo to hi (both log10 values): powers of ten, with 2 and 5 between when few. */
+function logTicks(lo: number, hi: number): { at: number; label: string }[] {
+  const out: { at: number; label: string }[] = [];
+  const mults = hi - lo < 1.5 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+    for (const m of mults) {
+      const at = e + Math.log10(m);
+      if (at >= lo - 1e-9 && at <= hi + 1e-9) out.push({ at, label: formatTick(m * 10 ** e) });
+    }
+  }
+  if (out.length === 0) out.push({ at: lo, label: formatTick(10 ** lo) }, { at: hi, label: formatTick(10 ** hi) });
+  return out;
 }
 
 /** The running mean of the last `window` values at every index (the loss curve's trend line). */

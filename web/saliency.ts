@@ -31,21 +31,35 @@ export function saliencyMap(model: PageModel, x: tf.Tensor4D, label: number): Sa
   return out;
 }
 
-/** Draws the map on the canvas as a heat image (black, red, yellow, white), stretched to its own maximum. */
-export function drawSaliency(canvas: HTMLCanvasElement, s: Saliency): void {
+/** The heat colour of t in [0, 1]: black, red, yellow, white. Writes r, g, b at data[o..o+2]. */
+function heat(t: number, data: Uint8ClampedArray, o: number): void {
+  data[o] = 255 * Math.min(1, t * 3);
+  data[o + 1] = 255 * Math.min(1, Math.max(0, t * 3 - 1));
+  data[o + 2] = 255 * Math.max(0, t * 3 - 2);
+  data[o + 3] = 255;
+}
+
+/** Draws the map on the canvas as a heat image, stretched to its own maximum; returns that maximum. */
+export function drawSaliency(canvas: HTMLCanvasElement, s: Saliency): number {
   canvas.width = s.w;
   canvas.height = s.h;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const img = ctx.createImageData(s.w, s.h);
   let max = 0;
   for (const v of s.map) if (v > max) max = v;
-  for (let p = 0; p < s.map.length; p++) {
-    const t = max > 0 ? s.map[p] / max : 0;
-    img.data[p * 4] = 255 * Math.min(1, t * 3);
-    img.data[p * 4 + 1] = 255 * Math.min(1, Math.max(0, t * 3 - 1));
-    img.data[p * 4 + 2] = 255 * Math.max(0, t * 3 - 2);
-    img.data[p * 4 + 3] = 255;
-  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return max;
+  const img = ctx.createImageData(s.w, s.h);
+  for (let p = 0; p < s.map.length; p++) heat(max > 0 ? s.map[p] / max : 0, img.data, p * 4);
+  ctx.putImageData(img, 0, 0);
+  return max;
+}
+
+/** The colour scale beside the map: the heat colours from the top (the maximum) down to 0. */
+export function drawSaliencyScale(canvas: HTMLCanvasElement, steps = 64): void {
+  canvas.width = 1;
+  canvas.height = steps;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(1, steps);
+  for (let i = 0; i < steps; i++) heat(1 - i / (steps - 1), img.data, i * 4);
   ctx.putImageData(img, 0, 0);
 }
