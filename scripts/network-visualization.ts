@@ -80,6 +80,12 @@ const SAVED_MODEL = 'model';
 /** Where `npm run train` writes its checkpoints by default (relative to the working directory, as its --out). */
 const TRAIN_CHECKPOINTS = path.join('runs', 'train', 'checkpoints');
 
+/** A path as the log shows it: relative to the working directory when inside it, else absolute. */
+function shown(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(file) : rel;
+}
+
 /** A model to visualise: which one (the small convnet or the best model), its caption, where it came from. */
 interface Entry {
   key: 'small' | 'best';
@@ -135,7 +141,7 @@ function trainSmallModel(ctx: ScriptContext, data: Assignment2Data, base: string
       valAccHistory: run.valAccHistory,
       bestValAcc: run.bestValAcc,
     });
-    ctx.log(`saved the small convnet as ${path.relative(process.cwd(), saved.manifestPath)}`);
+    ctx.log(`saved the small convnet as ${shown(saved.manifestPath)}`);
     return model;
   } catch (err) {
     model.dispose();
@@ -162,7 +168,7 @@ function findBestModel(ctx: ScriptContext, opts: Options): { entry: Entry; manif
   }
   const model = loadVisModel(file);
   const manifestPath = path.resolve(checkpointPaths(file).manifestPath);
-  return { entry: { key: 'best', label: model.kind, model, source: path.relative(process.cwd(), manifestPath) }, manifestPath };
+  return { entry: { key: 'best', label: model.kind, model, source: shown(manifestPath) }, manifestPath };
 }
 
 /**
@@ -172,7 +178,7 @@ function findBestModel(ctx: ScriptContext, opts: Options): { entry: Entry; manif
 function existingModels(ctx: ScriptContext, opts: Options): { best: Entry | null; small: Entry | null; trainSmall: boolean } {
   const best = findBestModel(ctx, opts);
   const { manifestPath } = checkpointPaths(path.join(ctx.outDir, SAVED_MODEL));
-  const rel = path.relative(process.cwd(), manifestPath);
+  const rel = shown(manifestPath);
   const wantSmall = best === null || opts.compare;
   let small: Entry | null = null;
   try {
@@ -260,7 +266,7 @@ async function main(): Promise<void> {
     if (found.trainSmall) {
       const base = path.join(ctx.outDir, SAVED_MODEL);
       const model = trainSmallModel(ctx, data, base);
-      entries.unshift({ key: 'small', label: 'small convnet', model, source: `${path.relative(process.cwd(), base)}.json (trained by this run)` });
+      entries.unshift({ key: 'small', label: 'small convnet', model, source: `${shown(base)}.json (trained by this run)` });
     }
     await visualise(ctx, opts, data, entries);
   } finally {
