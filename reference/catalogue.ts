@@ -586,7 +586,7 @@ function modelCase(layer: string, draw: (rng: Rng) => ModelSpec): CatalogueCase 
  * hand-written layers from the net's current parameters. Dropout scales what the next layer sees, so it is
  * applied with the net's fixed masks (its dropoutSeed) exactly as the net applies it.
  */
-function fcSignature(net: FullyConnectedNet, X: tf.Tensor): string {
+function fcSignature(net: Pick<FullyConnectedNet, 'params' | 'numLayers'> & { options: Pick<FullyConnectedNet['options'], 'normalization' | 'dropoutKeepRatio' | 'dropoutSeed'> }, X: tf.Tensor): string {
   return tf.tidy(() => {
     let h: tf.Tensor = X;
     let sig = '';
@@ -695,7 +695,7 @@ const MODEL_CASES: CatalogueCase[] = [
       X,
       y,
       twin: (p) => fcNetLossRef(p, X, y, { numLayers: 2, normalization: 'none', reg }),
-      signature: () => fcSignature(net, X),
+      signature: () => fcSignature({ params: net.params, numLayers: 2, options: { normalization: 'none', dropoutKeepRatio: 1 } }, X),
     };
   }),
   fcCase('none'),

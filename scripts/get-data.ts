@@ -10,15 +10,16 @@
 import { Command } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { DataError } from '../src/data/errors';
-import { removeLiveTempsSync } from '../src/data/atomic';
+import { describeFsError, removeLiveTempsSync } from '../src/data/atomic';
 import { getCifar10, type Phase } from '../src/data/get_data';
+import { parsePositiveInt, parseSeed } from './lib/cli';
 
-function parseNonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
-    return n;
-  };
+/** One line for the user: a DataError's message, a file-system error in words, else the error's message (no stack). */
+function errorLine(err: unknown): string {
+  if (err instanceof DataError) return err.message;
+  const words = describeFsError(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return words === null ? `unexpected error: ${message}` : `${words} (${message})`;
 }
 
 async function main(): Promise<void> {
@@ -27,9 +28,10 @@ async function main(): Promise<void> {
     .description('Download or import CIFAR-10 into the official binary layout.')
     .option('--from <archive>', 'import this local .tar.gz (official or image-folder) instead of downloading')
     .option('--out <dir>', 'folder that receives cifar-10-batches-bin/ (default: data/ in the project)')
-    .option('--seed <n>', 'shuffle seed for image-folder archives', parseNonNegativeInt('--seed'), 0)
-    .option('--concurrency <n>', 'images decoded at once', parseNonNegativeInt('--concurrency'), 8)
+    .option('--seed <n>', 'shuffle seed for image-folder archives, 0 to 4294967295', parseSeed('--seed'), 0)
+    .option('--concurrency <n>', 'images decoded at once', parsePositiveInt('--concurrency'), 8)
     .option('--force', 'rebuild even if valid data is already there', false)
+    .showHelpAfterError('(run with --help for usage)')
     .parse();
   const opts = program.opts<{ from?: string; out?: string; seed: number; concurrency: number; force: boolean }>();
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       from: opts.from,
       out: opts.out,
       seed: opts.seed,
-      concurrency: Math.max(1, opts.concurrency),
+      concurrency: opts.concurrency,
       force: opts.force,
       signal: controller.signal,
       onProgress,
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
       console.error('interrupted; nothing was left half-written');
       process.exit(130);
     }
-    console.error(err instanceof DataError ? `get-data: ${err.message}` : err);
+    console.error(`get-data: ${errorLine(err)}`);
     process.exit(1);
   }
 }

@@ -6,43 +6,28 @@
  *
  *   npm run train                          # the default run: 10 epochs within the default 115-minute budget
  *   npm run train -- --time-budget 30      # stop at the last epoch boundary that fits in 30 minutes
- *   npm run train -- --resume              # continue from the latest checkpoint in the output folder
+ *   npm run train -- --resume              # continue the run whose checkpoints are in the output folder
+ *   npm run train -- --restart             # delete the output folder's checkpoints and start a new run
  *   npm run train -- --quick               # smoke run: 640 training images, 2 epochs
  *
- * The default architecture and its budget: single-threaded wasm on an idle core of a 16-core Xeon (lscpu names it
- * as it names the 2-core machines, 'Intel(R) Xeon(R) Processor'; wasm conv2d [50,32,32,3] x [7,7,3,32] took 43 ms
- * there, 48 ms in ../shared/ENVIRONMENT.md), median of 4 training steps with augmentation and Adam, batch 64:
+ * The default architecture is the one that fits the most epochs in two hours on these machines; the timings that
+ * chose it, and the default run's accuracy, are in docs/performance.md.
  *
- *   | blocks (p: 2x2 pool after)  | MMAC/image | params | ms/image | min/epoch | epochs in 2 h |
- *   | 32-32p-64-64p-128p          |       29.2 |   161k |     14.5 |      11.9 |          10.0 |
- *   | 32p-64-64p-128-128p         |       29.2 |   299k |     20.8 |      17.1 |           7.0 |
- *   | 32-32p-64-64p-128-128p      |       38.7 |   308k |     27.1 |      22.3 |           5.4 |
- *   | 64-64p-128-128p-256p        |      115.1 |   598k |     49.1 |      40.6 |           3.0 |
- *   | 32-32p-64-64p-128p + fc 256 |       29.2 |   668k |     20.9 |      17.3 |           7.0 |
- *
- * The first fits the most epochs in the time, so it is the default. (Equal multiply-adds do not mean equal time:
- * tfjs's wasm kernels run the 8 x 8 layers with many channels and the filter gradients less efficiently.) This
- * script itself, on a full-size (random) data set on that idle core: 0.76 s per iteration (augmentation and
- * minibatch sampling included), so an epoch of 765 iterations takes ~10 minutes and 10 epochs ~100 minutes;
- * loading and preprocessing take seconds, the evaluation ~45 s. The default --time-budget of 115 minutes keeps a
- * slower machine within two hours: it stops at the last epoch boundary that leaves time for the evaluation.
- *
- * The default run, on the 2-core machine with its other core busy with other scripts (wasm, one thread: it
- * predates src/wasm_threads.ts): 8 epochs in 105 minutes (13.0 min/epoch, the budget stopped it before a 9th),
- * validation accuracy 0.579 after epoch 1, 0.711 after 2, 0.757 after 5, 0.787 after 8; test accuracy 0.7789 on
- * the 10,000 test images, 0.801 on the course's first 1,000. The wasm threads now used by default make each
- * iteration faster: on the idle 2-core machine, with the code of that day's end (first layer's dx skipped), 0.605 s
- * per iteration on 2 threads against 0.769 on 1 (mean of 15 steps after 3 warm-up steps, random data), so an epoch takes
- * ~7.7 minutes and the default 10 epochs fit in the budget.
+ * Runs and --resume: every fresh run gets a run id, recorded in each checkpoint with the settings a resume must
+ * match (quick, seed, data sizes, architecture). A fresh run into an --out that already holds checkpoints is
+ * refused (--restart deletes them first); --resume continues that run only if the command agrees with it, from the
+ * newest checkpoint that loads, saying which newer ones it skipped and why. Leftovers of a killed save are
+ * removed and named at start.
  *
  * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.{json,bin} (written atomically by the Solver),
  * metrics.json (test_acc, epochs, seconds, histories, configuration), loss.png, accuracy.png, filters.png.
  * Solver lines and progress go to stderr, the summary table to stdout.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/cifar';
@@ -50,7 +35,7 @@ import { accuracy } from './lib/solver_runs';
 import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../src/classifiers/convnet';
 import { augmentBatch } from '../src/data/augment';
 import { RECORDS_PER_BATCH } from '../src/data/cifar10_format';
-import { CheckpointError, disposeCheckpoint, loadCheckpoint } from '../src/checkpoint';
+import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint } from '../src/checkpoint';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../src/optim';
 import { Solver, SolverData } from '../src/solver';
 import { Rng } from '../src/random';
@@ -69,6 +54,7 @@ interface Options extends CommonOptions {
   hidden: number[];
   augment: boolean;
   resume: boolean;
+  restart: boolean;
   valEvery?: number;
 }
 
@@ -141,17 +127,6 @@ async function loadData(ctx: ScriptContext): Promise<TrainData> {
   };
 }
 
-/** The latest `ckpt_epoch_<e>` in dir (its base path and epoch), or null when there is none. */
-function latestCheckpoint(dir: string): { base: string; epoch: number } | null {
-  if (!fs.existsSync(dir)) return null;
-  let best: { base: string; epoch: number } | null = null;
-  for (const name of fs.readdirSync(dir)) {
-    const m = new RegExp(`^${CHECKPOINT_NAME}_epoch_(\\d+)\\.json$`).exec(name);
-    if (m && (!best || Number(m[1]) > best.epoch)) best = { base: path.join(dir, name.slice(0, -'.json'.length)), epoch: Number(m[1]) };
-  }
-  return best;
-}
-
 /**
  * Re-estimates batchnorm's running statistics for the parameters the model now holds: `batches` train-mode passes
  * on augmented training minibatches (the statistics the training steps saw). Each pass moves the running averages
@@ -213,8 +188,18 @@ function movingAverage(values: number[], size: number): number[] {
   return out;
 }
 
-async function main(): Promise<void> {
-  const program = createCommand('train', 'train the best convnet we can on CIFAR-10: deeper convnet, augmentation, checkpoints, test evaluation')
+/** What a train run's checkpoints record about it (see RunRecord): what a resume must agree with. */
+interface TrainRunRecord extends RunRecord {
+  script: 'train';
+  quick: boolean;
+  seed: number;
+  augment: boolean;
+  /** Images in each split this run trains, validates and tests on. */
+  data: { train: number; val: number; test: number };
+}
+
+function buildCommand(): Command {
+  return createCommand('train', 'train the best convnet we can on CIFAR-10: deeper convnet, augmentation, checkpoints, test evaluation')
     .option('--epochs <n>', `epochs to train (default ${DEFAULT_EPOCHS}; ${QUICK.epochs} with --quick; with --resume, the checkpoint's)`, parsePositiveInt('--epochs'))
     .option('--time-budget <minutes>', 'stop at the last epoch boundary that keeps the whole run within this many minutes', parseNumber('--time-budget'), DEFAULT_TIME_BUDGET)
     .option('--batch-size <n>', 'minibatch size', parsePositiveInt('--batch-size'), 64)
@@ -225,58 +210,447 @@ async function main(): Promise<void> {
     .option('--blocks <list>', 'conv blocks: filters each, p for a 2x2 max pool after', parseBlocks, DEFAULT_BLOCKS.map((b) => ({ ...b })))
     .option('--hidden <dims>', "hidden affine layers of the head, e.g. 256 or 256,128 ('none' for none)", parseHidden, [] as number[])
     .option('--no-augment', 'no random flips and crops')
-    .option('--resume', 'continue from the latest checkpoint in the output folder', false)
+    .option('--resume', 'continue the run whose checkpoints are in the output folder (same --quick, --seed and data)', false)
+    .option('--restart', 'delete the checkpoints already in the output folder and start a new run', false)
     .option('--val-every <n>', 'also check validation accuracy every n iterations (progress within long epochs)', parsePositiveInt('--val-every'));
+}
+
+/** Parses and checks the flags. explicit(name): whether the user gave that flag (not its default). */
+function parseOptions(): { opts: Options; explicit: (name: string) => boolean } {
+  const program = buildCommand();
   program.parse();
   const opts = program.opts<Options>();
   if (!(opts.timeBudget > 0)) program.error(`error: --time-budget must be a positive number of minutes, got ${opts.timeBudget}`);
   if (!(opts.lr > 0)) program.error(`error: --lr must be positive, got ${opts.lr}`);
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) program.error(`error: --lr-decay must be in (0, 1], got ${opts.lrDecay}`);
   if (!(opts.reg >= 0)) program.error(`error: --reg must be >= 0, got ${opts.reg}`);
+  if (opts.resume && opts.restart) program.error('error: --resume continues the run in the output folder and --restart deletes it; pass one');
+  return { opts, explicit: (name) => program.getOptionValueSource(name) === 'cli' };
+}
 
+const CHECKPOINT_FILE = new RegExp(`^${CHECKPOINT_NAME}_epoch_(\\d+)(\\.[0-9a-f]{12})?\\.(json|bin)$`);
+
+/** The checkpoint files (manifests and weights) in dir, manifests first. */
+function checkpointFiles(dir: string): string[] {
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => CHECKPOINT_FILE.test(f)) : [];
+  return names.sort((a, b) => Number(b.endsWith('.json')) - Number(a.endsWith('.json')) || a.localeCompare(b));
+}
+
+/** "run 2026-...-3fa2c1 (ConvNet 32-32p-64-64p-128p, quick, seed 0), up to epoch 2": the newest manifest's run, read as JSON. */
+function describeSavedRun(dir: string, files: string[]): string {
+  const manifests = files.filter((f) => f.endsWith('.json')).sort((a, b) => Number(CHECKPOINT_FILE.exec(b)?.[1]) - Number(CHECKPOINT_FILE.exec(a)?.[1]));
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, manifests[0]), 'utf8'));
+    const run = m.run as Partial<TrainRunRecord> | null;
+    const options = m.model?.options as Partial<ConvNetOptions> | undefined;
+    const arch = options?.blocks ? `ConvNet ${describeBlocks(options.blocks)}` : (m.model?.kind ?? 'a model');
+    const how = run ? `run ${run.id} (${arch}${run.quick ? ', quick' : ''}, seed ${run.seed})` : `a run of unknown settings (${arch})`;
+    return `${how}, up to epoch ${m.epoch}`;
+  } catch {
+    return `${manifests.length} checkpoint(s) that cannot be read`;
+  }
+}
+
+/**
+ * Looks at what the output folder's checkpoints/ holds before anything is trained: leftovers of killed saves are
+ * removed (and named); a fresh run into a folder holding checkpoints is refused unless --restart, which deletes
+ * them; --resume returns the newest checkpoint that loads (naming the ones it skipped) after checking that this
+ * command continues the same run. The returned checkpoint's tensors are the caller's.
+ */
+function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean, checkpointDir: string): Checkpoint | null {
+  for (const line of cleanCheckpointDir(checkpointDir)) ctx.log(line);
+  const files = checkpointFiles(checkpointDir);
+  if (!opts.resume) {
+    if (files.length === 0) return null;
+    const saved = describeSavedRun(checkpointDir, files);
+    if (!opts.restart) {
+      throw new CheckpointError(
+        `${checkpointDir} already holds the checkpoints of ${saved}. Continue that run with --resume (with its --quick and --seed), ` +
+          'pass --restart to delete them and start a new run, or choose another --out',
+      );
+    }
+    // Manifests first: a restart killed half-way leaves only weights no manifest names, which the next start removes.
+    for (const f of files) fs.rmSync(path.join(checkpointDir, f), { force: true });
+    ctx.log(`--restart: deleted the checkpoints of ${saved}`);
+    return null;
+  }
+  const { checkpoint, skipped } = loadLatestCheckpoint(checkpointDir, CHECKPOINT_NAME);
+  for (const s of skipped) ctx.log(`--resume: skipping ${path.basename(s.manifestPath)}: ${s.reason}`);
+  if (checkpoint === null) {
+    throw new CheckpointError(
+      skipped.length > 0
+        ? `--resume: none of the ${skipped.length} checkpoint(s) in ${checkpointDir} loads (see above); start a new run with --restart`
+        : `--resume: no checkpoint ${CHECKPOINT_NAME}_epoch_<e>.json in ${checkpointDir}; run without --resume first (same --out)`,
+    );
+  }
+  if (skipped.length > 0) ctx.log(`--resume: falling back to ${path.basename(checkpoint.manifestPath)}, the newest checkpoint that loads`);
+  try {
+    assertSameRun(checkpoint, ctx, opts, explicit);
+  } catch (err) {
+    disposeCheckpoint(checkpoint);
+    throw err;
+  }
+  return checkpoint;
+}
+
+/**
+ * Throws unless this command continues the checkpoint's run: the same --quick, --seed and augmentation, and no
+ * flag given that contradicts what the checkpoint trained (architecture, regularisation, batch size, update rule,
+ * learning-rate decay). Lists every difference.
+ */
+function assertSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
+  const where = path.basename(c.manifestPath);
+  const run = c.run as Partial<TrainRunRecord> | null;
+  if (run === null || run.script !== 'train' || c.model?.kind !== 'ConvNet') {
+    throw new CheckpointError(
+      `--resume: ${c.manifestPath} records no run of this script (an older checkpoint format, or another script's); ` +
+        'it cannot be told apart from another run: start a new run with --restart, or choose another --out',
+    );
+  }
+  const diffs: string[] = [];
+  if (run.quick !== ctx.quick) diffs.push(run.quick ? 'it was a --quick run: add --quick' : 'it was not a --quick run: drop --quick');
+  if (run.seed !== ctx.seed) diffs.push(`it used --seed ${run.seed}, this command --seed ${ctx.seed}`);
+  if (run.augment !== opts.augment) diffs.push(run.augment ? 'it trained with augmentation: drop --no-augment' : 'it trained without augmentation: add --no-augment');
+  const saved = c.model.options as ConvNetOptions;
+  const differs = (flag: string, name: string, theirs: string, ours: string) => {
+    if (explicit(name) && theirs !== ours) diffs.push(`it trained ${flag} ${theirs}, this command asks for ${flag} ${ours}`);
+  };
+  differs('--blocks', 'blocks', describeBlocks(saved.blocks ?? DEFAULT_BLOCKS), describeBlocks(opts.blocks));
+  differs('--hidden', 'hidden', (saved.hiddenDims ?? []).join(',') || 'none', opts.hidden.join(',') || 'none');
+  differs('--reg', 'reg', String(saved.reg), String(opts.reg));
+  differs('--batch-size', 'batchSize', String(c.solver?.batchSize), String(opts.batchSize));
+  differs('--update-rule', 'updateRule', String(c.optimizer?.updateRule), opts.updateRule);
+  differs('--lr-decay', 'lrDecay', String(c.solver?.lrDecay), String(opts.lrDecay));
+  if (explicit('lr')) diffs.push('--lr sets the initial learning rate of a new run; a resumed run continues with its own');
+  if (diffs.length > 0) {
+    throw new CheckpointError(
+      `--resume: ${where} belongs to run ${run.id}, which this command does not continue:\n  ${diffs.join('\n  ')}\n` +
+        '(--resume continues a run as it was started; for another run, choose another --out or pass --restart)',
+    );
+  }
+}
+
+/** Throws unless the data loaded now has the sizes the resumed run trained on (another CIFAR10_DIR, or --quick). */
+function assertSameData(c: Checkpoint, data: TrainData): void {
+  const saved = (c.run as TrainRunRecord).data;
+  const now = { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] };
+  if (saved?.train !== now.train || saved.val !== now.val || saved.test !== now.test) {
+    const sizes = (d: { train: number; val: number; test: number } | undefined) => (d ? `${d.train} / ${d.val} / ${d.test}` : 'unrecorded sizes');
+    throw new CheckpointError(
+      `--resume: ${path.basename(c.manifestPath)} trained on ${sizes(saved)} train / val / test images, but this data has ${sizes(now)}; ` +
+        'its epochs would count passes over another set. Resume with the same data (CIFAR10_DIR) and --quick',
+    );
+  }
+}
+
+/** A new run id: the start time and a few random hex digits (an identity, not a draw that changes results). */
+function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The model and the Solver: rebuilt from the checkpoint when resuming, else new from the flags. */
+function buildModelAndSolver(
+  ctx: ScriptContext,
+  opts: Options,
+  data: TrainData,
+  checkpointDir: string,
+  resumeFrom: Checkpoint | null,
+): { model: ConvNet; solver: Solver; run: TrainRunRecord } {
+  const augment = (X: tf.Tensor, rng: Rng) => augmentBatch(X as tf.Tensor4D, rng, { flip: true, padding: 4 });
+  const common = {
+    log: ctx.log,
+    checkpointName: CHECKPOINT_NAME,
+    checkpointDir,
+    printEvery: 100,
+    ...(opts.augment ? { augment } : {}),
+  };
+  if (resumeFrom) {
+    // The checkpoint says what was trained: the model is rebuilt from its options, the Solver from its settings.
+    const run = resumeFrom.run as TrainRunRecord;
+    const model = new ConvNet(resumeFrom.model?.options as ConvNetOptions);
+    try {
+      const solver = new Solver(model, data, { ...common, resume: resumeFrom, run, ...(opts.epochs !== undefined ? { numEpochs: opts.epochs } : {}) });
+      ctx.log(
+        `resumed run ${run.id} from ${resumeFrom.manifestPath}: epoch ${solver.epoch} of ${solver.numEpochs}, iteration ${solver.iteration} ` +
+          '(model and Solver settings from the checkpoint)',
+      );
+      if (solver.iteration >= solver.numIterations) ctx.log(`the run already has ${solver.epoch} epochs; nothing left to train (raise --epochs for more): evaluating`);
+      return { model, solver, run };
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  const run: TrainRunRecord = {
+    id: newRunId(),
+    script: 'train',
+    quick: ctx.quick,
+    seed: ctx.seed,
+    augment: opts.augment,
+    data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] },
+  };
+  const model = new ConvNet({ blocks: opts.blocks, hiddenDims: opts.hidden, reg: opts.reg, seed: ctx.rng.nextUint32() });
+  const solver = new Solver(model, data, {
+    ...common,
+    run,
+    updateRule: opts.updateRule,
+    optimConfig: { learningRate: opts.lr },
+    lrDecay: opts.lrDecay,
+    batchSize: opts.batchSize,
+    numEpochs: opts.epochs ?? (ctx.quick ? QUICK.epochs : DEFAULT_EPOCHS),
+    seed: ctx.rng.nextUint32(),
+  });
+  ctx.log(`new run ${run.id} (its checkpoints record it; --resume continues only this run)`);
+  return { model, solver, run };
+}
+
+type StoppedBy = 'epochs' | 'time budget' | 'time budget, mid-epoch';
+
+interface TrainingTimes {
+  stoppedBy: StoppedBy;
+  epochSeconds: number[];
+  iterationSeconds: number[];
+  valChecks: { iteration: number; val_acc: number }[];
+  trainSeconds: number;
+}
+
+/**
+ * The training loop, one iteration at a time: validation checks between epochs (--val-every) and stops within
+ * the time budget, at an epoch boundary when another epoch would not fit, mid-epoch only when the epoch under
+ * way cannot end in time (the first epoch of a short budget on a slow machine). started: the script's start (ms).
+ */
+function trainWithinBudget(ctx: ScriptContext, opts: Options, s: Solver, data: TrainData, started: number): TrainingTimes {
+  const budgetSeconds = opts.timeBudget * 60;
+  const epochSeconds: number[] = [];
+  const iterationSeconds: number[] = [];
+  const valChecks: { iteration: number; val_acc: number }[] = [];
+  const trainStarted = Date.now();
+  let epochStarted = trainStarted;
+  let stoppedBy: StoppedBy = 'epochs';
+  /**
+   * Seconds the end of the run takes: forward passes over val + test (about a third of a training step per
+   * image), a batchnorm recalibration, the figures.
+   */
+  const evaluationSeconds = (perIteration: number) =>
+    (perIteration / s.batchSize) * ((data.XVal.shape[0] + data.XTest.shape[0]) / 3 + RECALIBRATION_BATCHES * s.batchSize) + 10;
+  const elapsed = () => (Date.now() - started) / 1000;
+  const bar = ctx.progressBar(s.numIterations, 'train', ['epoch', 'loss']);
+  try {
+    bar.update(s.iteration, { epoch: s.epoch, loss: '' });
+    let more = s.iteration < s.numIterations;
+    while (more) {
+      const epochBefore = s.epoch;
+      const iterationStarted = Date.now();
+      more = s.trainIteration();
+      bar.update(s.iteration, { epoch: s.epoch, loss: s.lossHistory[s.lossHistory.length - 1].toFixed(4) });
+      if (s.epoch === epochBefore) {
+        // Iterations without an epoch's accuracy checks and checkpoint time the step itself.
+        if (s.iteration > 1) iterationSeconds.push((Date.now() - iterationStarted) / 1000);
+        if (opts.valEvery && s.iteration % opts.valEvery === 0) {
+          const valAcc = s.checkAccuracy(data.XVal, data.yVal);
+          valChecks.push({ iteration: s.iteration, val_acc: valAcc });
+          ctx.log(`(Iteration ${s.iteration} / ${s.numIterations}) val acc: ${valAcc.toFixed(4)}`);
+        }
+        const perIteration = iterationSeconds.reduce((a, b) => a + b, 0) / Math.max(iterationSeconds.length, 1);
+        if (more && elapsed() + perIteration + evaluationSeconds(perIteration) > budgetSeconds) {
+          stoppedBy = 'time budget, mid-epoch';
+          ctx.log(
+            `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used and epoch ${s.epoch + 1} cannot end in time: ` +
+              `stopping at iteration ${s.iteration} (no checkpoint for the partial epoch; --resume starts from the last epoch's)`,
+          );
+          break;
+        }
+        continue;
+      }
+      const seconds = (Date.now() - epochStarted) / 1000;
+      epochSeconds.push(seconds);
+      epochStarted = Date.now();
+      ctx.log(`epoch ${s.epoch} / ${s.numEpochs}: ${seconds.toFixed(0)} s, val acc ${s.valAccHistory[s.valAccHistory.length - 1].toFixed(4)}, checkpoint written`);
+      if (!more) break;
+      // Another epoch as long as the slowest so far, then the evaluation.
+      const nextEpoch = Math.max(...epochSeconds);
+      const evaluation = evaluationSeconds(nextEpoch / s.iterationsPerEpoch);
+      if (elapsed() + nextEpoch + evaluation > budgetSeconds) {
+        stoppedBy = 'time budget';
+        ctx.log(
+          `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used; another epoch (~${(nextEpoch / 60).toFixed(1)} min) ` +
+            `and the evaluation (~${(evaluation / 60).toFixed(1)} min) would exceed it: stopping after epoch ${s.epoch}`,
+        );
+        break;
+      }
+    }
+  } finally {
+    bar.stop();
+  }
+  return { stoppedBy, epochSeconds, iterationSeconds, valChecks, trainSeconds: (Date.now() - trainStarted) / 1000 };
+}
+
+/**
+ * Puts the parameters to evaluate in the model: the Solver's best by validation accuracy, with batchnorm
+ * statistics re-estimated when they are older than the last step. After a mid-epoch stop the current parameters
+ * are checked first: the Solver's best are then from the last epoch boundary, perhaps only from the check after
+ * the first step. Returns the (possibly fractional) epoch of the parameters kept and whether batchnorm was
+ * recalibrated.
+ */
+function chooseFinalParams(ctx: ScriptContext, opts: Options, m: ConvNet, s: Solver, data: TrainData, stoppedBy: StoppedBy): { bestEpoch: number; recalibrated: boolean } {
+  let bestEpoch = s.valAccHistory.indexOf(s.bestValAcc);
+  let keepCurrent = false;
+  if (stoppedBy === 'time budget, mid-epoch') {
+    const now = s.checkAccuracy(data.XVal, data.yVal);
+    keepCurrent = now >= s.bestValAcc;
+    ctx.log(`val acc at the stop ${now.toFixed(4)}, best at an epoch boundary ${s.bestValAcc.toFixed(4)}: keeping the ${keepCurrent ? 'current' : 'best'} parameters`);
+    // In (fractional) epochs, as the Solver counts them.
+    if (keepCurrent) bestEpoch = s.iteration / s.iterationsPerEpoch;
+  }
+  let recalibrated = false;
+  if (!keepCurrent) {
+    s.useBestParams();
+    if (bestEpoch !== s.valAccHistory.length - 1 || stoppedBy === 'time budget, mid-epoch') {
+      ctx.log(`best validation accuracy at epoch ${bestEpoch}, not at the last step: re-estimating batchnorm statistics for its parameters`);
+      recalibrateBatchnorm(m, data, ctx.rng.fork(), RECALIBRATION_BATCHES, s.batchSize, opts.augment);
+      recalibrated = true;
+    }
+  }
+  return { bestEpoch, recalibrated };
+}
+
+interface Evaluation {
+  valAcc: number;
+  testAcc: number;
+  courseTestAcc: number;
+  courseTest: number;
+  evalSeconds: number;
+}
+
+/** Accuracy on the validation set, the whole test set and the course's first 1,000 test images. */
+function evaluate(ctx: ScriptContext, m: ConvNet, data: TrainData): Evaluation {
+  const evalStarted = Date.now();
+  const valAcc = accuracy(m, data.XVal, data.yVal);
+  const testAcc = accuracy(m, data.XTest, data.yTest);
+  const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
+  const courseX = tf.slice(data.XTest, 0, courseTest);
+  const courseY = tf.slice(data.yTest, 0, courseTest);
+  const courseTestAcc = accuracy(m, courseX, courseY);
+  tf.dispose([courseX, courseY]);
+  const evalSeconds = (Date.now() - evalStarted) / 1000;
+  ctx.log(`test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images (${courseTestAcc.toFixed(4)} on the course's first ${courseTest}); evaluation ${evalSeconds.toFixed(0)} s`);
+  return { valAcc, testAcc, courseTestAcc, courseTest, evalSeconds };
+}
+
+/** loss.png, accuracy.png and filters.png in the output folder. */
+async function drawFigures(outDir: string, s: Solver, m: ConvNet): Promise<void> {
+  const iterations = s.lossHistory.map((_, i) => i + 1);
+  await lineChart(path.join(outDir, 'loss.png'), {
+    title: 'Training loss',
+    xLabel: 'iteration',
+    yLabel: 'loss',
+    series: [
+      { name: 'minibatch', x: iterations, y: s.lossHistory, mark: 'points' },
+      { name: 'mean of 100', x: iterations, y: movingAverage(s.lossHistory, 100) },
+    ],
+  });
+  const checks = s.valAccHistory.map((_, i) => i);
+  await lineChart(path.join(outDir, 'accuracy.png'), {
+    title: 'Accuracy per epoch (train: 1,000 training images; epoch 0: after the first step)',
+    xLabel: 'epoch',
+    yLabel: 'accuracy',
+    series: [
+      { name: 'train', x: checks, y: s.trainAccHistory, mark: 'line+points' },
+      { name: 'val', x: checks, y: s.valAccHistory, mark: 'line+points' },
+    ],
+  });
+  await drawFilters(path.join(outDir, 'filters.png'), m);
+}
+
+/** metrics.json and the summary table. */
+function report(
+  ctx: ScriptContext,
+  opts: Options,
+  run: { record: TrainRunRecord; resumedFromEpoch: number | null; started: number },
+  m: ConvNet,
+  s: Solver,
+  data: TrainData,
+  times: TrainingTimes,
+  final: { bestEpoch: number; recalibrated: boolean },
+  ev: Evaluation,
+): void {
+  const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
+  const architecture = `${describeBlocks(m.options.blocks)}${m.options.hiddenDims.length ? ` + fc ${m.options.hiddenDims.join(',')}` : ''}`;
+  const seconds = (Date.now() - run.started) / 1000;
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  writeMetrics(ctx.outDir, {
+    ...ctx.runInfo(),
+    run_id: run.record.id,
+    test_acc: ev.testAcc,
+    test_acc_course_1000: ev.courseTestAcc,
+    val_acc: ev.valAcc,
+    best_val_acc: s.bestValAcc,
+    best_epoch: final.bestEpoch,
+    epochs: s.epoch,
+    seconds,
+    train_seconds: times.trainSeconds,
+    eval_seconds: ev.evalSeconds,
+    epoch_seconds: times.epochSeconds,
+    iterations: s.iteration,
+    seconds_per_iteration: mean(times.iterationSeconds),
+    val_checks: times.valChecks,
+    stopped_by: times.stoppedBy,
+    resumed_from_epoch: run.resumedFromEpoch,
+    batchnorm_recalibrated: final.recalibrated,
+    val_acc_history: s.valAccHistory,
+    train_acc_history: s.trainAccHistory,
+    loss_history: s.lossHistory,
+    data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], official: data.official },
+    config: {
+      model: m.kind,
+      blocks: describeBlocks(m.options.blocks),
+      hidden_dims: m.options.hiddenDims,
+      filter_size: m.options.filterSize,
+      batchnorm: m.options.batchnorm,
+      reg: m.options.reg,
+      params: numParams,
+      update_rule: s.updateRuleName,
+      learning_rate_initial: run.resumedFromEpoch !== null ? null : opts.lr,
+      learning_rate_final: s.learningRate,
+      lr_decay: s.lrDecay,
+      batch_size: s.batchSize,
+      epochs_planned: s.numEpochs,
+      augment: opts.augment,
+      time_budget_minutes: opts.timeBudget,
+    },
+  });
+  printSummary('Train your best model: ConvNet on CIFAR-10', {
+    architecture,
+    parameters: numParams,
+    epochs: `${s.epoch} of ${s.numEpochs}${times.stoppedBy === 'time budget' ? ' (time budget)' : ''}`,
+    'best val acc (epoch)': `${s.bestValAcc.toFixed(4)} (${Number(final.bestEpoch.toFixed(2))})`,
+    'val acc': ev.valAcc,
+    [`test acc (${data.XTest.shape[0]} images)`]: ev.testAcc,
+    [`test acc (course's ${ev.courseTest})`]: ev.courseTestAcc,
+    'minutes per epoch (mean)': times.epochSeconds.length ? (mean(times.epochSeconds) as number) / 60 : null,
+    'total minutes': seconds / 60,
+    backend: ctx.backend,
+  });
+}
+
+async function main(): Promise<void> {
+  const { opts, explicit } = parseOptions();
   const started = Date.now();
   const ctx = await startScript('train', opts);
   const checkpointDir = path.join(ctx.outDir, 'checkpoints');
-  const resumeFrom = opts.resume ? latestCheckpoint(checkpointDir) : null;
-  if (opts.resume && !resumeFrom) {
-    throw new CheckpointError(`--resume: no checkpoint ${CHECKPOINT_NAME}_epoch_<e>.json in ${checkpointDir}; run without --resume first (same --out)`);
-  }
-
-  const data = await loadData(ctx);
+  let resumeFrom = prepareCheckpoints(ctx, opts, explicit, checkpointDir);
+  let data: TrainData | null = null;
   let model: ConvNet | null = null;
   let solver: Solver | null = null;
   try {
-    const augment = (X: tf.Tensor, rng: Rng) => augmentBatch(X as tf.Tensor4D, rng, { flip: true, padding: 4 });
-    const common = {
-      log: ctx.log,
-      checkpointName: CHECKPOINT_NAME,
-      checkpointDir,
-      printEvery: 100,
-      ...(opts.augment ? { augment } : {}),
-    };
-    if (resumeFrom) {
-      // The checkpoint says what was trained: the model is rebuilt from its options, the Solver from its settings.
-      const ckpt = loadCheckpoint(resumeFrom.base);
-      try {
-        if (ckpt.model?.kind !== 'ConvNet') throw new CheckpointError(`--resume: ${ckpt.manifestPath} holds a ${ckpt.model?.kind ?? 'model of unknown kind'}, not a ConvNet`);
-        model = new ConvNet(ckpt.model.options as ConvNetOptions);
-        solver = new Solver(model, data, { ...common, resume: ckpt, ...(opts.epochs !== undefined ? { numEpochs: opts.epochs } : {}) });
-      } finally {
-        disposeCheckpoint(ckpt);
-      }
-      ctx.log(`resumed from ${resumeFrom.base}.json: epoch ${solver.epoch} of ${solver.numEpochs}, iteration ${solver.iteration} (model and Solver settings from the checkpoint)`);
-    } else {
-      model = new ConvNet({ blocks: opts.blocks, hiddenDims: opts.hidden, reg: opts.reg, seed: ctx.rng.nextUint32() });
-      solver = new Solver(model, data, {
-        ...common,
-        updateRule: opts.updateRule,
-        optimConfig: { learningRate: opts.lr },
-        lrDecay: opts.lrDecay,
-        batchSize: opts.batchSize,
-        numEpochs: opts.epochs ?? (ctx.quick ? QUICK.epochs : DEFAULT_EPOCHS),
-        seed: ctx.rng.nextUint32(),
-      });
-    }
+    data = await loadData(ctx);
+    if (resumeFrom) assertSameData(resumeFrom, data);
+    const built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom);
+    const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;
+    if (resumeFrom) disposeCheckpoint(resumeFrom);
+    resumeFrom = null;
+    model = built.model;
+    solver = built.solver;
     const m = model;
     const s = solver;
     const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
@@ -285,186 +659,16 @@ async function main(): Promise<void> {
         `${numParams} parameters; ${s.updateRuleName}, lr decay ${s.lrDecay}, batch ${s.batchSize}, ${s.iterationsPerEpoch} iterations per epoch, ` +
         `augmentation ${opts.augment ? 'flip + crop (pad 4)' : 'off'}`,
     );
-
-    // The training loop, one iteration at a time: validation checks between epochs (--val-every) and stops within
-    // the time budget, at an epoch boundary when another epoch would not fit, mid-epoch only when the epoch under
-    // way cannot end in time (the first epoch of a short budget on a slow machine).
-    const budgetSeconds = opts.timeBudget * 60;
-    const epochSeconds: number[] = [];
-    const iterationSeconds: number[] = [];
-    const valChecks: { iteration: number; val_acc: number }[] = [];
-    const trainStarted = Date.now();
-    let epochStarted = trainStarted;
-    let stoppedBy: 'epochs' | 'time budget' | 'time budget, mid-epoch' = 'epochs';
-    /**
-     * Seconds the end of the run takes: forward passes over val + test (about a third of a training step per
-     * image), a batchnorm recalibration, the figures.
-     */
-    const evaluationSeconds = (perIteration: number) =>
-      (perIteration / s.batchSize) * ((data.XVal.shape[0] + data.XTest.shape[0]) / 3 + RECALIBRATION_BATCHES * s.batchSize) + 10;
-    const bar = ctx.progressBar(s.numIterations, 'train', ['epoch', 'loss']);
-    try {
-      bar.update(s.iteration, { epoch: s.epoch, loss: '' });
-      let more = s.iteration < s.numIterations;
-      while (more) {
-        const epochBefore = s.epoch;
-        const iterationStarted = Date.now();
-        more = s.trainIteration();
-        bar.update(s.iteration, { epoch: s.epoch, loss: s.lossHistory[s.lossHistory.length - 1].toFixed(4) });
-        const elapsed = () => (Date.now() - started) / 1000;
-        if (s.epoch === epochBefore) {
-          // Iterations without an epoch's accuracy checks and checkpoint time the step itself.
-          if (s.iteration > 1) iterationSeconds.push((Date.now() - iterationStarted) / 1000);
-          if (opts.valEvery && s.iteration % opts.valEvery === 0) {
-            const valAcc = s.checkAccuracy(data.XVal, data.yVal);
-            valChecks.push({ iteration: s.iteration, val_acc: valAcc });
-            ctx.log(`(Iteration ${s.iteration} / ${s.numIterations}) val acc: ${valAcc.toFixed(4)}`);
-          }
-          const perIteration = iterationSeconds.reduce((a, b) => a + b, 0) / Math.max(iterationSeconds.length, 1);
-          if (more && elapsed() + perIteration + evaluationSeconds(perIteration) > budgetSeconds) {
-            stoppedBy = 'time budget, mid-epoch';
-            ctx.log(
-              `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used and epoch ${s.epoch + 1} cannot end in time: ` +
-                `stopping at iteration ${s.iteration} (no checkpoint for the partial epoch; --resume starts from the last epoch's)`,
-            );
-            break;
-          }
-          continue;
-        }
-        const seconds = (Date.now() - epochStarted) / 1000;
-        epochSeconds.push(seconds);
-        epochStarted = Date.now();
-        ctx.log(`epoch ${s.epoch} / ${s.numEpochs}: ${seconds.toFixed(0)} s, val acc ${s.valAccHistory[s.valAccHistory.length - 1].toFixed(4)}, checkpoint written`);
-        if (!more) break;
-        // Another epoch as long as the slowest so far, then the evaluation.
-        const nextEpoch = Math.max(...epochSeconds);
-        const evaluation = evaluationSeconds(nextEpoch / s.iterationsPerEpoch);
-        if (elapsed() + nextEpoch + evaluation > budgetSeconds) {
-          stoppedBy = 'time budget';
-          ctx.log(
-            `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used; another epoch (~${(nextEpoch / 60).toFixed(1)} min) ` +
-              `and the evaluation (~${(evaluation / 60).toFixed(1)} min) would exceed it: stopping after epoch ${s.epoch}`,
-          );
-          break;
-        }
-      }
-    } finally {
-      bar.stop();
-    }
-    const trainSeconds = (Date.now() - trainStarted) / 1000;
-
-    // The parameters to evaluate: the Solver's best by validation accuracy, with batchnorm statistics re-estimated
-    // when they are older than the last step. After a mid-epoch stop the current parameters are checked first:
-    // the Solver's best are then from the last epoch boundary, perhaps only from the check after the first step.
-    let bestEpoch = s.valAccHistory.indexOf(s.bestValAcc);
-    let keepCurrent = false;
-    if (stoppedBy === 'time budget, mid-epoch') {
-      const now = s.checkAccuracy(data.XVal, data.yVal);
-      keepCurrent = now >= s.bestValAcc;
-      ctx.log(`val acc at the stop ${now.toFixed(4)}, best at an epoch boundary ${s.bestValAcc.toFixed(4)}: keeping the ${keepCurrent ? 'current' : 'best'} parameters`);
-      // In (fractional) epochs, as the Solver counts them.
-      if (keepCurrent) bestEpoch = s.iteration / s.iterationsPerEpoch;
-    }
-    let recalibrated = false;
-    if (!keepCurrent) {
-      s.useBestParams();
-      if (bestEpoch !== s.valAccHistory.length - 1 || stoppedBy === 'time budget, mid-epoch') {
-        ctx.log(`best validation accuracy at epoch ${bestEpoch}, not at the last step: re-estimating batchnorm statistics for its parameters`);
-        recalibrateBatchnorm(m, data, ctx.rng.fork(), RECALIBRATION_BATCHES, s.batchSize, opts.augment);
-        recalibrated = true;
-      }
-    }
-
-    const evalStarted = Date.now();
-    const valAcc = accuracy(m, data.XVal, data.yVal);
-    const testAcc = accuracy(m, data.XTest, data.yTest);
-    const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
-    const courseX = tf.slice(data.XTest, 0, courseTest);
-    const courseY = tf.slice(data.yTest, 0, courseTest);
-    const courseTestAcc = accuracy(m, courseX, courseY);
-    tf.dispose([courseX, courseY]);
-    const evalSeconds = (Date.now() - evalStarted) / 1000;
-    ctx.log(`test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images (${courseTestAcc.toFixed(4)} on the course's first ${courseTest}); evaluation ${evalSeconds.toFixed(0)} s`);
-
-    const iterations = s.lossHistory.map((_, i) => i + 1);
-    await lineChart(path.join(ctx.outDir, 'loss.png'), {
-      title: 'Training loss',
-      xLabel: 'iteration',
-      yLabel: 'loss',
-      series: [
-        { name: 'minibatch', x: iterations, y: s.lossHistory, mark: 'points' },
-        { name: 'mean of 100', x: iterations, y: movingAverage(s.lossHistory, 100) },
-      ],
-    });
-    const checks = s.valAccHistory.map((_, i) => i);
-    await lineChart(path.join(ctx.outDir, 'accuracy.png'), {
-      title: 'Accuracy per epoch (train: 1,000 training images; epoch 0: after the first step)',
-      xLabel: 'epoch',
-      yLabel: 'accuracy',
-      series: [
-        { name: 'train', x: checks, y: s.trainAccHistory, mark: 'line+points' },
-        { name: 'val', x: checks, y: s.valAccHistory, mark: 'line+points' },
-      ],
-    });
-    await drawFilters(path.join(ctx.outDir, 'filters.png'), m);
-
-    const seconds = (Date.now() - started) / 1000;
-    writeMetrics(ctx.outDir, {
-      ...ctx.runInfo(),
-      test_acc: testAcc,
-      test_acc_course_1000: courseTestAcc,
-      val_acc: valAcc,
-      best_val_acc: s.bestValAcc,
-      best_epoch: bestEpoch,
-      epochs: s.epoch,
-      seconds,
-      train_seconds: trainSeconds,
-      eval_seconds: evalSeconds,
-      epoch_seconds: epochSeconds,
-      iterations: s.iteration,
-      seconds_per_iteration: iterationSeconds.length ? iterationSeconds.reduce((a, b) => a + b, 0) / iterationSeconds.length : null,
-      val_checks: valChecks,
-      stopped_by: stoppedBy,
-      resumed_from_epoch: resumeFrom ? resumeFrom.epoch : null,
-      batchnorm_recalibrated: recalibrated,
-      val_acc_history: s.valAccHistory,
-      train_acc_history: s.trainAccHistory,
-      loss_history: s.lossHistory,
-      data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], official: data.official },
-      config: {
-        model: m.kind,
-        blocks: describeBlocks(m.options.blocks),
-        hidden_dims: m.options.hiddenDims,
-        filter_size: m.options.filterSize,
-        batchnorm: m.options.batchnorm,
-        reg: m.options.reg,
-        params: numParams,
-        update_rule: s.updateRuleName,
-        learning_rate_initial: resumeFrom ? null : opts.lr,
-        learning_rate_final: s.learningRate,
-        lr_decay: s.lrDecay,
-        batch_size: s.batchSize,
-        epochs_planned: s.numEpochs,
-        augment: opts.augment,
-        time_budget_minutes: opts.timeBudget,
-      },
-    });
-    printSummary('Train your best model: ConvNet on CIFAR-10', {
-      architecture: `${describeBlocks(m.options.blocks)}${m.options.hiddenDims.length ? ` + fc ${m.options.hiddenDims.join(',')}` : ''}`,
-      parameters: numParams,
-      epochs: `${s.epoch} of ${s.numEpochs}${stoppedBy === 'time budget' ? ' (time budget)' : ''}`,
-      'best val acc (epoch)': `${s.bestValAcc.toFixed(4)} (${Number(bestEpoch.toFixed(2))})`,
-      'val acc': valAcc,
-      [`test acc (${data.XTest.shape[0]} images)`]: testAcc,
-      [`test acc (course's ${courseTest})`]: courseTestAcc,
-      'minutes per epoch (mean)': epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length / 60 : null,
-      'total minutes': seconds / 60,
-      backend: ctx.backend,
-    });
+    const times = trainWithinBudget(ctx, opts, s, data, started);
+    const final = chooseFinalParams(ctx, opts, m, s, data, times.stoppedBy);
+    const ev = evaluate(ctx, m, data);
+    await drawFigures(ctx.outDir, s, m);
+    report(ctx, opts, { record: built.run, resumedFromEpoch, started }, m, s, data, times, final, ev);
   } finally {
+    if (resumeFrom) disposeCheckpoint(resumeFrom);
     solver?.dispose();
     model?.dispose();
-    tf.dispose([data.XTrain, data.yTrain, data.XVal, data.yVal, data.XTest, data.yTest]);
+    if (data) tf.dispose([data.XTrain, data.yTrain, data.XVal, data.yVal, data.XTest, data.yTest]);
   }
 }
 

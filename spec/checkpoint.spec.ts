@@ -2,7 +2,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, checkpointPaths, disposeCheckpoint, loadCheckpoint, restoreModel, saveCheckpoint } from '../src/checkpoint';
+import { spawnSync } from 'node:child_process';
+import {
+  CheckpointContents,
+  CheckpointError,
+  checkpointPaths,
+  cleanCheckpointDir,
+  disposeCheckpoint,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+  restoreModel,
+  saveCheckpoint,
+} from '../src/checkpoint';
 import { Solver, SolverData, SolverOptions } from '../src/solver';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
@@ -29,12 +40,17 @@ function values(params: Record<string, tf.Tensor>): Record<string, Float32Array>
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
 }
 
-/** A fresh copy of a checkpoint pair under a new name, for specs that damage it. */
+/** The weights file a manifest names (`<base>.<sha12>.bin`). */
+function weightsOf(base: string): string {
+  const { manifestPath } = checkpointPaths(base);
+  return path.join(path.dirname(manifestPath), JSON.parse(fs.readFileSync(manifestPath, 'utf8')).weights.file);
+}
+
+/** A fresh copy of a checkpoint pair under a new name (weights as `<name>.bin`), for specs that damage it. */
 function copyPair(base: string, name: string): string {
-  const from = checkpointPaths(base);
   const to = path.join(dir, name);
-  fs.copyFileSync(from.manifestPath, `${to}.json`);
-  fs.copyFileSync(from.weightsPath, `${to}.bin`);
+  fs.copyFileSync(checkpointPaths(base).manifestPath, `${to}.json`);
+  fs.copyFileSync(weightsOf(base), `${to}.bin`);
   return to;
 }
 
@@ -54,11 +70,16 @@ describe('checkpoints', () => {
 
   it('are written at the end of every epoch, as a manifest and a weights file, with no temporary files left', () => {
     const files = fs.readdirSync(dir).sort();
-    expect(files).toEqual([1, 2, 3, 4].flatMap((e) => [`tiny_epoch_${e}.bin`, `tiny_epoch_${e}.json`]));
+    expect(files).toHaveLength(8);
+    for (const e of [1, 2, 3, 4]) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, `tiny_epoch_${e}.json`), 'utf8'));
+      expect(manifest.weights.file).toBe(`tiny_epoch_${e}.${manifest.weights.sha256.slice(0, 12)}.bin`);
+      expect(files).toContain(manifest.weights.file);
+    }
     const manifest = JSON.parse(fs.readFileSync(`${epoch2}.json`, 'utf8'));
-    expect(manifest).toMatchObject({ format: 'cs231n-tfjs-checkpoint', version: 1, epoch: 2, iteration: 8 });
+    expect(manifest).toMatchObject({ format: 'cs231n-tfjs-checkpoint', version: 2, epoch: 2, iteration: 8, run: null });
     expect(manifest.model).toEqual({ kind: 'TinyNet', options: new TinyNet().options });
-    expect(manifest.solver).toEqual({ batchSize: 5, numEpochs: 4, lrDecay: 0.9, numTrainSamples: 1000, numValSamples: null, seed: 11 });
+    expect(manifest.solver).toEqual({ batchSize: 5, numEpochs: 4, lrDecay: 0.9, numTrainSamples: 1000, numValSamples: null, seed: 11, numTrain: 20 });
     expect(manifest.optimizer.updateRule).toBe('adam');
     expect(manifest.optimizer.configs.W1).toMatchObject({ t: 8, m: { tensor: true }, v: { tensor: true } });
     expect(manifest.optimizer.configs.W1.learningRate).toBeCloseTo(2e-2 * 0.9 ** 2, 12);
@@ -175,11 +196,11 @@ describe('checkpoints', () => {
 
     const otherVersion = copyPair(epoch2, 'other_version');
     fs.writeFileSync(`${otherVersion}.json`, JSON.stringify({ ...manifest, version: 7 }));
-    expect(() => loadCheckpoint(otherVersion)).toThrow('format version 7 is not supported (this code reads version 1)');
+    expect(() => loadCheckpoint(otherVersion)).toThrow('format version 7 is not supported (this code reads versions 1 and 2)');
 
     const noWeights = copyPair(epoch2, 'no_weights');
     fs.rmSync(`${noWeights}.bin`);
-    expect(() => loadCheckpoint(noWeights)).toThrow(/weights file .*no_weights\.bin named by .*no_weights\.json is missing/);
+    expect(() => loadCheckpoint(noWeights)).toThrow(/weights file .*no_weights\.[0-9a-f]{12}\.bin \(or no_weights\.bin\) named by .*no_weights\.json is missing/);
     expect(() => loadCheckpoint(path.join(dir, 'nothing_here'))).toThrow(CheckpointError);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -206,8 +227,131 @@ describe('checkpoints', () => {
     const loaded = loadCheckpoint(base);
     expect(loaded.epoch).toBe(2);
     expect(loaded.lossHistory).toEqual([1.5, 1.25]);
-    expect(fs.readdirSync(path.dirname(base)).sort()).toEqual(['ckpt.bin', 'ckpt.json']);
+    // The first save's weights are gone once the second manifest replaced the first.
+    expect(fs.readdirSync(path.dirname(base)).sort()).toEqual([path.basename(weightsOf(base)), 'ckpt.json']);
     disposeCheckpoint(loaded);
     model.dispose();
+  });
+
+  /** A checkpoint of `model` at `epoch`, no Solver state. */
+  function contentsOf(model: TinyNet, epoch: number): CheckpointContents {
+    return {
+      model: { kind: model.kind, options: model.options },
+      run: { id: 'run-a' },
+      params: model.params,
+      modelState: {},
+      bestParams: {},
+      optimizer: null,
+      epoch,
+      iteration: epoch * 4,
+      solver: null,
+      lossHistory: [epoch],
+      trainAccHistory: [],
+      valAccHistory: [],
+      bestValAcc: 0,
+    };
+  }
+
+  /** The id of a process that has exited. */
+  function deadPid(): number {
+    return spawnSync(process.execPath, ['-e', '0']).pid as number;
+  }
+
+  it('a save stopped between its steps leaves the previous checkpoint or the new one whole; the leftovers are cleaned and named', () => {
+    const before = tf.memory().numTensors;
+    const crashDir = path.join(dir, 'crash');
+    const base = path.join(crashDir, 'ckpt_epoch_1');
+    const a = new TinyNet({ seed: 1 });
+    const b = new TinyNet({ seed: 2 });
+    saveCheckpoint(base, contentsOf(a, 1));
+    const aWeights = weightsOf(base);
+    const killedAt = (step: string) => ({
+      onStep: (s: string) => {
+        if (s === step) throw new Error(`killed after ${s}`);
+      },
+    });
+    // Killed after the new weights are in place but before the new manifest: the old checkpoint still loads.
+    expect(() => saveCheckpoint(base, contentsOf(b, 1), killedAt('weights-written'))).toThrow('killed after weights-written');
+    let loaded = loadCheckpoint(base);
+    expect(Array.from(loaded.params.W1.dataSync())).toEqual(Array.from(a.params.W1.dataSync()));
+    disposeCheckpoint(loaded);
+    const lines = cleanCheckpointDir(crashDir);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^removed ckpt_epoch_1\.[0-9a-f]{12}\.bin: weights that no manifest names \(a save of ckpt_epoch_1 was killed half-way\)$/);
+    expect(fs.readdirSync(crashDir).sort()).toEqual([path.basename(aWeights), 'ckpt_epoch_1.json']);
+
+    // Killed after the new manifest, before the old weights were deleted: the new checkpoint loads.
+    expect(() => saveCheckpoint(base, contentsOf(b, 1), killedAt('manifest-written'))).toThrow('killed after manifest-written');
+    loaded = loadCheckpoint(base);
+    expect(Array.from(loaded.params.W1.dataSync())).toEqual(Array.from(b.params.W1.dataSync()));
+    disposeCheckpoint(loaded);
+    expect(cleanCheckpointDir(crashDir)).toEqual([`removed ${path.basename(aWeights)}: weights that no manifest names (a save of ckpt_epoch_1 was killed half-way)`]);
+
+    // Temporaries of a killed writer (both naming schemes) go; a running process's are left alone.
+    const pid = deadPid();
+    const stale = [`.ckpt_epoch_2.json.tmp-${pid}-abc-0`, `.ckpt_epoch_2.bin.${pid}.3.tmp`];
+    const live = `.ckpt_epoch_3.json.tmp-${process.pid}-abc-0`;
+    for (const f of [...stale, live]) fs.writeFileSync(path.join(crashDir, f), 'partial');
+    expect(cleanCheckpointDir(crashDir)).toEqual(stale.sort().map((f) => `removed ${f}: a temporary of a save that was killed (process ${pid})`));
+    expect(fs.readdirSync(crashDir)).toContain(live);
+    a.dispose();
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses weights that are NaN or infinite, naming each tensor', () => {
+    const before = tf.memory().numTensors;
+    const model = new TinyNet();
+    const w = model.params.W1.dataSync().slice();
+    w[0] = NaN;
+    w[3] = NaN;
+    w[7] = -Infinity;
+    const poisoned = tf.tensor(w, model.params.W1.shape);
+    model.params.W1.assign(poisoned);
+    poisoned.dispose();
+    const base = path.join(dir, 'nan', 'ckpt');
+    saveCheckpoint(base, contentsOf(model, 1));
+    expect(() => loadCheckpoint(base)).toThrow(
+      /nan\/ckpt\.json holds weights that are not finite \(the run had diverged\); refusing to load them:\n {2}params 'W1': 2 NaN and 1 infinite of 80 values$/,
+    );
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('loadLatestCheckpoint falls back to the newest intact checkpoint and says which were skipped and why', () => {
+    const before = tf.memory().numTensors;
+    const fallback = path.join(dir, 'fallback');
+    const model = new TinyNet();
+    for (const e of [1, 2, 3, 10]) saveCheckpoint(path.join(fallback, `ckpt_epoch_${e}`), contentsOf(model, e));
+    fs.truncateSync(weightsOf(path.join(fallback, 'ckpt_epoch_10')), 12);
+    fs.writeFileSync(path.join(fallback, 'ckpt_epoch_3.json'), '{"format": "cs231n-tf');
+    const { checkpoint, skipped } = loadLatestCheckpoint(fallback, 'ckpt');
+    expect(checkpoint?.epoch).toBe(2);
+    expect(skipped.map((s) => path.basename(s.manifestPath))).toEqual(['ckpt_epoch_10.json', 'ckpt_epoch_3.json']);
+    expect(skipped[0].reason).toMatch(/has 12 bytes but .* records \d+ \(truncated\); the checkpoint is corrupt/);
+    expect(skipped[1].reason).toMatch(/is not valid JSON/);
+    disposeCheckpoint(checkpoint as NonNullable<typeof checkpoint>);
+    expect(loadLatestCheckpoint(path.join(dir, 'none'), 'ckpt')).toEqual({ checkpoint: null, skipped: [] });
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a Solver refuses to continue a run on a training set of another size (its epochs would count other passes)', () => {
+    const before = tf.memory().numTensors;
+    const small = tinyData(12, 5, 3, 9);
+    const other: SolverData = { ...data, XTrain: small.X, yTrain: small.y };
+    const model = new TinyNet();
+    expect(() => Solver.resume(model, other, epoch2)).toThrow(`checkpoint ${epoch2}.json was trained on 20 training examples, but this data has 12; resume with the same data`);
+    // A checkpoint that does not record the size is caught by its iterations per epoch.
+    const old = copyPair(epoch2, 'no_size');
+    const manifest = JSON.parse(fs.readFileSync(`${old}.json`, 'utf8'));
+    delete manifest.solver.numTrain;
+    fs.writeFileSync(`${old}.json`, JSON.stringify(manifest));
+    expect(() => Solver.resume(model, other, old)).toThrow(
+      'took 8 iterations in 2 epochs, but an epoch of this data (12 examples, batch 5) is 2 iterations; resume with the same data and batch size',
+    );
+    tf.dispose([small.X, small.y]);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

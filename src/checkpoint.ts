@@ -1,21 +1,28 @@
 /**
- * Checkpoints: a trained model and its Solver's state, saved as a pair of files with one stem (a pair copied or
- * renamed together stays a valid checkpoint).
+ * Checkpoints: a trained model and its Solver's state, saved as a manifest and a weights file.
  *
- *   <base>.json  the manifest: format and version, the model's kind and constructor options, the epoch and
- *                iteration, the loss and accuracy histories, the update rule and each parameter's config (numbers
- *                inline, tensors by reference), the seed and Solver settings, and one entry per tensor
- *                (group, name, shape, dtype, byte offset, byte length)
- *   <base>.bin   every tensor's raw little-endian bytes, back to back, in the manifest's order
+ *   <base>.json         the manifest: format and version, the model's kind and constructor options, the run it
+ *                       belongs to (an id and what the run was started with, e.g. quick, seed, data sizes), the
+ *                       epoch and iteration, the loss and accuracy histories, the update rule and each
+ *                       parameter's config (numbers inline, tensors by reference), the Solver settings, the
+ *                       weights file's name, length and SHA-256, and one entry per tensor (group, name, shape,
+ *                       dtype, byte offset, byte length)
+ *   <base>.<sha>.bin    every tensor's raw little-endian bytes, back to back, in the manifest's order; <sha> is the
+ *                       first 12 hex digits of their SHA-256
  *
  * Tensor groups: `params` (the model's parameters), `state` (model state besides parameters, e.g. batchnorm
  * running statistics), `best` (the Solver's best-validation parameters) and `optim` (per-parameter update-rule
  * state such as Adam's m and v; `field` names which).
  *
- * Written atomically: each file goes to a temporary name and is renamed into place, weights first, manifest
- * last. The manifest records the weights' byte length and SHA-256, so a weights file from another save (an
- * interrupted save between the two renames, a copied file) is refused, as are truncated or corrupt files.
- * Loading also refuses tensors that do not fit the model they are loaded into, naming every difference.
+ * Crash-safe: a save writes the new weights under their own name (never over the weights an existing manifest
+ * names), then replaces the manifest, then deletes the weights the old manifest named. Each file goes to a
+ * temporary name, is flushed to disk, and is renamed into place, and the folder is flushed after each rename. A
+ * process killed at any point leaves the old checkpoint or the new one, whole, plus at most some leftovers that
+ * cleanCheckpointDir removes and reports. A pair copied or renamed together still loads: the loader looks for
+ * `<base>.<sha>.bin` with its own base, then `<base>.bin`, and checks them against the recorded length and SHA-256.
+ * Loading refuses truncated or corrupt files, weights that are not finite (NaN or infinite values cannot come
+ * from a run worth continuing), and tensors that do not fit the model they are loaded into, naming every
+ * difference.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -23,10 +30,13 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from './model';
 import type { OptimConfig } from './optim';
-import { writeFileAtomic } from './vis/write_atomic';
+import * as path from 'node:path';
+import { isTempName, processAlive, writeFileAtomicSync } from './data/atomic';
 
 export const CHECKPOINT_FORMAT = 'cs231n-tfjs-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** Version 2 names its weights file and records the run; version 1 (weights always `<base>.bin`) still loads. */
+export const CHECKPOINT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 /** A model's kind (its class name) and constructor options, enough for a registry to rebuild it. */
 export interface ModelSpec {
@@ -49,11 +59,24 @@ export interface SolverSettings {
   numTrainSamples: number | null;
   numValSamples: number | null;
   seed: number;
+  /** Training examples the run trained on (its epochs are passes over them); absent in older checkpoints. */
+  numTrain?: number;
+}
+
+/**
+ * Which run a checkpoint belongs to: an id that a fresh run draws anew and a resumed run keeps, and whatever else
+ * the run was started with that a resume must match (for example quick, seed and data sizes). JSON values only.
+ */
+export interface RunRecord {
+  id: string;
+  [key: string]: unknown;
 }
 
 /** What a checkpoint holds. Tensors are the caller's: saving reads them, loading returns new ones. */
 export interface CheckpointContents {
   model: ModelSpec | null;
+  /** The run this checkpoint belongs to; null when the caller keeps no record (a one-off save). */
+  run?: RunRecord | null;
   params: Record<string, tf.Tensor>;
   modelState: Record<string, tf.Tensor>;
   bestParams: Record<string, tf.Tensor>;
@@ -101,6 +124,7 @@ interface Manifest {
   version: number;
   byteOrder: 'little-endian';
   model: ModelSpec | null;
+  run?: RunRecord | null;
   epoch: number;
   iteration: number;
   solver: SolverSettings | null;
@@ -109,11 +133,15 @@ interface Manifest {
   valAccHistory: number[];
   bestValAcc: number;
   optimizer: { updateRule: string; configs: Record<string, Record<string, number | TensorRef>> } | null;
-  weights: { bytes: number; sha256: string };
+  /** file: the weights file's name as saved, `<base>.<sha12>.bin` (version 2; version 1 used `<base>.bin`). */
+  weights: { file?: string; bytes: number; sha256: string };
   tensors: TensorEntry[];
 }
 
-/** The manifest and weights paths for a checkpoint base path (`runs/fc_epoch_3` or `runs/fc_epoch_3.json`). */
+/**
+ * The manifest path for a checkpoint base path (`runs/fc_epoch_3` or `runs/fc_epoch_3.json`), and `<base>.bin`:
+ * where version-1 checkpoints keep their weights, and where a copied pair's weights may sit.
+ */
 export function checkpointPaths(base: string): { manifestPath: string; weightsPath: string } {
   const stem = base.endsWith('.json') ? base.slice(0, -'.json'.length) : base;
   return { manifestPath: `${stem}.json`, weightsPath: `${stem}.bin` };
@@ -125,13 +153,21 @@ function assertLittleEndian(fn: string): void {
   if (os.endianness() !== 'LE') throw new CheckpointError(`${fn}: checkpoints are little-endian; this host is big-endian`);
 }
 
+/** Steps of a save, reported to SaveOptions.onStep (tests stop the save there to check what survives). */
+export type SaveStep = 'weights-written' | 'manifest-written';
+
+export interface SaveOptions {
+  onStep?: (step: SaveStep) => void;
+}
+
 /**
- * Writes a checkpoint to `<base>.json` and `<base>.bin`, creating the folder if needed, atomically.
- * base: a path without extension (or ending in .json). Returns the two paths. Reads the tensors; disposes nothing.
+ * Writes a checkpoint to `<base>.json` and `<base>.<sha>.bin`, creating the folder if needed, crash-safely (see
+ * the file comment). base: a path without extension (or ending in .json). Returns the two paths. Reads the
+ * tensors; disposes nothing.
  */
-export function saveCheckpoint(base: string, contents: CheckpointContents): { manifestPath: string; weightsPath: string } {
+export function saveCheckpoint(base: string, contents: CheckpointContents, options: SaveOptions = {}): { manifestPath: string; weightsPath: string } {
   assertLittleEndian('saveCheckpoint');
-  const { manifestPath, weightsPath } = checkpointPaths(base);
+  const { manifestPath } = checkpointPaths(base);
   const entries: TensorEntry[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -170,11 +206,15 @@ export function saveCheckpoint(base: string, contents: CheckpointContents): { ma
   }
 
   const weights = Buffer.concat(chunks, offset);
+  const digest = sha256(weights);
+  const stem = manifestPath.slice(0, -'.json'.length);
+  const weightsPath = `${stem}.${digest.slice(0, 12)}.bin`;
   const manifest: Manifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     byteOrder: 'little-endian',
     model: contents.model,
+    run: contents.run ?? null,
     epoch: contents.epoch,
     iteration: contents.iteration,
     solver: contents.solver,
@@ -183,14 +223,37 @@ export function saveCheckpoint(base: string, contents: CheckpointContents): { ma
     valAccHistory: contents.valAccHistory,
     bestValAcc: contents.bestValAcc,
     optimizer,
-    weights: { bytes: weights.byteLength, sha256: sha256(weights) },
+    weights: { file: path.basename(weightsPath), bytes: weights.byteLength, sha256: digest },
     tensors: entries,
   };
-  // Weights first: until the new manifest is renamed into place, the old manifest's checksum refuses the new
-  // weights, so a save interrupted between the two renames is detected rather than half-loaded.
-  writeFileAtomic(weightsPath, weights);
-  writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+  fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
+  // The weights the current manifest names, if any: they stay until the new manifest has replaced it.
+  const previous = namedWeights(manifestPath);
+  writeFileAtomicSync(weightsPath, weights);
+  options.onStep?.('weights-written');
+  writeFileAtomicSync(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+  options.onStep?.('manifest-written');
+  if (previous !== null && previous !== weightsPath) fs.rmSync(previous, { force: true });
   return { manifestPath, weightsPath };
+}
+
+/** The weights file an existing manifest names (null when there is no readable manifest, or it names none). */
+function namedWeights(manifestPath: string): string | null {
+  try {
+    const m = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Partial<Manifest>;
+    return typeof m.weights?.sha256 === 'string' && m.version !== 1 ? weightsCandidates(manifestPath, m.weights.sha256)[0] : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where a manifest's weights may be, in order: `<base>.<sha12>.bin` (as saved; <base> is the manifest's own, so a
+ * pair renamed together still loads), then `<base>.bin` (version 1, or a pair copied under a plain name).
+ */
+function weightsCandidates(manifestPath: string, digest: string): string[] {
+  const stem = manifestPath.slice(0, -'.json'.length);
+  return [`${stem}.${digest.slice(0, 12)}.bin`, `${stem}.bin`];
 }
 
 function sha256(data: Uint8Array): string {
@@ -209,7 +272,11 @@ function validateManifest(m: unknown, where: string): Manifest {
   if (typeof m !== 'object' || m === null) return fail('manifest is not a JSON object');
   const o = m as Record<string, unknown>;
   if (o.format !== CHECKPOINT_FORMAT) fail(`format is '${String(o.format)}', expected '${CHECKPOINT_FORMAT}'`);
-  if (o.version !== CHECKPOINT_VERSION) fail(`format version ${String(o.version)} is not supported (this code reads version ${CHECKPOINT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(o.version as number)) {
+    fail(`format version ${String(o.version)} is not supported (this code reads versions ${READABLE_VERSIONS.join(' and ')})`);
+  }
+  const run = o.run as Record<string, unknown> | null | undefined;
+  if (run !== undefined && run !== null && (typeof run !== 'object' || typeof run.id !== 'string')) fail(`'run' must be null or an object with a string 'id'`);
   for (const k of ['epoch', 'iteration', 'bestValAcc']) {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) fail(`'${k}' must be a finite number, got ${JSON.stringify(o[k])}`);
   }
@@ -247,7 +314,7 @@ function validateManifest(m: unknown, where: string): Manifest {
  */
 export function loadCheckpoint(base: string): Checkpoint {
   assertLittleEndian('loadCheckpoint');
-  const { manifestPath, weightsPath } = checkpointPaths(base);
+  const { manifestPath } = checkpointPaths(base);
   if (!fs.existsSync(manifestPath)) throw new CheckpointError(`loadCheckpoint: no checkpoint manifest at ${manifestPath}`);
   let parsed: unknown;
   try {
@@ -256,7 +323,11 @@ export function loadCheckpoint(base: string): Checkpoint {
     throw new CheckpointError(`loadCheckpoint: ${manifestPath} is not valid JSON (${(err as Error).message}); the file is corrupt`);
   }
   const m = validateManifest(parsed, manifestPath);
-  if (!fs.existsSync(weightsPath)) throw new CheckpointError(`loadCheckpoint: weights file ${weightsPath} named by ${manifestPath} is missing`);
+  const candidates = weightsCandidates(manifestPath, m.weights.sha256);
+  const weightsPath = candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
+  if (!fs.existsSync(weightsPath)) {
+    throw new CheckpointError(`loadCheckpoint: weights file ${candidates[0]} (or ${path.basename(candidates[1])}) named by ${manifestPath} is missing`);
+  }
   const buf = fs.readFileSync(weightsPath);
   if (buf.byteLength !== m.weights.bytes) {
     const why = buf.byteLength < m.weights.bytes ? 'truncated' : 'longer than recorded';
@@ -281,11 +352,13 @@ export function loadCheckpoint(base: string): Checkpoint {
   if (expectedOffset !== buf.byteLength) {
     throw new CheckpointError(`loadCheckpoint: the tensors in ${manifestPath} cover ${expectedOffset} bytes but ${weightsPath} has ${buf.byteLength}`);
   }
+  assertFinite(m.tensors, buf, manifestPath);
 
   const out: Checkpoint = {
     manifestPath,
     weightsPath,
     model: m.model ?? null,
+    run: m.run ?? null,
     params: {},
     modelState: {},
     bestParams: {},
@@ -330,6 +403,30 @@ export function loadCheckpoint(base: string): Checkpoint {
     out.optimizer = { updateRule: m.optimizer.updateRule, configs };
   }
   return out;
+}
+
+/**
+ * Throws unless every float32 value is finite, listing each tensor that has NaN or infinite values and how many.
+ * The checksum only says the bytes are the ones saved; a diverged run saves NaN weights faithfully.
+ */
+function assertFinite(entries: TensorEntry[], buf: Buffer, manifestPath: string): void {
+  const bad: string[] = [];
+  for (const e of entries) {
+    if (e.dtype !== 'float32') continue;
+    const values = new Float32Array(buf.buffer.slice(buf.byteOffset + e.offset, buf.byteOffset + e.offset + e.bytes));
+    let nan = 0;
+    let inf = 0;
+    for (const v of values) {
+      if (Number.isNaN(v)) nan++;
+      else if (!Number.isFinite(v)) inf++;
+    }
+    if (nan + inf > 0) bad.push(`${e.group} '${e.name}'${e.field ? `.${e.field}` : ''}: ${nan} NaN and ${inf} infinite of ${values.length} values`);
+  }
+  if (bad.length > 0) {
+    throw new CheckpointError(
+      `loadCheckpoint: ${manifestPath} holds weights that are not finite (the run had diverged); refusing to load them:\n  ${bad.join('\n  ')}`,
+    );
+  }
 }
 
 /** Frees every tensor a loaded checkpoint holds. */
@@ -391,4 +488,72 @@ export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec |
   if (model.loadState && stateNames.length > 0) {
     model.loadState(Object.fromEntries(stateNames.map((k) => [k, tf.clone(c.modelState[k])])));
   }
+}
+
+/** Temporaries of the older writer (`.NAME.PID.K.tmp`), still found in folders written before. */
+const OLD_TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
+const WEIGHTS_NAME = /^(.+)\.[0-9a-f]{12}\.bin$/;
+
+/**
+ * Removes what killed saves left in a checkpoint folder, and returns one line per file removed (for the caller to
+ * print): temporaries of processes no longer running, and weights files no manifest names (the new weights of a
+ * save killed before its manifest, or the old ones of a save killed before it deleted them). Leaves everything
+ * else, including other processes' live temporaries, alone. A missing folder is no work.
+ */
+export function cleanCheckpointDir(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const names = fs.readdirSync(dir);
+  const named = new Set<string>();
+  for (const name of names) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const weights = namedWeights(path.join(dir, name));
+    if (weights !== null) named.add(path.basename(weights));
+  }
+  const lines: string[] = [];
+  for (const name of names) {
+    const temp = isTempName(name) ? /-(\d+)-[0-9a-z]+-\d+$/.exec(name) : OLD_TEMP_NAME.exec(name);
+    if (temp !== null) {
+      const pid = Number(temp[1]);
+      if (pid === process.pid || processAlive(pid)) continue;
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      lines.push(`removed ${name}: a temporary of a save that was killed (process ${pid})`);
+      continue;
+    }
+    const weights = WEIGHTS_NAME.exec(name);
+    if (weights !== null && !name.startsWith('.') && !named.has(name)) {
+      fs.rmSync(path.join(dir, name), { force: true });
+      lines.push(`removed ${name}: weights that no manifest names (a save of ${weights[1]} was killed half-way)`);
+    }
+  }
+  return lines;
+}
+
+/** A checkpoint skipped while looking for one to resume from, and why. */
+export interface SkippedCheckpoint {
+  manifestPath: string;
+  reason: string;
+}
+
+/**
+ * The newest intact checkpoint `<name>_epoch_<e>` in dir: tries them from the highest epoch down and returns the
+ * first that loads (its tensors are the caller's: disposeCheckpoint), with the newer ones skipped and why (a
+ * corrupt, truncated or non-finite checkpoint). checkpoint is null when none loads, or there is none.
+ */
+export function loadLatestCheckpoint(dir: string, name: string): { checkpoint: Checkpoint | null; skipped: SkippedCheckpoint[] } {
+  const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_epoch_(\\d+)\\.json$`);
+  const found = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .map((f) => ({ f, m: pattern.exec(f) }))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => Number((b.m as RegExpExecArray)[1]) - Number((a.m as RegExpExecArray)[1]));
+  const skipped: SkippedCheckpoint[] = [];
+  for (const { f } of found) {
+    const manifestPath = path.join(dir, f);
+    try {
+      return { checkpoint: loadCheckpoint(manifestPath), skipped };
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      skipped.push({ manifestPath, reason: err.message.replace(/^loadCheckpoint: /, '') });
+    }
+  }
+  return { checkpoint: null, skipped };
 }

@@ -24,6 +24,7 @@ import {
   Checkpoint,
   CheckpointError,
   ModelSpec,
+  RunRecord,
   SolverSettings,
   assertCheckpointMatchesModel,
   describeMismatch,
@@ -114,6 +115,8 @@ export interface SolverOptions {
    * saved in it (batch size, epochs, lrDecay, sample counts, seed) are the defaults; options given here win.
    */
   resume?: Checkpoint;
+  /** The run the checkpoints belong to (see RunRecord); default: the resumed checkpoint's, else none. */
+  run?: RunRecord | null;
 }
 
 /** Thrown when training cannot go on: a loss that is NaN or infinite, or a model that breaks the contract. */
@@ -170,6 +173,7 @@ export class Solver {
   readonly checkpointName: string | null;
   readonly checkpointDir: string;
   readonly modelSpec: ModelSpec | null;
+  readonly run: RunRecord | null;
 
   /** Epochs completed. */
   epoch = 0;
@@ -212,6 +216,7 @@ export class Solver {
     this.checkpointName = options.checkpointName ?? null;
     this.checkpointDir = options.checkpointDir ?? '.';
     this.modelSpec = options.modelSpec !== undefined ? options.modelSpec : modelSpecOf(model);
+    this.run = options.run !== undefined ? options.run : (options.resume?.run ?? null);
     this.log = options.log ?? console.log;
     checkCount('options.batchSize', this.batchSize, false);
     checkCount('options.numEpochs', this.numEpochs, false);
@@ -276,6 +281,7 @@ export class Solver {
   /** Copies a checkpoint's state into this Solver and its model, after checking that it fits. */
   private restore(c: Checkpoint): void {
     assertCheckpointMatchesModel(c, this.model, this.modelSpec);
+    this.assertSameTrainingSet(c);
     if (this.options.optimConfig) {
       throw new CheckpointError(`Solver: resuming from ${c.manifestPath} takes each parameter's update-rule config from the checkpoint; do not pass optimConfig too`);
     }
@@ -310,6 +316,25 @@ export class Solver {
     this.trainAccHistory = [...c.trainAccHistory];
     this.valAccHistory = [...c.valAccHistory];
     this.bestValAcc = c.bestValAcc;
+  }
+
+  /**
+   * An epoch is a pass over the training set: continuing a run on another training set (or batch size) would
+   * count epochs in other units, so that the run overshoots or stops short (epoch 5 of 3). Checked by the size the
+   * checkpoint records, and for older checkpoints by its iterations per epoch (a save may fall mid-epoch).
+   */
+  private assertSameTrainingSet(c: Checkpoint): void {
+    const n = this.data.XTrain.shape[0];
+    const saved = c.solver?.numTrain;
+    if (saved !== undefined && saved !== n) {
+      throw new CheckpointError(`checkpoint ${c.manifestPath} was trained on ${saved} training examples, but this data has ${n}; resume with the same data`);
+    }
+    if (Math.floor(c.iteration / this.iterationsPerEpoch) !== c.epoch) {
+      throw new CheckpointError(
+        `checkpoint ${c.manifestPath} took ${c.iteration} iterations in ${c.epoch} epochs, but an epoch of this data (${n} examples, batch ` +
+          `${this.batchSize}) is ${this.iterationsPerEpoch} iterations; resume with the same data and batch size`,
+      );
+    }
   }
 
   /** Iterations in one epoch: one pass over the training set in minibatches (at least 1), as the course. */
@@ -510,6 +535,7 @@ export class Solver {
     tf.tidy(() => {
       saveCheckpoint(base, {
         model: this.modelSpec,
+        run: this.run,
         params: this.model.params,
         modelState: this.model.state?.() ?? {},
         bestParams: this.bestParams,
@@ -523,6 +549,7 @@ export class Solver {
           numTrainSamples: this.numTrainSamples,
           numValSamples: this.numValSamples,
           seed: this.seed,
+          numTrain: this.data.XTrain.shape[0],
         },
         lossHistory: this.lossHistory,
         trainAccHistory: this.trainAccHistory,

@@ -2,7 +2,7 @@
  * The command line every training script shares, built on commander, and the start-up every script runs.
  *
  * Common flags:
- *   --seed <n>        seed of the run's Rng (default 0): the same seed reproduces the same run
+ *   --seed <n>        seed of the run's Rng, 0 to 2^32 - 1 (default 0): the same seed reproduces the same run
  *   --quick           smoke run, about a minute: each script shrinks its data and iterations
  *   --out <dir>       output folder (default runs/<script>/)
  *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
@@ -85,6 +85,25 @@ export function parseInteger(flag: string): (value: string) => number {
   };
 }
 
+/** The largest seed: the Rng takes 32-bit seeds, and a larger or negative one would wrap onto another seed's run. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** An argument parser for a seed: an integer from 0 to 2^32 - 1, anything else refused (never wrapped). */
+export function parseSeed(flag: string): (value: string) => number {
+  const asInteger = parseInteger(flag);
+  const refuse = (value: string) => new InvalidArgumentError(`${flag} must be an integer from 0 to ${MAX_SEED}, got '${value}'`);
+  return (value: string) => {
+    let n: number;
+    try {
+      n = asInteger(value);
+    } catch {
+      throw refuse(value);
+    }
+    if (n < 0 || n > MAX_SEED) throw refuse(value);
+    return n;
+  };
+}
+
 /** An argument parser for a positive integer flag (iterations, epochs, batch size, folds). */
 export function parsePositiveInt(flag: string): (value: string) => number {
   const asInteger = parseInteger(flag);
@@ -123,7 +142,7 @@ function parseScriptBackend(value: string): ScriptBackend {
 export function createCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .option('--seed <n>', 'seed of the run (same seed, same run)', parseInteger('--seed'), 0)
+    .option('--seed <n>', `seed of the run, 0 to ${MAX_SEED} (same seed, same run)`, parseSeed('--seed'), 0)
     .option('--quick', 'smoke run of about a minute: less data, fewer iterations', false)
     .option('--out <dir>', `output folder (default: runs/${name}/)`)
     .addOption(
@@ -158,8 +177,9 @@ export async function startScript(name: string, options: CommonOptions): Promise
     if (bar.active) current = bar;
     return bar;
   };
-  const backend = await initBackendAndReport(options.backend, log);
+  // The output folder first: a path that cannot be written is refused before the backend takes its seconds.
   const outDir = prepareOutDir(options.out ?? path.join('runs', name));
+  const backend = await initBackendAndReport(options.backend, log);
   const seed = options.seed;
   const quick = options.quick;
   log(`${name}: seed ${seed}${quick ? ', quick run' : ''}, output in ${displayPath(outDir)}`);

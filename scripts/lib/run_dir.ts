@@ -4,20 +4,19 @@
  *
  * Layout of a run folder, by convention: runs/<script>/metrics.json plus the script's figures (*.png).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../src/vis/write_atomic';
+import { ensureDirSync } from '../../src/data/atomic';
 
 export { writeFileAtomic };
 
-/** Creates the folder (and parents) if needed and returns its absolute path. */
+/**
+ * Creates the folder (and parents) if needed and returns its absolute path. A path that cannot be a writable
+ * folder (a file on the way, an unwritable parent, /proc) is refused at once with a message naming the part that
+ * fails (see ensureDirSync).
+ */
 export function prepareOutDir(dir: string): string {
-  const abs = path.resolve(dir);
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) {
-    throw new Error(`--out: '${dir}' exists and is not a folder; pass a folder path`);
-  }
-  fs.mkdirSync(abs, { recursive: true });
-  return abs;
+  return ensureDirSync(dir, '--out');
 }
 
 /**

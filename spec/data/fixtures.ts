@@ -118,3 +118,32 @@ export function snapshot(dir: string): Map<string, Buffer> {
   }
   return out;
 }
+
+/** Node's fs module itself (an `import * as fs` is a copy whose properties cannot be replaced). */
+const nodeFs: typeof fs = jest.requireActual('node:fs');
+
+/** An fs error as Node makes them: message and code, e.g. fsError('ENOSPC', 'write'). */
+export function fsError(code: string, syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, syscall, errno: -1 });
+}
+
+/**
+ * Makes fs.<name> fail with `code` for paths `when` accepts, until the returned function is called. style: how
+ * the function reports errors: 'sync' (throws), 'promise' (fs.promises.<name> rejects) or 'callback' (its last
+ * argument gets the error). For errors these machines cannot produce on demand: a full disk, and permission
+ * denied (tests run as root, which may read and write anything).
+ */
+export function failFs(name: string, code: string, when: (p: string) => boolean = () => true, style: 'sync' | 'promise' | 'callback' = 'sync'): () => void {
+  const target = (style === 'promise' ? nodeFs.promises : nodeFs) as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const original = target[name];
+  const spy = jest.spyOn(target, name).mockImplementation((...args: unknown[]) => {
+    if (!when(String(args[0]))) return original.apply(target, args);
+    if (style === 'promise') return Promise.reject(fsError(code, name));
+    if (style === 'callback') {
+      process.nextTick(args[args.length - 1] as (err: Error) => void, fsError(code, name));
+      return undefined;
+    }
+    throw fsError(code, name);
+  });
+  return () => spy.mockRestore();
+}

@@ -136,6 +136,16 @@ describe('get-data --from an archive', () => {
       await expectFailureLeavesNothing(bad, /train\/boat\/000\.png is in class folder 'boat', which is not one of airplane/);
     });
 
+    it('a missing class folder is named, with the count of every class', async () => {
+      const bad = await variant('no-truck', async (src) => {
+        fs.rmSync(path.join(src, 'cifar-10-images/train/truck'), { recursive: true });
+      });
+      await expectFailureLeavesNothing(
+        bad,
+        /has 18 train and 4 test images; the official layout needs 5 x 4 = 20 train and 4 test images; train\/ has no class folder 'truck'; .*images per class in train\/: airplane 2, automobile 2, bird 2, cat 2, deer 2, dog 2, frog 2, horse 2, ship 2, truck 0;/,
+      );
+    });
+
     it('the wrong number of images says what the layout needs', async () => {
       const bad = await variant('extra', (src) => writeOddImage(path.join(src, 'cifar-10-images/train/cat/009.png'), 32, 32, 3));
       await expectFailureLeavesNothing(bad, /has 21 train and 4 test images; the official layout needs 5 x 4 = 20 train and 4 test images/);

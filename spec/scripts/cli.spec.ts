@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
-import { CommonOptions, createCommand, parseNumber, parsePositiveInt, startScript } from '../../scripts/lib/cli';
+import { CommonOptions, createCommand, parseNumber, parsePositiveInt, parseSeed, startScript } from '../../scripts/lib/cli';
 import { Rng } from '../../src/random';
+import { failFs } from '../data/fixtures';
 
 /** Parses argv with the common command; errors are thrown (not process.exit) and their text captured. */
 function parse(argv: string[]): { opts: CommonOptions; errors: string } {
@@ -30,12 +31,15 @@ describe('createCommand', () => {
   it('reads every common flag', () => {
     const { opts } = parse(['--seed', '42', '--quick', '--out', 'somewhere', '--backend', 'CPU', '--no-progress']);
     expect(opts).toEqual({ seed: 42, quick: true, out: 'somewhere', backend: 'cpu', progress: false });
-    expect(parse(['--seed=-3']).opts.seed).toBe(-3);
+    expect(parse(['--seed=4294967295']).opts.seed).toBe(4294967295);
   });
 
-  it('rejects a seed that is not an integer, saying which flag and what came', () => {
-    expect(parse(['--seed', 'abc']).errors).toContain("--seed must be an integer, got 'abc'");
-    expect(parse(['--seed', '1.5']).errors).toContain("--seed must be an integer, got '1.5'");
+  it('rejects a seed that is not an integer from 0 to 2^32 - 1, saying which flag and what came', () => {
+    expect(parse(['--seed', 'abc']).errors).toContain("--seed must be an integer from 0 to 4294967295, got 'abc'");
+    expect(parse(['--seed', '1.5']).errors).toContain("--seed must be an integer from 0 to 4294967295, got '1.5'");
+    // -1 would be the same run as 4294967295 if it were wrapped to 32 bits.
+    expect(parse(['--seed=-1']).errors).toContain("--seed must be an integer from 0 to 4294967295, got '-1'");
+    expect(parse(['--seed', '4294967296']).errors).toContain("--seed must be an integer from 0 to 4294967295, got '4294967296'");
   });
 
   it('rejects an unknown backend and lists the valid ones', () => {
@@ -115,7 +119,37 @@ describe('startScript', () => {
     const file = path.join(dir, 'taken');
     fs.writeFileSync(file, 'x');
     await expect(startScript('demo', { seed: 0, quick: false, out: file, backend: 'cpu', progress: false })).rejects.toThrow(
-      `--out: '${file}' exists and is not a folder`,
+      `--out ${file}: cannot use ${file}: it exists and is not a folder`,
     );
+  });
+
+  it('refuses impossible and unwritable --out paths at once, naming the part that fails', async () => {
+    const opts = { seed: 0, quick: false, backend: 'cpu' as const, progress: false };
+    const started = Date.now();
+    // Node's recursive mkdir never returns on /proc; each level is checked and created on its own instead.
+    await expect(startScript('demo', { ...opts, out: '/proc/x/y' })).rejects.toThrow('--out /proc/x/y: cannot use /proc/x: cannot create it: no such file or folder (ENOENT)');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    await expect(startScript('demo', { ...opts, out: path.join(file, 'sub') })).rejects.toThrow(`cannot use ${file}: it exists and is not a folder`);
+    // Tests run as root here, which may write anywhere: the permission check is seen through a refusing access().
+    const restore = failFs('accessSync', 'EACCES');
+    try {
+      await expect(startScript('demo', { ...opts, out: path.join(dir, 'new', 'deeper') })).rejects.toThrow(
+        `cannot use ${dir}: permission denied (EACCES); it is not writable`,
+      );
+    } finally {
+      restore();
+    }
+    expect(fs.existsSync(path.join(dir, 'new'))).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('accepts seeds 0 to 2^32 - 1 and refuses the rest instead of wrapping them', () => {
+    const seed = parseSeed('--seed');
+    expect(seed('0')).toBe(0);
+    expect(seed('4294967295')).toBe(4294967295);
+    for (const bad of ['-1', '4294967296', '1.5', 'abc', '']) {
+      expect(() => seed(bad)).toThrow(`--seed must be an integer from 0 to 4294967295, got '${bad}'`);
+    }
   });
 });

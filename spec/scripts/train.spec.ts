@@ -18,27 +18,35 @@ const RECORDS = 20;
 
 let dir: string;
 let dataDir: string;
+/** The same kind of data with 30 records per batch: another training-set size. */
+let biggerDataDir: string;
+
+function writeData(folder: string, records: number): void {
+  fs.mkdirSync(folder);
+  // One seed for every file: the same class patterns in training and test images, so the net can learn them.
+  const { images, labels } = syntheticImages(records, 3);
+  const order = Array.from({ length: records }, (_, i) => i);
+  for (const file of [...TRAIN_BATCH_FILES, TEST_BATCH_FILE]) fs.writeFileSync(path.join(folder, file), encodeRecords(images, labels, order));
+  fs.writeFileSync(path.join(folder, META_FILE), formatClassNames(CLASS_NAMES));
+}
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-train-'));
   dataDir = path.join(dir, 'cifar');
-  fs.mkdirSync(dataDir);
-  // One seed for every file: the same class patterns in training and test images, so the net can learn them.
-  const { images, labels } = syntheticImages(RECORDS, 3);
-  const order = Array.from({ length: RECORDS }, (_, i) => i);
-  for (const file of [...TRAIN_BATCH_FILES, TEST_BATCH_FILE]) fs.writeFileSync(path.join(dataDir, file), encodeRecords(images, labels, order));
-  fs.writeFileSync(path.join(dataDir, META_FILE), formatClassNames(CLASS_NAMES));
+  biggerDataDir = path.join(dir, 'cifar30');
+  writeData(dataDir, RECORDS);
+  writeData(biggerDataDir, 30);
 });
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function train(args: string[]): { status: number | null; stdout: string; stderr: string } {
+function train(args: string[], data = dataDir): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [tsxCli, path.join(root, 'scripts', 'train.ts'), ...args], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, CIFAR10_DIR: dataDir, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: '' },
+    env: { ...process.env, CIFAR10_DIR: data, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: '', TFJS_WASM_THREADS: '1' },
     timeout: 60000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -83,12 +91,61 @@ describe('npm run train', () => {
     expect(m.config).toMatchObject({ model: 'ConvNet', blocks: '8p-16p', batch_size: 16, update_rule: 'adam', augment: true, epochs_planned: 2 });
 
     const checkpoints = fs.readdirSync(path.join(out, 'checkpoints')).sort();
-    expect(checkpoints).toEqual(['ckpt_epoch_1.bin', 'ckpt_epoch_1.json', 'ckpt_epoch_2.bin', 'ckpt_epoch_2.json']);
+    expect(checkpoints).toEqual([
+      expect.stringMatching(/^ckpt_epoch_1\.[0-9a-f]{12}\.bin$/),
+      'ckpt_epoch_1.json',
+      expect.stringMatching(/^ckpt_epoch_2\.[0-9a-f]{12}\.bin$/),
+      'ckpt_epoch_2.json',
+    ]);
+    const runId = m.run_id as string;
+    expect(first.stderr).toContain(`new run ${runId} (its checkpoints record it`);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'ckpt_epoch_2.json'), 'utf8')).run).toEqual({
+      id: runId,
+      script: 'train',
+      quick: true,
+      seed: 1,
+      augment: true,
+      data: { train: 76, val: 23, test: 20 },
+    });
     for (const png of ['loss.png', 'accuracy.png', 'filters.png']) expect(isPng(path.join(out, png))).toBe(true);
 
-    // Resume: the model and the Solver's settings come from the checkpoint; --epochs 3 adds one epoch.
-    const second = train(['--backend', 'wasm', '--no-progress', '--quick', '--out', out, '--resume', '--epochs', '3']);
-    expect(second.stderr).toContain(`resumed from ${path.join(out, 'checkpoints', 'ckpt_epoch_2')}.json: epoch 2 of 3, iteration 8`);
+    // A fresh run into the same --out is refused: --resume would otherwise find another run's checkpoints.
+    const fresh = train([...TINY, '--out', out, '--seed', '1', '--blocks', '16p', '--epochs', '1']);
+    expect(fresh.status).not.toBe(0);
+    expect(fresh.stderr).toContain(
+      `${path.join(out, 'checkpoints')} already holds the checkpoints of run ${runId} (ConvNet 8p-16p, quick, seed 1), up to epoch 2. ` +
+        'Continue that run with --resume (with its --quick and --seed), pass --restart to delete them and start a new run, or choose another --out',
+    );
+    // --resume continues only a run the command agrees with: the same --quick, --seed and data, no contrary flag.
+    const resume = ['--backend', 'wasm', '--no-progress', '--out', out, '--resume', '--epochs', '3'];
+    const notQuick = train([...resume, '--seed', '1']);
+    expect(notQuick.status).not.toBe(0);
+    expect(notQuick.stderr).toContain(`--resume: ckpt_epoch_2.json belongs to run ${runId}, which this command does not continue:\n  it was a --quick run: add --quick\n`);
+    const contrary = train([...resume, '--quick', '--blocks', '16p', '--batch-size', '32']);
+    expect(contrary.status).not.toBe(0);
+    expect(contrary.stderr).toContain(
+      '  it used --seed 1, this command --seed 0\n  it trained --blocks 8p-16p, this command asks for --blocks 16p\n  it trained --batch-size 16, this command asks for --batch-size 32\n',
+    );
+    const otherData = train([...resume, '--quick', '--seed', '1'], biggerDataDir);
+    expect(otherData.status).not.toBe(0);
+    expect(otherData.stderr).toContain(
+      '--resume: ckpt_epoch_2.json trained on 76 / 23 / 20 train / val / test images, but this data has 114 / 35 / 30; its epochs would count passes over another set',
+    );
+    expect(fs.readdirSync(path.join(out, 'checkpoints'))).toHaveLength(4);
+
+    // Resume: the model and the Solver's settings come from the checkpoint; --epochs 3 adds one epoch. Leftovers of
+    // a killed save are removed and named first; a corrupt newest checkpoint is skipped, saying why.
+    const ckptDir = path.join(out, 'checkpoints');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    fs.writeFileSync(path.join(ckptDir, `.ckpt_epoch_3.json.tmp-${dead}-abc-0`), 'partial');
+    fs.writeFileSync(path.join(ckptDir, 'ckpt_epoch_3.0123456789ab.bin'), 'orphan');
+    fs.writeFileSync(path.join(ckptDir, 'ckpt_epoch_3.json'), '{"format": "cs231n-tfjs-checkp');
+    const second = train([...resume, '--quick', '--seed', '1']);
+    expect(second.stderr).toContain(`removed .ckpt_epoch_3.json.tmp-${dead}-abc-0: a temporary of a save that was killed (process ${dead})`);
+    expect(second.stderr).toContain('removed ckpt_epoch_3.0123456789ab.bin: weights that no manifest names (a save of ckpt_epoch_3 was killed half-way)');
+    expect(second.stderr).toMatch(/--resume: skipping ckpt_epoch_3\.json: .*ckpt_epoch_3\.json is not valid JSON/);
+    expect(second.stderr).toContain('--resume: falling back to ckpt_epoch_2.json, the newest checkpoint that loads');
+    expect(second.stderr).toContain(`resumed run ${runId} from ${path.join(out, 'checkpoints', 'ckpt_epoch_2')}.json: epoch 2 of 3, iteration 8`);
     expect(second.stderr).toContain('(Epoch 3 / 3) train acc:');
     expect(second.status).toBe(0);
     const r = readMetrics(out);
@@ -98,8 +155,17 @@ describe('npm run train', () => {
     expect(r.loss_history as number[]).toHaveLength(12);
     expect(r.val_acc_history as number[]).toHaveLength(4);
     expect(r.config).toMatchObject({ blocks: '8p-16p', batch_size: 16 });
-    expect(fs.existsSync(path.join(out, 'checkpoints', 'ckpt_epoch_3.json'))).toBe(true);
-  }, 150000);
+    expect(r.run_id).toBe(runId);
+    expect(fs.readdirSync(ckptDir)).toHaveLength(6);
+    expect(JSON.parse(fs.readFileSync(path.join(ckptDir, 'ckpt_epoch_3.json'), 'utf8')).run.id).toBe(runId);
+
+    // --restart deletes the old run's checkpoints and starts a new run.
+    const restart = train([...TINY, '--out', out, '--restart', '--epochs', '1']);
+    expect(restart.status).toBe(0);
+    expect(restart.stderr).toContain(`--restart: deleted the checkpoints of run ${runId} (ConvNet 8p-16p, quick, seed 1), up to epoch 3`);
+    expect(readMetrics(out).run_id).not.toBe(runId);
+    expect(fs.readdirSync(ckptDir).sort()).toEqual([expect.stringMatching(/^ckpt_epoch_1\.[0-9a-f]{12}\.bin$/), 'ckpt_epoch_1.json']);
+  }, 300000);
 
   it('refuses --resume without a checkpoint and bad flags, before loading any data', () => {
     const empty = train(['--backend', 'wasm', '--out', path.join(dir, 'empty'), '--resume']);

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import { buildDirAtomic } from './atomic';
+import { BuildOptions, buildDirAtomic, describeFsError } from './atomic';
 import { DataError } from './errors';
 import { BATCHES_DIR_NAME, META_FILE, RECORDS_PER_BATCH, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from './cifar10_format';
 import { checkCifar10Dir } from './reader';
@@ -88,26 +88,37 @@ export async function extractOfficial(
   destDir: string,
   recordsPerBatch: number = RECORDS_PER_BATCH,
   signal?: AbortSignal,
+  onStep?: BuildOptions['onStep'],
 ): Promise<void> {
   const prefix = root === '.' ? '' : `${root}/`;
   const wanted = new Set(OFFICIAL_FILES.map((f) => prefix + f));
-  await buildDirAtomic(destDir, async (tmp) => {
-    await tar.x({
-      file,
-      cwd: tmp,
-      strip: prefix === '' ? 0 : root.split('/').length,
-      filter: (p) => {
-        const name = normaliseEntryPath(p);
-        return name !== null && wanted.has(name) && !signal?.aborted;
-      },
-    });
-    signal?.throwIfAborted();
-    try {
-      await checkCifar10Dir(tmp, recordsPerBatch);
-    } catch (err) {
-      // Name the file inside the archive, not the temporary folder it was extracted to.
-      if (err instanceof DataError) throw new DataError(`archive ${file}: ${err.message.split(tmp).join(root)}`);
-      throw err;
-    }
-  });
+  await buildDirAtomic(
+    destDir,
+    async (tmp) => {
+      // tar reports a file it could not write as a warning and goes on; a full disk must not pass for a bad archive.
+      let writeError: unknown = null;
+      await tar.x({
+        file,
+        cwd: tmp,
+        strip: prefix === '' ? 0 : root.split('/').length,
+        filter: (p) => {
+          const name = normaliseEntryPath(p);
+          return name !== null && wanted.has(name) && !signal?.aborted;
+        },
+        onwarn: (_code, _message, data) => {
+          if (writeError === null && describeFsError(data) !== null) writeError = data;
+        },
+      });
+      signal?.throwIfAborted();
+      if (writeError !== null) throw writeError;
+      try {
+        await checkCifar10Dir(tmp, recordsPerBatch);
+      } catch (err) {
+        // Name the file inside the archive, not the temporary folder it was extracted to.
+        if (err instanceof DataError) throw new DataError(`archive ${file}: ${err.message.split(tmp).join(root)}`);
+        throw err;
+      }
+    },
+    { onStep },
+  );
 }

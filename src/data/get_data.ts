@@ -1,11 +1,15 @@
 /**
  * What `npm run get-data` does: make sure `<out>/cifar-10-batches-bin/` holds valid CIFAR-10, from the official
  * download or from a local archive (`--from`), official or image-folder. Existing valid data is left alone unless
- * `force` is set. Every write is all or nothing (atomic.ts).
+ * `force` is set. Every write is all or nothing (atomic.ts). One import runs at a time per folder: a lock file
+ * beside the data names the process holding it (lock.ts); leftovers of a killed import are cleaned up (or the
+ * data a killed `--force` had set aside is put back) and reported before anything else.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from './errors';
+import { BuildOptions, asDataError, ensureDirSync, recoverLeftovers } from './atomic';
+import { acquireLock } from './lock';
 import { BATCHES_DIR_NAME, RECORDS_PER_BATCH } from './cifar10_format';
 import { checkCifar10Dir, defaultDataRoot } from './reader';
 import { downloadFile, md5File } from './download';
@@ -39,6 +43,8 @@ export interface GetDataOptions {
   /** Download source and checksum (tests point them at a local server). */
   url?: string;
   md5?: string;
+  /** Called after each step of the final rename (tests kill the process at one; see atomic.ts). */
+  onStep?: BuildOptions['onStep'];
 }
 
 export interface GetDataResult {
@@ -59,7 +65,7 @@ async function importArchive(file: string, dir: string, options: GetDataOptions)
   if (layout.kind === 'official') {
     log(`official binary archive (${layout.root}/); extracting`);
     scan.images.clear();
-    await extractOfficial(file, layout.root, dir, recordsPerBatch, signal);
+    await extractOfficial(file, layout.root, dir, recordsPerBatch, signal, options.onStep);
     return { dir, action: 'extracted-official' };
   }
   log(`image-folder archive with ${scan.images.size} images; decoding, shuffling with seed ${options.seed ?? 0}, writing batches`);
@@ -69,16 +75,49 @@ async function importArchive(file: string, dir: string, options: GetDataOptions)
     concurrency: options.concurrency,
     signal,
     onProgress: (done, total) => options.onProgress?.('decode', done, total),
+    onStep: options.onStep,
   });
   return { dir, action: 'imported-images', ...summary };
 }
 
 /** Ensures valid CIFAR-10 at `<out>/cifar-10-batches-bin`; see GetDataOptions. */
 export async function getCifar10(options: GetDataOptions = {}): Promise<GetDataResult> {
-  const { recordsPerBatch = RECORDS_PER_BATCH, log = () => {} } = options;
-  const out = path.resolve(options.out ?? defaultDataRoot());
+  const { log = () => {} } = options;
+  if (options.from !== undefined) checkFrom(options.from);
+  const out = ensureDirSync(options.out ?? defaultDataRoot(), '--out');
   const dir = path.join(out, BATCHES_DIR_NAME);
+  const lock = acquireLock(path.join(out, `.${BATCHES_DIR_NAME}.lock`), `an import into ${out}`);
+  try {
+    if (lock.replacedStale) log(`replaced a stale lock of process ${lock.replacedStale.pid} (since ${lock.replacedStale.since}), which is no longer running`);
+    for (const line of recoverLeftovers(dir)) log(line);
+    return await getLocked(out, dir, options);
+  } catch (err) {
+    throw asDataError(err, `writing ${dir}`);
+  } finally {
+    lock.release();
+  }
+}
 
+/** Refuses a --from that is missing or a folder, before anything else happens. */
+function checkFrom(from: string): void {
+  const abs = path.resolve(from);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError(`--from ${from}: no such file (${abs})`);
+    throw asDataError(err, `--from ${from} (${abs})`);
+  }
+  if (stat.isDirectory()) {
+    throw new DataError(
+      `--from ${from} is a folder; --from takes an archive file (.tar or .tar.gz). To import a folder of images, ` +
+        `archive it first: tar czf images.tar.gz -C ${from} .`,
+    );
+  }
+}
+
+async function getLocked(out: string, dir: string, options: GetDataOptions): Promise<GetDataResult> {
+  const { recordsPerBatch = RECORDS_PER_BATCH, log = () => {} } = options;
   if (!options.force && fs.existsSync(dir)) {
     try {
       await checkCifar10Dir(dir, recordsPerBatch);
@@ -90,11 +129,7 @@ export async function getCifar10(options: GetDataOptions = {}): Promise<GetDataR
     }
   }
 
-  if (options.from !== undefined) {
-    const from = path.resolve(options.from);
-    if (!fs.existsSync(from)) throw new DataError(`--from ${options.from}: no such file (${from})`);
-    return importArchive(from, dir, options);
-  }
+  if (options.from !== undefined) return importArchive(path.resolve(options.from), dir, options);
 
   const url = options.url ?? OFFICIAL_URL;
   const md5 = options.md5 ?? OFFICIAL_MD5;

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../random';
-import { buildDirAtomic } from './atomic';
+import { BuildOptions, buildDirAtomic } from './atomic';
 import { DataError } from './errors';
 import {
   CLASS_NAMES,
@@ -39,6 +39,8 @@ export interface ImportImagesOptions {
   signal?: AbortSignal;
   /** Called after each decoded image: (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** Called after each step of the final rename (see atomic.ts). */
+  onStep?: BuildOptions['onStep'];
 }
 
 /** One image file of the archive: which split, which label, its encoded bytes. */
@@ -148,6 +150,19 @@ async function decodeSplit(
   return { images, labels };
 }
 
+/** "; train/ has no folder 'truck'; images per class, train: ..., test: ..." for a count that is off. */
+function describeClassCounts(train: ImageEntry[], test: ImageEntry[]): string {
+  const parts: string[] = [];
+  for (const [split, entries] of [['train', train], ['test', test]] as const) {
+    const counts = countPerClass(entries);
+    const absent = CLASS_NAMES.filter((_, label) => counts[label] === 0);
+    if (absent.length > 0) parts.push(`${split}/ has no class folder ${absent.map((c) => `'${c}'`).join(', ')}`);
+  }
+  const perClass = (entries: ImageEntry[]) => countPerClass(entries).map((n, label) => `${CLASS_NAMES[label]} ${n}`).join(', ');
+  parts.push(`images per class in train/: ${perClass(train)}; in test/: ${perClass(test)}`);
+  return `; ${parts.join('; ')}`;
+}
+
 function countPerClass(entries: ImageEntry[]): number[] {
   const counts = new Array<number>(NUM_CLASSES).fill(0);
   for (const e of entries) counts[e.label]++;
@@ -164,13 +179,14 @@ export async function importImageArchive(
   destDir: string,
   options: ImportImagesOptions = {},
 ): Promise<ImportSummary> {
-  const { seed = 0, recordsPerBatch = RECORDS_PER_BATCH, concurrency = 8, signal, onProgress } = options;
+  const { seed = 0, recordsPerBatch = RECORDS_PER_BATCH, concurrency = 8, signal, onProgress, onStep } = options;
   const { train, test } = groupImageEntries(file, images);
   const wantTrain = TRAIN_BATCH_FILES.length * recordsPerBatch;
   if (train.length !== wantTrain || test.length !== recordsPerBatch) {
     throw new DataError(
       `archive ${file}: has ${train.length} train and ${test.length} test images; the official layout needs ` +
-        `${TRAIN_BATCH_FILES.length} x ${recordsPerBatch} = ${wantTrain} train and ${recordsPerBatch} test images`,
+        `${TRAIN_BATCH_FILES.length} x ${recordsPerBatch} = ${wantTrain} train and ${recordsPerBatch} test images` +
+        describeClassCounts(train, test),
     );
   }
 
@@ -192,6 +208,6 @@ export async function importImageArchive(
     signal?.throwIfAborted();
     await fs.promises.writeFile(path.join(tmp, TEST_BATCH_FILE), encodeRecords(testData.images, testData.labels, testOrder));
     await fs.promises.writeFile(path.join(tmp, META_FILE), formatClassNames(CLASS_NAMES));
-  });
+  }, { onStep });
   return { trainPerClass: countPerClass(train), testPerClass: countPerClass(test) };
 }

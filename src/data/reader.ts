@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, HOW_TO_GET_DATA } from './errors';
+import { describeFsError, leftoverNames } from './atomic';
 import {
   BATCHES_DIR_NAME,
   IMAGE_BYTES,
@@ -66,16 +67,39 @@ export function resolveCifar10Dir(dir?: string, env: NodeJS.ProcessEnv = process
   return { dir: path.join(defaultDataRoot(), BATCHES_DIR_NAME), source: 'the default location' };
 }
 
-/** Throws a DataError with the how-to-get-the-data hint unless `dir` is a folder holding all seven files. */
+/**
+ * Throws a DataError unless `dir` is a folder holding all seven files, each readable: "not found" and "incomplete"
+ * carry the how-to-get-the-data hint (and name the leftovers of a killed `get-data --force` if there are any);
+ * a folder or file this process may not read is reported as such.
+ */
 async function checkFilesPresent(dir: string, source: string): Promise<void> {
-  const stat = await fs.promises.stat(dir).catch(() => null);
+  const stat = await fs.promises.stat(dir).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw new DataError(`CIFAR-10: cannot read ${dir} (${source}): ${describeFsError(err) ?? (err as Error).message}`);
+  });
   if (stat === null || !stat.isDirectory()) {
-    throw new DataError(`CIFAR-10 not found: ${dir} (${source}) is not a folder. ${HOW_TO_GET_DATA}`);
+    const left = leftoverNames(dir);
+    const hint = left.length > 0 ? ` Beside it: ${left.join(', ')}, left by an interrupted get-data; running it again restores or removes them.` : '';
+    throw new DataError(`CIFAR-10 not found: ${dir} (${source}) is not a folder.${hint} ${HOW_TO_GET_DATA}`);
+  }
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch (err) {
+    throw new DataError(`CIFAR-10: cannot list ${dir} (${source}): ${describeFsError(err) ?? (err as Error).message}`);
   }
   const wanted = [...TRAIN_BATCH_FILES, TEST_BATCH_FILE, META_FILE];
-  const missing = wanted.filter((f) => !fs.existsSync(path.join(dir, f)));
+  const missing = wanted.filter((f) => !names.includes(f));
   if (missing.length > 0) {
     throw new DataError(`CIFAR-10 incomplete: ${dir} (${source}) lacks ${missing.join(', ')}. ${HOW_TO_GET_DATA}`);
+  }
+  for (const f of wanted) {
+    const file = path.join(dir, f);
+    try {
+      await fs.promises.access(file, fs.constants.R_OK);
+    } catch (err) {
+      throw new DataError(`CIFAR-10: cannot read ${file}: ${describeFsError(err) ?? (err as Error).message}`);
+    }
   }
 }
 

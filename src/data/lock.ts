@@ -1,0 +1,82 @@
+/**
+ * A lock file so that only one import writes a data folder at a time. The file holds the owner's process id,
+ * host and start time as JSON; it is created whole (written under a temporary name, then hard-linked into place,
+ * which fails if a lock is already there). A lock whose process is no longer running on this host is stale and
+ * is replaced, with a line saying so.
+ *
+ * Hand-written rather than proper-lockfile: that library marks a lock with a folder and a refreshed mtime, so it
+ * cannot say which process holds the lock, which is what a user waiting on it needs to know.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataError } from './errors';
+import { asDataError, processAlive } from './atomic';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** ISO time the lock was taken. */
+  since: string;
+}
+
+export interface Lock {
+  file: string;
+  /** When a stale lock was replaced: its owner, for a message. */
+  replacedStale: LockOwner | null;
+  /** Removes the lock (only if it is still this process's). */
+  release(): void;
+}
+
+function readOwner(file: string): LockOwner | null {
+  try {
+    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
+    return typeof o.pid === 'number' && typeof o.host === 'string' ? { pid: o.pid, host: o.host, since: String(o.since) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Takes the lock `file`, or throws a DataError naming the process that holds it. what: the work being locked, for
+ * the message ("an import into data/").
+ */
+export function acquireLock(file: string, what: string): Lock {
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}`);
+  let replacedStale: LockOwner | null = null;
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
+  } catch (err) {
+    throw asDataError(err, `cannot create the lock ${file}`);
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.linkSync(tmp, file);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw asDataError(err, `cannot create the lock ${file}`);
+      }
+      const owner = readOwner(file);
+      const stale = owner !== null && owner.host === me.host && owner.pid !== process.pid && !processAlive(owner.pid);
+      if (!stale || attempt > 0) {
+        const who = owner ? `process ${owner.pid} on ${owner.host}, since ${owner.since}` : 'a process that left no readable owner';
+        throw new DataError(
+          `${what} is already running (${who}; lock ${file}). Wait for it to finish; if that process is gone, delete the lock file.`,
+        );
+      }
+      fs.rmSync(file, { force: true });
+      replacedStale = owner;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  return {
+    file,
+    replacedStale,
+    release: () => {
+      if (readOwner(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+    },
+  };
+}
