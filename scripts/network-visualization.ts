@@ -23,7 +23,8 @@
  * it alone; without --train-if-missing the script says what to do.
  *
  * Settings. The class visualisation's are the course's, translated from SqueezeNet's inputs to ours
- * (CLASS_VIS_DEFAULTS in src/vis/class_visualization.ts says how). So is the fooling step's length in the library
+ * (CLASS_VIS_DEFAULTS in src/vis/class_visualization.ts says how), with more jitter and blur for a ConvNet
+ * (CLASS_VIS_DEEP_DEFAULTS says why). So is the fooling step's length in the library
  * (an L2 step of 8 pixel levels), but on the small net that fooled 16 of 20 images within 100 steps, so the
  * script takes steps of 20 (FOOL_LR), which fool all 20 in about 25 steps.
  *
@@ -49,7 +50,7 @@ import { checkpointPaths, saveCheckpoint } from '../src/checkpoint';
 import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../src/vis/vis_model';
 import { ClassObjective, computeSaliencyMaps } from '../src/vis/saliency';
 import { FOOLING_DEFAULTS, FoolingResult, makeFoolingImages } from '../src/vis/fooling';
-import { CLASS_VIS_DEFAULTS, createClassVisualization } from '../src/vis/class_visualization';
+import { CLASS_VIS_DEEP_DEFAULTS, CLASS_VIS_DEFAULTS, createClassVisualization } from '../src/vis/class_visualization';
 import { FoolingRow, SaliencyRow, classVisualizationFigure, foolingFigure, saliencyFigure } from '../src/vis/deprocess';
 
 interface Options extends CommonOptions {
@@ -61,13 +62,13 @@ interface Options extends CommonOptions {
   foolShow: number;
   foolLr: number;
   foolIters: number;
-  visIters: number;
-  visLr: number;
-  visL2: number;
-  visJitter: number;
-  visBlurEvery: number;
-  visBlurSigma: number;
-  visInitStd: number;
+  visIters?: number;
+  visLr?: number;
+  visL2?: number;
+  visJitter?: number;
+  visBlurEvery?: number;
+  visBlurSigma?: number;
+  visInitStd?: number;
   objective: ClassObjective;
 }
 
@@ -214,6 +215,18 @@ function predict(model: VisModel, X: tf.Tensor4D, batchSize = 200): Int32Array {
 
 const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
+/** The class visualisation settings for a model kind: CLASS_VIS_DEEP_DEFAULTS for ConvNet, else the course's. */
+function classVisDefaults(kind: string): Record<keyof typeof CLASS_VIS_DEFAULTS, number> {
+  return kind === 'ConvNet' ? CLASS_VIS_DEEP_DEFAULTS : CLASS_VIS_DEFAULTS;
+}
+
+/** "(default X; Y for a ConvNet)" for a class visualisation option's help. */
+function visDefault(key: keyof typeof CLASS_VIS_DEFAULTS): string {
+  const course = CLASS_VIS_DEFAULTS[key];
+  const deep = CLASS_VIS_DEEP_DEFAULTS[key];
+  return course === deep ? `(default ${course})` : `(default ${course}; ${deep} for a ConvNet)`;
+}
+
 /** One model's fooling statistics over the images it fooled. */
 interface FoolingStats {
   successRate: number;
@@ -242,13 +255,13 @@ async function main(): Promise<void> {
     .option('--fool-show <n>', 'fooling images drawn in fooling.png', parsePositiveInt('--fool-show'), 5)
     .option('--fool-lr <x>', 'L2 length of each fooling step, in pixel levels', parseNumber('--fool-lr'), FOOL_LR)
     .option('--fool-iters <n>', 'most fooling steps per image', parsePositiveInt('--fool-iters'), FOOLING_DEFAULTS.maxIters)
-    .option('--vis-iters <n>', 'class visualisation iterations', parsePositiveInt('--vis-iters'), CLASS_VIS_DEFAULTS.numIterations)
-    .option('--vis-lr <x>', 'L2 length of each class visualisation step, in pixel levels', parseNumber('--vis-lr'), CLASS_VIS_DEFAULTS.learningRate)
-    .option('--vis-l2 <x>', 'L2 regularisation of the class visualisation, per squared pixel level', parseNumber('--vis-l2'), CLASS_VIS_DEFAULTS.l2Reg)
-    .option('--vis-jitter <n>', 'largest jitter in pixels', parsePositiveInt('--vis-jitter'), CLASS_VIS_DEFAULTS.maxJitter)
-    .option('--vis-blur-every <n>', 'blur every n iterations', parsePositiveInt('--vis-blur-every'), CLASS_VIS_DEFAULTS.blurEvery)
-    .option('--vis-blur-sigma <x>', 'blur standard deviation in pixels', parseNumber('--vis-blur-sigma'), CLASS_VIS_DEFAULTS.blurSigma)
-    .option('--vis-init-std <x>', 'standard deviation of the starting noise, in pixel levels', parseNumber('--vis-init-std'), CLASS_VIS_DEFAULTS.initStd)
+    .option('--vis-iters <n>', `class visualisation iterations ${visDefault('numIterations')}`, parsePositiveInt('--vis-iters'))
+    .option('--vis-lr <x>', `L2 length of each class visualisation step, in pixel levels ${visDefault('learningRate')}`, parseNumber('--vis-lr'))
+    .option('--vis-l2 <x>', `L2 regularisation of the class visualisation, per squared pixel level ${visDefault('l2Reg')}`, parseNumber('--vis-l2'))
+    .option('--vis-jitter <n>', `largest jitter in pixels ${visDefault('maxJitter')}`, parsePositiveInt('--vis-jitter'))
+    .option('--vis-blur-every <n>', `blur every n iterations ${visDefault('blurEvery')}`, parsePositiveInt('--vis-blur-every'))
+    .option('--vis-blur-sigma <x>', `blur standard deviation in pixels ${visDefault('blurSigma')}`, parseNumber('--vis-blur-sigma'))
+    .option('--vis-init-std <x>', `standard deviation of the starting noise, in pixel levels ${visDefault('initStd')}`, parseNumber('--vis-init-std'))
     .addOption(new Option('--objective <name>', "what fooling and class visualisation climb: the target's score (the course's) or its log-softmax").choices(['score', 'logProb']).default('score'));
   program.parse();
   const opts = program.opts<Options>();
@@ -357,19 +370,22 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
 
   // 3. Class visualisation on the best model: one image per class, all classes as one batch.
   const t2 = Date.now();
-  const visIters = ctx.quick ? Math.min(opts.visIters, 50) : opts.visIters;
+  const d = classVisDefaults(primary.model.kind);
+  const vis = {
+    l2Reg: opts.visL2 ?? d.l2Reg,
+    learningRate: opts.visLr ?? d.learningRate,
+    numIterations: ctx.quick ? Math.min(opts.visIters ?? d.numIterations, 50) : (opts.visIters ?? d.numIterations),
+    blurEvery: opts.visBlurEvery ?? d.blurEvery,
+    blurSigma: opts.visBlurSigma ?? d.blurSigma,
+    maxJitter: opts.visJitter ?? d.maxJitter,
+    initStd: opts.visInitStd ?? d.initStd,
+  };
   const classes = Array.from({ length: numClasses }, (_, c) => c);
-  const visBar = ctx.progressBar(visIters, `class vis ${primary.label}`, ['p']);
+  const visBar = ctx.progressBar(vis.numIterations, `class vis ${primary.label}`, ['p']);
   let generated: tf.Tensor4D;
   try {
     generated = createClassVisualization(primary.model, classes, data.meanImage, ctx.rng.fork(), {
-      l2Reg: opts.visL2,
-      learningRate: opts.visLr,
-      numIterations: visIters,
-      blurEvery: opts.visBlurEvery,
-      blurSigma: opts.visBlurSigma,
-      maxJitter: opts.visJitter,
-      initStd: opts.visInitStd,
+      ...vis,
       objective: opts.objective,
       onIteration: (it, p) => visBar.update(it, { p: p.toFixed(3) }),
     });
@@ -424,13 +440,13 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
       objective: opts.objective,
       fool_lr: opts.foolLr,
       fool_iters: opts.foolIters,
-      vis_iters: visIters,
-      vis_lr: opts.visLr,
-      vis_l2: opts.visL2,
-      vis_jitter: opts.visJitter,
-      vis_blur_every: opts.visBlurEvery,
-      vis_blur_sigma: opts.visBlurSigma,
-      vis_init_std: opts.visInitStd,
+      vis_iters: vis.numIterations,
+      vis_lr: vis.learningRate,
+      vis_l2: vis.l2Reg,
+      vis_jitter: vis.maxJitter,
+      vis_blur_every: vis.blurEvery,
+      vis_blur_sigma: vis.blurSigma,
+      vis_init_std: vis.initStd,
     },
     seconds_saliency: saliencySeconds,
     seconds_fooling: foolingSeconds,
