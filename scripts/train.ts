@@ -10,8 +10,8 @@
  *   npm run train -- --restart             # delete the output folder's checkpoints and start a new run
  *   npm run train -- --quick               # smoke run: 640 training images, 2 epochs
  *
- * The default architecture is the one that fits the most epochs in two hours on these machines; the timings that
- * chose it, and the default run's accuracy, are in docs/performance.md.
+ * The default architecture is the one that fitted the most epochs into the two-hour budget when timed; those
+ * timings, and the default run's accuracy, are in docs/performance.md rather than here.
  *
  * Runs and --resume: every fresh run gets a run id, recorded in each checkpoint with the settings a resume must
  * match (quick, seed, data sizes, architecture). A fresh run into an --out that already holds checkpoints is
@@ -19,7 +19,8 @@
  * newest checkpoint that loads, saying which newer ones it skipped and why. Leftovers of a killed save are
  * removed and named at start.
  *
- * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.{json,bin} (written atomically by the Solver),
+ * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.json and its weights (written by the Solver; see
+ * src/checkpoint.ts for why a kill never loses one),
  * metrics.json (test_acc, epochs, seconds, histories, configuration), loss.png, accuracy.png, filters.png.
  * Solver lines and progress go to stderr, the summary table to stdout.
  */
@@ -285,7 +286,7 @@ function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: 
   }
   if (skipped.length > 0) ctx.log(`--resume: falling back to ${path.basename(checkpoint.manifestPath)}, the newest checkpoint that loads`);
   try {
-    assertSameRun(checkpoint, ctx, opts, explicit);
+    checkSameRun(checkpoint, ctx, opts, explicit);
   } catch (err) {
     disposeCheckpoint(checkpoint);
     throw err;
@@ -298,7 +299,7 @@ function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: 
  * flag given that contradicts what the checkpoint trained (architecture, regularisation, batch size, update rule,
  * learning-rate decay). Lists every difference.
  */
-function assertSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
+function checkSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
   const where = path.basename(c.manifestPath);
   const run = c.run as Partial<TrainRunRecord> | null;
   if (run === null || run.script !== 'train' || c.model?.kind !== 'ConvNet') {
@@ -331,7 +332,7 @@ function assertSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explici
 }
 
 /** Throws unless the data loaded now has the sizes the resumed run trained on (another CIFAR10_DIR, or --quick). */
-function assertSameData(c: Checkpoint, data: TrainData): void {
+function checkSameData(c: Checkpoint, data: TrainData): void {
   const saved = (c.run as TrainRunRecord).data;
   const now = { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] };
   if (saved?.train !== now.train || saved.val !== now.val || saved.test !== now.test) {
@@ -644,7 +645,7 @@ async function main(): Promise<void> {
   let solver: Solver | null = null;
   try {
     data = await loadData(ctx);
-    if (resumeFrom) assertSameData(resumeFrom, data);
+    if (resumeFrom) checkSameData(resumeFrom, data);
     const built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom);
     const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;
     if (resumeFrom) disposeCheckpoint(resumeFrom);

@@ -299,6 +299,35 @@ describe('checkpoints', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('flushes each file before its rename and the folder after it', () => {
+    const nodeFs: typeof fs = jest.requireActual('node:fs');
+    const { openSync, renameSync } = nodeFs;
+    const names = new Map<number, string>();
+    const calls: string[] = [];
+    const spies = [
+      jest.spyOn(nodeFs, 'openSync').mockImplementation(((p: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+        const fd = openSync(p, flags, mode);
+        names.set(fd, path.basename(String(p)).startsWith('.') ? 'temporary' : 'folder');
+        return fd;
+      }) as typeof fs.openSync),
+      jest.spyOn(nodeFs, 'fsyncSync').mockImplementation((fd: number) => {
+        calls.push(`fsync ${names.get(fd)}`);
+      }),
+      jest.spyOn(nodeFs, 'renameSync').mockImplementation(((from: fs.PathLike, to: fs.PathLike) => {
+        calls.push(`rename to ${path.basename(String(to)).replace(/[0-9a-f]{12}/, 'SHA')}`);
+        renameSync(from, to);
+      }) as typeof fs.renameSync),
+    ];
+    const model = new TinyNet();
+    try {
+      saveCheckpoint(path.join(dir, 'flush', 'ckpt'), contentsOf(model, 1));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      model.dispose();
+    }
+    expect(calls).toEqual(['fsync temporary', 'rename to ckpt.SHA.bin', 'fsync folder', 'fsync temporary', 'rename to ckpt.json', 'fsync folder']);
+  });
+
   it('refuses weights that are NaN or infinite, naming each tensor', () => {
     const before = tf.memory().numTensors;
     const model = new TinyNet();

@@ -147,7 +147,7 @@ export function checkpointPaths(base: string): { manifestPath: string; weightsPa
   return { manifestPath: `${stem}.json`, weightsPath: `${stem}.bin` };
 }
 
-function assertLittleEndian(fn: string): void {
+function checkLittleEndian(fn: string): void {
   // The weights file is the typed arrays' memory as is, which is little-endian on every platform Node and
   // browsers run tfjs on; a big-endian host would read garbage, so it is refused rather than guessed at.
   if (os.endianness() !== 'LE') throw new CheckpointError(`${fn}: checkpoints are little-endian; this host is big-endian`);
@@ -166,7 +166,7 @@ export interface SaveOptions {
  * tensors; disposes nothing.
  */
 export function saveCheckpoint(base: string, contents: CheckpointContents, options: SaveOptions = {}): { manifestPath: string; weightsPath: string } {
-  assertLittleEndian('saveCheckpoint');
+  checkLittleEndian('saveCheckpoint');
   const { manifestPath } = checkpointPaths(base);
   const entries: TensorEntry[] = [];
   const chunks: Uint8Array[] = [];
@@ -303,7 +303,7 @@ function validateManifest(m: unknown, where: string): Manifest {
       Number.isInteger(t.bytes);
     if (!ok) fail(`tensor entry ${i} is malformed: ${JSON.stringify(e)}`);
   }
-  return o as unknown as Manifest;
+  return m as Manifest;
 }
 
 /**
@@ -313,7 +313,7 @@ function validateManifest(m: unknown, where: string): Manifest {
  * checksum or tensor layout disagree with the manifest.
  */
 export function loadCheckpoint(base: string): Checkpoint {
-  assertLittleEndian('loadCheckpoint');
+  checkLittleEndian('loadCheckpoint');
   const { manifestPath } = checkpointPaths(base);
   if (!fs.existsSync(manifestPath)) throw new CheckpointError(`loadCheckpoint: no checkpoint manifest at ${manifestPath}`);
   let parsed: unknown;
@@ -352,7 +352,7 @@ export function loadCheckpoint(base: string): Checkpoint {
   if (expectedOffset !== buf.byteLength) {
     throw new CheckpointError(`loadCheckpoint: the tensors in ${manifestPath} cover ${expectedOffset} bytes but ${weightsPath} has ${buf.byteLength}`);
   }
-  assertFinite(m.tensors, buf, manifestPath);
+  checkFinite(m.tensors, buf, manifestPath);
 
   const out: Checkpoint = {
     manifestPath,
@@ -409,7 +409,7 @@ export function loadCheckpoint(base: string): Checkpoint {
  * Throws unless every float32 value is finite, listing each tensor that has NaN or infinite values and how many.
  * The checksum only says the bytes are the ones saved; a diverged run saves NaN weights faithfully.
  */
-function assertFinite(entries: TensorEntry[], buf: Buffer, manifestPath: string): void {
+function checkFinite(entries: TensorEntry[], buf: Buffer, manifestPath: string): void {
   const bad: string[] = [];
   for (const e of entries) {
     if (e.dtype !== 'float32') continue;
@@ -463,7 +463,7 @@ export function describeMismatch(a: Record<string, tf.Tensor>, b: Record<string,
  * Throws unless the checkpoint fits the model: same model kind (when both say), and parameters with the same
  * names and shapes. The error lists every difference.
  */
-export function assertCheckpointMatchesModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null): void {
+export function checkCheckpointMatchesModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null): void {
   const where = c.manifestPath;
   if (c.model && modelSpec && c.model.kind !== modelSpec.kind) {
     throw new CheckpointError(`checkpoint ${where} holds a ${c.model.kind}, but the model is a ${modelSpec.kind}`);
@@ -476,10 +476,10 @@ export function assertCheckpointMatchesModel(c: Checkpoint, model: Model, modelS
 
 /**
  * Puts a checkpoint's parameters and state into a model after checking that they fit it (see
- * assertCheckpointMatchesModel). The model gets copies: the checkpoint's tensors stay the caller's.
+ * checkCheckpointMatchesModel). The model gets copies: the checkpoint's tensors stay the caller's.
  */
 export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null = null): void {
-  assertCheckpointMatchesModel(c, model, modelSpec);
+  checkCheckpointMatchesModel(c, model, modelSpec);
   const stateNames = Object.keys(c.modelState);
   if (stateNames.length > 0 && !model.loadState) {
     throw new CheckpointError(`checkpoint ${c.manifestPath} holds model state (${stateNames.join(', ')}) but the model has no loadState()`);

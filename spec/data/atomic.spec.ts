@@ -65,4 +65,32 @@ describe('atomic writes', () => {
     expect(isTempName(path.basename(seen))).toBe(true);
     expect(leftoverTemps(tmp)).toEqual([]);
   });
+
+  it('flushes every file and the folder before the rename, and the parent folder after it', async () => {
+    const promises = (jest.requireActual('node:fs') as typeof fs).promises;
+    const { open, rename } = promises;
+    const calls: string[] = [];
+    const base = (p: unknown) => (isTempName(path.basename(String(p))) ? 'temporary' : path.basename(String(p)));
+    const spies = [
+      jest.spyOn(promises, 'open').mockImplementation(((p: string, flags?: string) => {
+        // Opened read-only only to flush (FileHandle.sync).
+        if (flags === 'r') calls.push(`flush ${base(p)}`);
+        return open(p, flags);
+      }) as typeof promises.open),
+      jest.spyOn(promises, 'rename').mockImplementation(((from: string, to: string) => {
+        calls.push(`rename ${base(from)} to ${base(to)}`);
+        return rename(from, to);
+      }) as typeof promises.rename),
+    ];
+    const dest = path.join(tmp, 'flushed', 'data');
+    try {
+      await buildDirAtomic(dest, async (d) => {
+        await fs.promises.writeFile(path.join(d, 'a.bin'), 'a');
+        await fs.promises.writeFile(path.join(d, 'b.bin'), 'b');
+      });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(calls).toEqual(['flush a.bin', 'flush b.bin', 'flush temporary', 'rename temporary to data', 'flush flushed']);
+  });
 });

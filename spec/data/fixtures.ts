@@ -119,8 +119,8 @@ export function snapshot(dir: string): Map<string, Buffer> {
   return out;
 }
 
-/** Node's fs module itself (an `import * as fs` is a copy whose properties cannot be replaced). */
-const nodeFs: typeof fs = jest.requireActual('node:fs');
+/** Node's fs module itself (an `import * as fs` is a copy whose properties cannot be replaced). Under jest only. */
+const nodeFs = (): typeof fs => jest.requireActual('node:fs');
 
 /** An fs error as Node makes them: message and code, e.g. fsError('ENOSPC', 'write'). */
 export function fsError(code: string, syscall: string): NodeJS.ErrnoException {
@@ -134,7 +134,7 @@ export function fsError(code: string, syscall: string): NodeJS.ErrnoException {
  * denied (tests run as root, which may read and write anything).
  */
 export function failFs(name: string, code: string, when: (p: string) => boolean = () => true, style: 'sync' | 'promise' | 'callback' = 'sync'): () => void {
-  const target = (style === 'promise' ? nodeFs.promises : nodeFs) as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const target = (style === 'promise' ? nodeFs().promises : nodeFs()) as unknown as Record<string, (...args: unknown[]) => unknown>;
   const original = target[name];
   const spy = jest.spyOn(target, name).mockImplementation((...args: unknown[]) => {
     if (!when(String(args[0]))) return original.apply(target, args);

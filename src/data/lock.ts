@@ -28,6 +28,15 @@ export interface Lock {
   release(): void;
 }
 
+/** Locks this process holds, released on any exit (process.exit included), so that none outlives its owner. */
+const held = new Set<string>();
+let exitHookInstalled = false;
+
+function releaseHeld(): void {
+  for (const file of held) if (readOwner(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+  held.clear();
+}
+
 function readOwner(file: string): LockOwner | null {
   try {
     const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
@@ -72,10 +81,14 @@ export function acquireLock(file: string, what: string): Lock {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+  if (!exitHookInstalled) process.on('exit', releaseHeld);
+  exitHookInstalled = true;
+  held.add(file);
   return {
     file,
     replacedStale,
     release: () => {
+      held.delete(file);
       if (readOwner(file)?.pid === process.pid) fs.rmSync(file, { force: true });
     },
   };
