@@ -105,7 +105,7 @@ export const CLASS_VIS_DEFAULTS = {
  * iterations instead of 2 and 10. With the course's settings that net reaches its target classes (mean probability
  * 1.00 on its epoch-1 checkpoint) through high-frequency stripes and checkerboards that fill the image; jittering
  * and blurring more often leaves the coarser shapes (a dog's face, a car's red body, a ship's hull) and keeps the
- * mean probability at 0.998. A blur every 5 iterations of sigma 0.7 with ten times the L2 gave equally readable but
+ * mean probability at 0.998 (0.9998 on the epoch-2 checkpoint, validation accuracy 0.70). A blur every 5 iterations of sigma 0.7 with ten times the L2 gave equally readable but
  * paler images (mean probability 0.988); a blur every iteration (sigma 0.6), washed-out ones.
  */
 export const CLASS_VIS_DEEP_DEFAULTS = { ...CLASS_VIS_DEFAULTS, blurEvery: 2, maxJitter: 4 } as const;
