@@ -1,5 +1,6 @@
 /**
- * Autodiff twins for network visualisation: the models' test-mode class scores in plain differentiable tf ops, and
+ * Autodiff twins for network visualisation: the test-mode class scores of every model the project trains
+ * (FullyConnectedNet, ThreeLayerConvNet, and ConvNet's from ./convnet.ts) in plain differentiable tf ops, and
  * their gradient with respect to the input by tf.grads. The models' inputGradient (hand-written backward, first
  * layer's dx) must match these. Images NHWC [N, H, W, C], filters [HH, WW, C, F].
  *
@@ -9,6 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { autodiffGrads } from './crosscheck';
 import { affineRef, batchnormTestRef, layernormRef, reluRef } from './layers_dense';
 import { convRef, maxPoolRef } from './layers_conv';
+
+/** ConvNet's scores twin lives beside its loss twin; with running statistics it is the test-mode scores used here. */
+export { convNetScoresRef } from './convnet';
 
 /** Batchnorm running statistics of one layer, [D] (or [F] for the convnet's spatial batchnorm). */
 export interface RunningStats {

@@ -1,6 +1,6 @@
 /**
- * Network visualisation, as the course's NetworkVisualization notebook checks it and a little more: the models'
- * input gradients (hand-written backward) against autodiff, saliency of a model that sees one pixel, fooling a
+ * Network visualisation, as the course's NetworkVisualization notebook checks it and a little more: every model
+ * kind's input gradient (hand-written backward) against autodiff, the models loaded from checkpoints, saliency of a model that sees one pixel, fooling a
  * tiny trained convnet, class visualisation raising its target's probability inside the valid pixel range, the
  * jitter and blur regularisers, deprocessing, the PNGs written, and no leaked tensors.
  */
@@ -14,13 +14,16 @@ import { Rng } from '../../src/random';
 import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../../src/classifiers/cnn';
 import { FullyConnectedNet, Normalization } from '../../src/classifiers/fc_net';
 import { Solver } from '../../src/solver';
-import type { LossAndGrads } from '../../src/model';
+import type { LossAndGrads, Model } from '../../src/model';
 import { relError, AUTODIFF_BOUND } from '../../src/gradcheck';
 import { computeSaliencyMaps, objectiveScoresGradient } from '../../src/vis/saliency';
 import { makeFoolingImages } from '../../src/vis/fooling';
 import { createClassVisualization, gaussianBlur, gaussianKernel1d, roll } from '../../src/vis/class_visualization';
 import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, hotColormap, saliencyFigure } from '../../src/vis/deprocess';
-import { fcNetScoresRef, inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
+import { ConvNet } from '../../src/classifiers/convnet';
+import { CheckpointContents, saveCheckpoint } from '../../src/checkpoint';
+import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../../src/vis/vis_model';
+import { convNetScoresRef, fcNetScoresRef, inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
 
 const INPUT: [number, number, number] = [8, 8, 3];
 const TINY: ThreeLayerConvNetOptions = { inputDim: INPUT, numFilters: 4, filterSize: 3, hiddenDim: 6, numClasses: 5, weightScale: 0.3 };
@@ -44,6 +47,20 @@ function disposeLoss(r: LossAndGrads): void {
   tf.dispose([r.loss, ...Object.values(r.grads)]);
 }
 
+/**
+ * Running statistics from three train-mode steps on X plus noise (labels 0, 1, 2, ...), so that test mode uses
+ * real, non-trivial ones.
+ */
+function warmBatchnorm(net: Model, X: tf.Tensor4D, rng: Rng): void {
+  const y = tf.tensor1d(Array.from({ length: X.shape[0] }, (_, i) => i), 'int32');
+  for (let i = 0; i < 3; i++) {
+    const noisy = tf.tidy(() => tf.add(X, rng.randn(X.shape)));
+    disposeLoss(net.loss(noisy, y));
+    noisy.dispose();
+  }
+  y.dispose();
+}
+
 /** Fails with the name, the relative error and the bound when two gradients differ. */
 function expectClose(name: string, hand: tf.Tensor, auto: tf.Tensor, bound = AUTODIFF_BOUND): void {
   expect(hand.shape).toEqual(auto.shape);
@@ -58,16 +75,7 @@ describe('input gradients from the hand-written backward passes match autodiff',
       const net = new ThreeLayerConvNet({ ...TINY, batchnorm, seed: 2 });
       const X = rng.randn([3, ...INPUT]) as tf.Tensor4D;
       const dscores = rng.randn([3, 5]) as tf.Tensor2D;
-      if (batchnorm) {
-        // Running statistics from a few train-mode steps, so that test mode uses real, non-trivial ones.
-        const y = tf.tensor1d([0, 1, 2], 'int32');
-        for (let i = 0; i < 3; i++) {
-          const noisy = tf.tidy(() => tf.add(X, rng.randn(X.shape)));
-          disposeLoss(net.loss(noisy, y));
-          noisy.dispose();
-        }
-        y.dispose();
-      }
+      if (batchnorm) warmBatchnorm(net, X, rng);
       const before = tf.memory().numTensors;
       const { scores, dX } = net.inputGradient(X, () => tf.clone(dscores));
       expect(tf.memory().numTensors).toBe(before + 2);
@@ -107,17 +115,141 @@ describe('input gradients from the hand-written backward passes match autodiff',
     });
   }
 
+  for (const [batchnorm, hiddenDims] of [[false, []], [true, []], [true, [5]]] as [boolean, number[]][]) {
+    it(`ConvNet, batchnorm=${batchnorm}, hidden [${hiddenDims}], test mode, the first layer's full dx`, () => {
+      const rng = new Rng(13);
+      const blocks = [{ filters: 3 }, { filters: 4, pool: true }];
+      const net = new ConvNet({ inputDim: INPUT, blocks, hiddenDims, numClasses: 4, batchnorm, seed: 8 });
+      const X = rng.randn([3, ...INPUT]) as tf.Tensor4D;
+      const dscores = rng.randn([3, 4]) as tf.Tensor2D;
+      if (batchnorm) warmBatchnorm(net, X, rng);
+      const before = tf.memory().numTensors;
+      const { scores, dX } = net.inputGradient(X, () => tf.clone(dscores));
+      expect(tf.memory().numTensors).toBe(before + 2);
+      expect(dX.shape).toEqual([3, ...INPUT]);
+      const params = Object.fromEntries(Object.entries(net.params).map(([k, v]) => [k, v as tf.Tensor]));
+      const o = { blocks, numHidden: hiddenDims.length, batchnorm, reg: 0 };
+      const running = batchnorm ? net.state() : undefined;
+      if (running) expect(Object.keys(running).length).toBe(2 * (blocks.length + hiddenDims.length));
+      const auto = inputGradientRef((x) => convNetScoresRef(params, x, o, running), X, dscores);
+      expectClose('dX', dX, auto);
+      const testScores = net.loss(X);
+      expectClose('scores', scores, testScores);
+      tf.dispose([scores, dX, auto, testScores, X, dscores]);
+      net.dispose();
+    });
+  }
+
   it('refuses an upstream gradient of the wrong shape, naming the method', () => {
     const net = new ThreeLayerConvNet(TINY);
     const X = tf.zeros([2, ...INPUT]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     expect(() => net.inputGradient(X, () => tf.zeros([2, 3]))).toThrow('ThreeLayerConvNet.inputGradient: dscores must return [2,5] like the scores, got shape [2,3]');
     expect(() => net.inputGradient(tf.zeros([2, 4, 4, 3]) as tf.Tensor4D, (s) => s)).toThrow('X must be [N, 8, 8, 3] (NHWC), got shape [2,4,4,3]');
-    expect(tf.memory().numTensors).toBe(before + 1);
+    const convNet = new ConvNet({ inputDim: INPUT, blocks: [{ filters: 2 }], numClasses: 5, batchnorm: false });
+    expect(() => convNet.inputGradient(X, () => tf.zeros([2, 3]))).toThrow('ConvNet.inputGradient: dscores must return [2,5] like the scores, got shape [2,3]');
+    expect(tf.memory().numTensors).toBe(before + 1 + Object.keys(convNet.params).length);
     tf.dispose(X);
     net.dispose();
+    convNet.dispose();
   });
 });
+
+describe('models from checkpoints, through the one input-gradient interface', () => {
+  /** Every kind the project trains, small, with batchnorm statistics from one train-mode step where it has them. */
+  function models(): VisModel[] {
+    const ms: VisModel[] = [
+      new FullyConnectedNet({ hiddenDims: [6], inputDim: 8 * 8 * 3, numClasses: 4, normalization: 'batchnorm', weightScale: 0.2, seed: 1 }),
+      new ThreeLayerConvNet({ ...TINY, numClasses: 4, batchnorm: true, seed: 2 }),
+      new ConvNet({ inputDim: INPUT, blocks: [{ filters: 3, pool: true }], hiddenDims: [5], numClasses: 4, seed: 3 }),
+    ];
+    const rng = new Rng(51);
+    const X = rng.randn([4, ...INPUT]);
+    const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+    for (const m of ms) disposeLoss(m.loss(X, y));
+    tf.dispose([X, y]);
+    return ms;
+  }
+
+  /** Saves a model as a Solver-less checkpoint that records val accuracy `valAcc` at epoch `epoch`. */
+  function save(base: string, m: VisModel, epoch: number, valAcc: number): void {
+    saveCheckpoint(base, {
+      model: { kind: m.kind, options: m.options },
+      params: m.params,
+      modelState: m.state(),
+      bestParams: {},
+      optimizer: null,
+      epoch,
+      iteration: epoch,
+      solver: null,
+      lossHistory: [],
+      trainAccHistory: [],
+      valAccHistory: [0.1, valAcc],
+      bestValAcc: valAcc,
+    });
+  }
+
+  it('loadVisModel rebuilds every kind with its weights and running statistics: same scores and dX', () => {
+    const rng = new Rng(52);
+    const X = rng.randn([2, ...INPUT]) as tf.Tensor4D;
+    const upstream = rng.randn([2, 4]) as tf.Tensor2D;
+    const kinds: string[] = [];
+    for (const m of models()) {
+      const base = path.join(dir, `vis_${m.kind}`);
+      save(base, m, 1, 0.5);
+      const before = tf.memory().numTensors;
+      const loaded = loadVisModel(`${base}.json`);
+      expect(loaded.kind).toBe(m.kind);
+      kinds.push(loaded.kind);
+      const a = m.inputGradient(X, () => tf.clone(upstream));
+      const b = loaded.inputGradient(X, () => tf.clone(upstream));
+      expect(relError(a.scores, b.scores).norm).toBeLessThan(1e-6);
+      expect(relError(a.dX, b.dX).norm).toBeLessThan(1e-6);
+      tf.dispose([a.scores, a.dX, b.scores, b.dX]);
+      loaded.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      m.dispose();
+    }
+    expect(kinds.sort()).toEqual([...VIS_MODEL_KINDS].sort());
+    tf.dispose([X, upstream]);
+  });
+
+  it('loadVisModel names the kinds it takes; bestCheckpoint picks the highest validation accuracy, skipping what does not load', () => {
+    const ms = models();
+    const folder = fs.mkdtempSync(path.join(dir, 'ckpts-'));
+    expect(bestCheckpoint(path.join(folder, 'none'))).toBeNull();
+    expect(bestCheckpoint(folder)).toBeNull();
+    save(path.join(folder, 'ckpt_epoch_1'), ms[2], 1, 0.6);
+    save(path.join(folder, 'ckpt_epoch_2'), ms[2], 2, 0.7);
+    save(path.join(folder, 'ckpt_epoch_3'), ms[2], 3, 0.65);
+    fs.writeFileSync(path.join(folder, 'ckpt_epoch_4.json'), '{ not json');
+    saveCheckpoint(path.join(folder, 'other'), { ...emptyContents(), model: { kind: 'KNearestNeighbor' } });
+    const skipped: string[] = [];
+    const best = bestCheckpoint(folder, (f) => skipped.push(path.basename(f)));
+    expect(best).toEqual({ manifestPath: path.join(folder, 'ckpt_epoch_2.json'), epoch: 2, valAcc: 0.7 });
+    expect(skipped).toEqual(['ckpt_epoch_4.json']);
+    expect(() => loadVisModel(path.join(folder, 'other'))).toThrow(`holds a KNearestNeighbor; network visualisation needs one of ${VIS_MODEL_KINDS.join(', ')}`);
+    for (const m of ms) m.dispose();
+  });
+});
+
+/** A checkpoint with no tensors and no history. */
+function emptyContents(): CheckpointContents {
+  return {
+    model: null,
+    params: {},
+    modelState: {},
+    bestParams: {},
+    optimizer: null,
+    epoch: 0,
+    iteration: 0,
+    solver: null,
+    lossHistory: [],
+    trainAccHistory: [],
+    valAccHistory: [],
+    bestValAcc: 0,
+  };
+}
 
 describe('saliency maps', () => {
   it('are max over channels of |d score_y / dX|, the autodiff gradient of the true class score', () => {
@@ -358,7 +490,11 @@ describe('deprocess and figures', () => {
     const XFooling = tf.add(X, 1) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     const files = [
-      await saliencyFigure(path.join(dir, 'saliency.png'), X, mean, saliency, ['cat', 'dog', 'ship']),
+      await saliencyFigure(path.join(dir, 'saliency.png'), X, mean, [{ name: 'small', saliency }], ['cat', 'dog', 'ship']),
+      await saliencyFigure(path.join(dir, 'saliency2.png'), X, mean, [
+        { name: 'small', saliency },
+        { name: 'best model', saliency, labels: ['pred cat', 'pred dog', 'pred car'] },
+      ], ['cat', 'dog', 'ship']),
       await foolingFigure(path.join(dir, 'fooling.png'), X, XFooling, mean, [
         { original: 'cat', fooling: '-> dog' },
         { original: 'dog', fooling: '-> cat' },
@@ -367,7 +503,7 @@ describe('deprocess and figures', () => {
       await classVisualizationFigure(path.join(dir, 'classes.png'), X, mean, ['a', 'b', 'c']),
     ];
     // Tiles are 8 * 4 = 32 pixels wide with 4 pixels of padding; the saliency figure has row labels on the left.
-    const gridWidths = [3 * 36 + 4, 4 * 36 + 4, 3 * 36 + 4];
+    const gridWidths = [3 * 36 + 4, 3 * 36 + 4, 4 * 36 + 4, 3 * 36 + 4];
     for (let i = 0; i < files.length; i++) {
       const { path: file, width, height } = files[i];
       const meta = await sharp(file).metadata();
@@ -378,10 +514,13 @@ describe('deprocess and figures', () => {
         height,
       });
       expect(fs.readFileSync(file).subarray(1, 4).toString('latin1')).toBe('PNG');
-      if (i === 0) expect(width).toBeGreaterThan(gridWidths[i]);
+      if (i <= 1) expect(width).toBeGreaterThan(gridWidths[i]);
       else expect(width).toBe(gridWidths[i]);
       expect(height).toBeGreaterThan(32);
     }
+    // A second model's maps add a row of tiles (32 pixels, a caption, padding) below the first's.
+    expect(files[1].height).toBeGreaterThan(files[0].height + 32);
+    await expect(saliencyFigure(path.join(dir, 'x.png'), X, mean, [], ['a', 'b', 'c'])).rejects.toThrow("saliencyFigure: rows must hold at least one model's saliency maps");
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([X, XFooling, mean, saliency]);
   });

@@ -211,11 +211,7 @@ export class ConvNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     const fn = 'ConvNet.loss';
-    const [H, W, C] = this.options.inputDim;
-    checkInput(fn, X);
-    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
-      throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
-    }
+    this.checkImages(fn, X);
     if (y !== undefined) checkLabels(fn, y, X.shape[0], this.options.numClasses);
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = mode;
@@ -227,9 +223,39 @@ export class ConvNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const grads = this.backward(dscores, caches);
+      const { grads } = this.backward(dscores, caches);
       return { loss: addL2(dataLoss, grads, p, weights, reg), grads };
     });
+  }
+
+  /**
+   * The gradient of an objective of the class scores with respect to the input images, for network
+   * visualisation: the same hand-written backward pass as loss(), with the first conv layer's full backward (its
+   * dx is the gradient with respect to the images), in test mode (batchnorm's running statistics).
+   *
+   * X: [N, H, W, C] images. dscores: given the scores [N, numClasses], returns d(objective)/d(scores), the same
+   * shape. Returns scores [N, numClasses] and dX [N, H, W, C]; the parameters' gradients are computed and discarded.
+   */
+  inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D } {
+    const fn = 'ConvNet.inputGradient';
+    this.checkImages(fn, X);
+    for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = 'test';
+    return tf.tidy(() => {
+      const { scores, caches } = this.forward(X);
+      const upstream = dscores(scores);
+      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
+        throw new Error(`${fn}: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
+      }
+      return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
+    });
+  }
+
+  private checkImages(fn: string, X: tf.Tensor): void {
+    const [H, W, C] = this.options.inputDim;
+    checkInput(fn, X);
+    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
+      throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
+    }
   }
 
   /** X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. Call inside tf.tidy. */
@@ -284,10 +310,16 @@ export class ConvNet implements Model {
   }
 
   /**
-   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. The first
-   * block skips its convolution's dx (firstBlockBackward). Call inside tf.tidy.
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. For training
+   * (`to: 'params'`) the first block skips its convolution's dx (firstBlockBackward); `to: 'images'`
+   * (inputGradient) runs the first block's full backward and returns its dx, the gradient with respect to the
+   * images, as dX [N, H, W, C]. Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): Record<string, tf.Tensor> {
+  private backward(
+    dscores: tf.Tensor2D,
+    caches: ForwardCaches,
+    to: 'params' | 'images' = 'params',
+  ): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D | null } {
     const grads: Record<string, tf.Tensor> = {};
     let layer = this.numLayers;
     const out = affineBackward(dscores, caches.out);
@@ -307,7 +339,7 @@ export class ConvNet implements Model {
       layer--;
       const c = caches.blocks[i];
       if (c.pool) dh = maxPoolBackwardFast(dh, c.pool).dx;
-      if (i === 0) {
+      if (i === 0 && to === 'params') {
         setLayerGrads(grads, layer, firstBlockBackward(dh, c.conv));
         break;
       }
@@ -315,7 +347,7 @@ export class ConvNet implements Model {
       dh = g.dx;
       setLayerGrads(grads, layer, g);
     }
-    return grads;
+    return { grads, dX: to === 'images' ? dh : null };
   }
 
   /** Batchnorm running statistics, runningMean{layer} and runningVar{layer} (once a training pass has made them). */

@@ -6,7 +6,7 @@
  * division by the standard deviation; CIFAR-10 here is not divided). Images are NHWC [N, H, W, C].
  *
  * Figures, each written atomically as a PNG through image_grid.ts:
- *   - saliencyFigure: images on the top row, their saliency maps below ('hot' colours), class names as labels;
+ *   - saliencyFigure: images on the top row, one row of saliency maps ('hot' colours) per model below them;
  *   - foolingFigure: per image, original, fooling image, difference and difference magnified 10x;
  *   - classVisualizationFigure: one generated image per class.
  */
@@ -101,38 +101,57 @@ export function hotColormap(values: ArrayLike<number>): Uint8Array {
 /** Nearest-neighbour upscaling that keeps a 32x32 image's pixels visible. */
 const SCALE = 4;
 
+/** One model's saliency maps, a row of the saliency figure. */
+export interface SaliencyRow {
+  /** Text to the left of the row, e.g. the model's name. */
+  name: string;
+  /** [N, H, W], one map per image. */
+  saliency: tf.Tensor3D;
+  /** Optional captions under the maps, e.g. the model's predictions. */
+  labels?: string[];
+}
+
 /**
- * The notebook's saliency figure: the images on the first row, their saliency maps on the second, each labelled.
- * X: [N, H, W, C] mean-subtracted images. meanImage: [H, W, C]. saliency: [N, H, W]. labels: N captions (the
- * class names). Writes a PNG of N columns and two rows.
+ * The notebook's saliency figure: the images on the first row, their saliency maps below, one row per model (so
+ * that models can be compared on the same images). X: [N, H, W, C] mean-subtracted images. meanImage: [H, W, C].
+ * rows: each model's maps [N, H, W]. labels: N captions for the images (the class names). Writes a PNG of N
+ * columns and 1 + rows.length rows.
  */
 export async function saliencyFigure(
   filePath: string,
   X: tf.Tensor4D,
   meanImage: tf.Tensor3D,
-  saliency: tf.Tensor3D,
+  rows: SaliencyRow[],
   labels: string[],
 ): Promise<FigureFile> {
   const fn = 'saliencyFigure';
   const [n, h, w] = X.shape;
-  if (saliency.rank !== 3 || saliency.shape[0] !== n || saliency.shape[1] !== h || saliency.shape[2] !== w) {
-    throw new Error(`${fn}: saliency must be [${n}, ${h}, ${w}] (X's [N, H, W]), got shape [${saliency.shape}]`);
+  if (rows.length === 0) throw new Error(`${fn}: rows must hold at least one model's saliency maps, got none`);
+  for (const row of rows) {
+    const sal = row.saliency;
+    if (sal.rank !== 3 || sal.shape[0] !== n || sal.shape[1] !== h || sal.shape[2] !== w) {
+      throw new Error(`${fn}: saliency of '${row.name}' must be [${n}, ${h}, ${w}] (X's [N, H, W]), got shape [${sal.shape}]`);
+    }
+    if (row.labels && row.labels.length !== n) throw new Error(`${fn}: labels of '${row.name}' must hold N = ${n} captions, got ${row.labels.length}`);
   }
   if (labels.length !== n) throw new Error(`${fn}: labels must hold N = ${n} captions, got ${labels.length}`);
   const images = deprocessImages(X, meanImage).map((img, i) => ({ ...img, label: labels[i] }));
-  const maps = saliency.dataSync();
-  const heat: GridImage[] = Array.from({ length: n }, (_, i) => ({
-    data: hotColormap(maps.subarray(i * h * w, (i + 1) * h * w)),
-    h,
-    w,
-    c: 3 as const,
-  }));
+  const heat: GridImage[] = rows.flatMap((row) => {
+    const maps = row.saliency.dataSync();
+    return Array.from({ length: n }, (_, i) => ({
+      data: hotColormap(maps.subarray(i * h * w, (i + 1) * h * w)),
+      h,
+      w,
+      c: 3 as const,
+      label: row.labels?.[i],
+    }));
+  });
   return imageGrid(filePath, [...images, ...heat], {
     cols: n,
     scale: SCALE,
     padding: 4,
     title: 'Saliency maps: |d score(true class) / d pixel|, max over channels',
-    rowLabels: ['image', 'saliency'],
+    rowLabels: ['image', ...rows.map((r) => r.name)],
   });
 }
 
