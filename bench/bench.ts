@@ -109,7 +109,7 @@ function variantsOf(name: string, { compareAutodiff, parallel }: BenchOptions): 
         errorResult(
           'conv3.step.autodiff',
           0,
-          `Conv2DBackpropFilter is not registered for ${tf.getBackend()} (tfjs issue 8474), so tf.grad through conv2d cannot run; ` +
+          `Conv2DBackpropFilter is not registered for ${tf.getBackend()} (tensorflow/tfjs#8474), so tf.grad through conv2d cannot run; ` +
             'conv3.step.autodiff.patched supplies that one kernel',
         ),
         conv3Step('autodiff-patched'),

@@ -22,7 +22,7 @@ export interface RoundResult {
   ms: number | null;
 }
 
-/** Issue 8's targets, project ms / numpy ms (lower is better). */
+/** The targets the library aims for, project ms / numpy ms (lower is better). */
 export const NUMPY_TARGETS: Readonly<Record<string, number>> = {
   'knn.dists': 2.0,
   'svm.loss_grad': 1.0,

@@ -9,8 +9,8 @@
  * minute or more, so they are timed on the first --two-loop-rows test rows and the full time is extrapolated in
  * proportion (the work per row is the same); the output and metrics.json say so. The one-loop version likewise on
  * --one-loop-rows rows, and the two loops written as the course writes them, one tensor expression per pair
- * (minutes for all rows: every pair pays tfjs's per-op cost), on --tensor-op-rows rows. The speedup the issue
- * asks for is taken against the plain loops, the faster of the two loop versions.
+ * (minutes for all rows: every pair pays tfjs's per-op cost), on --tensor-op-rows rows. The no-loop speedup is
+ * taken against the plain loops, the faster of the two loop versions.
  *
  * The no-loop version runs on all 500 rows; its timing excludes the training side of the product, which
  * KNearestNeighbor.train() builds once. It is timed twice: the first call also grows the wasm heap to hold the
