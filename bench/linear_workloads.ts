@@ -22,8 +22,8 @@ function pixelRows(rng: Rng, n: number, d: number): tf.Tensor2D {
 
 /**
  * knn.dists: KNearestNeighbor.computeDistancesNoLoops, test 500 x 3072 against train 5000 x 3072. train() (which
- * memorises the rows and precomputes the training side of the fused product) runs once in set-up, as it does once per
- * training set in the course; its time is printed as a note.
+ * memorises the rows) runs once in set-up, as it does once per training set in the course; its time is printed as
+ * a note.
  */
 export const knnDists: Workload = {
   name: 'knn.dists',
@@ -38,7 +38,7 @@ export const knnDists: Workload = {
     const start = performance.now();
     // KNearestNeighbor.train memorises the training rows; it is not tf.train.
     knn.train(Xtr, randomLabels(rng, numTrain));
-    log(`knn.dists: train() (memorising the rows, the product's training side) took ${(performance.now() - start).toFixed(1)} ms, untimed`);
+    log(`knn.dists: train() (memorising the rows) took ${(performance.now() - start).toFixed(1)} ms, untimed`);
     return {
       run: () => knn.computeDistancesNoLoops(Xte),
       flop: 2 * numTest * numTrain * DIM,

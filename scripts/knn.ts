@@ -1,5 +1,5 @@
 /**
- * npm run knn [-- --quick] [--seed N] [--out DIR] [--folds N] [--two-loop-rows N] [--one-loop-rows N] [--tensor-op-rows N]
+ * npm run knn [-- --quick] [--seed N] [--out DIR] [--folds N] [--two-loop-rows N] [--one-loop-rows N]
  *
  * Assignment 1's knn notebook: k-nearest neighbours on 5,000 training and 500 test images (raw pixels, no mean
  * subtraction), the distance matrix computed three ways and timed, accuracy for k = 1 and 5, 5-fold
@@ -8,12 +8,9 @@
  * Timing. The two-loop distances (plain JavaScript loops over 500 x 5,000 pairs of 3,072 pixels) take half a
  * minute or more, so they are timed on the first --two-loop-rows test rows and the full time is extrapolated in
  * proportion (the work per row is the same); the output and metrics.json say so. The one-loop version likewise on
- * --one-loop-rows rows, and the two loops written as the course writes them, one tensor expression per pair
- * (minutes for all rows: every pair pays tfjs's per-op cost), on --tensor-op-rows rows. The no-loop speedup is
- * taken against the plain loops, the faster of the two loop versions.
+ * --one-loop-rows rows. Speedups are taken against the two loops.
  *
- * The no-loop version runs on all 500 rows; its timing excludes the training side of the product, which
- * KNearestNeighbor.train() builds once. It is timed twice: the first call also grows the wasm heap to hold the
+ * The no-loop version runs on all 500 rows. It is timed twice: the first call also grows the wasm heap to hold the
  * matrix. The plain loops run on one thread; the no-loop product runs on every wasm thread (src/wasm_threads.ts;
  * metrics.json's `threads`), so the CPU seconds are given beside the wall-clock ones.
  *
@@ -35,7 +32,6 @@ const K_CHOICES = [1, 3, 5, 8, 10, 12, 15, 20, 50, 100];
 interface KnnOptions extends CommonOptions {
   folds: number;
   twoLoopRows: number;
-  tensorOpRows: number;
   oneLoopRows: number;
 }
 
@@ -63,8 +59,7 @@ async function main(): Promise<void> {
   const program = createCommand('knn', 'k-nearest neighbours on CIFAR-10 (assignment 1, knn notebook)')
     .option('--folds <n>', 'cross-validation folds', parsePositiveInt('--folds'), 5)
     .option('--two-loop-rows <n>', 'test rows the two-loop distances are timed on (then extrapolated)', parsePositiveInt('--two-loop-rows'), 50)
-    .option('--one-loop-rows <n>', 'test rows the one-loop distances are timed on (then extrapolated)', parsePositiveInt('--one-loop-rows'), 100)
-    .option('--tensor-op-rows <n>', 'test rows the two loops of per-pair tensor ops are timed on (then extrapolated)', parsePositiveInt('--tensor-op-rows'), 5);
+    .option('--one-loop-rows <n>', 'test rows the one-loop distances are timed on (then extrapolated)', parsePositiveInt('--one-loop-rows'), 100);
   program.parse();
   const opts = program.opts<KnnOptions>();
   const ctx = await startScript('knn', opts);
@@ -106,8 +101,6 @@ async function main(): Promise<void> {
   };
   const two = timeDistances((x) => knn.computeDistancesTwoLoops(x), Math.min(ctx.quick ? 10 : opts.twoLoopRows, numTest));
   ctx.log(`two loops: ${two.seconds.toFixed(2)} s for ${two.rows} of ${numTest} test rows`);
-  const tensorOps = timeDistances((x) => knn.computeDistancesTwoLoopsTensorOps(x), Math.min(ctx.quick ? 2 : opts.tensorOpRows, numTest));
-  ctx.log(`two loops of tensor ops: ${tensorOps.seconds.toFixed(2)} s for ${tensorOps.rows} of ${numTest} test rows`);
   const one = timeDistances((x) => knn.computeDistancesOneLoop(x), Math.min(ctx.quick ? 20 : opts.oneLoopRows, numTest));
   ctx.log(`one loop: ${one.seconds.toFixed(2)} s for ${one.rows} of ${numTest} test rows`);
   const none = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
@@ -122,18 +115,14 @@ async function main(): Promise<void> {
   const diffOne = frobeniusDifference(one.values, distValues, one.rows, numTrain);
   const distNorm = (rows: number) => frobeniusDifference(distValues, new Float32Array(rows * numTrain), rows, numTrain);
   const relTwo = diffTwo / distNorm(two.rows);
-  const diffTensorOps = frobeniusDifference(tensorOps.values, distValues, tensorOps.rows, numTrain);
-  const relTensorOps = diffTensorOps / distNorm(tensorOps.rows);
   const relOne = diffOne / distNorm(one.rows);
   printSummary('distance matrices: Frobenius norm of the difference from the no-loop version', [
     { version: 'two loops', 'rows compared': two.rows, difference: diffTwo, 'relative to the norm': relTwo },
-    { version: 'two loops, tensor op per pair', 'rows compared': tensorOps.rows, difference: diffTensorOps, 'relative to the norm': relTensorOps },
     { version: 'one loop', 'rows compared': one.rows, difference: diffOne, 'relative to the norm': relOne },
   ]);
   const speedup = (t: { fullSeconds: number }) => two.fullSeconds / t.fullSeconds;
   printSummary(`distance timings, ${numTest} x ${numTrain}: the loop versions extrapolated from the rows timed; CPU = this process's CPU time (all threads)`, [
     { version: 'two loops', 'rows timed': two.rows, 'seconds timed': two.seconds, 'seconds, all rows': two.fullSeconds, 'CPU seconds, all rows': two.fullCpuSeconds, speedup: 1 },
-    { version: 'two loops, tensor op per pair', 'rows timed': tensorOps.rows, 'seconds timed': tensorOps.seconds, 'seconds, all rows': tensorOps.fullSeconds, 'CPU seconds, all rows': tensorOps.fullCpuSeconds, speedup: speedup(tensorOps) },
     { version: 'one loop', 'rows timed': one.rows, 'seconds timed': one.seconds, 'seconds, all rows': one.fullSeconds, 'CPU seconds, all rows': one.fullCpuSeconds, speedup: speedup(one) },
     { version: 'no loops', 'rows timed': none.rows, 'seconds timed': none.seconds, 'seconds, all rows': none.fullSeconds, 'CPU seconds, all rows': none.fullCpuSeconds, speedup: speedup(none) },
     { version: 'no loops, again', 'rows timed': noneAgain.rows, 'seconds timed': noneAgain.seconds, 'seconds, all rows': noneAgain.fullSeconds, 'CPU seconds, all rows': noneAgain.fullCpuSeconds, speedup: speedup(noneAgain) },
@@ -204,9 +193,6 @@ async function main(): Promise<void> {
     // Wall-clock seconds for all test rows; two and one loop extrapolated from the rows timed (see the notes).
     seconds_two_loops: two.fullSeconds,
     seconds_two_loops_note: `plain JavaScript loops over the pairs and their pixels; extrapolated from ${two.rows} of ${numTest} test rows (${two.seconds.toFixed(3)} s measured)`,
-    seconds_two_loops_tensor_ops: tensorOps.fullSeconds,
-    seconds_two_loops_tensor_ops_note: `the course's loop body, one tfjs expression per pair; extrapolated from ${tensorOps.rows} of ${numTest} test rows (${tensorOps.seconds.toFixed(3)} s measured)`,
-    no_loops_speedup_over_two_loops_tensor_ops: tensorOps.fullSeconds / none.fullSeconds,
     seconds_one_loop: one.fullSeconds,
     seconds_one_loop_note: `extrapolated from ${one.rows} of ${numTest} test rows (${one.seconds.toFixed(3)} s measured)`,
     seconds_no_loops: none.fullSeconds,
@@ -220,7 +206,6 @@ async function main(): Promise<void> {
     two_loops_frobenius_difference: diffTwo,
     one_loop_frobenius_difference: diffOne,
     two_loops_relative_difference: relTwo,
-    two_loops_tensor_ops_relative_difference: relTensorOps,
     one_loop_relative_difference: relOne,
     folds,
     k_choices: kChoices,

@@ -236,7 +236,7 @@ function validateManifest(m: unknown, where: string): Manifest {
       Number.isInteger(t.bytes);
     if (!ok) fail(`tensor entry ${i} is malformed: ${JSON.stringify(e)}`);
   }
-  return o as unknown as Manifest;
+  return m as Manifest;
 }
 
 /**

@@ -11,11 +11,11 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { affineForward, affineBackward, affineParamBackward, AffineCache } from '../layers/affine';
+import { affineForward, affineBackward, AffineCache } from '../layers/affine';
 import { reluForward, reluBackward, ReluCache } from '../layers/relu';
-import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
-import { layernormForward, layernormBackward } from '../layers/layernorm';
-import { dropoutForward, dropoutBackward, DropoutParam } from '../layers/dropout';
+import { batchnormForward, batchnormBackwardAlt, BatchnormCache, BnParam } from '../layers/batchnorm';
+import { layernormForward, layernormBackward, LayernormCache } from '../layers/layernorm';
+import { dropoutForward, dropoutBackward, DropoutCache, DropoutParam } from '../layers/dropout';
 import { softmaxLoss } from '../layers/softmax_loss';
 import { checkLabels, checkInput } from './check_input';
 
@@ -44,11 +44,13 @@ export interface FullyConnectedNetOptions {
   dropoutSeed?: number;
 }
 
+/** One hidden layer's caches: affine, the normalisation when there is one, relu, dropout when there is one. */
 interface LayerCache {
   affine: AffineCache;
-  norm?: unknown;
-  relu?: ReluCache;
-  dropout?: unknown;
+  batchnorm?: BatchnormCache;
+  layernorm?: LayernormCache;
+  relu: ReluCache;
+  dropout?: DropoutCache;
 }
 
 export class FullyConnectedNet implements Model {
@@ -116,7 +118,7 @@ export class FullyConnectedNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const { grads } = this.backward(dscores, caches, last, false);
+      const { grads } = this.backward(dscores, caches, last);
       return { loss: addL2(dataLoss, grads, p, weights, o.reg), grads };
     });
   }
@@ -138,7 +140,7 @@ export class FullyConnectedNet implements Model {
       if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
         throw new Error(`FullyConnectedNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
       }
-      return { scores, dX: this.backward(upstream, caches, last, true).dX as T };
+      return { scores, dX: this.backward(upstream, caches, last).dX as T };
     });
   }
 
@@ -153,22 +155,23 @@ export class FullyConnectedNet implements Model {
     let h: tf.Tensor = X;
     for (let i = 1; i < this.numLayers; i++) {
       const a = affineForward(h, p[`W${i}`] as tf.Tensor2D, p[`b${i}`] as tf.Tensor1D);
-      const cache: LayerCache = { affine: a.cache };
       h = a.out;
+      let batchnorm: BatchnormCache | undefined;
+      let layernorm: LayernormCache | undefined;
       if (o.normalization === 'batchnorm') {
         const bnParam = this.bnParams[i - 1];
         bnParam.mode = mode;
         const n = batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam);
         h = n.out;
-        cache.norm = n.cache;
+        batchnorm = n.cache;
       } else if (o.normalization === 'layernorm') {
         const n = layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {});
         h = n.out;
-        cache.norm = n.cache;
+        layernorm = n.cache;
       }
       const r = reluForward(h);
       h = r.out;
-      cache.relu = r.cache;
+      const cache: LayerCache = { affine: a.cache, batchnorm, layernorm, relu: r.cache };
       if (o.dropoutKeepRatio < 1) {
         const dropoutParam: DropoutParam =
           o.dropoutSeed === undefined
@@ -186,12 +189,11 @@ export class FullyConnectedNet implements Model {
   }
 
   /**
-   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and,
-   * when withDX, dX in the input's shape, the first affine layer's dx (training skips it: no update uses it).
+   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and
+   * dX in the input's shape, the first affine layer's dx (training discards it; saliency maps use it).
    * Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache, withDX: boolean): { grads: Record<string, tf.Tensor>; dX?: tf.Tensor } {
-    const o = this.options;
+  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache): { grads: Record<string, tf.Tensor>; dX: tf.Tensor } {
     const L = this.numLayers;
     const grads: Record<string, tf.Tensor> = {};
     const back = affineBackward(dscores, last);
@@ -200,20 +202,14 @@ export class FullyConnectedNet implements Model {
     let dh: tf.Tensor = back.dx;
     for (let i = L - 1; i >= 1; i--) {
       const cache = caches[i - 1];
-      if (cache.dropout !== undefined) dh = dropoutBackward(dh, cache.dropout as never).dx;
-      dh = reluBackward(dh, cache.relu as ReluCache).dx;
-      if (o.normalization === 'batchnorm') {
-        const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.norm as never);
+      if (cache.dropout) dh = dropoutBackward(dh, cache.dropout).dx;
+      dh = reluBackward(dh, cache.relu).dx;
+      if (cache.batchnorm) {
+        const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.batchnorm);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-      } else if (o.normalization === 'layernorm') {
-        const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
+      } else if (cache.layernorm) {
+        const g = layernormBackward(dh as tf.Tensor2D, cache.layernorm);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-      }
-      if (i === 1 && !withDX) {
-        const a = affineParamBackward(dh as tf.Tensor2D, cache.affine);
-        grads.W1 = a.dw;
-        grads.b1 = a.db;
-        return { grads };
       }
       const a = affineBackward(dh as tf.Tensor2D, cache.affine);
       grads[`W${i}`] = a.dw;

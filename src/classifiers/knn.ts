@@ -8,77 +8,53 @@ import { assertPositiveInt, assertRank } from '../layers/validate';
 import { Labels, labelsToArray, numClassesOf } from './labels';
 
 export class KNearestNeighbor {
-  /**
-   * The training rows in the form the loop-free distances use, [Ntr, D + 1]: row j is [-2 Xtr[j], ||Xtr[j]||^2]
-   * (see computeDistancesNoLoops). The rows themselves are not kept a second time: the loop versions get them
-   * back by multiplying by -1/2, which undoes the -2 exactly (both are powers of two).
-   */
-  private trainAug: tf.Tensor2D | null = null;
+  /** Training rows [Ntr, D], float32. */
+  private Xtr: tf.Tensor2D | null = null;
   /** Training labels [Ntr]. */
   private ytr: Int32Array | null = null;
 
   /**
-   * "Training" is memorising: keeps X [Ntr, D] (as the loop-free distances use it: times -2, beside the squared
-   * row norms) and y [Ntr]. The classifier holds its own copy; dispose() frees it.
+   * "Training" is memorising: keeps X [Ntr, D] and y [Ntr]. The classifier holds its own float32 copy of X
+   * (pixels may come as int32); dispose() frees it.
    */
   train(X: tf.Tensor2D, y: Labels): void {
     assertRank('KNearestNeighbor.train', 'X', X, 2, '[Ntr, D]');
     const labels = labelsToArray('KNearestNeighbor.train', y, X.shape[0]);
     this.dispose();
     this.ytr = Int32Array.from(labels);
-    this.trainAug = tf.keep(
-      tf.tidy(() => {
-        const rows = tf.cast(X, 'float32'); // pixels may come as int32; the product needs float32
-        return tf.concat([tf.mul(rows, -2), tf.sum(tf.square(rows), 1, true)], 1) as tf.Tensor2D;
-      }),
-    );
+    this.Xtr = tf.keep(tf.cast(X, 'float32'));
   }
 
-  /** The stored [-2 Xtr | norms] once X [Nte, D] has been checked against it; throws before train(). */
-  private trained(fn: string, X: tf.Tensor2D): tf.Tensor2D {
-    if (this.trainAug === null) {
+  /** The stored training rows [Ntr, D] once X [Nte, D] has been checked against them; throws before train(). */
+  private trainingRows(fn: string, X: tf.Tensor2D): tf.Tensor2D {
+    if (this.Xtr === null) {
       throw new Error(`KNearestNeighbor.${fn}: no training data; call train(X, y) first`);
     }
     assertRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
-    const d = this.trainAug.shape[1] - 1;
+    const d = this.Xtr.shape[1];
     if (X.shape[1] !== d) throw new Error(`KNearestNeighbor.${fn}: X must be [Nte, ${d}] like the training rows, got [${X.shape}]`);
-    return this.trainAug;
-  }
-
-  /** The training rows [Ntr, D], exactly as given to train(): a new tensor, which the caller disposes. */
-  private trainingRows(fn: string, X: tf.Tensor2D): tf.Tensor2D {
-    const trainAug = this.trained(fn, X);
-    return tf.tidy(() => tf.mul(tf.slice(trainAug, [0, 0], [-1, trainAug.shape[1] - 1]), -0.5) as tf.Tensor2D);
-  }
-
-  /** What the two-loop versions walk: the test rows and the training rows as flat arrays, and their sizes. */
-  private rowArrays(fn: string, X: tf.Tensor2D): { te: Float32Array | Int32Array | Uint8Array; tr: Float32Array; numTest: number; numTrain: number; dim: number } {
-    const Xtr = this.trainingRows(fn, X);
-    try {
-      const [numTest, dim] = X.shape;
-      return { te: X.dataSync(), tr: Xtr.dataSync() as Float32Array, numTest, numTrain: Xtr.shape[0], dim };
-    } finally {
-      Xtr.dispose();
-    }
+    return this.Xtr;
   }
 
   /**
    * L2 distances with a loop over test rows and a loop over training rows, each distance summed element by
-   * element over plain arrays. Slow on purpose: it is the baseline the other two are timed against. (The course's
-   * loop body is one numpy expression per pair; computeDistancesTwoLoopsTensorOps is that form in tfjs.)
+   * element: the course's `np.sqrt(np.sum(np.square(X[i] - X_train[j])))` for every pair (i, j), written over
+   * plain arrays. Slow on purpose: it is the baseline the other two are timed against.
    *
    * X: [Nte, D] test rows. Returns dists [Nte, Ntr], dists[i, j] = ||X[i] - Xtr[j]||.
    */
   computeDistancesTwoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const { te, tr, numTest, numTrain, dim } = this.rowArrays('computeDistancesTwoLoops', X);
+    const Xtr = this.trainingRows('computeDistancesTwoLoops', X);
+    const [numTest, dim] = X.shape;
+    const numTrain = Xtr.shape[0];
+    const te = X.dataSync();
+    const tr = Xtr.dataSync();
     const dists = new Float32Array(numTest * numTrain);
     for (let i = 0; i < numTest; i++) {
-      const testRow = te.subarray(i * dim, (i + 1) * dim);
       for (let j = 0; j < numTrain; j++) {
-        const trainRow = tr.subarray(j * dim, (j + 1) * dim);
         let sum = 0;
         for (let d = 0; d < dim; d++) {
-          const diff = testRow[d] - trainRow[d];
+          const diff = te[i * dim + d] - tr[j * dim + d];
           sum += diff * diff;
         }
         dists[i * numTrain + j] = Math.sqrt(sum);
@@ -88,40 +64,8 @@ export class KNearestNeighbor {
   }
 
   /**
-   * The two loops written as the course writes them, one tensor expression per pair:
-   * `np.sqrt(np.sum(np.square(X[i] - X_train[j])))` becomes `tf.sqrt(tf.sum(tf.square(tf.sub(x_i, t_j))))`, each
-   * row a [D] tensor. Same arithmetic as computeDistancesTwoLoops, but every pair pays tfjs's per-op cost (four
-   * kernels, ~70 µs on wasm) where the plain loop pays ~3 ns per pixel: it shows what a loop of small tensor ops
-   * costs, the cost the course's numpy loop shows. Far too slow for the full matrix (minutes); the knn script
-   * times it on a few rows.
-   *
-   * X: [Nte, D]. Returns dists [Nte, Ntr].
-   */
-  computeDistancesTwoLoopsTensorOps(X: tf.Tensor2D): tf.Tensor2D {
-    const { te, tr, numTest, numTrain, dim } = this.rowArrays('computeDistancesTwoLoopsTensorOps', X);
-    // Rows as [D] tensors, made once from the arrays: numpy's X[i] is a view; wasm's tf.slice would copy the
-    // whole source tensor on every call.
-    const trainRows = Array.from({ length: numTrain }, (_, j) => tf.tensor1d(tr.subarray(j * dim, (j + 1) * dim)));
-    const dists = new Float32Array(numTest * numTrain);
-    try {
-      for (let i = 0; i < numTest; i++) {
-        const row = tf.tidy(() => {
-          const testRow = tf.tensor1d(te.subarray(i * dim, (i + 1) * dim));
-          const perPair: tf.Tensor[] = [];
-          for (let j = 0; j < numTrain; j++) perPair.push(tf.sqrt(tf.sum(tf.square(tf.sub(testRow, trainRows[j])))));
-          return tf.stack(perPair); // [Ntr]: one read-back per test row instead of one per pair
-        });
-        dists.set(row.dataSync(), i * numTrain);
-        row.dispose();
-      }
-    } finally {
-      tf.dispose(trainRows);
-    }
-    return tf.tensor2d(dists, [numTest, numTrain]);
-  }
-
-  /**
-   * L2 distances with one loop over test rows: each row is broadcast against the whole training set.
+   * L2 distances with one loop over test rows: each row is broadcast against the whole training set, the course's
+   * `np.sqrt(np.sum(np.square(X_train - X[i]), axis=1))`.
    *
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
@@ -132,48 +76,34 @@ export class KNearestNeighbor {
     // Test rows are cut from one read of X: on wasm, tf.slice copies its whole source tensor on every call.
     const te = X.dataSync();
     const dists = new Float32Array(numTest * numTrain);
-    try {
-      for (let i = 0; i < numTest; i++) {
-        const row = tf.tidy(() => {
-          const testRow = tf.tensor2d(te.subarray(i * dim, (i + 1) * dim), [1, dim], X.dtype);
-          return tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, testRow)), 1)); // [Ntr]: the row broadcasts over Xtr
-        });
-        dists.set(row.dataSync(), i * numTrain);
-        row.dispose();
-      }
-    } finally {
-      Xtr.dispose();
+    for (let i = 0; i < numTest; i++) {
+      const row = tf.tidy(() => {
+        const testRow = tf.tensor2d(te.subarray(i * dim, (i + 1) * dim), [1, dim], X.dtype);
+        return tf.sqrt(tf.sum(tf.square(tf.sub(Xtr, testRow)), 1)); // [Ntr]: the row broadcasts over Xtr
+      });
+      dists.set(row.dataSync(), i * numTrain);
+      row.dispose();
     }
     return tf.tensor2d(dists, [numTest, numTrain]);
   }
 
   /**
    * L2 distances without loops: ||x - t||^2 = ||x||^2 + ||t||^2 - 2 x.t for every pair at once, the cross terms
-   * being one matrix product. Rounding can leave a tiny negative value where two rows are (nearly) equal, so
-   * squared distances are clamped at 0 before the square root.
-   *
-   * All three terms come out of one fused product. The training side, kept by train(), is
-   * A = [-2 Xtr | ||Xtr||^2] [Ntr, D + 1]; the test side is B = [X^T ; 1] [D + 1, Nte]. Then
-   * (A B)[j, i] = ||t_j||^2 - 2 t_j.x_i, the product's bias (one value per column) adds ||x_i||^2, and its relu
-   * is the clamp: no separate pass over the [Ntr, Nte] matrix for any of them. Scaling by -2 is exact in floating
-   * point, so this rounds as the three-term sum does.
-   *
-   * The product is taken training rows first and transposed afterwards, rather than X Xtr^T: the same numbers,
-   * but on wasm (XNNPACK) the product with the long operand first ran 1.7x faster (500 x 3072 test rows vs 5000
-   * training rows: 1.0 s vs 1.7 s), and transposing the test rows costs less than keeping a transposed copy of
-   * the training set (docs/performance.md). Neither operand is passed as transposed: wasm's transposed matMul is
-   * ~10x slower.
+   * being one matrix product X Xtr^T (docs/knn-distances.md). Rounding can leave a tiny negative value where two
+   * rows are (nearly) equal, so squared distances are clamped at 0 before the square root.
    *
    * X: [Nte, D]. Returns dists [Nte, Ntr].
    */
   computeDistancesNoLoops(X: tf.Tensor2D): tf.Tensor2D {
-    const trainAug = this.trained('computeDistancesNoLoops', X);
+    const Xtr = this.trainingRows('computeDistancesNoLoops', X);
     return tf.tidy(() => {
       const test = tf.cast(X, 'float32');
-      const testSq = tf.sum(tf.square(test), 1); // [Nte]
-      const testAug = tf.concat([tf.transpose(test), tf.ones([1, X.shape[0]])], 0) as tf.Tensor2D; // [D + 1, Nte]
-      const sqT = tf.fused.matMul({ a: trainAug, b: testAug, bias: testSq, activation: 'relu' }); // [Ntr, Nte]
-      return tf.sqrt(tf.transpose(sqT)) as tf.Tensor2D;
+      const testSq = tf.sum(tf.square(test), 1, true); // [Nte, 1]
+      const trainSq = tf.sum(tf.square(Xtr), 1); // [Ntr]
+      // Xtr^T is made explicitly: wasm's matMul with transposeB set is ~10x slower (docs/performance.md).
+      const cross = tf.matMul(test, tf.transpose(Xtr)); // [Nte, Ntr]
+      const sq = tf.sub(tf.add(testSq, trainSq), tf.mul(2, cross)); // [Nte, Ntr]
+      return tf.sqrt(tf.relu(sq)) as tf.Tensor2D;
     });
   }
 
@@ -217,8 +147,8 @@ export class KNearestNeighbor {
 
   /** Frees the stored training set. */
   dispose(): void {
-    this.trainAug?.dispose();
-    this.trainAug = null;
+    this.Xtr?.dispose();
+    this.Xtr = null;
     this.ytr = null;
   }
 }

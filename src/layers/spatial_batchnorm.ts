@@ -7,7 +7,7 @@
  * needs a transpose to [N, H, W, C] first, and back afterwards.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchnormCache, BnParam, batchnormBackward, batchnormForward } from './batchnorm';
+import { BatchnormCache, BnParam, batchnormBackwardAlt, batchnormForward } from './batchnorm';
 import { assertRank, assertShape } from './validate';
 
 export type { BnParam } from './batchnorm';
@@ -45,7 +45,9 @@ export function spatialBatchnormForward(
 }
 
 /**
- * dout: [N, H, W, C]. Returns dx: [N, H, W, C], dgamma: [C], dbeta: [C]: batchnorm's backward on the same rows.
+ * dout: [N, H, W, C]. Returns dx: [N, H, W, C], dgamma: [C], dbeta: [C]: batchnorm's backward on the same rows,
+ * in its simplified closed form (batchnormBackwardAlt: the same gradients as the staged batchnormBackward, in
+ * fewer passes over the N*H*W rows).
  */
 export function spatialBatchnormBackward(
   dout: tf.Tensor4D,
@@ -54,7 +56,7 @@ export function spatialBatchnormBackward(
   const [N, H, W, C] = cache.xShape;
   assertShape('spatial batchnorm backward', 'dout', dout, cache.xShape);
   return tf.tidy(() => {
-    const { dx, dgamma, dbeta } = batchnormBackward(tf.reshape(dout, [N * H * W, C]), cache.bnCache);
+    const { dx, dgamma, dbeta } = batchnormBackwardAlt(tf.reshape(dout, [N * H * W, C]), cache.bnCache);
     return { dx: tf.reshape(dx, [N, H, W, C]), dgamma, dbeta };
   });
 }

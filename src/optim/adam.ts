@@ -44,18 +44,12 @@ export function adam(w: tf.Tensor, dw: tf.Tensor, config: Partial<AdamConfig> = 
   const beta2 = checkHyper('adam', 'beta2', config.beta2 ?? ADAM_DEFAULTS.beta2);
   const epsilon = checkHyper('adam', 'epsilon', config.epsilon ?? ADAM_DEFAULTS.epsilon);
   const t = checkHyper('adam', 't', config.t ?? ADAM_DEFAULTS.t) + 1;
-  // The bias corrections are scalars: computed once in float64 here rather than as float32 tensors.
-  const correction1 = 1 - Math.pow(beta1, t);
-  const correction2 = 1 - Math.pow(beta2, t);
   return tf.tidy(() => {
     const m = tf.add(tf.mul(stateOrZeros('adam', 'm', config.m, w), beta1), tf.mul(dw, 1 - beta1));
     const v = tf.add(tf.mul(stateOrZeros('adam', 'v', config.v, w), beta2), tf.mul(tf.square(dw), 1 - beta2));
-    // learningRate * (m / c1) / (sqrt(v / c2) + eps) = (learningRate * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)):
-    // the same update with the bias corrections folded into two scalars, two fewer passes over w (the passes,
-    // not the arithmetic, cost time on small parameters: docs/performance.md).
-    const rootC2 = Math.sqrt(correction2);
-    const step = (learningRate * rootC2) / correction1;
-    const next = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilon * rootC2)), step));
+    const mt = tf.div(m, 1 - Math.pow(beta1, t));
+    const vt = tf.div(v, 1 - Math.pow(beta2, t));
+    const next = tf.sub(w, tf.div(tf.mul(mt, learningRate), tf.add(tf.sqrt(vt), epsilon)));
     return { next, config: { learningRate, beta1, beta2, epsilon, m, v, t } };
   });
 }
