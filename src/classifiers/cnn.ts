@@ -32,7 +32,8 @@ import {
   convReluPoolForward,
 } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 
 export interface ThreeLayerConvNetOptions {
   /** [H, W, C] of one input image (NHWC order). */
@@ -117,7 +118,7 @@ export class ThreeLayerConvNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     this.checkImages('ThreeLayerConvNet.loss', X);
-    if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', X, y);
+    if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', y, X.shape[0], this.options.numClasses);
     const p = this.params;
     this.bnParam.mode = y === undefined ? 'test' : 'train';
     return tf.tidy(() => {

@@ -22,13 +22,16 @@
  * layer, which no relu follows, ~ N(0, 1 / D) (LeCun), which keeps the first scores small (initial loss near
  * ln C + 0.5 rather than ln C + 1); biases and beta 0, gamma 1. `weightScale` replaces all of it with one fixed
  * standard deviation, as the course's models take it.
+ *
+ * See docs/convolution.md and docs/batchnorm.md for the layers it is built from.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
@@ -213,7 +216,7 @@ export class ConvNet implements Model {
     if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
       throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
     }
-    if (y !== undefined) checkLabels(fn, X, y);
+    if (y !== undefined) checkLabels(fn, y, X.shape[0], this.options.numClasses);
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = mode;
     const p = this.params;

@@ -5,6 +5,8 @@
  *
  * Every forward and backward step is a hand-written layer from ../layers; the gradients are checked against
  * tfjs autodiff in reference/ and spec/classifiers/fc_net.spec.ts.
+ *
+ * See docs/fully-connected-nets.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
@@ -17,7 +19,8 @@ import { batchnormForward, batchnormBackwardAlt, BatchnormCache, BnParam } from 
 import { layernormForward, layernormBackward, LayernormCache } from '../layers/layernorm';
 import { dropoutForward, dropoutBackward, DropoutCache, DropoutParam } from '../layers/dropout';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkLabels, checkInput } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 
 export type Normalization = 'none' | 'batchnorm' | 'layernorm';
 
@@ -109,7 +112,7 @@ export class FullyConnectedNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     checkInput('FullyConnectedNet.loss', X, this.options.inputDim);
-    if (y !== undefined) checkLabels('FullyConnectedNet.loss', X, y);
+    if (y !== undefined) checkLabels('FullyConnectedNet.loss', y, X.shape[0], this.options.numClasses);
     const o = this.options;
     const p = this.params;
     return tf.tidy(() => {

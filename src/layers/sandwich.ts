@@ -5,6 +5,8 @@
  * Convolutions and pools use the fast layers.
  *
  * Layouts as in the layers: images [N, H, W, C] (NHWC; the course's are NCHW), filters [HH, WW, C, F].
+ *
+ * See docs/fully-connected-nets.md for backpropagation through a sandwich.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AffineCache, affineBackward, affineForward } from './affine';
