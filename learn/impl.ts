@@ -144,16 +144,12 @@ export const STUB_MESSAGE = /not implemented yet: ([\w.]+) \(([^)]+)\)/;
 function stopAtFirstStub(): void {
   const explain = (err: unknown): void => {
     const m = err instanceof Error ? STUB_MESSAGE.exec(err.message) : null;
-    if (m) {
-      // Loaded here, not at the top: the manifest is only needed once a stub is hit.
-      const { exerciseOfFunction } = require('./manifest') as typeof import('./manifest');
-      const ex = exerciseOfFunction(m[1]);
-      const which = ex ? `exercise ${ex.id} (docs/${ex.doc}): ` : '';
-      console.error(`\n${which}${m[1]} in ${path.join(redirectDir ?? '', m[2])} is not implemented yet.`);
-      console.error(ex ? `Do it first, then \`npm run check -- ${ex.id}\`.` : '');
-      process.exit(1);
-    }
-    console.error(err);
+    if (!m) throw err;
+    // Loaded here, not at the top: the manifest is only needed once a stub is hit.
+    const { exerciseOfFunction } = require('./manifest') as typeof import('./manifest');
+    const ex = exerciseOfFunction(m[1]);
+    console.error(`\n${(err as Error).message}`);
+    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}\`` : ''}.`);
     process.exit(1);
   };
   process.on('uncaughtException', explain);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CHECKS, CheckFailure, CheckProblem } from './checks';
 import { STATIC_HINTS } from './hints';
-import { STUB_MESSAGE } from './impl';
+import { STUB_MESSAGE, activeWorkspace } from './impl';
 import { Exercise, exerciseOfFunction } from './manifest';
 
 export type Status =
@@ -50,6 +50,7 @@ function classify(exercise: Exercise, err: unknown): Status {
   if (err instanceof CheckFailure) return { kind: 'fails', message: err.hint || !hint ? message : `${message}; usual mistake: ${hint}` };
   if (err instanceof CheckProblem) return { kind: 'fails', message };
   // An error of the learner's own code: its message, and where it came from.
-  const where = err instanceof Error ? (err.stack ?? '').split('\n').find((l) => l.includes('/exercises/') || l.includes(process.env.CS231N_EXERCISES_DIR ?? '\0')) : undefined;
+  const dir = activeWorkspace();
+  const where = err instanceof Error && dir ? (err.stack ?? '').split('\n').find((l) => l.includes(dir)) : undefined;
   return { kind: 'fails', message: `threw: ${message}${where ? ` (${where.trim()})` : ''}` };
 }

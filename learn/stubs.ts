@@ -7,9 +7,12 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 
-/** The error a stub throws. file: the path inside the workspace ('layers/affine.ts'). */
-export function stubError(name: string, file: string): string {
-  return `not implemented yet: ${name} (${file})`;
+/**
+ * The error a stub throws. file: the path inside the workspace ('layers/affine.ts'); more: what to read, if
+ * anything ('exercise affine_forward, docs/fully-connected-nets.md').
+ */
+export function stubError(name: string, file: string, more?: string): string {
+  return `not implemented yet: ${name} (${file})${more ? `: ${more}` : ''}`;
 }
 
 /** Functions and methods of a file by name ('affineForward', 'TwoLayerNet.loss'), with their bodies. */
@@ -61,6 +64,8 @@ export interface StubOptions {
   label: string;
   /** Functions to strip. */
   functions: readonly string[];
+  /** Said after the stub's message, per function: which exercise it is and where it is explained. */
+  more?: (name: string) => string | undefined;
   /** Keep the bodies (a workspace holding the solutions): only the imports are rewritten. */
   keepBodies?: boolean;
 }
@@ -75,7 +80,7 @@ export function makeStubFile(text: string, o: StubOptions): string {
     if (!body) throw new Error(`${o.label}: no function or method '${name}' (the exercise list names it)`);
     if (o.keepBodies) continue;
     const indent = indentOf(text, body.getStart(source));
-    edits.push([body.getStart(source), body.end, `{\n${indent}  throw new Error('${stubError(name, o.label)}');\n${indent}}`]);
+    edits.push([body.getStart(source), body.end, `{\n${indent}  throw new Error('${stubError(name, o.label, o.more?.(name))}');\n${indent}}`]);
   }
   edits.sort((a, b) => b[0] - a[0]);
   let out = text;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { PROJECT_ROOT, SRC_DIR } from './impl';
-import { EXERCISES, exerciseFiles } from './manifest';
+import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
 import { makeStubFile } from './stubs';
 
 /** One line at the top of every workspace file: what it is and how to check it. */
@@ -22,7 +22,11 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false)
   const srcFile = path.join(SRC_DIR, file);
   const functions = EXERCISES.filter((e) => e.file === file).flatMap((e) => e.functions);
   const text = fs.readFileSync(srcFile, 'utf8');
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies });
+  const more = (name: string): string | undefined => {
+    const e = exerciseOfFunction(name);
+    return e && `exercise ${e.id}, explained in docs/${e.doc}`;
+  };
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more });
 }
 
 export interface InitResult {
