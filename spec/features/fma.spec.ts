@@ -2,7 +2,7 @@
  * The emulated fused multiply-add against exact arithmetic: BigInt holds a * b + c exactly, and Number(bigint)
  * rounds it once, to nearest even, which is the definition of an FMA.
  */
-import { fma } from '../../src/features/fma';
+import { fma } from '../support/fma';
 import { Rng } from '../../src/random';
 
 /** A finite nonzero double as an exact integer significand times a power of two. */

@@ -3,10 +3,10 @@
  * centres, then transposed), hand-made edges landing in the bins the orientation formula predicts, the quirks of
  * the course's binning kept, shapes and errors.
  */
-import { HOG_BINS, hogFeature, hogFeatureLength, orientationBin } from '../../src/features/hog';
+import { HOG_BINS, hogFeature, hogFeatureLength, hogFromGray, orientationBin, rgbToGray } from '../../src/features/hog';
 import { Rng } from '../../src/random';
 import { relError } from '../../src/gradcheck';
-import { fma } from '../../src/features/fma';
+import { fma, numpyGray } from '../support/fma';
 
 /** Greyscale weight sum of the course's rgb2gray: a grey pixel of value v has grey level 1.03 v. */
 const GREY = 0.299 + 0.587 + 0.144;
@@ -49,12 +49,10 @@ function uniformFilter(a: Float64Array, height: number, width: number, size: num
 }
 
 /**
- * Line by line the course's hog_feature for a square image: np.where masks, uniform_filter, [4::8] sampling, .T.
- * np.dot's greyscale is written as the FMA chain that OpenBLAS evaluates (src/features/fma.ts).
+ * Line by line the course's hog_feature for a square image, from its greyscale g [n * n]: np.where masks,
+ * uniform_filter, [4::8] sampling, .T.
  */
-function courseHog(image: Uint8Array, n: number): Float64Array {
-  const g = new Float64Array(n * n);
-  for (let p = 0; p < n * n; p++) g[p] = fma(image[3 * p + 2], 0.144, fma(image[3 * p + 1], 0.587, image[3 * p] * 0.299));
+function courseHog(g: Float64Array, n: number): Float64Array {
   const mag = new Float64Array(n * n);
   const ori = new Float64Array(n * n);
   for (let r = 0; r < n; r++) {
@@ -93,9 +91,10 @@ describe('hogFeature', () => {
     const rng = new Rng(1);
     for (const n of [32, 16, 24]) {
       const im = Uint8Array.from(rng.uniformArray(n * n * 3, 0, 256), Math.floor);
-      const ours = hogFeature(im, n, n);
       // float32 storage of float64 values: ~6e-8 relative
-      expect(relError(ours, courseHog(im, n)).norm).toBeLessThan(1e-6);
+      expect(relError(hogFeature(im, n, n), courseHog(rgbToGray(im), n)).norm).toBeLessThan(1e-6);
+      // From the greyscale exactly as numpy rounds it (spec/support/fma.ts), the same agreement.
+      expect(relError(hogFromGray(numpyGray(im), n, n), courseHog(numpyGray(im), n)).norm).toBeLessThan(1e-6);
     }
   });
 
@@ -169,11 +168,11 @@ describe('hogFeature', () => {
     expect(zero(greyImage(32, 32, (_r, c) => (c < 16 ? 255 : 0)))).toBe(true);
   });
 
-  it('two colours whose grey levels tie exactly make no edge, as np.dot rounds them (one rounding per step)', () => {
+  it("two colours whose grey levels tie exactly make no edge from numpy's greyscale (one rounding per step)", () => {
     // 255 * 0.299 + 153 * 0.587 + 255 * 0.144 = 153 * 0.299 + 255 * 0.587 + 51 * 0.144 = 202.776 in exact
     // arithmetic. With fused multiply-adds (np.dot on OpenBLAS) both round to the same double; with separately
-    // rounded products and sums they differ by 3e-14, and that tiny gx would tip the strong horizontal edge
-    // below them (gy = -202.776) from orientation 0 (no bin) to 1e-14 degrees: bin 0.
+    // rounded products and sums (rgbToGray) they differ by 3e-14, and that tiny gx tips the strong horizontal
+    // edge below them (gy = -202.776) from orientation 0 (no bin) to 1e-14 degrees: bin 0 (docs/hog.md).
     const a = [255, 153, 255];
     const b = [153, 255, 51];
     const grey = (p: number[]) => fma(p[2], 0.144, fma(p[1], 0.587, p[0] * 0.299));
@@ -181,7 +180,8 @@ describe('hogFeature', () => {
     expect(a[0] * 0.299 + a[1] * 0.587 + a[2] * 0.144).not.toBe(b[0] * 0.299 + b[1] * 0.587 + b[2] * 0.144);
     const im = new Uint8Array(32 * 32 * 3);
     for (let r = 0; r < 16; r++) for (let c = 0; c < 32; c++) im.set(c < 16 ? a : b, (r * 32 + c) * 3);
-    expect(Array.from(hogFeature(im)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(hogFromGray(numpyGray(im), 32, 32)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(hogFeature(im)).some((v) => v !== 0)).toBe(true);
   });
 
   it('orientationBin: half-open bins of 20 degrees over (0, 180)', () => {
@@ -197,5 +197,6 @@ describe('hogFeature', () => {
 
   it('errors name the function and the expected image size', () => {
     expect(() => hogFeature(new Uint8Array(10))).toThrow(/hogFeature: image must hold H \* W \* 3 = 3072 values.*got 10/);
+    expect(() => hogFromGray(new Float64Array(10), 32, 32)).toThrow(/hogFromGray: gray must hold H \* W = 1024 values, got 10/);
   });
 });

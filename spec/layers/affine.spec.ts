@@ -4,9 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { expectSameParamGrads } from '../support/param_backward';
 import { Rng } from '../../src/random';
-import { affineForward, affineBackward, affineParamBackward } from '../../src/layers/affine';
+import { affineForward, affineBackward } from '../../src/layers/affine';
 import { affineRef } from '../../reference/layers_dense';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
@@ -79,18 +78,6 @@ describe('affineBackward', () => {
       const auto = autodiffGrads((t) => affineRef(t.x, t.w, t.b), { x, w, b }, dout);
       expectAllPass(compareGrads('affine', { x: hand.dx, w: hand.dw, b: hand.db }, auto));
     });
-  });
-
-  it('affineParamBackward gives the same dw and db, without dx, and frees its temporaries', () => {
-    const rng = new Rng(11);
-    const x = rng.randn([4, 2, 3, 2]);
-    const w = rng.randn([12, 5]) as tf.Tensor2D;
-    const b = rng.randn([5]) as tf.Tensor1D;
-    const dout = rng.randn([4, 5]) as tf.Tensor2D;
-    const { out, cache } = affineForward(x, w, b);
-    const full = affineBackward(dout, cache);
-    expectSameParamGrads(full, () => affineParamBackward(dout, cache));
-    tf.dispose([x, w, b, dout, out, full.dx, full.dw, full.db]);
   });
 
   it('passes a numeric gradient check (step 1e-2)', () => {

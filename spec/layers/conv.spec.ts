@@ -11,7 +11,7 @@ import { useBackend } from '../support/backend';
 import { expectSameParamGrads } from '../support/param_backward';
 import { Rng } from '../../src/random';
 import { ConvCache, ConvParam, convBackwardNaive, convForwardNaive } from '../../src/layers/conv_naive';
-import { convBackwardFast, convForwardFast, convParamBackwardFast } from '../../src/layers/conv_fast';
+import { convBackwardFast, convBackwardFirstLayer, convForwardFast } from '../../src/layers/conv_fast';
 import { convRef } from '../../reference/layers_conv';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
@@ -148,12 +148,12 @@ describe.each(layers)('conv backward (%s)', (name, forward, backward) => {
   });
 });
 
-describe('convParamBackwardFast', () => {
+describe('convBackwardFirstLayer', () => {
   it('gives the same dw and db as convBackwardFast, without dx, and frees its temporaries', () => {
     const { x, w, b, dout, convParam } = convInputs(5, [2, 7, 7, 3, 4, 3, 3, 2, 1]);
     const { out, cache } = convForwardFast(x, w, b, convParam);
     const full = convBackwardFast(dout, cache);
-    expectSameParamGrads(full, () => convParamBackwardFast(dout, cache));
+    expectSameParamGrads(full, () => convBackwardFirstLayer(dout, cache));
     tf.dispose([x, w, b, dout, out, full.dx, full.dw, full.db]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The check both parameter-only backward passes share (affineParamBackward, convParamBackwardFast): they return
- * exactly dw and db of the full backward pass, bit for bit, no dx, and leave only those two tensors behind.
+ * The check for a parameter-only backward pass (convBackwardFirstLayer): it returns exactly dw and db of the full
+ * backward pass, bit for bit, no dx, and leaves only those two tensors behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

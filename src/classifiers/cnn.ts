@@ -12,7 +12,7 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { convForwardFast, convBackwardFast, convParamBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
+import { convForwardFast, convBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
 import { maxPoolForwardFast, maxPoolBackwardFast, PoolCache, PoolParam } from '../layers/pool_fast';
 import { spatialBatchnormForward, spatialBatchnormBackward, SpatialBatchnormCache } from '../layers/spatial_batchnorm';
 import { BnParam } from '../layers/batchnorm';
@@ -113,7 +113,7 @@ export class ThreeLayerConvNet implements Model {
       if (y === undefined) return scores;
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
-      const { grads } = this.backward(dscores, caches, false);
+      const { grads } = this.backward(dscores, caches);
       return { loss: addL2(dataLoss, grads, p, ['W1', 'W2', 'W3'], this.options.reg), grads };
     });
   }
@@ -136,7 +136,7 @@ export class ThreeLayerConvNet implements Model {
       if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
         throw new Error(`ThreeLayerConvNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
       }
-      return { scores, dX: this.backward(upstream, caches, true).dX as tf.Tensor4D };
+      return { scores, dX: this.backward(upstream, caches).dX };
     });
   }
 
@@ -172,10 +172,10 @@ export class ThreeLayerConvNet implements Model {
 
   /**
    * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter (no
-   * regularisation) and, when withDX, dX [N, H, W, C], the first layer's dx (training skips it: no update uses it,
-   * and with 3 input channels it is the slowest convolution of the step). Call inside tf.tidy.
+   * regularisation) and dX [N, H, W, C], the first layer's dx (training discards it; saliency maps use it).
+   * Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: ForwardCaches, withDX: boolean): { grads: Record<string, tf.Tensor>; dX?: tf.Tensor4D } {
+  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D } {
     const grads: Record<string, tf.Tensor> = {};
     const g3 = affineBackward(dscores, caches.out);
     grads.W3 = g3.dw;
@@ -191,12 +191,6 @@ export class ThreeLayerConvNet implements Model {
       dh = gbn.dx;
       grads.gamma1 = gbn.dgamma;
       grads.beta1 = gbn.dbeta;
-    }
-    if (!withDX) {
-      const g1 = convParamBackwardFast(dh as tf.Tensor4D, caches.conv);
-      grads.W1 = g1.dw;
-      grads.b1 = g1.db;
-      return { grads };
     }
     const g1 = convBackwardFast(dh as tf.Tensor4D, caches.conv);
     grads.W1 = g1.dw;

@@ -33,7 +33,7 @@ import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '.
 import { BnParam, BatchnormCache, batchnormBackwardAlt, batchnormForward } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
 import { ReluCache, reluBackward, reluForward } from '../layers/relu';
-import { ConvCache, ConvParam, convBackwardFast, convForwardFast, convParamBackwardFast } from '../layers/conv_fast';
+import { ConvCache, ConvParam, convBackwardFast, convBackwardFirstLayer, convForwardFast } from '../layers/conv_fast';
 import { SpatialBatchnormCache, spatialBatchnormForward } from '../layers/spatial_batchnorm';
 import { AffineReluCache, ConvReluCache, affineReluBackward, affineReluForward, convReluForward } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
@@ -324,7 +324,7 @@ export class ConvNet implements Model {
         grads[`beta${layer}`] = gbn.dbeta;
       }
       // The first block's dx would be the gradient with respect to the images: only its parameters' are taken.
-      const { dw, db, dx } = i === 0 ? { ...convParamBackwardFast(dConv, c.conv.conv), dx: undefined } : convBackwardFast(dConv, c.conv.conv);
+      const { dw, db, dx } = i === 0 ? { ...convBackwardFirstLayer(dConv, c.conv.conv), dx: undefined } : convBackwardFast(dConv, c.conv.conv);
       grads[`W${layer}`] = dw;
       grads[`b${layer}`] = db;
       if (dx !== undefined) dh = dx;

@@ -11,7 +11,7 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { affineForward, affineBackward, affineParamBackward, AffineCache } from '../layers/affine';
+import { affineForward, affineBackward, AffineCache } from '../layers/affine';
 import { reluForward, reluBackward, ReluCache } from '../layers/relu';
 import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
 import { layernormForward, layernormBackward } from '../layers/layernorm';
@@ -116,7 +116,7 @@ export class FullyConnectedNet implements Model {
 
       const { loss: dataLoss, dscores } = softmaxLoss(scores, y);
       const weights = Array.from({ length: this.numLayers }, (_, i) => `W${i + 1}`);
-      const { grads } = this.backward(dscores, caches, last, false);
+      const { grads } = this.backward(dscores, caches, last);
       return { loss: addL2(dataLoss, grads, p, weights, o.reg), grads };
     });
   }
@@ -138,7 +138,7 @@ export class FullyConnectedNet implements Model {
       if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
         throw new Error(`FullyConnectedNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
       }
-      return { scores, dX: this.backward(upstream, caches, last, true).dX as T };
+      return { scores, dX: this.backward(upstream, caches, last).dX as T };
     });
   }
 
@@ -186,11 +186,11 @@ export class FullyConnectedNet implements Model {
   }
 
   /**
-   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and,
-   * when withDX, dX in the input's shape, the first affine layer's dx (training skips it: no update uses it).
+   * dscores [N, C] back through every layer: the data term's gradient of every parameter (no regularisation) and
+   * dX in the input's shape, the first affine layer's dx (training discards it; saliency maps use it).
    * Call inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache, withDX: boolean): { grads: Record<string, tf.Tensor>; dX?: tf.Tensor } {
+  private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache): { grads: Record<string, tf.Tensor>; dX: tf.Tensor } {
     const o = this.options;
     const L = this.numLayers;
     const grads: Record<string, tf.Tensor> = {};
@@ -208,12 +208,6 @@ export class FullyConnectedNet implements Model {
       } else if (o.normalization === 'layernorm') {
         const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-      }
-      if (i === 1 && !withDX) {
-        const a = affineParamBackward(dh as tf.Tensor2D, cache.affine);
-        grads.W1 = a.dw;
-        grads.b1 = a.db;
-        return { grads };
       }
       const a = affineBackward(dh as tf.Tensor2D, cache.affine);
       grads[`W${i}`] = a.dw;

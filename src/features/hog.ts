@@ -5,8 +5,7 @@
  *
  * Steps, for an RGB image of H x W pixels:
  *  1. Greyscale with the course's weights 0.299 R + 0.587 G + 0.144 B (0.144, not the usual 0.114: the course's
- *     rgb2gray has it so, and the features must match its numbers), rounded as np.dot rounds it on a CPU with
- *     fused multiply-add: fma(B, 0.144, fma(G, 0.587, R * 0.299)) (why the last bit matters: fma.ts).
+ *     rgb2gray has it so, and the features must match its numbers).
  *  2. Forward differences: gx[r, c] = g[r, c+1] - g[r, c] (0 in the last column), gy[r, c] = g[r+1, c] - g[r, c]
  *     (0 in the last row), as `np.diff` fills gx[:, :-1] and gy[:-1, :].
  *  3. Magnitude sqrt(gx^2 + gy^2); orientation atan2(gy, gx + 1e-15) in degrees, plus 90. That lies in [-90, 270];
@@ -21,7 +20,6 @@
  * Arithmetic runs in float64 like the course's numpy code; the result is stored as float32.
  */
 import { PixelArray, checkImage } from './extract';
-import { fma } from './fma';
 
 /** Pixels per cell side and number of orientation bins, fixed as in the course. */
 export const HOG_CELL = 8;
@@ -47,6 +45,17 @@ export function orientationBin(ori: number): number {
 }
 
 /**
+ * The course's rgb2gray: 0.299 R + 0.587 G + 0.144 B per pixel.
+ *
+ * image: H * W * 3 values, HWC, RGB. Returns the grey levels [H * W], row-major, in float64.
+ */
+export function rgbToGray(image: PixelArray): Float64Array {
+  const gray = new Float64Array(image.length / 3);
+  for (let p = 0; p < gray.length; p++) gray[p] = 0.299 * image[3 * p] + 0.587 * image[3 * p + 1] + 0.144 * image[3 * p + 2];
+  return gray;
+}
+
+/**
  * HOG feature of one image.
  *
  * image: H * W * 3 values, HWC (row-major pixels, RGB), 0..255, e.g. one image of an NHWC batch (a subarray).
@@ -55,10 +64,17 @@ export function orientationBin(ori: number): number {
  */
 export function hogFeature(image: PixelArray, height = 32, width = 32): Float32Array {
   checkImage('hogFeature', image, height, width);
-  const gray = new Float64Array(height * width);
-  for (let p = 0; p < gray.length; p++) {
-    gray[p] = fma(image[3 * p + 2], 0.144, fma(image[3 * p + 1], 0.587, image[3 * p] * 0.299));
-  }
+  return hogFromGray(rgbToGray(image), height, width);
+}
+
+/**
+ * HOG feature of one greyscale image: steps 2 to 5 above.
+ *
+ * gray: H * W grey levels, row-major. height, width: H and W. Returns Float32Array [floor(H/8) * floor(W/8) * 9],
+ * laid out [cellCol, cellRow, bin].
+ */
+export function hogFromGray(gray: Float64Array, height: number, width: number): Float32Array {
+  if (gray.length !== height * width) throw new Error(`hogFromGray: gray must hold H * W = ${height * width} values, got ${gray.length}`);
   const cellRows = Math.floor(height / HOG_CELL);
   const cellCols = Math.floor(width / HOG_CELL);
   const sums = new Float64Array(cellCols * cellRows * HOG_BINS);

@@ -36,33 +36,18 @@ export function affineForward(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): { o
  * dout: [N, M]. Returns dx: x's shape, dw: [D, M], db: [M].
  *
  * dx = dout @ w^T, dw = x_flat^T @ dout, db = sum of dout over the batch.
- * Speed: on wasm, matMul with a transposed operand runs ~10x slower than the plain form, while an explicit
- * tf.transpose followed by a plain matMul costs little (see ../shared/ENVIRONMENT.md), so we transpose first.
+ * The transposes are explicit because wasm's matMul with a transposed operand is ~10x slower
+ * (docs/performance.md).
  */
 export function affineBackward(dout: tf.Tensor2D, cache: AffineCache): { dx: tf.Tensor; dw: tf.Tensor2D; db: tf.Tensor1D } {
-  const { x, w } = cache;
-  assertShape('affine backward', 'dout', dout, [x.shape[0], w.shape[1]]);
-  return tf.tidy(() => {
-    const dx = tf.reshape(tf.matMul(dout, tf.transpose(w)), x.shape);
-    return { dx, ...affineParamBackward(dout, cache) };
-  });
-}
-
-/**
- * The parameters' half of affineBackward: dw [D, M] and db [M] without dx. A model's first layer takes this one
- * while training: its dx would be the gradient with respect to the data, which no update uses (and which costs as
- * much as dw). Saliency maps and fooling images, which do want it, take affineBackward.
- *
- * dout: [N, M]. Returns dw: [D, M], db: [M].
- */
-export function affineParamBackward(dout: tf.Tensor2D, cache: AffineCache): { dw: tf.Tensor2D; db: tf.Tensor1D } {
   const { x, w } = cache;
   const n = x.shape[0];
   assertShape('affine backward', 'dout', dout, [n, w.shape[1]]);
   return tf.tidy(() => {
+    const dx = tf.reshape(tf.matMul(dout, tf.transpose(w)), x.shape);
     const xFlat = tf.reshape(x, [n, x.size / n]) as tf.Tensor2D;
     const dw = tf.matMul(tf.transpose(xFlat), dout) as tf.Tensor2D;
     const db = tf.sum(dout, 0) as tf.Tensor1D;
-    return { dw, db };
+    return { dx, dw, db };
   });
 }

@@ -5,19 +5,8 @@
  * Layouts: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]), w [HH, WW, C, F] (the course's is
  * [F, C, HH, WW]), b [F], out [N, H', W', F] with H' = 1 + (H + 2 pad - HH) / stride (a whole number).
  *
- * The backward pass is written as two more convolutions, because it has to run on the wasm backend, which has a
- * fast Conv2D but no Conv2DBackpropFilter kernel (tfjs issue 8474) and a slow Conv2DBackpropInput.
- *
- * Measured on wasm, single thread, Node 20, median of 15 runs in ms, on an idle 16-core Xeon (x, w, stride, pad):
- *
- *   | case                          | forward | dx (here) | dx by conv2dTranspose | dw (here) | dw by im2col | backward |
- *   | [50,32,32,3] [7,7,3,32] 1 3   |      28 |        51 |                   212 |        45 |          447 |      107 |
- *   | [50,16,16,32] [3,3,32,64] 1 1 |      23 |        20 |                   192 |        52 |           57 |       65 |
- *   | [50,32,32,16] [4,4,16,32] 2 1 |       9 |        34 |                    95 |        16 |          439 |       52 |
- *
- * The naive loops take 1.1 / 0.7 / 0.3 s forward and 1.7 / 1.4 / 0.8 s backward on the same cases. Forward by
- * im2col + matMul took 404 / 49 / 393 ms: gathering the columns takes HH * WW strided slices, slow on wasm.
- * 'backward' is the whole convBackwardFast (dx, dw, db, and the transposes and filter flip around them).
+ * The backward pass is written as two more convolutions, because the wasm backend has a fast Conv2D but no
+ * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in docs/performance.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvCache, ConvParam, convDims } from './conv_naive';
@@ -117,26 +106,31 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
     const full = tf.conv2d(spreadOnStrideGrid(dout, stride), wFlip, 1, padding);
     const exact = top >= 0 && bottom >= 0 && left >= 0 && right >= 0;
     const dx = exact ? full : tf.slice(full, [0, Math.max(-top, 0), Math.max(-left, 0), 0], [N, H, W, C]);
-    return { dx, ...convParamBackwardFast(dout, cache) };
+    return { dx, ...weightGrads(dout, cache) };
   });
 }
 
+/** dw and db of convBackwardFast (see there), for dout [N, H', W', F] already checked. Call inside tf.tidy. */
+function weightGrads(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+  const [N, Hout, Wout, F] = dout.shape;
+  const { stride, pad } = cache.convParam;
+  const xT = tf.transpose(cache.x, [3, 1, 2, 0]) as tf.Tensor4D;
+  const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
+  const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
+  const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
+  return { dw, db };
+}
+
 /**
- * The parameters' half of convBackwardFast: dw [HH, WW, C, F] and db [F] without dx. A model's first conv layer
- * takes this one while training: its dx (the gradient with respect to the images) feeds no update, and with few
- * input channels it is the least efficient convolution of the step. Saliency maps take convBackwardFast.
+ * The backward pass of a network's first conv layer while training: dw [HH, WW, C, F] and db [F], skipping dx.
+ * That dx would be the gradient with respect to the images, which no update uses, and with 3 input channels it is
+ * the least efficient convolution of the step. Saliency maps, which do want it, take convBackwardFast.
  *
- * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F].
+ * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F], the same values as convBackwardFast's.
  */
-export function convParamBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+export function convBackwardFirstLayer(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const { x, w, b, convParam } = cache;
-  const { N, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
-  assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
-  return tf.tidy(() => {
-    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
-    const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
-    const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
-    const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
-    return { dw, db };
-  });
+  const { N, Hout, Wout, F } = convDims('conv backward first layer', x, w, b, convParam);
+  assertShape('conv backward first layer', 'dout', dout, [N, Hout, Wout, F]);
+  return tf.tidy(() => weightGrads(dout, cache));
 }

@@ -14,11 +14,7 @@
  * Ties: the reshape method gives the window's whole gradient to every entry equal to the maximum, as the
  * course's does; the naive loops give it to the first one only. The two differ only on exact ties. After a relu
  * the usual tie is a window of zeros, and the relu's backward then blocks the gradient at all of them either way.
- *
- * Measured on wasm, single thread, Node 20, median of 15 ms on an idle 16-core Xeon, x [50, 32, 32, 32], 2x2
- * windows, stride 2 (the course's pool): forward 1. Backward: reshape method 5; the naive loops 20; tf.argMax over
- * the windows with a one-hot scatter (first maximum, like the loops) 34; MaxPoolGrad 45 (and wrong); the same
- * mask built with tf.equal instead of tf.step 170 (wasm's broadcasting comparisons are slow).
+ * (Timings of the alternatives: docs/performance.md.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolCache, PoolDims, PoolParam, maxPoolBackwardNaive, poolDims } from './pool_naive';
@@ -59,9 +55,8 @@ export function maxPoolBackwardFast(dout: tf.Tensor4D, cache: PoolCache): { dx: 
   const d = poolDims('max pool backward fast', x, poolParam);
   assertShape('max pool backward fast', 'dout', dout, [d.N, d.Hout, d.Wout, d.C]);
   const tiles = d.poolHeight === d.stride && d.poolWidth === d.stride;
-  // Overlapping or gapped windows have no data-free reshape into windows. Gathering them takes strided slices,
-  // which wasm runs slowly (0.42 s for the 9 slices of a 3x3 stride-2 pool on [50, 33, 33, 32], against 0.03 s
-  // for the whole loop), and MaxPoolGrad is wrong there (see above), so the naive loops are the fast path.
+  // Overlapping or gapped windows have no data-free reshape into windows, gathering them takes strided slices
+  // (slow on wasm), and MaxPoolGrad is wrong there (see above): the naive loops are the fast path.
   if (!tiles) return maxPoolBackwardNaive(dout, cache);
   return { dx: tf.tidy(() => backwardTiles(dout, x, out, d)) };
 }

@@ -1,12 +1,13 @@
 /**
- * Fused multiply-add, a * b + c with one rounding instead of two, which JavaScript's Math lacks.
+ * Fused multiply-add, a * b + c with one rounding instead of two, which JavaScript's Math lacks; and with it the
+ * greyscale exactly as numpy rounds it, for the specs that compare HOG with the course's numpy code bit for bit.
  *
- * Why HOG needs it: the course's greyscale is `np.dot(rgb, [0.299, 0.587, 0.144])`, and numpy hands that to BLAS.
+ * Why the HOG specs need it: the course's greyscale is `np.dot(rgb, [0.299, 0.587, 0.144])`, and numpy hands that to BLAS.
  * OpenBLAS on an x86-64 CPU with FMA (numpy's usual wheel) evaluates each pixel as
  * fma(b, 0.144, fma(g, 0.587, r * 0.299)); the plain r * 0.299 + g * 0.587 + b * 0.144 differs from it in the last
  * bit for about a fifth of CIFAR-10 pixels. That bit matters where two neighbours' grey levels tie: it decides
  * whether gx is exactly 0 or 1e-14, and so whether a horizontal edge falls in no orientation bin or in bin 0 or 8
- * (see docs/hog.md).
+ * (see docs/hog.md). src/features/hog.ts writes the plain sum, as a reader would.
  *
  * Method (Boldo and Melquiond, "Emulation of a FMA and correctly-rounded sums: proved algorithms using rounding to
  * odd", IEEE Trans. Computers 2008): the exact product a * b = ph + pl (Dekker's TwoProduct with Veltkamp's split),
@@ -60,4 +61,14 @@ export function fma(a: number, b: number, c: number): number {
     }
   }
   return sh + v;
+}
+
+/**
+ * The course's greyscale as np.dot computes it with OpenBLAS on a CPU with FMA: fma(B, 0.144, fma(G, 0.587, R * 0.299))
+ * per pixel. image: H * W * 3 values, HWC. Returns the grey levels [H * W].
+ */
+export function numpyGray(image: ArrayLike<number>): Float64Array {
+  const gray = new Float64Array(image.length / 3);
+  for (let p = 0; p < gray.length; p++) gray[p] = fma(image[3 * p + 2], 0.144, fma(image[3 * p + 1], 0.587, image[3 * p] * 0.299));
+  return gray;
 }
