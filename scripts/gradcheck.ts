@@ -15,7 +15,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackendAndReport } from '../src/backend';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
-import { CATALOGUE, GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES, runCatalogue } from '../reference/catalogue';
+import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';
+import { GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES } from '../reference/catalogue/harness';
 import { parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
 import { Cell, formatSummary } from './lib/run_dir';
 

@@ -25,6 +25,10 @@ export const AUTODIFF_BOUND = 1e-5;
 export interface RelErr {
   /** ||a - b|| / max(||a||, ||b||); 0 when both are zero. */
   norm: number;
+  /** ||a - b||, the absolute difference. */
+  absDiff: number;
+  /** max(||a||, ||b||), the scale the difference is relative to. */
+  scale: number;
   /** max_i |a_i - b_i| / max(|a_i|, |b_i|), over entries where either is nonzero: for reading, not for passing. */
   maxElementwise: number;
 }
@@ -44,7 +48,10 @@ function tidyValue<T>(f: () => T): T {
   return out;
 }
 
-/** Norm-wise and element-wise relative error between two arrays or tensors of the same size. */
+/**
+ * Norm-wise and element-wise relative error between two arrays or tensors of the same size: the one relative error
+ * of the project (specs, reference/ and the scripts all use it).
+ */
 export function relError(a: Numbers, b: Numbers): RelErr {
   const x = toArray(a);
   const y = toArray(b);
@@ -63,9 +70,10 @@ export function relError(a: Numbers, b: Numbers): RelErr {
     const m = Math.max(Math.abs(xi), Math.abs(yi));
     if (m > 0) maxEl = Math.max(maxEl, Math.abs(d) / m);
   }
-  if (!Number.isFinite(diff2) || !Number.isFinite(x2) || !Number.isFinite(y2)) return { norm: NaN, maxElementwise: NaN };
-  const denom = Math.sqrt(Math.max(x2, y2));
-  return { norm: denom === 0 ? 0 : Math.sqrt(diff2) / denom, maxElementwise: maxEl };
+  if (!Number.isFinite(diff2) || !Number.isFinite(x2) || !Number.isFinite(y2)) return { norm: NaN, absDiff: NaN, scale: NaN, maxElementwise: NaN };
+  const absDiff = Math.sqrt(diff2);
+  const scale = Math.sqrt(Math.max(x2, y2));
+  return { norm: scale === 0 ? 0 : absDiff / scale, absDiff, scale, maxElementwise: maxEl };
 }
 
 /**

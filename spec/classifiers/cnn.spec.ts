@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../../src/classifiers/cnn';
-import { AUTODIFF_BOUND } from '../../src/gradcheck';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { threeLayerConvNetLossRef } from '../../reference/models';
+import { expectAllPass } from '../support/expect';
 
 beforeAll(() => useBackend());
 
@@ -24,14 +24,6 @@ function batch(seed: number, n: number): { X: tf.Tensor4D; y: tf.Tensor1D } {
   const X = rng.randn([n, ...INPUT]) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: n }, () => rng.int(10)), 'int32');
   return { X, y };
-}
-
-/** On failure, lists each gradient over its bound with its relative error and size. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows
-    .filter((r) => !r.pass)
-    .map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND} (|grad| ${r.scale.toExponential(2)})`);
-  expect(failed).toEqual([]);
 }
 
 /**

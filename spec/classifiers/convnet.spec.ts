@@ -12,6 +12,7 @@ import { ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../../s
 import { AUTODIFF_BOUND, relError } from '../../src/gradcheck';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { ConvNetRefOptions, convNetLossRef, convNetScoresRef } from '../../reference/convnet';
+import { expectAllPass } from '../support/expect';
 
 beforeAll(() => useBackend());
 
@@ -37,14 +38,6 @@ function refOptions(net: ConvNet): ConvNetRefOptions {
  * seeds, the same with tf.sum as with reduce.ts's column sums). A wrong gradient is off by 1e-2 or more.
  */
 const BOUND = 5 * AUTODIFF_BOUND;
-
-/** On failure, lists each gradient over its bound with its relative error and size. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows
-    .filter((r) => !r.pass)
-    .map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${BOUND} (|grad| ${r.scale.toExponential(2)})`);
-  expect(failed).toEqual([]);
-}
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -122,7 +115,7 @@ describe('ConvNet', () => {
         loss = r.loss.dataSync()[0];
         refLoss = convNetLossRef(net.params, X, y, o).dataSync()[0];
       });
-      expectAllPass(rows);
+      expectAllPass(rows, BOUND);
       expect(rows.map((r) => r.param).sort()).toEqual(Object.keys(net.params).sort());
       expect(Math.abs(loss - refLoss)).toBeLessThan(1e-5 * Math.abs(refLoss));
       // Real gradients, not zeros that pass any comparison; except the biases of layers followed by batchnorm,

@@ -6,6 +6,7 @@ import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { dropoutForward } from '../../src/layers/dropout';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { fcNetLossRef } from '../../reference/models';
+import { expectAllPass } from '../support/expect';
 
 beforeAll(() => useBackend());
 
@@ -35,10 +36,7 @@ function check(normalization: Normalization, keep: number, reg: number) {
     );
     rows = compareGrads(`fc ${normalization} keep=${keep} reg=${reg}`, grads, auto);
   });
-  for (const r of rows) {
-    if (!r.pass) throw new Error(`${r.layer} ${r.param}: relative error ${r.norm.toExponential(2)} > 1e-5 (|grad| ${r.scale.toExponential(2)})`);
-    expect(r.pass).toBe(true);
-  }
+  expectAllPass(rows);
   expect(rows.length).toBe(Object.keys(net.params).length);
   net.dispose();
   X.dispose();

@@ -10,14 +10,11 @@ import { AUTODIFF_BOUND, NUMERIC_BOUND, gradCheckSparse, relError } from '../../
 import { softmaxLossNaive, softmaxLossVectorized } from '../../src/classifiers/softmax';
 import { softmaxLossRef } from '../../reference/layers_dense';
 import { autodiffGrads } from '../../reference/crosscheck';
+import { expectWithin } from '../support/expect';
 
 beforeAll(async () => {
   await useBackend();
 });
-
-function expectWithin(label: string, err: number, bound: number): void {
-  expect(err <= bound ? 'ok' : `${label}: relError ${err.toExponential(2)} > ${bound}`).toBe('ok');
-}
 
 /** N examples of dimension D with C classes; W ~ N(0, wStd^2). */
 function problem(seed: number, n: number, d: number, c: number, wStd: number) {

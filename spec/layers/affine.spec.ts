@@ -7,18 +7,9 @@ import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { affineForward, affineBackward } from '../../src/layers/affine';
 import { affineRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
-
-function expectWithin(label: string, err: number, bound: number): void {
-  expect(err <= bound ? 'ok' : `${label}: relError ${err.toExponential(2)} > ${bound}`).toBe('ok');
-}
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass, expectWithin } from '../support/expect';
 
 beforeAll(async () => {
   await useBackend();

@@ -9,20 +9,15 @@ import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { BnParam, batchnormForward, batchnormBackward, batchnormBackwardAlt, BatchnormGrads, BatchnormCache } from '../../src/layers/batchnorm';
 import { batchnormRef, batchnormTestRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass } from '../support/expect';
 
 type Backward = (dout: tf.Tensor2D, cache: BatchnormCache) => BatchnormGrads;
 const backwards: [string, Backward][] = [
   ['batchnormBackward', batchnormBackward],
   ['batchnormBackwardAlt', batchnormBackwardAlt],
 ];
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
 
 /** Seeded [N, D] input whose features have different means (-5..5) and scales (0.5..3), as a hidden layer's would. */
 function features(rng: Rng, n: number, d: number): tf.Tensor2D {

@@ -13,8 +13,9 @@ import { Rng } from '../../src/random';
 import { ConvCache, ConvParam, convBackwardNaive, convForwardNaive } from '../../src/layers/conv_naive';
 import { convBackwardFast, convBackwardFirstLayer, convForwardFast } from '../../src/layers/conv_fast';
 import { convRef } from '../../reference/layers_conv';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass, expectWithin } from '../support/expect';
 
 type Forward = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, p: ConvParam) => { out: tf.Tensor4D; cache: ConvCache };
 type Backward = (dout: tf.Tensor4D, cache: ConvCache) => { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D };
@@ -22,16 +23,6 @@ const layers: [string, Forward, Backward][] = [
   ['naive', convForwardNaive, convBackwardNaive],
   ['fast', convForwardFast, convBackwardFast],
 ];
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
-
-function expectWithin(label: string, err: number, bound: number): void {
-  expect(err <= bound ? 'ok' : `${label}: relError ${err.toExponential(2)} > ${bound}`).toBe('ok');
-}
 
 /** Seeded x [N, H, W, C], w [HH, WW, C, F], b [F], and dout of the output's shape. */
 function convInputs(seed: number, s: ConvShape) {

@@ -14,10 +14,7 @@ import { maxPoolBackwardFast, maxPoolForwardFast } from '../../src/layers/pool_f
 import { convReluPoolBackward, convReluPoolForward } from '../../src/layers/sandwich';
 import { reluBackward, reluForward } from '../../src/layers/relu';
 import { AUTODIFF_BOUND, relError } from '../../src/gradcheck';
-
-function expectWithin(label: string, err: number, bound: number): void {
-  expect(err <= bound ? 'ok' : `${label}: relError ${err.toExponential(2)} > ${bound}`).toBe('ok');
-}
+import { expectWithin } from '../support/expect';
 
 beforeAll(async () => {
   await useBackend('wasm');

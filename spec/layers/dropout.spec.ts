@@ -8,14 +8,9 @@ import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { dropoutForward, dropoutBackward, DropoutCache } from '../../src/layers/dropout';
 import { dropoutRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass } from '../support/expect';
 
 function maskOf(cache: DropoutCache): tf.Tensor {
   if (cache.mode !== 'train') throw new Error('expected a train-mode cache');

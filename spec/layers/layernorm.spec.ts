@@ -8,14 +8,9 @@ import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { layernormForward, layernormBackward } from '../../src/layers/layernorm';
 import { layernormRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass } from '../support/expect';
 
 /** Seeded [N, D] input whose rows have different means (-5..5) and scales (0.5..3). */
 function examples(rng: Rng, n: number, d: number): tf.Tensor2D {

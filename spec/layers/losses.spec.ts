@@ -9,16 +9,11 @@ import { Rng } from '../../src/random';
 import { softmaxLoss } from '../../src/layers/softmax_loss';
 import { svmLoss } from '../../src/layers/svm_loss';
 import { softmaxLossRef, svmLossRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass } from '../support/expect';
 
 type Loss = (scores: tf.Tensor2D, y: tf.Tensor1D) => { loss: tf.Scalar; dscores: tf.Tensor2D };
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
 
 /** Seeded scores [N, C] of the given scale and labels [N] in 0..C-1. */
 function randomProblem(seed: number, n: number, c: number, std = 1): { scores: tf.Tensor2D; y: tf.Tensor1D } {

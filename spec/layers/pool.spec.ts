@@ -10,8 +10,9 @@ import { Rng } from '../../src/random';
 import { PoolCache, PoolParam, maxPoolBackwardNaive, maxPoolForwardNaive } from '../../src/layers/pool_naive';
 import { maxPoolBackwardFast, maxPoolForwardFast } from '../../src/layers/pool_fast';
 import { maxPoolRef } from '../../reference/layers_conv';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass, expectWithin } from '../support/expect';
 
 type Forward = (x: tf.Tensor4D, p: PoolParam) => { out: tf.Tensor4D; cache: PoolCache };
 type Backward = (dout: tf.Tensor4D, cache: PoolCache) => { dx: tf.Tensor4D };
@@ -19,12 +20,6 @@ const layers: [string, Forward, Backward][] = [
   ['naive', maxPoolForwardNaive, maxPoolBackwardNaive],
   ['fast', maxPoolForwardFast, maxPoolBackwardFast],
 ];
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
 
 /** [N, H, W, C, poolHeight, poolWidth, stride] */
 type PoolShape = [number, number, number, number, number, number, number];
@@ -167,7 +162,7 @@ describe('max pool numeric gradient check', () => {
       const { dx } = maxPoolBackwardNaive(dout, maxPoolForwardNaive(x, poolParam).cache);
       const numDx = numericGradientArray((t) => maxPoolForwardNaive(t as tf.Tensor4D, poolParam).out, x, dout);
       const err = relError(numDx, dx).norm;
-      expect(err <= NUMERIC_BOUND ? 'ok' : `dx: relError ${err.toExponential(2)} > ${NUMERIC_BOUND}`).toBe('ok');
+      expectWithin('dx', err, NUMERIC_BOUND);
     });
   });
 });

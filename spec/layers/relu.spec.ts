@@ -7,14 +7,9 @@ import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { reluForward, reluBackward } from '../../src/layers/relu';
 import { reluRef } from '../../reference/layers_dense';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, numericGradientArray, relError } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { NUMERIC_BOUND, NUMERIC_STEP, numericGradientArray, relError } from '../../src/gradcheck';
+import { expectAllPass } from '../support/expect';
 
 beforeAll(async () => {
   await useBackend();

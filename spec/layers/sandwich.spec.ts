@@ -18,14 +18,8 @@ import {
   convReluPoolForward,
 } from '../../src/layers/sandwich';
 import { affineReluRef, convBnReluRef, convReluPoolRef, convReluRef } from '../../reference/layers_conv';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
-import { AUTODIFF_BOUND } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
+import { expectAllPass } from '../support/expect';
 
 /** Every distinct tensor reachable from a value (through objects and arrays), for counting what a call left alive. */
 function tensorsIn(value: unknown, found = new Set<tf.Tensor>()): Set<tf.Tensor> {

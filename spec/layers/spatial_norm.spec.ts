@@ -11,14 +11,9 @@ import { batchnormForward, BnParam } from '../../src/layers/batchnorm';
 import { spatialBatchnormBackward, spatialBatchnormForward } from '../../src/layers/spatial_batchnorm';
 import { spatialGroupnormBackward, spatialGroupnormForward } from '../../src/layers/spatial_groupnorm';
 import { spatialBatchnormRef, spatialGroupnormRef } from '../../reference/layers_conv';
-import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
+import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, relError } from '../../src/gradcheck';
-
-/** On failure, lists each gradient over its bound with its relative error. */
-function expectAllPass(rows: CrossCheckRow[]): void {
-  const failed = rows.filter((r) => !r.pass).map((r) => `${r.layer} ${r.param}: relError ${r.norm.toExponential(2)} > ${AUTODIFF_BOUND}`);
-  expect(failed).toEqual([]);
-}
+import { expectAllPass } from '../support/expect';
 
 /** Seeded images [N, H, W, C] whose channels have different means (-5..5) and scales (0.5..3). */
 function images(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {

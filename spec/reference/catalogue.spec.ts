@@ -1,14 +1,17 @@
 /**
- * The gradient catalogue behind `npm run gradcheck` (reference/catalogue.ts): the whole of it runs here, every
- * row must pass, every layer and model of the issue must be there with every gradient, and nothing may leak.
+ * The gradient catalogue behind `npm run gradcheck` (reference/catalogue/): the whole of it runs here, every
+ * row must pass, every layer and model must be there with every gradient, and nothing may leak.
  * Then the harness itself: a deliberately wrong backward pass must fail both checks, and inputs that put a kink
  * inside a numeric step must be redrawn rather than fail.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { CATALOGUE, GradRow, layerCase, runCatalogue } from '../../reference/catalogue';
+import { CATALOGUE, runCatalogue } from '../../reference/catalogue/run';
+import { GradRow, layerCase } from '../../reference/catalogue/harness';
 import { reluRef } from '../../reference/layers_dense';
+import { argmaxPattern, cacheKinks, positivePattern } from '../../reference/catalogue/kinks';
 import { reluForward } from '../../src/layers/relu';
+import { convReluPoolForward } from '../../src/layers/sandwich';
 import { Rng } from '../../src/random';
 
 /** One line per failing row, so a failure says which gradient and by how much. */
@@ -22,8 +25,9 @@ const CONV = ['dx', 'dw', 'db'];
 const FC = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
 const FC_NORM = [...FC, 'gamma1', 'beta1', 'gamma2', 'beta2'];
 const CNN = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
+const CONVNET = [...CNN, 'W4', 'b4'];
 /**
- * The rows the issue asks for: each layer or model with every gradient it has. A name ending in ' (' stands for
+ * The rows the catalogue must hold: each layer or model with every gradient it has. A name ending in ' (' stands for
  * every variant name that starts with it ('TwoLayerNet (reg 0.1)'); any other name must match exactly.
  */
 const EXPECTED: [string, string[]][] = [
@@ -56,6 +60,8 @@ const EXPECTED: [string, string[]][] = [
   ['FullyConnectedNet (layernorm', FC_NORM],
   ['ThreeLayerConvNet (no batchnorm', CNN],
   ['ThreeLayerConvNet (batchnorm', [...CNN, 'gamma1', 'beta1']],
+  ['ConvNet (no batchnorm', CONVNET],
+  ['ConvNet (batchnorm', [...CONVNET, 'gamma1', 'beta1', 'gamma2', 'beta2', 'gamma3', 'beta3']],
 ];
 
 describe('gradient catalogue, seed 0', () => {
@@ -73,7 +79,7 @@ describe('gradient catalogue, seed 0', () => {
     expect(rows.filter((r) => !r.pass).map(describeRow)).toEqual([]);
   });
 
-  it('has every layer and model of the issue, each with every gradient', () => {
+  it('has every layer and model, each with every gradient', () => {
     const byLayer = new Map<string, string[]>();
     for (const r of rows) byLayer.set(r.layer, [...(byLayer.get(r.layer) ?? []), r.param]);
     for (const [prefix, params] of EXPECTED) {
@@ -87,7 +93,7 @@ describe('gradient catalogue, seed 0', () => {
   it('compares real gradients: numeric checks cover entries, and only biases before batchnorm are zero', () => {
     for (const r of rows) expect([r.layer, r.param, r.numericEntries > 0]).toEqual([r.layer, r.param, true]);
     const zero = rows.filter((r) => r.zeroGradient).map((r) => `${r.layer.split(' (')[0]} ${r.param}`);
-    expect(zero.sort()).toEqual(['FullyConnectedNet b1', 'FullyConnectedNet b2', 'ThreeLayerConvNet b1', 'conv-bn-relu db']);
+    expect(zero.sort()).toEqual(['ConvNet b1', 'ConvNet b2', 'ConvNet b3', 'FullyConnectedNet b1', 'FullyConnectedNet b2', 'ThreeLayerConvNet b1', 'conv-bn-relu db']);
   });
 
   it('frees every tensor it makes', () => {
@@ -142,5 +148,22 @@ describe('the harness', () => {
     const [row] = nearKink.run(new Rng(3));
     expect(row.redraws).toBeGreaterThanOrEqual(1);
     expect(row.pass).toBe(true);
+  });
+});
+
+describe('kink signatures read from caches', () => {
+  beforeAll(() => useBackend());
+
+  it('find every relu input and pool window in a tree of caches, and refuse a tree with neither', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const rng = new Rng(4);
+      const { cache } = convReluPoolForward(rng.randn([2, 4, 4, 2]) as tf.Tensor4D, rng.randn([3, 3, 2, 3]) as tf.Tensor4D, rng.randn([3]) as tf.Tensor1D, { stride: 1, pad: 1 }, { poolHeight: 2, poolWidth: 2, stride: 2 });
+      const signature = cacheKinks({ blocks: [cache] });
+      expect(signature).toBe(positivePattern(cache.relu.x) + argmaxPattern(cache.pool));
+      expect(signature).toHaveLength(2 * 2 * 4 * 4 * 3);
+    });
+    expect(() => tf.tidy(() => cacheKinks({ affine: { x: tf.zeros([1]) } }))).toThrow('cacheKinks: the caches hold no relu or pool cache');
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -9,66 +9,28 @@
  * Random pixels teach nothing, so accuracies are only checked to be accuracies; the real numbers come from the
  * default runs on the real data.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { writeOfficialDir } from '../data/fixtures';
+import { ScriptResult, expectAccuracies, expectPngs, expectRunInfo, readMetrics, runQuick } from '../support/scripts';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const TIMEOUT_MS = 240_000;
 const SCRIPTS = ['knn', 'svm', 'softmax', 'two-layer-net', 'features'] as const;
 type Script = (typeof SCRIPTS)[number];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outDir: string;
-}
-
 let root: string;
-const results = new Map<Script, Promise<Result>>();
+const results = new Map<Script, Promise<ScriptResult>>();
 
-function runScript(script: string, cifarDir: string, outName: string = script): Promise<Result> {
-  const outDir = path.join(root, 'out', outName);
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join('scripts', `${script}.ts`), '--quick', '--out', outDir, '--no-progress'],
-      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: cifarDir, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm', TFJS_WASM_THREADS: '1' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, outDir }),
-    );
-  });
+function runScript(script: string, cifarDir: string, outName: string = script): Promise<ScriptResult> {
+  return runQuick(script, cifarDir, path.join(root, 'out', outName), TIMEOUT_MS);
 }
 
-async function finished(script: Script): Promise<{ result: Result; metrics: Record<string, unknown> }> {
+async function finished(script: Script): Promise<{ result: ScriptResult; metrics: Record<string, unknown> }> {
   const result = await results.get(script)!;
-  if (result.code !== 0) throw new Error(`${script} exited with ${result.code}:\n${result.stderr.slice(-3000)}`);
-  const metrics = JSON.parse(fs.readFileSync(path.join(result.outDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
-  expect(metrics).toMatchObject({ script, seed: 0, quick: true, backend: 'wasm' });
-  expect(typeof metrics.seconds).toBe('number');
+  const metrics = readMetrics(script, result);
+  expectRunInfo(metrics, script);
   return { result, metrics };
-}
-
-async function expectPngs(dir: string, names: string[]): Promise<void> {
-  for (const name of names) {
-    const meta = await sharp(path.join(dir, name)).metadata();
-    expect([name, meta.format]).toEqual([name, 'png']);
-    expect(meta.width).toBeGreaterThan(100);
-    expect(meta.height).toBeGreaterThan(80);
-  }
-}
-
-function expectAccuracies(metrics: Record<string, unknown>, keys: string[]): void {
-  for (const key of keys) {
-    const v = metrics[key];
-    expect([key, typeof v]).toEqual([key, 'number']);
-    expect(v as number).toBeGreaterThanOrEqual(0);
-    expect(v as number).toBeLessThanOrEqual(1);
-  }
 }
 
 beforeAll(() => {

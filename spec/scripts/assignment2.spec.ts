@@ -7,64 +7,26 @@
  * Random pixels teach nothing, so the accuracies are only checked to be accuracies; the scripts' real numbers
  * come from the default runs on the real data.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { writeOfficialDir } from '../data/fixtures';
+import { ScriptResult, expectAccuracies, expectPngs, expectRunInfo, readMetrics, runQuick } from '../support/scripts';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const TIMEOUT_MS = 240_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outDir: string;
-}
-
 let root: string;
-const results = new Map<string, Promise<Result>>();
+const results = new Map<string, Promise<ScriptResult>>();
 
-function runScript(script: string): Promise<Result> {
-  const outDir = path.join(root, 'out', script);
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join('scripts', `${script}.ts`), '--quick', '--out', outDir, '--no-progress'],
-      { cwd: ROOT, env: { ...process.env, CIFAR10_DIR: path.join(root, 'cifar'), CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: 'wasm', TFJS_WASM_THREADS: '1' }, timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, outDir }),
-    );
-  });
+function runScript(script: string): Promise<ScriptResult> {
+  return runQuick(script, path.join(root, 'cifar'), path.join(root, 'out', script), TIMEOUT_MS);
 }
 
-async function finished(script: string): Promise<{ result: Result; metrics: Record<string, unknown> }> {
+async function finished(script: string): Promise<{ result: ScriptResult; metrics: Record<string, unknown> }> {
   const result = await results.get(script)!;
-  if (result.code !== 0) throw new Error(`${script} exited with ${result.code}:\n${result.stderr.slice(-3000)}`);
-  const metrics = JSON.parse(fs.readFileSync(path.join(result.outDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  const metrics = readMetrics(script, result);
+  expectRunInfo(metrics, script);
   return { result, metrics };
-}
-
-async function expectPngs(dir: string, names: string[]): Promise<void> {
-  for (const name of names) {
-    const meta = await sharp(path.join(dir, name)).metadata();
-    expect([name, meta.format]).toEqual([name, 'png']);
-    expect(meta.width).toBeGreaterThan(100);
-    expect(meta.height).toBeGreaterThan(80);
-  }
-}
-
-function expectAccuracy(v: unknown): void {
-  expect(typeof v).toBe('number');
-  expect(v as number).toBeGreaterThanOrEqual(0);
-  expect(v as number).toBeLessThanOrEqual(1);
-}
-
-function expectRunInfo(metrics: Record<string, unknown>, script: string): void {
-  expect(metrics).toMatchObject({ script, seed: 0, quick: true, backend: 'wasm' });
-  expect(typeof metrics.seconds).toBe('number');
 }
 
 beforeAll(() => {
@@ -85,10 +47,7 @@ afterAll(async () => {
 describe('scripts/convnet.ts --quick', () => {
   it('overfits, trains, draws the filters and the augmentations', async () => {
     const { result, metrics } = await finished('convnet');
-    expectRunInfo(metrics, 'convnet');
-    expectAccuracy(metrics.overfit_train_acc);
-    expectAccuracy(metrics.one_epoch_val_acc);
-    expectAccuracy(metrics.one_epoch_test_acc);
+    expectAccuracies(metrics, ['overfit_train_acc', 'one_epoch_val_acc', 'one_epoch_test_acc']);
     expect(metrics.seconds_per_iteration as number).toBeGreaterThan(0);
     expect(metrics.cpu_seconds_per_iteration as number).toBeGreaterThan(0);
     expect(metrics.overfit).toMatchObject({ iterations: 15 });
@@ -101,10 +60,7 @@ describe('scripts/convnet.ts --quick', () => {
 describe('scripts/fc-nets.ts --quick', () => {
   it('runs both overfitting nets, the four update rules and the best model', async () => {
     const { result, metrics } = await finished('fc-nets');
-    expectRunInfo(metrics, 'fc-nets');
-    expectAccuracy(metrics.overfit_train_acc);
-    expectAccuracy(metrics.best_val_acc);
-    expectAccuracy(metrics.test_acc);
+    expectAccuracies(metrics, ['overfit_train_acc', 'best_val_acc', 'test_acc']);
     expect(Object.keys(metrics.overfit as object)).toEqual(['3-layer', '5-layer']);
     expect(Object.keys(metrics.update_rules as object)).toEqual(['sgd', 'sgd_momentum', 'rmsprop', 'adam']);
     await expectPngs(result.outDir, ['overfit.png', 'update_rules.png', 'best_model.png']);
@@ -115,9 +71,7 @@ describe('scripts/fc-nets.ts --quick', () => {
 describe('scripts/batchnorm.ts --quick', () => {
   it('compares batchnorm with the baseline, sweeps the weight scale and the batch size', async () => {
     const { result, metrics } = await finished('batchnorm');
-    expectRunInfo(metrics, 'batchnorm');
-    expectAccuracy(metrics.bn_final_train_acc);
-    expectAccuracy(metrics.baseline_final_train_acc);
+    expectAccuracies(metrics, ['bn_final_train_acc', 'baseline_final_train_acc']);
     const sweep = metrics.weight_scale_sweep as { scales: number[]; baseline: { bestValAcc: number[] }; batchnorm: { finalLoss: unknown[] } };
     expect(sweep.scales).toHaveLength(5);
     expect(sweep.scales[0]).toBeCloseTo(1e-4, 10);
@@ -135,11 +89,10 @@ describe('scripts/batchnorm.ts --quick', () => {
 describe('scripts/dropout.ts --quick', () => {
   it('trains one net per keep probability and reports train and val accuracy for each', async () => {
     const { result, metrics } = await finished('dropout');
-    expectRunInfo(metrics, 'dropout');
     for (const key of ['train_acc_by_keep', 'val_acc_by_keep']) {
       const byKeep = metrics[key] as Record<string, number>;
       expect(Object.keys(byKeep)).toEqual(['1', '0.75', '0.5', '0.25']);
-      Object.values(byKeep).forEach(expectAccuracy);
+      expectAccuracies(byKeep, Object.keys(byKeep));
     }
     await expectPngs(result.outDir, ['dropout.png']);
     expect(result.stdout).toContain('== Dropout');

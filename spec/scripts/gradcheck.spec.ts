@@ -3,20 +3,10 @@
  * the keys the issue names; the table names the backend and why it is cpu; a bad --only stops with the valid
  * names and a non-zero exit status. The script runs through tsx as `npm run gradcheck` does, on a few fast rows.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-
-const root = path.resolve(__dirname, '../..');
-const tsxCli = require.resolve('tsx/cli');
+import { runScriptSync } from '../support/scripts';
 
 function gradcheck(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [tsxCli, path.join(root, 'scripts', 'gradcheck.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, TFJS_BACKEND: '' },
-    timeout: 60000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runScriptSync('scripts/gradcheck.ts', args);
 }
 
 describe('npm run gradcheck', () => {

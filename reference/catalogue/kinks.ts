@@ -1,0 +1,69 @@
+/**
+ * Where the kinks of a function sit, as a string: relu, max pooling and the SVM hinge are not differentiable
+ * everywhere, and a centred difference whose two points lie on either side of a kink measures neither one-sided
+ * slope. The harness (harness.ts) compares the signature at every numerically perturbed point with the one at the
+ * point of the check, and steps around any difference.
+ *
+ * Signatures are read from the hand-written layers' own caches (a relu cache holds the relu's input, a pool cache
+ * its input and output), never from a second copy of a forward pass: a copy could drift from the model it stands
+ * for and silently check nothing.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { PoolCache, maxPoolBackwardNaive } from '../../src/layers/pool_naive';
+
+/** Which entries of t are positive, as a string of 0s and 1s: the side of each relu kink. */
+export function positivePattern(t: tf.Tensor): string {
+  return Array.from(t.dataSync(), (v) => (v > 0 ? '1' : '0')).join('');
+}
+
+/**
+ * Which entry of each pooling window is its maximum: the naive backward pass sends a gradient of ones to
+ * exactly those entries, so its pattern of nonzero entries names them.
+ */
+export function argmaxPattern(cache: PoolCache): string {
+  return tf.tidy(() => {
+    const ones = tf.onesLike(cache.out) as tf.Tensor4D;
+    return positivePattern(maxPoolBackwardNaive(ones, cache).dx);
+  });
+}
+
+/** Which SVM margins s_j - s_y + 1 (j != y) are positive: the side of each hinge. */
+export function marginPattern(scores: tf.Tensor, y: tf.Tensor): string {
+  const [n, c] = scores.shape;
+  const s = scores.dataSync();
+  const labels = y.dataSync();
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < c; j++) if (j !== labels[i]) out += s[i * c + j] - s[i * c + labels[i]] + 1 > 0 ? '1' : '0';
+  }
+  return out;
+}
+
+function isPoolCache(v: object): v is PoolCache {
+  return 'poolParam' in v && 'x' in v && 'out' in v;
+}
+
+/**
+ * Every kink of a forward pass, read from its caches: the sign of every relu input (a cache under a key that starts
+ * with 'relu', as the layers and models name their relu caches) and the maximum of every pooling window (any pool
+ * cache), in the order the caches list them. caches: one layer's cache or a model's whole tree of them.
+ * Throws when the tree holds neither, since a signature of nothing would let every step across a kink through.
+ */
+export function cacheKinks(caches: object): string {
+  let found = 0;
+  const walk = (v: unknown, key: string): string => {
+    if (v === null || typeof v !== 'object' || v instanceof tf.Tensor) return '';
+    if (isPoolCache(v)) {
+      found++;
+      return argmaxPattern(v);
+    }
+    if (key.startsWith('relu') && 'x' in v && v.x instanceof tf.Tensor) {
+      found++;
+      return positivePattern(v.x);
+    }
+    return Object.entries(v).map(([k, child]) => walk(child, k)).join('');
+  };
+  const signature = walk(caches, '');
+  if (found === 0) throw new Error('cacheKinks: the caches hold no relu or pool cache, so no kink could be guarded');
+  return signature;
+}

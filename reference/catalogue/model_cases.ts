@@ -1,0 +1,136 @@
+/**
+ * The catalogue's model cases: every model of src/classifiers, small and seeded, with its loss's autodiff twin. A
+ * model's kinks are read from the caches of its own forward pass (kinks.ts). Those caches are private to each
+ * model class, which keeps them out of the learner's way; the checks reach them by element access
+ * (`net['forward']`), which TypeScript allows and still type-checks, so a renamed or changed forward pass fails to
+ * compile here rather than drift.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CatalogueCase, labels, modelCase } from './harness';
+import { dropoutForward } from '../../src/layers/dropout';
+import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
+import { FullyConnectedNet, Normalization } from '../../src/classifiers/fc_net';
+import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
+import { ConvNet } from '../../src/classifiers/convnet';
+import { fcNetLossRef, threeLayerConvNetLossRef } from '../models';
+import { convNetLossRef } from '../convnet';
+
+function fcCase(normalization: Normalization): CatalogueCase {
+  const keep = 0.75;
+  const reg = 0.1;
+  return modelCase(`FullyConnectedNet (${normalization}, dropout keep ${keep}, reg ${reg})`, (rng) => {
+    const [N, D, C] = [8, 5, 4];
+    const net = new FullyConnectedNet({
+      hiddenDims: [8, 7],
+      inputDim: D,
+      numClasses: C,
+      normalization,
+      reg,
+      weightScale: 1,
+      dropoutKeepRatio: keep,
+      seed: rng.int(2 ** 31),
+      dropoutSeed: rng.int(2 ** 31),
+    });
+    const X = rng.randn([N, D]);
+    const y = labels(rng, N, C);
+    // The twin needs the masks the net draws: a net with a dropoutSeed draws them, layer by layer, from one fresh
+    // Rng(dropoutSeed) per forward pass (fc_net.ts); the same draws give the same masks here.
+    const masks = net.options.hiddenDims.map((h) => {
+      const { cache } = dropoutForward(tf.zeros([N, h]), { mode: 'train', p: keep, seed: net.options.dropoutSeed });
+      return cache.mode === 'train' ? cache.mask : tf.ones([N, h]);
+    });
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => fcNetLossRef(p, X, y, { numLayers: net.numLayers, normalization, reg, dropoutMasks: masks }),
+      caches: () => net['forward'](X, 'train').caches,
+    };
+  });
+}
+
+function cnnCase(batchnorm: boolean): CatalogueCase {
+  const reg = 0.1;
+  return modelCase(`ThreeLayerConvNet (${batchnorm ? 'batchnorm' : 'no batchnorm'}, reg ${reg})`, (rng) => {
+    const inputDim: [number, number, number] = [4, 4, 2];
+    const N = 2;
+    const net = new ThreeLayerConvNet({
+      inputDim,
+      numFilters: 3,
+      filterSize: 3,
+      hiddenDim: 5,
+      numClasses: 4,
+      weightScale: 0.3,
+      reg,
+      batchnorm,
+      seed: rng.int(2 ** 31),
+    });
+    const X = rng.randn([N, ...inputDim]);
+    const y = labels(rng, N, 4);
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => threeLayerConvNetLossRef(p, X as tf.Tensor4D, y, { reg, batchnorm }),
+      caches: () => net['forward'](X as tf.Tensor4D).caches,
+    };
+  });
+}
+
+/** ConvNet, the model `npm run train` trains, in miniature: two conv blocks (the first pools) and one
+ * hidden layer. Pooling first leaves the second block's relu inputs unpooled, so its beta reaches the loss: after a
+ * pool most maxima are positive, and a shift that passes every relu unchanged is undone by the hidden batchnorm. */
+function convNetCase(batchnorm: boolean): CatalogueCase {
+  const reg = 0.1;
+  return modelCase(`ConvNet (${batchnorm ? 'batchnorm' : 'no batchnorm'}, reg ${reg})`, (rng) => {
+    const inputDim: [number, number, number] = [4, 4, 2];
+    const blocks = [{ filters: 3, pool: true }, { filters: 3 }];
+    const numHidden = 1;
+    const N = 3;
+    const net = new ConvNet({
+      inputDim,
+      blocks,
+      filterSize: 3,
+      hiddenDims: [5],
+      numClasses: 4,
+      batchnorm,
+      reg,
+      weightScale: 0.5,
+      seed: rng.int(2 ** 31),
+    });
+    const X = rng.randn([N, ...inputDim]);
+    const y = labels(rng, N, 4);
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => convNetLossRef(p, X, y, { blocks, numHidden, batchnorm, reg }),
+      caches: () => net['forward'](X as tf.Tensor4D).caches,
+    };
+  });
+}
+
+/** Every model case: the course's models, then the one `npm run train` trains. */
+export const MODEL_CASES: readonly CatalogueCase[] = [
+  modelCase('TwoLayerNet (reg 0.1)', (rng) => {
+    const [N, D, Hd, C] = [4, 5, 6, 4];
+    const reg = 0.1;
+    const net = new TwoLayerNet({ inputDim: D, hiddenDim: Hd, numClasses: C, weightScale: 0.5, reg, seed: rng.int(2 ** 31) });
+    const X = rng.randn([N, D]);
+    const y = labels(rng, N, C);
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => fcNetLossRef(p, X, y, { numLayers: 2, normalization: 'none', reg }),
+      caches: () => net['forward'](X, 'train').caches,
+    };
+  }),
+  fcCase('none'),
+  fcCase('batchnorm'),
+  fcCase('layernorm'),
+  cnnCase(false),
+  cnnCase(true),
+  convNetCase(false),
+  convNetCase(true),
+];
