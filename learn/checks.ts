@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/random';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, gradCheckSparse, relError } from '../src/gradcheck';
-import { runCatalogue, GradRow } from '../reference/catalogue';
+import { GradRow } from '../reference/catalogue/harness';
+import { runCatalogue } from '../reference/catalogue/run';
 import { autodiffGrads } from '../reference/crosscheck';
 import { affineRef, reluRef, softmaxLossRef, svmLossRef, batchnormRef, layernormRef } from '../reference/layers_dense';
 import { convRef, maxPoolRef, spatialBatchnormRef, spatialGroupnormRef } from '../reference/layers_conv';

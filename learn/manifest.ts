@@ -45,7 +45,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('linear_classifier_predict', 'A1', 'Q2 svm', 'classifiers/linear_classifier.ts', ['LinearClassifier.predict'], 'svm-softmax-gradients.md'),
   // TODO-13a ex('two_layer_net_loss', 'A1', 'Q4 two_layer_net', 'classifiers/two_layer_net.ts', ['TwoLayerNet.loss'], FC),
   ex('affine_forward', 'A2', 'Q1 FullyConnectedNets', 'layers/affine.ts', ['affineForward'], FC),
-  ex('affine_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/affine.ts', ['affineBackward', 'affineParamBackward'], FC),
+  ex('affine_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/affine.ts', ['affineBackward'], FC),
   ex('relu_forward', 'A2', 'Q1 FullyConnectedNets', 'layers/relu.ts', ['reluForward'], FC),
   ex('relu_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/relu.ts', ['reluBackward'], FC),
   ex('softmax_loss', 'A2', 'Q1 FullyConnectedNets', 'layers/softmax_loss.ts', ['softmaxLoss'], FC),
