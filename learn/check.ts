@@ -38,6 +38,12 @@ export function progressLine(outcomes: readonly Outcome[]): string {
   return next ? `${head}; next: ${next.exercise.id} (docs/${next.exercise.doc})` : `${head}; all done`;
 }
 
+/** dir relative to the current folder when it lies inside it, else absolute. */
+function shortPath(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
+}
+
 async function checkOnce(ids: string[], dir: string): Promise<number> {
   const selected = selectExercises(ids);
   useWorkspace(dir);
@@ -50,7 +56,7 @@ async function checkOnce(ids: string[], dir: string): Promise<number> {
   for (const exercise of selected) {
     const o = runCheck(exercise);
     outcomes.push(o);
-    console.log(formatOutcome(o, path.relative(process.cwd(), dir) || '.'));
+    console.log(formatOutcome(o, shortPath(dir)));
   }
   console.log(progressLine(outcomes));
   return outcomes.every((o) => o.status.kind === 'pass') ? 0 : 1;
