@@ -20,7 +20,7 @@ export function formatOutcome(o: Outcome, dir: string): string {
   const s = o.status;
   switch (s.kind) {
     case 'pass':
-      return `  pass   ${id}`;
+      return `  pass   ${o.exercise.id}`;
     case 'todo':
       return `  todo   ${id} write ${s.fn} in ${path.join(dir, o.exercise.file)}`;
     case 'waits':

@@ -4,7 +4,8 @@
  * wrong tensor, or lets the learner's own error through (a stub's `not implemented yet` makes it a todo).
  *
  * What each one compares, with the bound:
- *   forward values   against the autodiff reference's forward pass (reference/), else the solution in src/
+ *   forward values   against the course notebook's printed values where it prints some (affine, relu), the
+ *                    autodiff reference's forward pass (reference/), else the solution in src/
  *                    (loaded beside the learner's with withSolutions), norm-wise, FORWARD_BOUND;
  *   layer gradients  the gradient catalogue's case (reference/catalogue.ts): autodiff within AUTODIFF_BOUND and
  *                    centred differences within NUMERIC_BOUND, kinks of relu and max stepped around;
@@ -338,9 +339,22 @@ function layerForward(tensor: string, got: () => tf.Tensor, want: () => tf.Tenso
   tf.tidy(() => expectClose(tensor, got(), want(), FORWARD_BOUND, 'autodiff reference'));
 }
 
+/** np.linspace(lo, hi, num=size).reshape(shape), as the notebooks build their inputs (in float32 here). */
+function linspace(lo: number, hi: number, shape: number[]): tf.Tensor {
+  return tf.reshape(tf.linspace(lo, hi, shape.reduce((a, b) => a * b)), shape);
+}
+
+/** The notebook's affine_forward test: its inputs (in NHWC, which flattens to the same rows) and printed values. */
+const NOTEBOOK_AFFINE_OUT = [
+  [1.49834967, 1.70660132, 1.91485297],
+  [3.25553199, 3.5141327, 3.77273342],
+];
+
 function affineForwardCheck(): void {
   const rng = new Rng(SEED);
   tf.tidy(() => {
+    const out = affineForward(linspace(-0.1, 0.5, [2, 4, 5, 6]), linspace(-0.2, 0.3, [120, 3]) as tf.Tensor2D, linspace(-0.3, 0.1, [3]) as tf.Tensor1D).out;
+    expectClose('out', out, tf.tensor2d(NOTEBOOK_AFFINE_OUT), FORWARD_BOUND, "the notebook's correct_out");
     const [x, w, b] = [rng.randn([3, 2, 3]), rng.randn([6, 4]) as tf.Tensor2D, rng.randn([4]) as tf.Tensor1D];
     layerForward('out', () => affineForward(x, w, b).out, () => affineRef(x, w, b));
     expectThrows('affineForward with x [3, 2, 3] and w [5, 4]', () => affineForward(x, tf.zeros([5, 4]), b));
@@ -580,6 +594,8 @@ export const CHECKS: Record<string, () => void> = {
   relu_forward: () => {
     const rng = new Rng(SEED);
     tf.tidy(() => {
+      const notebook = [0, 0, 0, 0, 0, 0, 0.04545455, 0.13636364, 0.22727273, 0.31818182, 0.40909091, 0.5];
+      expectClose('out', reluForward(linspace(-0.5, 0.5, [3, 4])).out, tf.tensor2d(notebook, [3, 4]), FORWARD_BOUND, "the notebook's correct_out");
       const x = rng.randn([4, 5]);
       layerForward('out', () => reluForward(x).out, () => reluRef(x));
     });

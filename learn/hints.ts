@@ -32,10 +32,10 @@ export function ratioHint(got: tf.Tensor, want: tf.Tensor): string | undefined {
   const inv = Math.round(1 / c);
   if (inv >= 2 && Math.abs(1 / c - inv) < 1e-3 * inv) return `it is 1/${inv} of the expected value: an extra division by N (N = ${inv})?`;
   const unbiased = Math.round(1 / (c - 1)) + 1;
-  if (unbiased >= 2 && Math.abs(c - unbiased / (unbiased - 1)) < 1e-4) {
+  if (unbiased >= 2 && unbiased <= 1000 && Math.abs(c - unbiased / (unbiased - 1)) < 1e-3 * (c - 1)) {
     return `it is N/(N-1) of the expected value (N = ${unbiased}): the unbiased variance? The course uses the biased one (divide by N)`;
   }
-  return `it is ${c.toPrecision(4)} times the expected value: a scale factor is off`;
+  return `it is ${c.toPrecision(6)} times the expected value: a scale factor is off`;
 }
 
 /** Per exercise: the mistake most learners make, shown when its check fails and no number says more. */
