@@ -103,7 +103,7 @@ describe('the workspace', () => {
     fs.writeFileSync(file, before);
   });
 
-  it('type-checks, stubs and solutions alike', () => {
+  it('type-checks as generated', () => {
     expect(typecheckWorkspace(stubs)).toEqual([]);
   }, 120_000);
 });
@@ -156,10 +156,10 @@ describe('npm run check', () => {
       expect(text).toContain(good);
       fs.writeFileSync(path.join(dir, file), text.replace(good, bad));
     }
-    const r = check(dir, [...BUGS.map((b) => b[0]), 'affine_forward', 'batchnorm_backward']);
+    const r = check(dir, [...BUGS.map((b) => b[0]), 'affine_forward', 'conv_forward_naive']);
     for (const [id, , , , message] of BUGS) expect(r.lines.get(id)).toMatch(message);
     expect(r.lines.get('affine_forward')).toBe('pass');
-    expect(r.lines.get('batchnorm_backward')).toBe('pass');
+    expect(r.lines.get('conv_forward_naive')).toBe('pass');
     expect(r.out).toContain(`2 of ${BUGS.length + 2} exercises pass`);
     expect(r.code).toBe(1);
   }, 120_000);
