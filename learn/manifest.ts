@@ -43,7 +43,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('softmax_loss_vectorized', 'A1', 'Q3 softmax', 'classifiers/softmax.ts', ['softmaxLossVectorized'], 'svm-softmax-gradients.md'),
   ex('linear_classifier_train', 'A1', 'Q2 svm', 'classifiers/linear_classifier.ts', ['LinearClassifier.train'], 'svm-softmax-gradients.md'),
   ex('linear_classifier_predict', 'A1', 'Q2 svm', 'classifiers/linear_classifier.ts', ['LinearClassifier.predict'], 'svm-softmax-gradients.md'),
-  // TODO-13a ex('two_layer_net_loss', 'A1', 'Q4 two_layer_net', 'classifiers/two_layer_net.ts', ['TwoLayerNet.loss'], FC),
+  ex('two_layer_net_loss', 'A1', 'Q4 two_layer_net', 'classifiers/two_layer_net.ts', ['TwoLayerNet.loss'], FC),
   ex('affine_forward', 'A2', 'Q1 FullyConnectedNets', 'layers/affine.ts', ['affineForward'], FC),
   ex('affine_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/affine.ts', ['affineBackward'], FC),
   ex('relu_forward', 'A2', 'Q1 FullyConnectedNets', 'layers/relu.ts', ['reluForward'], FC),

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../../reference/models';
 import { FullyConnectedNet } from '../../src/classifiers/fc_net';
+import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
 import { LossAndGrads, Model } from '../../src/model';
 
@@ -53,7 +54,11 @@ export class AutodiffModel implements Model {
  * With batchnorm, the twin normalises with batch statistics as the hand model does in training, but keeps no
  * running averages (the hand model updates them each step: a few [D] ops per layer).
  */
-export function autodiffFcNet(hand: FullyConnectedNet): AutodiffModel {
+export function autodiffFcNet(hand: FullyConnectedNet | TwoLayerNet): AutodiffModel {
+  if (hand instanceof TwoLayerNet) {
+    const reg = hand.options.reg;
+    return new AutodiffModel(hand, (params, X, y) => fcNetLossRef(params, X, y, { numLayers: 2, normalization: 'none', reg }));
+  }
   const o = hand.options;
   if (o.dropoutKeepRatio < 1) throw new Error(`autodiffFcNet: dropout is not supported, got dropoutKeepRatio ${o.dropoutKeepRatio}`);
   return new AutodiffModel(hand, (params, X, y) =>

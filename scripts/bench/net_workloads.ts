@@ -79,7 +79,7 @@ interface EpochSpec {
   /** Matrix-product FLOPs of one step as the peers compute it (see docs/performance.md). */
   flopPerStep: number;
   /** A fresh hand-written model with the given initialisation seed. */
-  makeModel: (seed: number) => FullyConnectedNet;
+  makeModel: (seed: number) => FullyConnectedNet | TwoLayerNet;
 }
 
 /** One epoch from a fresh model (initialisation included in the run, as in the peers), X 49000 x 3072. */

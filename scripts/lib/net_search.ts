@@ -4,6 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { FullyConnectedNet } from '../../src/classifiers/fc_net';
+import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
+
+/** The nets the search trains. */
+type Net = FullyConnectedNet | TwoLayerNet;
 import { NUMERIC_BOUND, numericGradient, relError } from '../../src/gradcheck';
 import { UpdateRuleName } from '../../src/optim';
 import { Solver, SolverData } from '../../src/solver';
@@ -18,7 +22,7 @@ import { printSummary } from './run_dir';
  * float32 needs the larger step and bound of src/gradcheck.ts (h = 1e-2, norm-wise error below 1e-2).
  * Returns the largest error seen.
  */
-export function printNetGradCheck(ctx: ScriptContext, make: (reg: number) => FullyConnectedNet, inputDim: number, numClasses: number): number {
+export function printNetGradCheck(ctx: ScriptContext, make: (reg: number) => Net, inputDim: number, numClasses: number): number {
   const n = 3;
   const X = ctx.rng.randn([n, inputDim]);
   const y = tf.tensor1d(Array.from({ length: n }, () => ctx.rng.int(numClasses)), 'int32');
@@ -88,11 +92,11 @@ export function trainNetSettings(
   ctx: ScriptContext,
   title: string,
   settings: NetSetting[],
-  make: (setting: NetSetting) => FullyConnectedNet,
+  make: (setting: NetSetting) => Net,
   data: SolverData,
-): { runs: NetRun[]; best: NetRun & { model: FullyConnectedNet } } {
+): { runs: NetRun[]; best: NetRun & { model: Net } } {
   const runs: NetRun[] = [];
-  let best: (NetRun & { model: FullyConnectedNet }) | null = null;
+  let best: (NetRun & { model: Net }) | null = null;
   for (const setting of settings) {
     ctx.log(`${title}: ${describeSetting(setting)}`);
     const model = make(setting);

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
 import { FullyConnectedNet, Normalization } from '../../src/classifiers/fc_net';
-import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { dropoutForward } from '../../src/layers/dropout';
 import { autodiffGrads, compareGrads, CrossCheckRow } from '../../reference/crosscheck';
 import { fcNetLossRef } from '../../reference/models';
@@ -109,13 +108,6 @@ describe('FullyConnectedNet', () => {
     const net = new FullyConnectedNet({ hiddenDims: [3], inputDim: 4, numClasses: 2 });
     expect(() => net.loss(tf.zeros([2, 5]))).toThrow(/flattens to 5 features per example, expected 4/);
     expect(() => net.loss(tf.zeros([2, 4]), tf.tensor1d([0, 1, 1], 'int32'))).toThrow(/y must be \[N\] with N = 2/);
-    net.dispose();
-  });
-
-  it('TwoLayerNet is the one-hidden-layer net with the course parameter names', () => {
-    const net = new TwoLayerNet({ inputDim: 4, hiddenDim: 3, numClasses: 2 });
-    expect(Object.keys(net.params).sort()).toEqual(['W1', 'W2', 'b1', 'b2']);
-    expect(net.params.W1.shape).toEqual([4, 3]);
     net.dispose();
   });
 });
