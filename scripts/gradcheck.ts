@@ -1,5 +1,5 @@
 /**
- * npm run gradcheck: checks every hand-written gradient of every layer and model (reference/catalogue.ts) against
+ * npm run gradcheck: checks every hand-written gradient of every layer and model (reference/catalogue/) against
  * tfjs autodiff and against centred differences, and prints one row per gradient.
  *
  *   npm run gradcheck                    readable table on stdout
@@ -8,8 +8,8 @@
  *   npm run gradcheck -- --only conv     only the layers whose name contains 'conv'
  *
  * The backend defaults to cpu, not to the project's usual wasm: autodiff through conv2d needs the
- * Conv2DBackpropFilter kernel, which the wasm backend lacks (tfjs issue 8474). The backend line and progress go to
- * stderr. The exit status is 1 when any row fails (or a check throws), 0 otherwise.
+ * Conv2DBackpropFilter kernel, which the wasm backend lacks (tensorflow/tfjs#8474). The backend line and progress
+ * go to stderr. The exit status is 1 when any row fails (or a check throws), 0 otherwise.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { initBackendAndReport } from '../src/backend';
@@ -56,7 +56,7 @@ function tableRow(r: GradRow): Record<string, Cell> {
   };
 }
 
-/** The row as a JSON line: the keys the issue asks for first, then the rest. */
+/** The row as a JSON line: layer, param, both errors and pass first, then the rest. */
 function jsonRow(r: GradRow): string {
   const { layer, param, relErrAutodiff, relErrNumeric, pass, ...extras } = r;
   // JSON has no NaN: a check that threw reports null errors and its message.

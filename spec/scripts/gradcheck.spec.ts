@@ -1,6 +1,6 @@
 /**
  * npm run gradcheck (scripts/gradcheck.ts): --json puts one JSON object per row on stdout and nothing else, with
- * the keys the issue names; the table names the backend and why it is cpu; a bad --only stops with the valid
+ * its keys in a fixed order; the table names the backend and why it is cpu; a bad --only stops with the valid
  * names and a non-zero exit status. The script runs through tsx as `npm run gradcheck` does, on a few fast rows.
  */
 import { runScriptSync } from '../support/scripts';

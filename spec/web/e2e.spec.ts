@@ -30,7 +30,7 @@ if (!haveChromium) {
 }
 const describeWithChromium = haveChromium ? describe : describe.skip;
 
-/** Chromium flags measured to work here (shared/ENVIRONMENT.md): SwiftShader for WebGL, no network chatter. */
+/** Chromium flags for a headless machine without a GPU: SwiftShader for WebGL, no network chatter. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--use-angle=swiftshader',

@@ -11,11 +11,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/backend';
-import { KNearestNeighbor } from '../../src/classifiers/knn';
-import { extractFeatures } from '../../src/features/extract';
-import { hogFeature } from '../../src/features/hog';
-import { colorHistogramHsv } from '../../src/features/color_histogram';
+import { initBackend } from '../src/backend';
+import { KNearestNeighbor } from '../src/classifiers/knn';
+import { extractFeatures } from '../src/features/extract';
+import { hogFeature } from '../src/features/hog';
+import { colorHistogramHsv } from '../src/features/color_histogram';
 
 interface Message {
   id: number;

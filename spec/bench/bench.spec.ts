@@ -1,23 +1,13 @@
 /**
- * npm run bench: stdout carries JSON lines only, one per workload, with BENCHMARKS.md's keys; --only picks the
+ * npm run bench: stdout carries JSON lines only, one per workload, with the keys bench/README.md lists; --only picks the
  * workloads; a bad name stops it before anything runs. The script runs through tsx as `npm run bench` does, with
  * BENCH_SCALE shrinking the inputs so that a run takes a second.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-import { median } from '../../scripts/bench/harness';
-
-const root = path.resolve(__dirname, '../..');
-const tsxCli = require.resolve('tsx/cli');
+import { median } from '../../bench/harness';
+import { runScriptSync } from '../support/scripts';
 
 function bench(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [tsxCli, path.join(root, 'scripts', 'bench.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, BENCH_SCALE: '0.01', TFJS_BACKEND: '' },
-    timeout: 60000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runScriptSync('bench/bench.ts', args, { BENCH_SCALE: '0.01' });
 }
 
 describe('npm run bench', () => {

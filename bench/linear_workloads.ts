@@ -1,14 +1,14 @@
 /**
  * Assignment 1's workloads: kNN distances, the vectorised SVM and softmax losses, and LinearSVM training. Each
- * times the library's own code (src/classifiers/) on seeded random inputs of BENCHMARKS.md's shapes.
+ * times the library's own code (src/classifiers/) on seeded random inputs of bench/README.md's shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KNearestNeighbor } from '../../src/classifiers/knn';
-import { LinearSVM } from '../../src/classifiers/linear_classifier';
-import { svmLossVectorized } from '../../src/classifiers/linear_svm';
-import { softmaxLossVectorized } from '../../src/classifiers/softmax';
-import { LinearLossFn } from '../../src/classifiers/linear_loss';
-import { Rng } from '../../src/random';
+import { KNearestNeighbor } from '../src/classifiers/knn';
+import { LinearSVM } from '../src/classifiers/linear_classifier';
+import { svmLossVectorized } from '../src/classifiers/linear_svm';
+import { softmaxLossVectorized } from '../src/classifiers/softmax';
+import { LinearLossFn } from '../src/classifiers/linear_loss';
+import { Rng } from '../src/random';
 import { Prepared, SetupContext, Workload, randomLabels, scaled } from './harness';
 
 const DIM = 3072;

@@ -12,12 +12,12 @@
  * `<name>.autodiff`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FullyConnectedNet } from '../../src/classifiers/fc_net';
-import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
-import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
-import { Model } from '../../src/model';
-import { Solver, SolverData, SolverOptions } from '../../src/solver';
-import { Rng } from '../../src/random';
+import { FullyConnectedNet } from '../src/classifiers/fc_net';
+import { ThreeLayerConvNet } from '../src/classifiers/cnn';
+import { TwoLayerNet } from '../src/classifiers/two_layer_net';
+import { Model } from '../src/model';
+import { Solver, SolverData, SolverOptions } from '../src/solver';
+import { Rng } from '../src/random';
 import { Prepared, SetupContext, Workload, randomLabels, scaled } from './harness';
 
 /**

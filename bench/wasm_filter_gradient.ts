@@ -1,6 +1,6 @@
 /**
- * The filter-gradient kernel that tfjs 4.22's wasm backend lacks (Conv2DBackpropFilter, tfjs issue 8474), so that
- * `--compare-autodiff` can time tf.grad through conv2d on wasm at all. Registered by the benchmark only, for
+ * The filter-gradient kernel that tfjs 4.22's wasm backend lacks (Conv2DBackpropFilter, tensorflow/tfjs#8474), so
+ * that `--compare-autodiff` can time tf.grad through conv2d on wasm at all. Registered by the benchmark only, for
  * the conv3.step.autodiff.patched line, and removed afterwards; the library never needs it (its convolution
  * backward, src/layers/conv_fast.ts, is written as forward convolutions).
  *

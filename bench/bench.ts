@@ -1,22 +1,22 @@
 /**
  * npm run bench [-- --only NAME[,NAME]] [--backend wasm|cpu|node] [--compare-autodiff] [--peak] [--parallel] [--seed N]
  *
- * Times the workloads of /work/shared/BENCHMARKS.md with the library's own code (hand-written layers on tfjs
+ * Times the workloads of bench/README.md with the library's own code (hand-written layers on tfjs
  * kernels) and prints one JSON object per workload on stdout, nothing else:
  *
  *   {"name":"conv3.step","ms":123.4,"runs":10,"backend":"wasm","minMs":...,"gflops":...,"rssPeakMB":...}
  *
  * `ms` is the median of `runs` timed runs after one untimed warm-up, each ending with one scalar read back. The
- * extra keys are described in scripts/bench/harness.ts (memory) and docs/performance.md (FLOP rates). Progress
+ * extra keys are described in bench/harness.ts (memory) and docs/performance.md (FLOP rates). Progress
  * and notes go to stderr.
  *
  * --compare-autodiff also times twolayer.epoch, fc_bn.epoch and conv3.step with gradients from tf.valueAndGrads
  * of the reference twins (`<name>.autodiff`). On wasm, where tf.grad through conv2d has no filter-gradient kernel,
  * the conv3.step.autodiff line carries an "error", and conv3.step.autodiff.patched times autodiff with that one
- * kernel supplied by the bench (scripts/bench/wasm_filter_gradient.ts).
+ * kernel supplied by the bench (bench/wasm_filter_gradient.ts).
  *
  * --parallel also times knn.dists and features.extract split over worker_threads, one per core
- * (`<name>.parallel`, scripts/bench/parallel.ts); --peak times one large matMul and conv2d alone, the backend's
+ * (`<name>.parallel`, bench/parallel.ts); --peak times one large matMul and conv2d alone, the backend's
  * ceiling.
  *
  * With several workloads, each runs in its own child process, so that one workload's memory (the wasm heap
@@ -28,15 +28,15 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, InvalidArgumentError } from 'commander';
 import { currentBackend, initBackendAndReport } from '../src/backend';
-import { BenchResult, Workload, emit, errorResult, timeWorkload } from './bench/harness';
-import { knnDists, linearTrain, softmaxLossGrad, svmLossGrad } from './bench/linear_workloads';
-import { conv3Step, fcBnEpoch, twolayerEpoch } from './bench/net_workloads';
-import { featuresExtract } from './bench/feature_workloads';
-import { conv2dPeak, matmulPeak } from './bench/peak_workloads';
-import { featuresExtractParallel, knnDistsParallel } from './bench/parallel';
-import { parseInteger } from './lib/cli';
+import { BenchResult, Workload, emit, errorResult, timeWorkload } from './harness';
+import { knnDists, linearTrain, softmaxLossGrad, svmLossGrad } from './linear_workloads';
+import { conv3Step, fcBnEpoch, twolayerEpoch } from './net_workloads';
+import { featuresExtract } from './feature_workloads';
+import { conv2dPeak, matmulPeak } from './peak_workloads';
+import { featuresExtractParallel, knnDistsParallel } from './parallel';
+import { parseInteger } from '../scripts/lib/cli';
 
-/** The workloads of BENCHMARKS.md, in its order. */
+/** The workloads of bench/README.md, in its order. */
 const WORKLOADS = ['knn.dists', 'svm.loss_grad', 'softmax.loss_grad', 'linear.train', 'twolayer.epoch', 'fc_bn.epoch', 'conv3.step', 'features.extract'] as const;
 /** Backend ceilings, printed with --peak or when named in --only. */
 const PEAKS = ['matmul.peak', 'conv2d.peak'] as const;
@@ -109,7 +109,7 @@ function variantsOf(name: string, { compareAutodiff, parallel }: BenchOptions): 
         errorResult(
           'conv3.step.autodiff',
           0,
-          `Conv2DBackpropFilter is not registered for ${tf.getBackend()} (tfjs issue 8474), so tf.grad through conv2d cannot run; ` +
+          `Conv2DBackpropFilter is not registered for ${tf.getBackend()} (tensorflow/tfjs#8474), so tf.grad through conv2d cannot run; ` +
             'conv3.step.autodiff.patched supplies that one kernel',
         ),
         conv3Step('autodiff-patched'),
@@ -128,7 +128,7 @@ function variantsOf(name: string, { compareAutodiff, parallel }: BenchOptions): 
 /** Runs the named workloads here, one after another. Returns false if any failed. */
 async function runHere(names: string[], o: BenchOptions, scale: number): Promise<boolean> {
   await initBackendAndReport(o.backend, log);
-  if (scale !== 1) log(`BENCH_SCALE=${scale}: sample counts shrunk for a spec; these are not the sizes of BENCHMARKS.md`);
+  if (scale !== 1) log(`BENCH_SCALE=${scale}: sample counts shrunk for a spec; these are not the sizes of bench/README.md`);
   let ok = true;
   for (const name of names) {
     for (const v of variantsOf(name, o)) {
@@ -175,7 +175,7 @@ async function runIsolated(names: string[], o: BenchOptions): Promise<boolean> {
 
 async function main(): Promise<void> {
   const program = new Command('bench')
-    .description('times the BENCHMARKS.md workloads with the library code; JSON lines on stdout')
+    .description('times the bench/README.md workloads with the library code; JSON lines on stdout')
     .option('--only <names>', `comma-separated subset of: ${KNOWN.join(', ')}`, parseOnly)
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`, parseBackend)
     .option('--compare-autodiff', 'also time twolayer.epoch, fc_bn.epoch, conv3.step with autodiff gradients', false)

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RoundResult, compareMarkdown, compareRows } from '../../scripts/bench/compare_table';
+import { RoundResult, compareMarkdown, compareRows } from '../../bench/compare_table';
+import { PEER_UNSET_ENV, peerEnvironment } from '../../bench/peers';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -59,25 +60,29 @@ describe('npm run bench-compare', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
     try {
       // Stand-in peers: Node runs these .py files as JavaScript when passed as --python. numpy answers 2 ms in
-      // round order 1, 2; torch fails, as a peer without PyTorch would.
+      // round order 1, 2, and reports the OpenBLAS variables it sees; torch fails, as a peer without PyTorch would.
       const peers = path.join(dir, 'peers');
       fs.mkdirSync(peers);
       fs.writeFileSync(
         path.join(peers, 'peer_numpy.py'),
-        `for (const n of process.argv.slice(2)) console.log(JSON.stringify({ name: n, ms: 2, runs: 20 }));\n`,
+        'const e = process.env;\n' +
+          'for (const n of process.argv.slice(2)) console.log(JSON.stringify({ name: n, ms: 2, runs: 20, openblas: [e.OPENBLAS_CORETYPE ?? null, e.OPENBLAS_L2_SIZE ?? null] }));\n',
       );
       fs.writeFileSync(path.join(peers, 'peer_torch.py'), `console.error('No module named torch'); process.exit(1);\n`);
       const out = path.join(dir, 'out');
       const r = spawnSync(
         process.execPath,
-        [require.resolve('tsx/cli'), path.join(root, 'scripts', 'bench-compare.ts'), '--rounds', '2', '--only', 'svm.loss_grad', '--peers', peers, '--python', process.execPath, '--out', out],
-        { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_SCALE: '0.01', TFJS_BACKEND: 'cpu' }, timeout: 120000 },
+        [require.resolve('tsx/cli'), path.join(root, 'bench', 'compare.ts'), '--rounds', '2', '--only', 'svm.loss_grad', '--peers', peers, '--python', process.execPath, '--out', out],
+        { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_SCALE: '0.01', TFJS_BACKEND: 'cpu', OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_L2_SIZE: '262144' }, timeout: 120000 },
       );
       expect(r.stderr).toContain('round 2/2 svm.loss_grad numpy: 2.0 ms');
       expect(r.stderr).toContain('torch svm.loss_grad: failed');
       expect(r.status).toBe(0);
       const lines = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.map((l) => `${l.round} ${l.side}`)).toEqual(['1 project', '1 numpy', '1 torch', '2 torch', '2 numpy', '2 project']);
+      // The numpy peer ran without the OpenBLAS variables this process set.
+      for (const l of lines.filter((x) => x.side === 'numpy')) expect(l.openblas).toEqual([null, null]);
+      expect(r.stderr).toContain('OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for the peers');
       const project = lines.filter((l) => l.side === 'project');
       for (const p of project) expect(p.ms).toBeGreaterThan(0);
       const ratios = project.map((p) => p.ms / 2).sort((a, b) => a - b);
@@ -90,4 +95,26 @@ describe('npm run bench-compare', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 150000);
+});
+
+describe('peerEnvironment', () => {
+  it('removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and keeps everything else', () => {
+    const env = { OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_L2_SIZE: '262144', OPENBLAS_NUM_THREADS: '1', PATH: '/usr/bin' };
+    expect(peerEnvironment(env)).toEqual({ OPENBLAS_NUM_THREADS: '1', PATH: '/usr/bin' });
+    expect(env.OPENBLAS_CORETYPE).toBe('Haswell');
+    expect([...PEER_UNSET_ENV]).toEqual(['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']);
+  });
+});
+
+describe('npm run bench-compare without peers', () => {
+  it('stops and says how to point it at them', () => {
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'bench', 'compare.ts'), '--only', 'svm.loss_grad'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_PEERS_DIR: '' },
+      timeout: 60000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('pass --peers DIR or set BENCH_PEERS_DIR (see bench/README.md)');
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * `--peak`: what the backend reaches on one large plain kernel, the ceiling against which docs/performance.md
- * reads the FLOP rates of the training workloads. Not workloads of BENCHMARKS.md; printed only when asked for.
+ * reads the FLOP rates of the training workloads. Not workloads of bench/README.md; printed only when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Prepared, SetupContext, Workload } from './harness';

@@ -9,11 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradient functions: without this import tf.valueAndGrads finds none.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { fcNetLossRef, threeLayerConvNetLossRef } from '../../reference/models';
-import { FullyConnectedNet } from '../../src/classifiers/fc_net';
-import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
-import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
-import { LossAndGrads, Model } from '../../src/model';
+import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
+import { FullyConnectedNet } from '../src/classifiers/fc_net';
+import { TwoLayerNet } from '../src/classifiers/two_layer_net';
+import { ThreeLayerConvNet } from '../src/classifiers/cnn';
+import { LossAndGrads, Model } from '../src/model';
 
 /** A model's regularised training loss as plain differentiable ops: params by name, X [N, ...], y [N] int32. */
 type LossTwin = (params: Record<string, tf.Tensor>, X: tf.Tensor, y: tf.Tensor) => tf.Scalar;

@@ -1,7 +1,7 @@
 /**
  * `--parallel`: prototypes that split the two embarrassingly parallel workloads over the machine's cores with
- * worker_threads, written before the threaded wasm build ran in Node (src/wasm_threads.ts now starts it, and it
- * splits kNN's one matrix product by itself; each worker here keeps to one wasm thread). For features.extract,
+ * worker_threads, each worker on one wasm thread. For kNN they measure what splitting by hand adds over the
+ * threaded wasm build (src/wasm_threads.ts), which already splits kNN's one matrix product by itself. For features.extract,
  * plain JavaScript with no tensors, workers remain the only way to use a second core. The main
  * thread does the first share itself and each worker one more; every share runs the library's own code
  * (extractFeatures, KNearestNeighbor.computeDistancesNoLoops), inputs and outputs sit in SharedArrayBuffers.
@@ -12,10 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { KNearestNeighbor } from '../../src/classifiers/knn';
-import { extractFeatures } from '../../src/features/extract';
-import { hogFeature, hogFeatureLength } from '../../src/features/hog';
-import { colorHistogramHsv } from '../../src/features/color_histogram';
+import { KNearestNeighbor } from '../src/classifiers/knn';
+import { extractFeatures } from '../src/features/extract';
+import { hogFeature, hogFeatureLength } from '../src/features/hog';
+import { colorHistogramHsv } from '../src/features/color_histogram';
 import { Prepared, SetupContext, Workload, scaled } from './harness';
 
 const IMAGE_SIZE = 32 * 32 * 3;

@@ -3,9 +3,9 @@
  * seeded random 32 x 32 RGB images, by the library's extractFeatures (src/features/), one image at a time on
  * typed arrays, the images held as bytes as the CIFAR-10 reader gives them.
  */
-import { extractFeatures } from '../../src/features/extract';
-import { hogFeature } from '../../src/features/hog';
-import { colorHistogramHsv } from '../../src/features/color_histogram';
+import { extractFeatures } from '../src/features/extract';
+import { hogFeature } from '../src/features/hog';
+import { colorHistogramHsv } from '../src/features/color_histogram';
 import { Prepared, SetupContext, Workload, scaled } from './harness';
 
 export const featuresExtract: Workload = {

@@ -1,5 +1,5 @@
 /**
- * Timing and memory accounting shared by every benchmark workload (see /work/shared/BENCHMARKS.md).
+ * Timing and memory accounting shared by every benchmark workload (see bench/README.md).
  *
  * A workload is set up once, untimed (seeded inputs, a model), then run once untimed as a warm-up and `runs` times
  * timed. Each timed run ends by reading back one scalar of its result, so that a lazy backend (webgl) has finished
@@ -14,9 +14,9 @@
  *   tfBytesMB  the live tensor bytes once the workload is set up (its inputs and model).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { currentBackend } from '../../src/backend';
-import { activeWasmThreads } from '../../src/wasm_threads';
-import { Rng } from '../../src/random';
+import { currentBackend } from '../src/backend';
+import { activeWasmThreads } from '../src/wasm_threads';
+import { Rng } from '../src/random';
 
 /** What a workload hands the harness once its inputs are built. */
 export interface Prepared {
@@ -35,7 +35,7 @@ export interface Prepared {
 /** How a workload is built: its seeded generator and the size factor (1 except in specs). */
 export interface SetupContext {
   rng: Rng;
-  /** Multiplies sample counts (rows, images, steps): 1 for the sizes of BENCHMARKS.md, smaller in specs only. */
+  /** Multiplies sample counts (rows, images, steps): 1 for the sizes of bench/README.md, smaller in specs only. */
   scale: number;
   /** Progress and notes, to stderr. */
   log: (line: string) => void;
@@ -43,14 +43,14 @@ export interface SetupContext {
 
 export interface Workload {
   name: string;
-  /** Timed runs after the warm-up (BENCHMARKS.md's `runs` column). */
+  /** Timed runs after the warm-up (bench/README.md's `runs` column). */
   runs: number;
   /** One line: what is timed, with which library code. */
   what: string;
   setup(ctx: SetupContext): Prepared;
 }
 
-/** One JSON line of `npm run bench`: the keys of BENCHMARKS.md first, then extras. */
+/** One JSON line of `npm run bench`: the keys of bench/README.md first, then extras. */
 export interface BenchResult {
   name: string;
   ms: number | null;

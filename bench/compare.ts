@@ -1,15 +1,14 @@
 /**
- * npm run bench-compare [-- --rounds N] [--only NAME[,NAME]] [--peers DIR] [--python PATH] [--no-torch] [--out DIR]
+ * npm run bench-compare -- --peers DIR [--rounds N] [--only NAME[,NAME]] [--python PATH] [--no-torch] [--out DIR]
  *
- * The side-by-side run behind docs/performance.md: `npm run bench` against the numpy and PyTorch peers of
- * BENCHMARKS.md, workload by workload, for several rounds. In each round every workload runs on the project,
+ * The side-by-side run behind docs/performance.md: `npm run bench` against the numpy and PyTorch peers (see
+ * bench/README.md), workload by workload, for several rounds. In each round every workload runs on the project,
  * then on numpy, then on torch, back to back (even rounds run the peers first), each in its own process; the
- * table takes each round's ratio and reports the median over rounds (scripts/bench/compare_table.ts says why).
+ * table takes each round's ratio and reports the median over rounds (compare_table.ts says why).
  *
- * The peers are Python scripts (`peer_numpy.py`, `peer_torch.py`) in --peers (default: ../shared/bench beside the
- * project, or BENCH_PEERS_DIR); they need numpy and PyTorch (`apt-get install python3-numpy python3-torch`, run
- * with --python, default /usr/bin/python3). On a CPU with AVX-512, OPENBLAS_CORETYPE=SkylakeX is set for them
- * unless already set, as BENCHMARKS.md advises: Debian's OpenBLAS otherwise falls back to a slow generic kernel.
+ * The peers are Python scripts (`peer_numpy.py`, `peer_torch.py`) that are not part of this repository: --peers DIR
+ * (or BENCH_PEERS_DIR) names their folder. They need numpy and PyTorch, run with --python (default
+ * /usr/bin/python3). Their command runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (PEER_UNSET_ENV).
  *
  * Writes to --out (default runs/bench-compare/): results.jsonl (every line, with its round and side),
  * table.md (the table), and prints the table. Machine time: about 5 minutes a round for all eight workloads.
@@ -19,9 +18,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { RoundResult, Side, compareMarkdown, compareRows, NUMPY_TARGETS } from './bench/compare_table';
-import { parsePositiveInt } from './lib/cli';
+import { RoundResult, Side, compareMarkdown, compareRows, NUMPY_TARGETS } from './compare_table';
+import { parsePositiveInt } from '../scripts/lib/cli';
 import { writeFileAtomic } from '../src/data/atomic';
+import { PEER_UNSET_ENV, peerEnvironment } from './peers';
 
 const root = path.resolve(__dirname, '..');
 const WORKLOADS = Object.keys(NUMPY_TARGETS);
@@ -30,7 +30,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 interface CompareOptions {
   rounds: number;
   only?: string[];
-  peers: string;
+  peers?: string;
   python: string;
   torch: boolean;
   out: string;
@@ -64,21 +64,12 @@ function runLines(side: Side, name: string, cmd: string, args: string[], env: No
   return lines;
 }
 
-function hasAvx512(): boolean {
-  try {
-    return /\bavx512f\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
-  const defaultPeers = process.env.BENCH_PEERS_DIR || path.resolve(root, '..', 'shared', 'bench');
   const program = new Command('bench-compare')
     .description('npm run bench side by side with the numpy and PyTorch peers, round by round')
     .option('--rounds <n>', 'rounds (each runs every workload on every side)', parsePositiveInt('--rounds'), 3)
     .option('--only <names>', `a subset of ${WORKLOADS.join(', ')}`, parseOnly)
-    .option('--peers <dir>', 'folder with peer_numpy.py and peer_torch.py', defaultPeers)
+    .option('--peers <dir>', 'folder with peer_numpy.py and peer_torch.py (default: BENCH_PEERS_DIR)', process.env.BENCH_PEERS_DIR)
     .option('--python <path>', 'the Python with numpy and torch', '/usr/bin/python3')
     .option('--no-torch', 'leave out the PyTorch peer')
     .option('--out <dir>', 'output folder', path.join(root, 'runs', 'bench-compare'))
@@ -86,23 +77,26 @@ async function main(): Promise<void> {
   program.parse();
   const o = program.opts<CompareOptions>();
   const names = o.only ?? WORKLOADS;
-  const peerScript = (side: 'numpy' | 'torch') => path.join(o.peers, `peer_${side}.py`);
+  if (!o.peers) return program.error('bench-compare: where are the peers? pass --peers DIR or set BENCH_PEERS_DIR (see bench/README.md)');
+  const peers = o.peers;
+  const peerScript = (side: 'numpy' | 'torch') => path.join(peers, `peer_${side}.py`);
   for (const side of o.torch ? (['numpy', 'torch'] as const) : (['numpy'] as const)) {
     if (!fs.existsSync(peerScript(side))) {
-      program.error(`bench-compare: ${peerScript(side)} not found; pass --peers DIR (the folder of BENCHMARKS.md's peer scripts)`);
+      program.error(`bench-compare: ${peerScript(side)} not found; pass --peers DIR, the folder of peer_numpy.py and peer_torch.py (see bench/README.md)`);
     }
   }
   if (!fs.existsSync(o.python)) program.error(`bench-compare: no Python at ${o.python}; pass --python PATH`);
 
-  const peerEnv = { ...process.env };
-  if (peerEnv.OPENBLAS_CORETYPE === undefined && hasAvx512()) peerEnv.OPENBLAS_CORETYPE = 'SkylakeX';
+  const peerEnv = peerEnvironment(process.env);
+  const unset = PEER_UNSET_ENV.filter((v) => process.env[v] !== undefined);
+  const peerNote = unset.length > 0 ? `${unset.join(' and ')} unset for the peers` : 'peers in the environment as given';
   const tsxCli = require.resolve('tsx/cli');
   fs.mkdirSync(o.out, { recursive: true });
   const resultsPath = path.join(o.out, 'results.jsonl');
   const all: RoundResult[] = [];
   const raw: string[] = [];
   const started = new Date();
-  log(`bench-compare: ${o.rounds} round(s) of ${names.join(', ')}; peers in ${o.peers}; OPENBLAS_CORETYPE=${peerEnv.OPENBLAS_CORETYPE ?? '(unset)'}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`bench-compare: ${o.rounds} round(s) of ${names.join(', ')}; peers in ${peers}; ${peerNote}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   for (let round = 1; round <= o.rounds; round++) {
     for (const name of names) {
@@ -112,7 +106,7 @@ async function main(): Promise<void> {
         const t0 = Date.now();
         const lines =
           side === 'project'
-            ? runLines(side, name, process.execPath, [tsxCli, path.join(root, 'scripts', 'bench.ts'), '--only', name], process.env)
+            ? runLines(side, name, process.execPath, [tsxCli, path.join(__dirname, 'bench.ts'), '--only', name], process.env)
             : runLines(side, name, o.python, [peerScript(side), name], peerEnv);
         for (const line of lines) {
           raw.push(JSON.stringify({ round, side, ...line }));
@@ -130,7 +124,7 @@ async function main(): Promise<void> {
   const header =
     `Side-by-side run, ${o.rounds} round(s), ${started.toISOString()} to ${new Date().toISOString()}; ` +
     `${os.cpus().length} CPUs, load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
-    `peers with OPENBLAS_CORETYPE=${peerEnv.OPENBLAS_CORETYPE ?? '(unset)'}.`;
+    `${peerNote}.`;
   await writeFileAtomic(path.join(o.out, 'table.md'), `${header}\n\n${table}\n`);
   process.stdout.write(`${header}\n\n${table}\n`);
   log(`bench-compare: wrote ${resultsPath} and table.md`);

@@ -2,18 +2,18 @@
  * The side-by-side table of `npm run bench-compare`: several rounds of the project's workloads against the numpy
  * and PyTorch peers, reduced to one row per workload.
  *
- * Why rounds, and why the median of per-round ratios: these 2-core machines are shared, and their speed drifts by
- * 10 to 30 % over minutes (the same numpy epoch took 1,281 and 1,786 ms on one day). A ratio of two medians taken
- * ten minutes apart carries that drift. Within one round the project and its peer run back to back on the same
+ * Why rounds, and why the median of per-round ratios: on a shared machine speed drifts by 10 to 30 % over minutes
+ * (docs/performance.md shows one numpy epoch at 1,281 and 1,786 ms). A ratio of two medians taken ten minutes
+ * apart carries that drift. Within one round the project and its peer run back to back on the same
  * workload, so the drift mostly cancels in their ratio; the median over rounds then drops the odd disturbed round,
  * and the lowest and highest round ratios show how far one run can swing.
  */
 import { median } from './harness';
 
-/** Who ran a line: the project's `npm run bench`, or one of the peers in ../shared/bench/. */
+/** Who ran a line: the project's `npm run bench`, or one of the Python peers (bench/README.md). */
 export type Side = 'project' | 'numpy' | 'torch';
 
-/** One workload timed once by one side, in one round (the JSON line of BENCHMARKS.md plus where it came from). */
+/** One workload timed once by one side, in one round (the JSON line of bench/README.md plus where it came from). */
 export interface RoundResult {
   round: number;
   side: Side;
@@ -22,7 +22,7 @@ export interface RoundResult {
   ms: number | null;
 }
 
-/** Issue 8's targets, project ms / numpy ms (lower is better). */
+/** The targets the library aims for, project ms / numpy ms (lower is better). */
 export const NUMPY_TARGETS: Readonly<Record<string, number>> = {
   'knn.dists': 2.0,
   'svm.loss_grad': 1.0,
