@@ -50,8 +50,16 @@ async function checkOnce(ids: string[], dir: string): Promise<number> {
   // The cpu backend has every gradient kernel the autodiff reference needs, and small tensors run fastest on it.
   await initBackend(process.env.TFJS_BACKEND ?? 'cpu');
   tf.env().set('DEBUG', false);
+  // PROD quiets tfjs's advice to install tfjs-node, which would come first in every check's output.
+  tf.env().set('PROD', true);
   // Loaded after the redirect, so that its imports of src/ reach the workspace.
-  const { runCheck } = require('./run_checks') as typeof import('./run_checks');
+  let runCheck: typeof import('./run_checks').runCheck;
+  try {
+    ({ runCheck } = require('./run_checks') as typeof import('./run_checks'));
+  } catch (err) {
+    console.error(`cannot load the workspace ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
   const outcomes: Outcome[] = [];
   for (const exercise of selected) {
     const o = runCheck(exercise);
