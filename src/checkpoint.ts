@@ -119,7 +119,7 @@ export function checkpointPaths(base: string): { manifestPath: string; weightsPa
   return { manifestPath: `${stem}.json`, weightsPath: `${stem}.bin` };
 }
 
-function assertLittleEndian(fn: string): void {
+function checkLittleEndian(fn: string): void {
   // The weights file is the typed arrays' memory as is, which is little-endian on every platform Node and
   // browsers run tfjs on; a big-endian host would read garbage, so it is refused rather than guessed at.
   if (os.endianness() !== 'LE') throw new CheckpointError(`${fn}: checkpoints are little-endian; this host is big-endian`);
@@ -130,7 +130,7 @@ function assertLittleEndian(fn: string): void {
  * base: a path without extension (or ending in .json). Returns the two paths. Reads the tensors; disposes nothing.
  */
 export function saveCheckpoint(base: string, contents: CheckpointContents): { manifestPath: string; weightsPath: string } {
-  assertLittleEndian('saveCheckpoint');
+  checkLittleEndian('saveCheckpoint');
   const { manifestPath, weightsPath } = checkpointPaths(base);
   const entries: TensorEntry[] = [];
   const chunks: Uint8Array[] = [];
@@ -236,7 +236,7 @@ function validateManifest(m: unknown, where: string): Manifest {
       Number.isInteger(t.bytes);
     if (!ok) fail(`tensor entry ${i} is malformed: ${JSON.stringify(e)}`);
   }
-  return o as unknown as Manifest;
+  return m as Manifest;
 }
 
 /**
@@ -246,7 +246,7 @@ function validateManifest(m: unknown, where: string): Manifest {
  * checksum or tensor layout disagree with the manifest.
  */
 export function loadCheckpoint(base: string): Checkpoint {
-  assertLittleEndian('loadCheckpoint');
+  checkLittleEndian('loadCheckpoint');
   const { manifestPath, weightsPath } = checkpointPaths(base);
   if (!fs.existsSync(manifestPath)) throw new CheckpointError(`loadCheckpoint: no checkpoint manifest at ${manifestPath}`);
   let parsed: unknown;
@@ -366,7 +366,7 @@ export function describeMismatch(a: Record<string, tf.Tensor>, b: Record<string,
  * Throws unless the checkpoint fits the model: same model kind (when both say), and parameters with the same
  * names and shapes. The error lists every difference.
  */
-export function assertCheckpointMatchesModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null): void {
+export function checkCheckpointMatchesModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null): void {
   const where = c.manifestPath;
   if (c.model && modelSpec && c.model.kind !== modelSpec.kind) {
     throw new CheckpointError(`checkpoint ${where} holds a ${c.model.kind}, but the model is a ${modelSpec.kind}`);
@@ -379,10 +379,10 @@ export function assertCheckpointMatchesModel(c: Checkpoint, model: Model, modelS
 
 /**
  * Puts a checkpoint's parameters and state into a model after checking that they fit it (see
- * assertCheckpointMatchesModel). The model gets copies: the checkpoint's tensors stay the caller's.
+ * checkCheckpointMatchesModel). The model gets copies: the checkpoint's tensors stay the caller's.
  */
 export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec | null = null): void {
-  assertCheckpointMatchesModel(c, model, modelSpec);
+  checkCheckpointMatchesModel(c, model, modelSpec);
   const stateNames = Object.keys(c.modelState);
   if (stateNames.length > 0 && !model.loadState) {
     throw new CheckpointError(`checkpoint ${c.manifestPath} holds model state (${stateNames.join(', ')}) but the model has no loadState()`);

@@ -25,13 +25,14 @@ import {
   CheckpointError,
   ModelSpec,
   SolverSettings,
-  assertCheckpointMatchesModel,
+  checkCheckpointMatchesModel,
   describeMismatch,
   disposeCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
 } from './checkpoint';
 import type { Model } from './model';
+import { accuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
 import { ProgressBar, createProgressBar } from './progress';
 import { Rng } from './random';
@@ -130,7 +131,8 @@ export class SolverError extends Error {
 
 /**
  * The generators of epoch `epoch`, derived from the seed only: one for minibatches, one for accuracy subsamples,
- * one for augmentation (forked last, so the first two are what they were before augmentation existed).
+ * one for augmentation (forked last, so that turning augmentation on changes neither the minibatches nor the
+ * accuracy subsamples).
  */
 function epochRngs(seed: number, epoch: number): { batch: Rng; accuracy: Rng; augment: Rng } {
   const root = new Rng(seed);
@@ -275,7 +277,7 @@ export class Solver {
 
   /** Copies a checkpoint's state into this Solver and its model, after checking that it fits. */
   private restore(c: Checkpoint): void {
-    assertCheckpointMatchesModel(c, this.model, this.modelSpec);
+    checkCheckpointMatchesModel(c, this.model, this.modelSpec);
     if (this.options.optimConfig) {
       throw new CheckpointError(`Solver: resuming from ${c.manifestPath} takes each parameter's update-rule config from the checkpoint; do not pass optimConfig too`);
     }
@@ -327,7 +329,7 @@ export class Solver {
     return typeof first?.learningRate === 'number' ? first.learningRate : undefined;
   }
 
-  private assertAlive(fn: string): void {
+  private checkAlive(fn: string): void {
     if (this.disposed) throw new Error(`Solver.${fn}: this Solver has been disposed`);
   }
 
@@ -336,7 +338,7 @@ export class Solver {
    * lossHistory). Throws a SolverError, before touching any parameter, if the loss is NaN or infinite.
    */
   step(): number {
-    this.assertAlive('step');
+    this.checkAlive('step');
     const n = this.data.XTrain.shape[0];
     const indices = this.batchRng.choice(n, this.batchSize);
     const loss = tf.tidy(() => {
@@ -400,24 +402,18 @@ export class Solver {
    * Returns the fraction of correct argmax predictions.
    */
   checkAccuracy(X: tf.Tensor, y: tf.Tensor1D, numSamples: number | null = null, batchSize = 100): number {
-    this.assertAlive('checkAccuracy');
+    this.checkAlive('checkAccuracy');
     checkCount('checkAccuracy: batchSize', batchSize, false);
     const n = X.shape[0];
     if (y.shape[0] !== n) throw new Error(`Solver.checkAccuracy: X [${X.shape}] and y [${y.shape}] must have the same N`);
-    const indices = numSamples !== null && n > numSamples ? this.accuracyRng.choice(n, numSamples) : null;
-    const total = indices ? indices.length : n;
     const labels = y.dataSync();
-    let correct = 0;
-    for (let start = 0; start < total; start += batchSize) {
-      const size = Math.min(batchSize, total - start);
-      const pred = tf.tidy(() => {
-        // gatherND, not tf.gather: see step().
-        const xb = indices ? tf.gatherND(X, tf.tensor2d(indices.subarray(start, start + size), [size, 1], 'int32')) : tf.slice(X, start, size);
-        return tf.argMax(this.model.loss(xb), 1).dataSync();
-      });
-      for (let i = 0; i < size; i++) if (pred[i] === labels[indices ? indices[start + i] : start + i]) correct++;
-    }
-    return correct / total;
+    if (numSamples === null || n <= numSamples) return accuracy(modelPredictions(this.model, X, batchSize), labels);
+    const indices = this.accuracyRng.choice(n, numSamples);
+    // gatherND, not tf.gather: see step().
+    const sample = tf.tidy(() => tf.gatherND(X, tf.tensor2d(indices, [indices.length, 1], 'int32')));
+    const pred = modelPredictions(this.model, sample, batchSize);
+    sample.dispose();
+    return accuracy(pred, Array.from(indices, (i) => labels[i]));
   }
 
   /**
@@ -425,7 +421,7 @@ export class Solver {
    * the end the model holds the parameters with the best validation accuracy, as the course.
    */
   train(): void {
-    this.assertAlive('train');
+    this.checkAlive('train');
     this.progress = createProgressBar(this.numIterations, { enabled: this.options.progress ?? false, label: 'train', fields: ['epoch', 'loss'] });
     try {
       this.progress.update(this.iteration, { epoch: this.epoch, loss: '' });
@@ -444,7 +440,7 @@ export class Solver {
    * caller (a web page) interleave training with drawing; call useBestParams() when done.
    */
   trainIteration(): boolean {
-    this.assertAlive('trainIteration');
+    this.checkAlive('trainIteration');
     const numIterations = this.numIterations;
     const t = this.iteration;
     if (t >= numIterations) return false;
@@ -495,7 +491,7 @@ export class Solver {
 
   /** Sets the model's parameters to the best ones seen (no change if no validation check has improved on 0). */
   useBestParams(): void {
-    this.assertAlive('useBestParams');
+    this.checkAlive('useBestParams');
     for (const [name, p] of Object.entries(this.model.params)) {
       const best = this.bestParams[name];
       if (best) p.assign(best);
@@ -504,7 +500,7 @@ export class Solver {
 
   /** Writes `<checkpointDir>/<checkpointName>_epoch_<epoch>.{json,bin}` and returns the base path. */
   saveCheckpoint(): string {
-    this.assertAlive('saveCheckpoint');
+    this.checkAlive('saveCheckpoint');
     const name = this.checkpointName ?? 'checkpoint';
     const base = path.join(this.checkpointDir, `${name}_epoch_${this.epoch}`);
     tf.tidy(() => {

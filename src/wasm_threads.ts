@@ -18,7 +18,7 @@
  *
  * Results: XNNPACK gives each output tile to one thread, with the same summation order as one thread, so threaded
  * and single-threaded results are identical (spec/wasm_threads.spec.ts checks matMul and conv2d bit for bit).
- * Measured on the 2-core machine: matMul 500x3072 @ 3072x5000 in ~400 ms with 2 threads against ~790 ms with 1.
+ * On two cores, matMul 500x3072 @ 3072x5000 takes ~400 ms with 2 threads against ~790 ms with 1 (docs/performance.md).
  *
  * The thread count comes from `TFJS_WASM_THREADS` (1 turns threads off), else the number of CPUs, at most 8
  * (tfjs pre-creates 8 workers). Node only: in a browser tfjs starts the threaded build itself when the page is

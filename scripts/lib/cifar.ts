@@ -108,14 +108,7 @@ export function printShapes(title: string, tensors: Record<string, tf.Tensor>): 
   );
 }
 
-/** Fraction of predictions equal to the labels. pred, labels: [N]. */
-export function accuracy(pred: ArrayLike<number>, labels: ArrayLike<number>): number {
-  if (pred.length !== labels.length) throw new Error(`accuracy: pred has ${pred.length} values but labels has ${labels.length}`);
-  if (pred.length === 0) throw new Error('accuracy: no predictions');
-  let correct = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
-  return correct / pred.length;
-}
+export { accuracy } from '../../src/classifiers/accuracy';
 
 /** The labels of a tensor [N] as an Int32Array. */
 export function labelArray(y: tf.Tensor1D): Int32Array {

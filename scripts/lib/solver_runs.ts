@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../../src/model';
+import { accuracy as labelAccuracy, modelPredictions } from '../../src/classifiers/accuracy';
 import { Solver, SolverData, SolverError, SolverOptions } from '../../src/solver';
 import { ChartPanel, linePanel } from '../../src/vis/chart';
 import type { ScriptContext } from './cli';
@@ -82,15 +83,7 @@ export function trainRun(
  * (the course's check_accuracy on a whole split).
  */
 export function accuracy(model: Model, X: tf.Tensor, y: tf.Tensor1D, batchSize = 100): number {
-  const n = X.shape[0];
-  const labels = y.dataSync();
-  let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const pred = tf.tidy(() => tf.argMax(model.loss(tf.slice(X, start, size)), 1).dataSync());
-    for (let i = 0; i < size; i++) if (pred[i] === labels[start + i]) correct++;
-  }
-  return correct / n;
+  return labelAccuracy(modelPredictions(model, X, batchSize), y.dataSync());
 }
 
 /** The epoch of each accuracy check: 0 for the check after the first iteration, then 1, 2, ... */

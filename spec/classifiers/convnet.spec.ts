@@ -275,7 +275,7 @@ describe('ConvNet', () => {
     const { X, y } = batch(14, 2);
     const yFloat = tf.zeros([2]);
     expect(() => net.loss(rows)).toThrow('ConvNet.loss: X must be [N, 8, 8, 3] (NHWC), got shape [2,192]');
-    expect(() => net.loss(X, yFloat as tf.Tensor1D)).toThrow('ConvNet.loss: y must be int32 labels, got float32');
+    expect(() => net.loss(X, yFloat as tf.Tensor1D)).toThrow('ConvNet.loss: y must be int32 class labels, got dtype float32');
     expect(() => net.loss(X, tf.tensor1d([1], 'int32'))).toThrow('ConvNet.loss: y must be [N] with N = 2');
     tf.dispose([rows, X, y, yFloat]);
     net.dispose();

@@ -151,7 +151,7 @@ describe('KNearestNeighbor.predictLabels', () => {
     expect(() => knn.computeDistancesOneLoop(wrong)).toThrow(/X must be \[Nte, 2\].*got \[1,3\]/);
     const dists = knn.computeDistancesNoLoops(x);
     expect(() => knn.predictLabels(dists, 3)).toThrow(/k = 3 exceeds the number of training rows \(2\)/);
-    expect(() => knn.train(x, Int32Array.of(0, 1))).toThrow(/one label per row of X \(1\), got 2/);
+    expect(() => knn.train(x, Int32Array.of(0, 1))).toThrow(/KNearestNeighbor.train: y must be \[N\] with N = 1, one label per example, got 2 labels/);
     tf.dispose([x, wrong, dists]);
     knn.dispose();
   });

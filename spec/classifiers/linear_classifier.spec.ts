@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
+import { accuracy } from '../../src/classifiers/accuracy';
 import { Rng } from '../../src/random';
 import { relError } from '../../src/gradcheck';
 import { LinearClassifier, LinearSVM, Softmax } from '../../src/classifiers/linear_classifier';
@@ -34,12 +35,6 @@ function blobs(rng: Rng, perClass: number): { X: tf.Tensor2D; y: Int32Array } {
     x[i * 3 + 2] = 1;
   }
   return { X: tf.tensor2d(x, [n, 3]), y };
-}
-
-function accuracy(pred: Int32Array, y: Int32Array): number {
-  let correct = 0;
-  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
-  return correct / y.length;
 }
 
 const makers: Array<[string, () => LinearClassifier]> = [

@@ -103,8 +103,8 @@ describe('svmLossNaive / svmLossVectorized', () => {
     const { W, X } = problem(7, 4, 3, 2, 0.1);
     const Xbad = tf.zeros([4, 5]) as tf.Tensor2D;
     expect(() => svmLossVectorized(W, Xbad, Int32Array.of(0, 1, 0, 1), 0)).toThrow(/svmLossVectorized: X must be \[N, 3\] to match W \[3,2\], got \[4,5\]/);
-    expect(() => svmLossNaive(W, X, Int32Array.of(0, 1, 2, 1), 0)).toThrow(/svmLossNaive: y\[2\] = 2 is not a class index \(expected 0..1\)/);
-    expect(() => svmLossNaive(W, X, Int32Array.of(0, 1), 0)).toThrow(/one label per row of X \(4\), got 2/);
+    expect(() => svmLossNaive(W, X, Int32Array.of(0, 1, 2, 1), 0)).toThrow(/svmLossNaive: y\[2\] = 2 is out of range; labels must be in 0..1/);
+    expect(() => svmLossNaive(W, X, Int32Array.of(0, 1), 0)).toThrow(/y must be \[N\] with N = 4, one label per example, got 2 labels/);
     tf.dispose([W, X, Xbad]);
   });
 

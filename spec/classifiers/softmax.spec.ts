@@ -122,8 +122,8 @@ describe('softmaxLossNaive / softmaxLossVectorized', () => {
     const { W, X } = problem(7, 4, 3, 2, 0.1);
     const Xbad = tf.zeros([4, 5]) as tf.Tensor2D;
     expect(() => softmaxLossVectorized(W, Xbad, Int32Array.of(0, 1, 0, 1), 0)).toThrow(/softmaxLossVectorized: X must be \[N, 3\] to match W \[3,2\], got \[4,5\]/);
-    expect(() => softmaxLossNaive(W, X, Int32Array.of(0, 1, 2, 1), 0)).toThrow(/softmaxLossNaive: y\[2\] = 2 is not a class index \(expected 0..1\)/);
-    expect(() => softmaxLossNaive(W, X, Int32Array.of(0, 1), 0)).toThrow(/one label per row of X \(4\), got 2/);
+    expect(() => softmaxLossNaive(W, X, Int32Array.of(0, 1, 2, 1), 0)).toThrow(/softmaxLossNaive: y\[2\] = 2 is out of range; labels must be in 0..1/);
+    expect(() => softmaxLossNaive(W, X, Int32Array.of(0, 1), 0)).toThrow(/y must be \[N\] with N = 4, one label per example, got 2 labels/);
     tf.dispose([W, X, Xbad]);
   });
 

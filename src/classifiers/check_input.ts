@@ -8,11 +8,3 @@ export function checkInput(fn: string, X: tf.Tensor, inputDim?: number): void {
     throw new Error(`${fn}: X [${X.shape}] flattens to ${X.size / X.shape[0]} features per example, expected ${inputDim}`);
   }
 }
-
-/** y must be [N] int32, matching X's batch size. */
-export function checkLabels(fn: string, X: tf.Tensor, y: tf.Tensor): void {
-  if (y.rank !== 1 || y.shape[0] !== X.shape[0]) {
-    throw new Error(`${fn}: y must be [N] with N = ${X.shape[0]} (X's batch), got shape [${y.shape}]`);
-  }
-  if (y.dtype !== 'int32') throw new Error(`${fn}: y must be int32 labels, got ${y.dtype}`);
-}

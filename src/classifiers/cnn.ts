@@ -6,20 +6,34 @@
  * Images are NHWC [N, H, W, C] (the course's are NCHW); filters are [HH, WW, C, F] (the course's [F, C, HH, WW]).
  * The convolution keeps the spatial size (stride 1, pad (HH - 1) / 2) and the pool halves it, so the first affine
  * layer sees F * H/2 * W/2 features per image, flattened in (h, w, f) order.
+ *
+ * Built as the course builds it from the sandwich layers (../layers/sandwich.ts): conv-relu-pool (or, with
+ * batchnorm, conv-batchnorm-relu and the pool), affine-relu, and a last affine layer. The derivations are in
+ * docs/convolution.md and docs/batchnorm.md.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { convForwardFast, convBackwardFast, ConvCache, ConvParam } from '../layers/conv_fast';
+import { ConvParam } from '../layers/conv_fast';
 import { maxPoolForwardFast, maxPoolBackwardFast, PoolCache, PoolParam } from '../layers/pool_fast';
-import { spatialBatchnormForward, spatialBatchnormBackward, SpatialBatchnormCache } from '../layers/spatial_batchnorm';
 import { BnParam } from '../layers/batchnorm';
 import { affineForward, affineBackward, AffineCache } from '../layers/affine';
-import { reluForward, reluBackward, ReluCache } from '../layers/relu';
+import {
+  AffineReluCache,
+  ConvBnReluCache,
+  ConvReluPoolCache,
+  affineReluBackward,
+  affineReluForward,
+  convBnReluBackward,
+  convBnReluForward,
+  convReluPoolBackward,
+  convReluPoolForward,
+} from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 
 export interface ThreeLayerConvNetOptions {
   /** [H, W, C] of one input image (NHWC order). */
@@ -38,14 +52,13 @@ export interface ThreeLayerConvNetOptions {
   seed?: number;
 }
 
-/** What one forward pass keeps for the backward pass, one cache per layer (bn only with batchnorm). */
+/**
+ * What one forward pass keeps for the backward pass: the first layer's (the conv-relu-pool sandwich, or with
+ * batchnorm the conv-batchnorm-relu sandwich and the pool), the affine-relu sandwich's and the output layer's.
+ */
 interface ForwardCaches {
-  conv: ConvCache;
-  bn?: SpatialBatchnormCache;
-  relu1: ReluCache;
-  pool: PoolCache;
-  hidden: AffineCache;
-  relu2: ReluCache;
+  first: { convReluPool: ConvReluPoolCache } | { convBnRelu: ConvBnReluCache; pool: PoolCache };
+  hidden: AffineReluCache;
   out: AffineCache;
 }
 
@@ -105,7 +118,7 @@ export class ThreeLayerConvNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     this.checkImages('ThreeLayerConvNet.loss', X);
-    if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', X, y);
+    if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', y, X.shape[0], this.options.numClasses);
     const p = this.params;
     this.bnParam.mode = y === undefined ? 'test' : 'train';
     return tf.tidy(() => {
@@ -151,23 +164,23 @@ export class ThreeLayerConvNet implements Model {
   /** X [N, H, W, C] to scores [N, numClasses] in bnParam's mode, keeping every layer's cache. Call inside tf.tidy. */
   private forward(X: tf.Tensor4D): { scores: tf.Tensor2D; caches: ForwardCaches } {
     const p = this.params;
-    const conv = convForwardFast(X, p.W1 as tf.Tensor4D, p.b1 as tf.Tensor1D, this.convParam);
-    let h: tf.Tensor = conv.out;
-    let bn: SpatialBatchnormCache | undefined;
+    const W1 = p.W1 as tf.Tensor4D;
+    const b1 = p.b1 as tf.Tensor1D;
+    let pooled: tf.Tensor4D;
+    let first: ForwardCaches['first'];
     if (this.options.batchnorm) {
-      const out = spatialBatchnormForward(h as tf.Tensor4D, p.gamma1 as tf.Tensor1D, p.beta1 as tf.Tensor1D, this.bnParam);
-      h = out.out;
-      bn = out.cache;
+      const convBnRelu = convBnReluForward(X, W1, b1, p.gamma1 as tf.Tensor1D, p.beta1 as tf.Tensor1D, this.convParam, this.bnParam);
+      const pool = maxPoolForwardFast(convBnRelu.out, this.poolParam);
+      pooled = pool.out;
+      first = { convBnRelu: convBnRelu.cache, pool: pool.cache };
+    } else {
+      const convReluPool = convReluPoolForward(X, W1, b1, this.convParam, this.poolParam);
+      pooled = convReluPool.out;
+      first = { convReluPool: convReluPool.cache };
     }
-    const relu1 = reluForward(h);
-    const pool = maxPoolForwardFast(relu1.out as tf.Tensor4D, this.poolParam);
-    const hidden = affineForward(pool.out, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D);
-    const relu2 = reluForward(hidden.out);
-    const out = affineForward(relu2.out, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D);
-    return {
-      scores: out.out,
-      caches: { conv: conv.cache, bn, relu1: relu1.cache, pool: pool.cache, hidden: hidden.cache, relu2: relu2.cache, out: out.cache },
-    };
+    const hidden = affineReluForward(pooled, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D);
+    const out = affineForward(hidden.out, p.W3 as tf.Tensor2D, p.b3 as tf.Tensor1D);
+    return { scores: out.out, caches: { first, hidden: hidden.cache, out: out.cache } };
   }
 
   /**
@@ -180,21 +193,24 @@ export class ThreeLayerConvNet implements Model {
     const g3 = affineBackward(dscores, caches.out);
     grads.W3 = g3.dw;
     grads.b3 = g3.db;
-    const dRelu2 = reluBackward(g3.dx, caches.relu2).dx;
-    const g2 = affineBackward(dRelu2 as tf.Tensor2D, caches.hidden);
+    const g2 = affineReluBackward(g3.dx as tf.Tensor2D, caches.hidden);
     grads.W2 = g2.dw;
     grads.b2 = g2.db;
-    const dPool = maxPoolBackwardFast(g2.dx as tf.Tensor4D, caches.pool).dx;
-    let dh = reluBackward(dPool, caches.relu1).dx;
-    if (caches.bn) {
-      const gbn = spatialBatchnormBackward(dh as tf.Tensor4D, caches.bn);
-      dh = gbn.dx;
-      grads.gamma1 = gbn.dgamma;
-      grads.beta1 = gbn.dbeta;
+    // The affine layer flattened the pooled maps: its dx comes back in their shape [N, H/2, W/2, F].
+    const dPooled = g2.dx as tf.Tensor4D;
+    const { first } = caches;
+    if ('convReluPool' in first) {
+      const g1 = convReluPoolBackward(dPooled, first.convReluPool);
+      grads.W1 = g1.dw;
+      grads.b1 = g1.db;
+      return { grads, dX: g1.dx };
     }
-    const g1 = convBackwardFast(dh as tf.Tensor4D, caches.conv);
+    const dConvBnRelu = maxPoolBackwardFast(dPooled, first.pool).dx;
+    const g1 = convBnReluBackward(dConvBnRelu, first.convBnRelu);
     grads.W1 = g1.dw;
     grads.b1 = g1.db;
+    grads.gamma1 = g1.dgamma;
+    grads.beta1 = g1.dbeta;
     return { grads, dX: g1.dx };
   }
 

@@ -22,20 +22,36 @@
  * layer, which no relu follows, ~ N(0, 1 / D) (LeCun), which keeps the first scores small (initial loss near
  * ln C + 0.5 rather than ln C + 1); biases and beta 0, gamma 1. `weightScale` replaces all of it with one fixed
  * standard deviation, as the course's models take it.
+ *
+ * See docs/convolution.md and docs/batchnorm.md for the layers it is built from.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
-import { BnParam, BatchnormCache, batchnormBackwardAlt, batchnormForward } from '../layers/batchnorm';
+import { BnParam } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
-import { ReluCache, reluBackward, reluForward } from '../layers/relu';
-import { ConvCache, ConvParam, convBackwardFast, convBackwardFirstLayer, convForwardFast } from '../layers/conv_fast';
-import { SpatialBatchnormCache, spatialBatchnormForward } from '../layers/spatial_batchnorm';
-import { AffineReluCache, ConvReluCache, affineReluBackward, affineReluForward, convReluForward } from '../layers/sandwich';
+import { reluBackward } from '../layers/relu';
+import { ConvParam, convBackwardFirstLayer } from '../layers/conv_fast';
+import { spatialBatchnormBackward } from '../layers/spatial_batchnorm';
+import {
+  AffineBnReluCache,
+  AffineReluCache,
+  ConvBnReluCache,
+  ConvReluCache,
+  affineBnReluBackward,
+  affineBnReluForward,
+  affineReluBackward,
+  affineReluForward,
+  convBnReluBackward,
+  convBnReluForward,
+  convReluBackward,
+  convReluForward,
+} from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
 
 /** One convolutional block: `filters` filters of filterSize x filterSize, then a 2x2 max pool when `pool`. */
@@ -80,21 +96,14 @@ export function describeBlocks(blocks: readonly ConvBlock[]): string {
   return blocks.map((b) => `${b.filters}${b.pool ? 'p' : ''}`).join('-');
 }
 
-/** A conv - spatial batchnorm - relu block's caches, one per layer. */
-interface ConvBnReluCache {
-  conv: ConvCache;
-  bn: SpatialBatchnormCache;
-  relu: ReluCache;
-}
-
-/** One conv block's caches: conv-bn-relu or the conv-relu sandwich, and the pool's when the block pools. */
+/** One conv block's caches: the conv-batchnorm-relu or conv-relu sandwich's, and the pool's when the block pools. */
 interface BlockCache {
-  conv: ConvBnReluCache | ConvReluCache;
+  conv: { convBnRelu: ConvBnReluCache } | { convRelu: ConvReluCache };
   pool?: PoolCache;
 }
 
-/** One hidden affine layer's caches: affine-relu, or affine, batchnorm and relu apart. */
-type HiddenCache = { affineRelu: AffineReluCache } | { affine: AffineCache; bn: BatchnormCache; relu: ReluCache };
+/** One hidden affine layer's cache: the affine-batchnorm-relu or affine-relu sandwich's. */
+type HiddenCache = { affineBnRelu: AffineBnReluCache } | { affineRelu: AffineReluCache };
 
 interface ForwardCaches {
   blocks: BlockCache[];
@@ -207,7 +216,7 @@ export class ConvNet implements Model {
     if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
       throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
     }
-    if (y !== undefined) checkLabels(fn, X, y);
+    if (y !== undefined) checkLabels(fn, y, X.shape[0], this.options.numClasses);
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = mode;
     const p = this.params;
@@ -226,59 +235,57 @@ export class ConvNet implements Model {
   /** X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. Call inside tf.tidy. */
   private forward(X: tf.Tensor4D): { scores: tf.Tensor2D; caches: ForwardCaches } {
     const p = this.params;
-    const caches: ForwardCaches = { blocks: [], hidden: [], out: undefined as unknown as AffineCache };
+    const { blocks, hiddenDims, batchnorm } = this.options;
+    const blockCaches: BlockCache[] = [];
+    const hiddenCaches: HiddenCache[] = [];
     let h: tf.Tensor4D = X;
     let layer = 1;
-    for (const b of this.options.blocks) {
+    for (const block of blocks) {
       const w = p[`W${layer}`] as tf.Tensor4D;
-      const bias = p[`b${layer}`] as tf.Tensor1D;
+      const b = p[`b${layer}`] as tf.Tensor1D;
       let cache: BlockCache;
-      if (this.options.batchnorm) {
-        const conv = convForwardFast(h, w, bias, this.convParam);
-        const bn = spatialBatchnormForward(conv.out, p[`gamma${layer}`] as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
-        // The batchnorm cache keeps what its backward needs (xhat, ...), not its input: free the conv output now.
-        conv.out.dispose();
-        const relu = reluForward(bn.out);
-        h = relu.out as tf.Tensor4D;
-        cache = { conv: { conv: conv.cache, bn: bn.cache, relu: relu.cache } };
-      } else {
-        const conv = convReluForward(h, w, bias, this.convParam);
+      if (batchnorm) {
+        const gamma = p[`gamma${layer}`] as tf.Tensor1D;
+        const beta = p[`beta${layer}`] as tf.Tensor1D;
+        const conv = convBnReluForward(h, w, b, gamma, beta, this.convParam, this.bnParams[layer - 1]);
         h = conv.out;
-        cache = { conv: conv.cache };
+        cache = { conv: { convBnRelu: conv.cache } };
+      } else {
+        const conv = convReluForward(h, w, b, this.convParam);
+        h = conv.out;
+        cache = { conv: { convRelu: conv.cache } };
       }
-      if (b.pool) {
+      if (block.pool) {
         const pool = maxPoolForwardFast(h, this.poolParam);
         h = pool.out;
         cache.pool = pool.cache;
       }
-      caches.blocks.push(cache);
+      blockCaches.push(cache);
       layer++;
     }
     let a: tf.Tensor = h;
-    for (let j = 0; j < this.options.hiddenDims.length; j++, layer++) {
+    for (let j = 0; j < hiddenDims.length; j++, layer++) {
       const w = p[`W${layer}`] as tf.Tensor2D;
-      const bias = p[`b${layer}`] as tf.Tensor1D;
-      if (this.options.batchnorm) {
-        const aff = affineForward(a, w, bias);
-        const bn = batchnormForward(aff.out, p[`gamma${layer}`] as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
-        const relu = reluForward(bn.out);
-        a = relu.out;
-        caches.hidden.push({ affine: aff.cache, bn: bn.cache, relu: relu.cache });
+      const b = p[`b${layer}`] as tf.Tensor1D;
+      if (batchnorm) {
+        const gamma = p[`gamma${layer}`] as tf.Tensor1D;
+        const beta = p[`beta${layer}`] as tf.Tensor1D;
+        const hidden = affineBnReluForward(a, w, b, gamma, beta, this.bnParams[layer - 1]);
+        a = hidden.out;
+        hiddenCaches.push({ affineBnRelu: hidden.cache });
       } else {
-        const ar = affineReluForward(a, w, bias);
-        a = ar.out;
-        caches.hidden.push({ affineRelu: ar.cache });
+        const hidden = affineReluForward(a, w, b);
+        a = hidden.out;
+        hiddenCaches.push({ affineRelu: hidden.cache });
       }
     }
     const out = affineForward(a, p[`W${layer}`] as tf.Tensor2D, p[`b${layer}`] as tf.Tensor1D);
-    caches.out = out.cache;
-    return { scores: out.out, caches };
+    return { scores: out.out, caches: { blocks: blockCaches, hidden: hiddenCaches, out: out.cache } };
   }
 
   /**
-   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. The first conv
-   * layer's dx (the gradient with respect to the images) is not computed: no update uses it, and with 3 input
-   * channels it is the least efficient convolution of the step. Call inside tf.tidy.
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. The first
+   * block skips its convolution's dx (firstBlockBackward). Call inside tf.tidy.
    */
   private backward(dscores: tf.Tensor2D, caches: ForwardCaches): Record<string, tf.Tensor> {
     const grads: Record<string, tf.Tensor> = {};
@@ -290,21 +297,9 @@ export class ConvNet implements Model {
     for (let j = caches.hidden.length - 1; j >= 0; j--) {
       layer--;
       const c = caches.hidden[j];
-      if ('affineRelu' in c) {
-        const g = affineReluBackward(da as tf.Tensor2D, c.affineRelu);
-        da = g.dx;
-        grads[`W${layer}`] = g.dw;
-        grads[`b${layer}`] = g.db;
-      } else {
-        const dRelu = reluBackward(da, c.relu).dx as tf.Tensor2D;
-        const gbn = batchnormBackwardAlt(dRelu, c.bn);
-        const g = affineBackward(gbn.dx, c.affine);
-        da = g.dx;
-        grads[`W${layer}`] = g.dw;
-        grads[`b${layer}`] = g.db;
-        grads[`gamma${layer}`] = gbn.dgamma;
-        grads[`beta${layer}`] = gbn.dbeta;
-      }
+      const g = 'affineBnRelu' in c ? affineBnReluBackward(da as tf.Tensor2D, c.affineBnRelu) : affineReluBackward(da as tf.Tensor2D, c.affineRelu);
+      da = g.dx;
+      setLayerGrads(grads, layer, g);
     }
     // The head flattened the last feature map: the gradient takes its shape back.
     let dh = tf.reshape(da, [da.shape[0], ...this.featureDim]) as tf.Tensor4D;
@@ -312,22 +307,13 @@ export class ConvNet implements Model {
       layer--;
       const c = caches.blocks[i];
       if (c.pool) dh = maxPoolBackwardFast(dh, c.pool).dx;
-      const dRelu = reluBackward(dh, c.conv.relu).dx as tf.Tensor4D;
-      let dConv = dRelu;
-      if ('bn' in c.conv) {
-        // Spatial batchnorm is batchnorm on [N*H*W, C] rows (spatial_batchnorm.ts); its simplified closed-form
-        // backward takes 2 column sums and ~8 element-wise passes where the staged one takes 4 and ~14.
-        const shape = c.conv.bn.xShape;
-        const gbn = batchnormBackwardAlt(tf.reshape(dRelu, [shape[0] * shape[1] * shape[2], shape[3]]), c.conv.bn.bnCache);
-        dConv = tf.reshape(gbn.dx, shape) as tf.Tensor4D;
-        grads[`gamma${layer}`] = gbn.dgamma;
-        grads[`beta${layer}`] = gbn.dbeta;
+      if (i === 0) {
+        setLayerGrads(grads, layer, firstBlockBackward(dh, c.conv));
+        break;
       }
-      // The first block's dx would be the gradient with respect to the images: only its parameters' are taken.
-      const { dw, db, dx } = i === 0 ? { ...convBackwardFirstLayer(dConv, c.conv.conv), dx: undefined } : convBackwardFast(dConv, c.conv.conv);
-      grads[`W${layer}`] = dw;
-      grads[`b${layer}`] = db;
-      if (dx !== undefined) dh = dx;
+      const g = 'convBnRelu' in c.conv ? convBnReluBackward(dh, c.conv.convBnRelu) : convReluBackward(dh, c.conv.convRelu);
+      dh = g.dx;
+      setLayerGrads(grads, layer, g);
     }
     return grads;
   }
@@ -367,4 +353,33 @@ export class ConvNet implements Model {
       }
     }
   }
+}
+
+/** Stores one layer's gradients under the layer's parameter names: W{layer}, b{layer}, and gamma/beta with batchnorm. */
+function setLayerGrads(grads: Record<string, tf.Tensor>, layer: number, g: { dw: tf.Tensor; db: tf.Tensor; dgamma?: tf.Tensor; dbeta?: tf.Tensor }): void {
+  grads[`W${layer}`] = g.dw;
+  grads[`b${layer}`] = g.db;
+  if (g.dgamma) grads[`gamma${layer}`] = g.dgamma;
+  if (g.dbeta) grads[`beta${layer}`] = g.dbeta;
+}
+
+/**
+ * The first block's sandwich backward without its convolution's dx: that dx would be the gradient with respect to
+ * the images, which no update uses, and with 3 input channels it is the least efficient convolution of the step
+ * (convBackwardFirstLayer). This is the one place a model skips it.
+ *
+ * dout: the block's output gradient [N, H, W, F]. Returns dw, db and, with batchnorm, dgamma and dbeta.
+ */
+function firstBlockBackward(
+  dout: tf.Tensor4D,
+  cache: BlockCache['conv'],
+): { dw: tf.Tensor4D; db: tf.Tensor1D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D } {
+  if ('convRelu' in cache) {
+    const dConv = reluBackward(dout, cache.convRelu.relu).dx as tf.Tensor4D;
+    return convBackwardFirstLayer(dConv, cache.convRelu.conv);
+  }
+  const { relu, bn, conv } = cache.convBnRelu;
+  const dBn = reluBackward(dout, relu).dx as tf.Tensor4D;
+  const { dx: dConv, dgamma, dbeta } = spatialBatchnormBackward(dBn, bn);
+  return { ...convBackwardFirstLayer(dConv, conv), dgamma, dbeta };
 }

@@ -5,6 +5,8 @@
  *
  * Every forward and backward step is a hand-written layer from ../layers; the gradients are checked against
  * tfjs autodiff in reference/ and spec/classifiers/fc_net.spec.ts.
+ *
+ * See docs/fully-connected-nets.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Model, LossAndGrads } from '../model';
@@ -13,11 +15,12 @@ import { param } from './param';
 import { addL2 } from './l2';
 import { affineForward, affineBackward, AffineCache } from '../layers/affine';
 import { reluForward, reluBackward, ReluCache } from '../layers/relu';
-import { batchnormForward, batchnormBackwardAlt, BnParam } from '../layers/batchnorm';
-import { layernormForward, layernormBackward } from '../layers/layernorm';
-import { dropoutForward, dropoutBackward, DropoutParam } from '../layers/dropout';
+import { batchnormForward, batchnormBackwardAlt, BatchnormCache, BnParam } from '../layers/batchnorm';
+import { layernormForward, layernormBackward, LayernormCache } from '../layers/layernorm';
+import { dropoutForward, dropoutBackward, DropoutCache, DropoutParam } from '../layers/dropout';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkLabels, checkInput } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 
 export type Normalization = 'none' | 'batchnorm' | 'layernorm';
 
@@ -44,11 +47,13 @@ export interface FullyConnectedNetOptions {
   dropoutSeed?: number;
 }
 
+/** One hidden layer's caches: affine, the normalisation when there is one, relu, dropout when there is one. */
 interface LayerCache {
   affine: AffineCache;
-  norm?: unknown;
-  relu?: ReluCache;
-  dropout?: unknown;
+  batchnorm?: BatchnormCache;
+  layernorm?: LayernormCache;
+  relu: ReluCache;
+  dropout?: DropoutCache;
 }
 
 export class FullyConnectedNet implements Model {
@@ -107,7 +112,7 @@ export class FullyConnectedNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     checkInput('FullyConnectedNet.loss', X, this.options.inputDim);
-    if (y !== undefined) checkLabels('FullyConnectedNet.loss', X, y);
+    if (y !== undefined) checkLabels('FullyConnectedNet.loss', y, X.shape[0], this.options.numClasses);
     const o = this.options;
     const p = this.params;
     return tf.tidy(() => {
@@ -153,22 +158,23 @@ export class FullyConnectedNet implements Model {
     let h: tf.Tensor = X;
     for (let i = 1; i < this.numLayers; i++) {
       const a = affineForward(h, p[`W${i}`] as tf.Tensor2D, p[`b${i}`] as tf.Tensor1D);
-      const cache: LayerCache = { affine: a.cache };
       h = a.out;
+      let batchnorm: BatchnormCache | undefined;
+      let layernorm: LayernormCache | undefined;
       if (o.normalization === 'batchnorm') {
         const bnParam = this.bnParams[i - 1];
         bnParam.mode = mode;
         const n = batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam);
         h = n.out;
-        cache.norm = n.cache;
+        batchnorm = n.cache;
       } else if (o.normalization === 'layernorm') {
         const n = layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {});
         h = n.out;
-        cache.norm = n.cache;
+        layernorm = n.cache;
       }
       const r = reluForward(h);
       h = r.out;
-      cache.relu = r.cache;
+      const cache: LayerCache = { affine: a.cache, batchnorm, layernorm, relu: r.cache };
       if (o.dropoutKeepRatio < 1) {
         const dropoutParam: DropoutParam =
           o.dropoutSeed === undefined
@@ -191,7 +197,6 @@ export class FullyConnectedNet implements Model {
    * Call inside tf.tidy.
    */
   private backward(dscores: tf.Tensor2D, caches: LayerCache[], last: AffineCache): { grads: Record<string, tf.Tensor>; dX: tf.Tensor } {
-    const o = this.options;
     const L = this.numLayers;
     const grads: Record<string, tf.Tensor> = {};
     const back = affineBackward(dscores, last);
@@ -200,13 +205,13 @@ export class FullyConnectedNet implements Model {
     let dh: tf.Tensor = back.dx;
     for (let i = L - 1; i >= 1; i--) {
       const cache = caches[i - 1];
-      if (cache.dropout !== undefined) dh = dropoutBackward(dh, cache.dropout as never).dx;
-      dh = reluBackward(dh, cache.relu as ReluCache).dx;
-      if (o.normalization === 'batchnorm') {
-        const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.norm as never);
+      if (cache.dropout) dh = dropoutBackward(dh, cache.dropout).dx;
+      dh = reluBackward(dh, cache.relu).dx;
+      if (cache.batchnorm) {
+        const g = batchnormBackwardAlt(dh as tf.Tensor2D, cache.batchnorm);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
-      } else if (o.normalization === 'layernorm') {
-        const g = layernormBackward(dh as tf.Tensor2D, cache.norm as never);
+      } else if (cache.layernorm) {
+        const g = layernormBackward(dh as tf.Tensor2D, cache.layernorm);
         [dh, grads[`gamma${i}`], grads[`beta${i}`]] = [g.dx, g.dgamma, g.dbeta];
       }
       const a = affineBackward(dh as tf.Tensor2D, cache.affine);

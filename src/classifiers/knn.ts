@@ -4,8 +4,9 @@
  * cross-validation to choose k. Why the loop-free version works is in docs/knn-distances.md.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertPositiveInt, assertRank } from '../layers/validate';
-import { Labels, labelsToArray, numClassesOf } from './labels';
+import { checkLabels, checkPositiveInt, checkRank } from '../layers/validate';
+import { Labels, numClassesOf } from './labels';
+import { accuracy } from './accuracy';
 
 export class KNearestNeighbor {
   /** Training rows [Ntr, D], float32. */
@@ -18,8 +19,8 @@ export class KNearestNeighbor {
    * (pixels may come as int32); dispose() frees it.
    */
   train(X: tf.Tensor2D, y: Labels): void {
-    assertRank('KNearestNeighbor.train', 'X', X, 2, '[Ntr, D]');
-    const labels = labelsToArray('KNearestNeighbor.train', y, X.shape[0]);
+    checkRank('KNearestNeighbor.train', 'X', X, 2, '[Ntr, D]');
+    const labels = checkLabels('KNearestNeighbor.train', y, X.shape[0]);
     this.dispose();
     this.ytr = Int32Array.from(labels);
     this.Xtr = tf.keep(tf.cast(X, 'float32'));
@@ -30,7 +31,7 @@ export class KNearestNeighbor {
     if (this.Xtr === null) {
       throw new Error(`KNearestNeighbor.${fn}: no training data; call train(X, y) first`);
     }
-    assertRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
+    checkRank(`KNearestNeighbor.${fn}`, 'X', X, 2, '[Nte, D]');
     const d = this.Xtr.shape[1];
     if (X.shape[1] !== d) throw new Error(`KNearestNeighbor.${fn}: X must be [Nte, ${d}] like the training rows, got [${X.shape}]`);
     return this.Xtr;
@@ -115,7 +116,7 @@ export class KNearestNeighbor {
    */
   predictLabels(dists: tf.Tensor2D, k = 1): Int32Array {
     if (this.ytr === null) throw new Error('KNearestNeighbor.predictLabels: no training labels; call train(X, y) first');
-    assertRank('KNearestNeighbor.predictLabels', 'dists', dists, 2, '[Nte, Ntr]');
+    checkRank('KNearestNeighbor.predictLabels', 'dists', dists, 2, '[Nte, Ntr]');
     const [numTest, numTrain] = dists.shape;
     if (numTrain !== this.ytr.length) {
       throw new Error(`KNearestNeighbor.predictLabels: dists must be [Nte, ${this.ytr.length}] (one column per training row), got [${dists.shape}]`);
@@ -158,7 +159,7 @@ function invalidLoops(numLoops: number): never {
 }
 
 function checkK(fn: string, k: number, numTrain: number): void {
-  assertPositiveInt(fn, 'k', k);
+  checkPositiveInt(fn, 'k', k);
   if (k > numTrain) throw new Error(`${fn}: k = ${k} exceeds the number of training rows (${numTrain})`);
 }
 
@@ -215,7 +216,7 @@ function voteLabels(nearest: Int32Array, numTest: number, kMax: number, k: numbe
  * Returns [start, end) per fold.
  */
 export function foldRanges(n: number, numFolds: number): Array<[number, number]> {
-  assertPositiveInt('foldRanges', 'numFolds', numFolds);
+  checkPositiveInt('foldRanges', 'numFolds', numFolds);
   if (numFolds > n) throw new Error(`foldRanges: numFolds = ${numFolds} exceeds the number of rows (${n})`);
   const base = Math.floor(n / numFolds);
   const extra = n % numFolds;
@@ -244,9 +245,9 @@ export function crossValidate(
   numFolds = 5,
   onFold?: (fold: number) => void,
 ): Record<number, number[]> {
-  assertRank('crossValidate', 'X', X, 2, '[N, D]');
+  checkRank('crossValidate', 'X', X, 2, '[N, D]');
   const [n, dim] = X.shape;
-  const labels = labelsToArray('crossValidate', y, n);
+  const labels = checkLabels('crossValidate', y, n);
   const ranges = foldRanges(n, numFolds);
   if (kChoices.length === 0) throw new Error('crossValidate: kChoices is empty');
   const kMax = Math.max(...kChoices);
@@ -278,10 +279,7 @@ export function crossValidate(
     dists.dispose();
     knn.dispose();
     for (const k of kChoices) {
-      const pred = voteLabels(nearest, numVal, kMax, k, ytr);
-      let correct = 0;
-      for (let i = 0; i < numVal; i++) if (pred[i] === yval[i]) correct++;
-      accuracies[k].push(correct / numVal);
+      accuracies[k].push(accuracy(voteLabels(nearest, numVal, kMax, k, ytr), yval));
     }
     onFold?.(f);
   }

@@ -6,9 +6,9 @@
  * trick"), so the last row of W plays the bias.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank } from '../layers/validate';
+import { checkLabels, checkRank } from '../layers/validate';
 import { Rng } from '../random';
-import { Labels, labelsToArray, numClassesOf } from './labels';
+import { Labels, numClassesOf } from './labels';
 import { LossAndGradW } from './linear_loss';
 import { svmLossVectorized } from './linear_svm';
 import { softmaxLossVectorized } from './softmax';
@@ -56,9 +56,9 @@ export abstract class LinearClassifier {
     const { learningRate = 1e-3, reg = 1e-5, numIters = 100, batchSize = 200, verbose = false } = options;
     const log = options.log ?? console.log;
     const fn = `${this.constructor.name}.train`;
-    assertRank(fn, 'X', X, 2, '[N, D]');
+    checkRank(fn, 'X', X, 2, '[N, D]');
     const [numTrain, dim] = X.shape;
-    const labels = labelsToArray(fn, y, numTrain);
+    const labels = checkLabels(fn, y, numTrain);
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`${fn}: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(numIters) || numIters < 0) throw new Error(`${fn}: numIters must be a non-negative integer, got ${numIters}`);
     const rng = options.rng ?? new Rng(options.seed ?? 0);
@@ -100,7 +100,7 @@ export abstract class LinearClassifier {
   predict(X: tf.Tensor2D): Int32Array {
     const fn = `${this.constructor.name}.predict`;
     if (this.W === null) throw new Error(`${fn}: the classifier has no weights yet; call train() first`);
-    assertRank(fn, 'X', X, 2, '[N, D]');
+    checkRank(fn, 'X', X, 2, '[N, D]');
     const W = this.W;
     if (X.shape[1] !== W.shape[0]) throw new Error(`${fn}: X must be [N, ${W.shape[0]}] to match W [${W.shape}], got [${X.shape}]`);
     const pred = tf.tidy(() => tf.argMax(tf.matMul(X, W), 1));

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, checkLinearLossArgs } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels, rowScores } from './linear_loss';
 
 /**
  * SVM loss with explicit loops over plain arrays: a transcription of the formulas above, slow on purpose.
@@ -33,16 +33,11 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
   const w = W.dataSync();
   const x = X.dataSync();
   const dW = new Float64Array(dim * numClasses);
-  const scores = new Float64Array(numClasses);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const row = i * dim;
-    for (let j = 0; j < numClasses; j++) {
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += x[row + d] * w[d * numClasses + j];
-      scores[j] = s;
-    }
     const yi = labels[i];
+    const scores = rowScores(x, i, w, dim, numClasses);
+    const row = i * dim;
     for (let j = 0; j < numClasses; j++) {
       if (j === yi) continue;
       const margin = scores[j] - scores[yi] + 1;
@@ -55,13 +50,7 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
       }
     }
   }
-  loss /= n;
-  let sumSq = 0;
-  for (let k = 0; k < w.length; k++) sumSq += w[k] * w[k];
-  loss += reg * sumSq;
-  const grad = new Float32Array(dim * numClasses);
-  for (let k = 0; k < grad.length; k++) grad[k] = dW[k] / n + 2 * reg * w[k];
-  return { loss, dW: tf.tensor2d(grad, [dim, numClasses], 'float32') };
+  return averageWithL2(loss, dW, w, n, reg, [dim, numClasses]);
 }
 
 /**
@@ -71,17 +60,14 @@ export function svmLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: num
  *
  * The gradient is X^T M / N + 2 reg W, where M [N, C] holds the per-score derivatives from the file comment:
  * 1 where a margin is violated, minus the row's violation count in the correct-class column, 0 elsewhere.
- * X^T is taken with an explicit transpose: on wasm a matMul with a transposed operand runs ~10x slower
- * (see shared/ENVIRONMENT.md). Not as (M^T X)^T: tfjs's wasm matMul packs its second operand, here X, and keeps
- * the packing only while that same tensor comes back, so the trick wins when X never changes (1.8 vs 7.2 ms at
- * N 500) and loses in training, where every minibatch is a new X (4.0 vs 2.7 ms at N 200).
+ * X^T is taken with an explicit transpose: on wasm a matMul with a transposed operand runs ~10x slower. Not as
+ * (M^T X)^T: that wins only while the same X comes back, never in training (docs/performance.md, change 5).
  */
 export function svmLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('svmLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
-    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
+    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const correctScore = tf.sum(tf.mul(scores, isCorrect), 1, true); // [N, 1]
     // The correct class's own "margin" would be 1; the mask removes it, as the loop's `continue` does.
     const margins = tf.mul(tf.relu(tf.add(tf.sub(scores, correctScore), 1)), tf.sub(1, isCorrect));

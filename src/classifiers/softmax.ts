@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Labels } from './labels';
-import { LossAndGradW, checkLinearLossArgs } from './linear_loss';
+import { LossAndGradW, averageWithL2, checkLinearLossArgs, oneHotLabels, rowScores } from './linear_loss';
 
 /**
  * Softmax loss with explicit loops over plain arrays: the formulas above, one example and one class at a time.
@@ -33,17 +33,11 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
   const w = W.dataSync();
   const x = X.dataSync();
   const dW = new Float64Array(dim * numClasses);
-  const scores = new Float64Array(numClasses);
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    const row = i * dim;
-    let maxScore = -Infinity;
-    for (let j = 0; j < numClasses; j++) {
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += x[row + d] * w[d * numClasses + j];
-      scores[j] = s;
-      if (s > maxScore) maxScore = s;
-    }
+    const scores = rowScores(x, i, w, dim, numClasses);
+    // Shifting by the largest score keeps exp from overflowing and changes no probability.
+    const maxScore = Math.max(...scores);
     let sumExp = 0;
     for (let j = 0; j < numClasses; j++) sumExp += Math.exp(scores[j] - maxScore);
     const yi = labels[i];
@@ -51,16 +45,10 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
     for (let j = 0; j < numClasses; j++) {
       const p = Math.exp(scores[j] - maxScore) / sumExp;
       const dScore = p - (j === yi ? 1 : 0);
-      for (let d = 0; d < dim; d++) dW[d * numClasses + j] += dScore * x[row + d];
+      for (let d = 0; d < dim; d++) dW[d * numClasses + j] += dScore * x[i * dim + d];
     }
   }
-  loss /= n;
-  let sumSq = 0;
-  for (let k = 0; k < w.length; k++) sumSq += w[k] * w[k];
-  loss += reg * sumSq;
-  const grad = new Float32Array(dim * numClasses);
-  for (let k = 0; k < grad.length; k++) grad[k] = dW[k] / n + 2 * reg * w[k];
-  return { loss, dW: tf.tensor2d(grad, [dim, numClasses], 'float32') };
+  return averageWithL2(loss, dW, w, n, reg, [dim, numClasses]);
 }
 
 /**
@@ -69,14 +57,13 @@ export function softmaxLossNaive(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg:
  * W: [D, C]. X: [N, D]. y: [N] labels. reg: L2 strength. Returns the loss and dW [D, C].
  *
  * dW = X^T (P - Y) / N + 2 reg W with P [N, C] the probabilities and Y the one-hot labels. X^T is an explicit
- * transpose: on wasm a matMul with a transposed operand runs ~10x slower (see shared/ENVIRONMENT.md). Not as
+ * transpose: on wasm a matMul with a transposed operand runs ~10x slower (docs/performance.md). Not as
  * ((P - Y)^T X)^T: see svmLossVectorized (it wins only while the same X comes back, never in training).
  */
 export function softmaxLossVectorized(W: tf.Tensor2D, X: tf.Tensor2D, y: Labels, reg: number): LossAndGradW {
   const { n, numClasses, labels } = checkLinearLossArgs('softmaxLossVectorized', W, X, y);
   const [lossT, dW] = tf.tidy(() => {
-    // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
-    const isCorrect = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses), 'float32'); // [N, C]
+    const isCorrect = oneHotLabels(labels, numClasses); // [N, C]
     const scores = tf.matMul(X, W); // [N, C]
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true))); // log p, [N, C]

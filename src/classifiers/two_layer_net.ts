@@ -15,7 +15,8 @@ import { param } from './param';
 import { affineBackward, affineForward } from '../layers/affine';
 import { affineReluBackward, affineReluForward } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput, checkLabels } from './check_input';
+import { checkInput } from './check_input';
+import { checkLabels } from '../layers/validate';
 
 export interface TwoLayerNetOptions {
   /** D, the size of one flattened input. Default 3072 (a CIFAR-10 image). */
@@ -58,7 +59,7 @@ export class TwoLayerNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     checkInput('TwoLayerNet.loss', X, this.options.inputDim);
-    if (y !== undefined) checkLabels('TwoLayerNet.loss', X, y);
+    if (y !== undefined) checkLabels('TwoLayerNet.loss', y, X.shape[0], this.options.numClasses);
     const W1 = this.params.W1 as tf.Tensor2D;
     const b1 = this.params.b1 as tf.Tensor1D;
     const W2 = this.params.W2 as tf.Tensor2D;

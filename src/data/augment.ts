@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { assertRank } from '../layers/validate';
+import { checkRank } from '../layers/validate';
 
 /**
  * Copies pixels: out[n, i, j, :] = src[n, rowOf(n, i), colOf(n, j), :] for every image n.
@@ -49,7 +49,7 @@ function gatherPixels(src: tf.Tensor4D, rows: Int32Array, cols: Int32Array, H: n
  */
 export function randomHorizontalFlip(x: tf.Tensor4D, rng: Rng, prob = 0.5): tf.Tensor4D {
   const fn = 'randomHorizontalFlip';
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
   if (!(prob >= 0 && prob <= 1)) throw new Error(`${fn}: prob must be in [0, 1], got ${prob}`);
   const [N, H, W] = x.shape;
   const rows = new Int32Array(N * H);
@@ -72,7 +72,7 @@ export function randomHorizontalFlip(x: tf.Tensor4D, rng: Rng, prob = 0.5): tf.T
  */
 export function randomCrop(x: tf.Tensor4D, rng: Rng, padding = 4): tf.Tensor4D {
   const fn = 'randomCrop';
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
   if (!Number.isInteger(padding) || padding < 0) throw new Error(`${fn}: padding must be a non-negative integer, got ${padding}`);
   const [N, H, W] = x.shape;
   const rows = new Int32Array(N * H);

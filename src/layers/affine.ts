@@ -4,9 +4,11 @@
  * Images arrive as [N, H, W, C] (NHWC, tfjs's layout; the course's are [N, C, H, W]) and are flattened row-wise to
  * [N, D]. With NHWC the flattening order is (h, w, c), not the course's (c, h, w): the maths is identical, only the
  * meaning of each column of w changes.
+ *
+ * See docs/fully-connected-nets.md for the derivation of the backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape } from './validate';
+import { checkRank, checkShape } from './validate';
 
 export interface AffineCache {
   x: tf.Tensor;
@@ -19,15 +21,15 @@ export interface AffineCache {
  * Returns out: [N, M] and the cache for the backward pass.
  */
 export function affineForward(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): { out: tf.Tensor2D; cache: AffineCache } {
-  assertRank('affine forward', 'w', w, 2, '[D, M]');
-  assertRank('affine forward', 'b', b, 1, '[M]');
+  checkRank('affine forward', 'w', w, 2, '[D, M]');
+  checkRank('affine forward', 'b', b, 1, '[M]');
   if (x.rank < 2) throw new Error(`affine forward: x must be rank >= 2 [N, ...], got shape [${x.shape}]`);
   const n = x.shape[0];
   const d = x.size / n;
   if (d !== w.shape[0]) {
     throw new Error(`affine forward: x [${x.shape}] flattens to [${n}, ${d}] but w is [${w.shape}] (expected [${d}, M])`);
   }
-  assertShape('affine forward', 'b', b, [w.shape[1]]);
+  checkShape('affine forward', 'b', b, [w.shape[1]]);
   const out = tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [n, d]), w), b) as tf.Tensor2D);
   return { out, cache: { x, w, b } };
 }
@@ -42,7 +44,7 @@ export function affineForward(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): { o
 export function affineBackward(dout: tf.Tensor2D, cache: AffineCache): { dx: tf.Tensor; dw: tf.Tensor2D; db: tf.Tensor1D } {
   const { x, w } = cache;
   const n = x.shape[0];
-  assertShape('affine backward', 'dout', dout, [n, w.shape[1]]);
+  checkShape('affine backward', 'dout', dout, [n, w.shape[1]]);
   return tf.tidy(() => {
     const dx = tf.reshape(tf.matMul(dout, tf.transpose(w)), x.shape);
     const xFlat = tf.reshape(x, [n, x.size / n]) as tf.Tensor2D;

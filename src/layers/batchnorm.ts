@@ -6,9 +6,11 @@
  * with running averages of them at test time. Variances are biased (divide by N), as the course's np.var.
  * Spatial batchnorm reshapes [N, H, W, C] images to [N*H*W, C] rows and calls these same functions.
  * Means and sums over the rows go through reduce.ts: wasm's own Sum and Mean over axis 0 are ~30x slower.
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape } from './validate';
+import { checkRank, checkShape } from './validate';
 import { columnMean, columnSum } from './reduce';
 
 /** Mode and running statistics of one batchnorm layer; the forward pass updates it in place, as the course's bn_param. */
@@ -75,16 +77,16 @@ export function batchnormForward(
   beta: tf.Tensor1D,
   bnParam: BnParam,
 ): { out: tf.Tensor2D; cache: BatchnormCache } {
-  assertRank(FWD, 'x', x, 2, '[N, D]');
+  checkRank(FWD, 'x', x, 2, '[N, D]');
   const d = x.shape[1];
-  assertShape(FWD, 'gamma', gamma, [d]);
-  assertShape(FWD, 'beta', beta, [d]);
+  checkShape(FWD, 'gamma', gamma, [d]);
+  checkShape(FWD, 'beta', beta, [d]);
   const eps = bnParam.eps ?? 1e-5;
   const momentum = bnParam.momentum ?? 0.9;
   if (!(eps > 0)) throw new Error(`${FWD}: bnParam.eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${FWD}: bnParam.momentum must be in [0, 1], got ${momentum}`);
-  if (bnParam.runningMean) assertShape(FWD, 'bnParam.runningMean', bnParam.runningMean, [d]);
-  if (bnParam.runningVar) assertShape(FWD, 'bnParam.runningVar', bnParam.runningVar, [d]);
+  if (bnParam.runningMean) checkShape(FWD, 'bnParam.runningMean', bnParam.runningMean, [d]);
+  if (bnParam.runningVar) checkShape(FWD, 'bnParam.runningVar', bnParam.runningVar, [d]);
 
   if (bnParam.mode === 'test') {
     const { runningMean, runningVar } = bnParam;
@@ -145,7 +147,7 @@ function testModeBackward(dout: tf.Tensor2D, cache: BatchnormTestCache): Batchno
  * dout: [N, D]. cache: from batchnormForward. Returns dx [N, D], dgamma [D], dbeta [D].
  */
 export function batchnormBackward(dout: tf.Tensor2D, cache: BatchnormCache): BatchnormGrads {
-  assertShape('batchnorm backward', 'dout', dout, cache.xhat.shape);
+  checkShape('batchnorm backward', 'dout', dout, cache.xhat.shape);
   if (cache.mode === 'test') return testModeBackward(dout, cache);
   const { xhat, xc, std, invStd, gamma } = cache;
   const n = dout.shape[0];
@@ -181,7 +183,7 @@ export function batchnormBackward(dout: tf.Tensor2D, cache: BatchnormCache): Bat
  * dout: [N, D]. cache: from batchnormForward. Returns dx [N, D], dgamma [D], dbeta [D].
  */
 export function batchnormBackwardAlt(dout: tf.Tensor2D, cache: BatchnormCache): BatchnormGrads {
-  assertShape('batchnorm backward alt', 'dout', dout, cache.xhat.shape);
+  checkShape('batchnorm backward alt', 'dout', dout, cache.xhat.shape);
   if (cache.mode === 'test') return testModeBackward(dout, cache);
   const { xhat, invStd, gamma } = cache;
   const n = dout.shape[0];

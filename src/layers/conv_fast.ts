@@ -7,10 +7,12 @@
  *
  * The backward pass is written as two more convolutions, because the wasm backend has a fast Conv2D but no
  * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in docs/performance.md).
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvCache, ConvParam, convDims } from './conv_naive';
-import { assertShape } from './validate';
+import { checkShape } from './validate';
 import { columnSum } from './reduce';
 
 export type { ConvCache, ConvParam } from './conv_naive';
@@ -90,7 +92,7 @@ function spreadOnStrideGrid(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
 export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D } {
   const { x, w, b, convParam } = cache;
   const { N, H, W, C, HH, WW, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
-  assertShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
+  checkShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
   return tf.tidy(() => {
     const wFlip = tf.reverse(tf.transpose(w, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D;
     const top = HH - 1 - pad;
@@ -131,6 +133,6 @@ function weightGrads(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db
 export function convBackwardFirstLayer(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const { x, w, b, convParam } = cache;
   const { N, Hout, Wout, F } = convDims('conv backward first layer', x, w, b, convParam);
-  assertShape('conv backward first layer', 'dout', dout, [N, Hout, Wout, F]);
+  checkShape('conv backward first layer', 'dout', dout, [N, Hout, Wout, F]);
   return tf.tidy(() => weightGrads(dout, cache));
 }

@@ -12,9 +12,11 @@
  *   H' = 1 + (H + 2 * pad - HH) / stride,   W' = 1 + (W + 2 * pad - WW) / stride,
  * which must come out as whole numbers: a filter that does not tile the padded image evenly is an error, not a
  * silent crop.
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertPositiveInt, assertRank, assertShape } from './validate';
+import { checkPositiveInt, checkRank, checkShape } from './validate';
 
 export interface ConvParam {
   /** Step between neighbouring filter positions, the same along height and width. */
@@ -54,17 +56,17 @@ export interface ConvDims {
  * of the wrong length, a stride or pad that is not a whole number, or an output size that is not a whole number.
  */
 export function convDims(fn: string, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, convParam: ConvParam): ConvDims {
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
-  assertRank(fn, 'w', w, 4, '[HH, WW, C, F]');
-  assertRank(fn, 'b', b, 1, '[F]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'w', w, 4, '[HH, WW, C, F]');
+  checkRank(fn, 'b', b, 1, '[F]');
   const [N, H, W, C] = x.shape;
   const [HH, WW, wC, F] = w.shape;
   if (wC !== C) {
     throw new Error(`${fn}: x [N, H, W, C] = [${x.shape}] has C = ${C} channels but w [HH, WW, C, F] = [${w.shape}] has C = ${wC}`);
   }
-  assertShape(fn, 'b', b, [F]);
+  checkShape(fn, 'b', b, [F]);
   const { stride, pad } = convParam;
-  assertPositiveInt(fn, 'convParam.stride', stride);
+  checkPositiveInt(fn, 'convParam.stride', stride);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`${fn}: convParam.pad must be a non-negative integer, got ${pad}`);
   const outSize = (axis: string, size: number, k: number, kName: string): number => {
     const span = size + 2 * pad - k;
@@ -162,7 +164,7 @@ export function convBackwardNaive(dout: tf.Tensor4D, cache: ConvCache): { dx: tf
   const { x, w, b, convParam } = cache;
   const d = convDims('conv backward naive', x, w, b, convParam);
   const { N, H, W, C, HH, WW, F, Hout, Wout, stride, pad } = d;
-  assertShape('conv backward naive', 'dout', dout, [N, Hout, Wout, F]);
+  checkShape('conv backward naive', 'dout', dout, [N, Hout, Wout, F]);
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
   const xp = padImages(x.dataSync(), d);

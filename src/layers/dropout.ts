@@ -3,10 +3,12 @@
  * KEEPING a unit. At training time each unit is kept with probability p and the kept ones are divided by p, so
  * every unit's expected value is unchanged and test time needs no rescaling: the layer is then the identity.
  * (ConvNetJS scaled at test time by the wrong factor; scaling at training time leaves nothing to get wrong there.)
+ *
+ * See docs/dropout.md for why it works and the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { assertSameShape } from './validate';
+import { checkSameShape } from './validate';
 
 export interface DropoutParam {
   /** 'train': drop units at random. 'test': identity. */
@@ -52,6 +54,6 @@ export function dropoutForward(x: tf.Tensor, dropoutParam: DropoutParam): { out:
 /** dout: x's shape. Returns dx = dout * mask in train mode (dropped units pass no gradient), dout in test mode. */
 export function dropoutBackward(dout: tf.Tensor, cache: DropoutCache): { dx: tf.Tensor } {
   if (cache.mode === 'test') return { dx: tf.clone(dout) };
-  assertSameShape('dropout backward', 'dout', dout, 'mask', cache.mask);
+  checkSameShape('dropout backward', 'dout', dout, 'mask', cache.mask);
   return { dx: tf.mul(dout, cache.mask) };
 }

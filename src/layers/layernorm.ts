@@ -3,9 +3,11 @@
  * mean and variance over its D features, then scaled and shifted per feature by gamma and beta. Unlike
  * batchnorm it does not depend on the rest of the batch, so train and test time are the same and there are no
  * running statistics. Variances are biased (divide by D), as in batchnorm.
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank, assertShape } from './validate';
+import { checkRank, checkShape } from './validate';
 
 export interface LnParam {
   /** Added to the variance before the square root, for stability. Default 1e-5. */
@@ -34,10 +36,10 @@ export function layernormForward(
   beta: tf.Tensor1D,
   lnParam: LnParam = {},
 ): { out: tf.Tensor2D; cache: LayernormCache } {
-  assertRank(FWD, 'x', x, 2, '[N, D]');
+  checkRank(FWD, 'x', x, 2, '[N, D]');
   const d = x.shape[1];
-  assertShape(FWD, 'gamma', gamma, [d]);
-  assertShape(FWD, 'beta', beta, [d]);
+  checkShape(FWD, 'gamma', gamma, [d]);
+  checkShape(FWD, 'beta', beta, [d]);
   const eps = lnParam.eps ?? 1e-5;
   if (!(eps > 0)) throw new Error(`${FWD}: lnParam.eps must be > 0, got ${eps}`);
   return tf.tidy(() => {
@@ -63,7 +65,7 @@ export function layernormBackward(
   cache: LayernormCache,
 ): { dx: tf.Tensor2D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
   const { xhat, invStd, gamma } = cache;
-  assertShape('layernorm backward', 'dout', dout, xhat.shape);
+  checkShape('layernorm backward', 'dout', dout, xhat.shape);
   return tf.tidy(() => {
     const dbeta = tf.sum(dout, 0) as tf.Tensor1D;
     const dgamma = tf.sum(tf.mul(dout, xhat), 0) as tf.Tensor1D;

@@ -15,10 +15,12 @@
  * course's does; the naive loops give it to the first one only. The two differ only on exact ties. After a relu
  * the usual tie is a window of zeros, and the relu's backward then blocks the gradient at all of them either way.
  * (Timings of the alternatives: docs/performance.md.)
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolCache, PoolDims, PoolParam, maxPoolBackwardNaive, poolDims } from './pool_naive';
-import { assertShape } from './validate';
+import { checkShape } from './validate';
 
 export type { PoolCache, PoolParam } from './pool_naive';
 
@@ -53,7 +55,7 @@ function backwardTiles(dout: tf.Tensor4D, x: tf.Tensor4D, out: tf.Tensor4D, d: P
 export function maxPoolBackwardFast(dout: tf.Tensor4D, cache: PoolCache): { dx: tf.Tensor4D } {
   const { x, out, poolParam } = cache;
   const d = poolDims('max pool backward fast', x, poolParam);
-  assertShape('max pool backward fast', 'dout', dout, [d.N, d.Hout, d.Wout, d.C]);
+  checkShape('max pool backward fast', 'dout', dout, [d.N, d.Hout, d.Wout, d.C]);
   const tiles = d.poolHeight === d.stride && d.poolWidth === d.stride;
   // Overlapping or gapped windows have no data-free reshape into windows, gathering them takes strided slices
   // (slow on wasm), and MaxPoolGrad is wrong there (see above): the naive loops are the fast path.

@@ -9,9 +9,11 @@
  *
  * Ties: when several entries of a window share the maximum, the whole gradient goes to the first of them in
  * row-major order (the strict `>` below), as the course's naive loop does with np.argmax.
+ *
+ * See docs/convolution.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertPositiveInt, assertRank, assertShape } from './validate';
+import { checkPositiveInt, checkRank, checkShape } from './validate';
 
 export interface PoolParam {
   poolHeight: number;
@@ -46,11 +48,11 @@ export interface PoolDims {
  * value, on a wrong rank, a window or stride that is not a positive integer, or an output size that is not whole.
  */
 export function poolDims(fn: string, x: tf.Tensor, poolParam: PoolParam): PoolDims {
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
   const { poolHeight, poolWidth, stride } = poolParam;
-  assertPositiveInt(fn, 'poolParam.poolHeight', poolHeight);
-  assertPositiveInt(fn, 'poolParam.poolWidth', poolWidth);
-  assertPositiveInt(fn, 'poolParam.stride', stride);
+  checkPositiveInt(fn, 'poolParam.poolHeight', poolHeight);
+  checkPositiveInt(fn, 'poolParam.poolWidth', poolWidth);
+  checkPositiveInt(fn, 'poolParam.stride', stride);
   const [N, H, W, C] = x.shape;
   const outSize = (axis: string, size: number, k: number, kName: string): number => {
     const span = size - k;
@@ -105,7 +107,7 @@ export function maxPoolForwardNaive(x: tf.Tensor4D, poolParam: PoolParam): { out
 export function maxPoolBackwardNaive(dout: tf.Tensor4D, cache: PoolCache): { dx: tf.Tensor4D } {
   const { x, poolParam } = cache;
   const { N, H, W, C, poolHeight, poolWidth, stride, Hout, Wout } = poolDims('max pool backward naive', x, poolParam);
-  assertShape('max pool backward naive', 'dout', dout, [N, Hout, Wout, C]);
+  checkShape('max pool backward naive', 'dout', dout, [N, Hout, Wout, C]);
   const xv = x.dataSync();
   const dv = dout.dataSync();
   const dx = new Float32Array(xv.length);

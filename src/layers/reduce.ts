@@ -9,17 +9,17 @@
  * Precision: float32 accumulation, as tf.sum; the sum is the mean times N.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertRank } from './validate';
+import { checkRank } from './validate';
 
 /** x: [N, D]. Returns the mean of each column, [D]. */
 export function columnMean(x: tf.Tensor2D): tf.Tensor1D {
-  assertRank('columnMean', 'x', x, 2, '[N, D]');
+  checkRank('columnMean', 'x', x, 2, '[N, D]');
   const [n, d] = x.shape;
   return tf.tidy(() => tf.reshape(tf.avgPool(tf.reshape(x, [1, n, 1, d]) as tf.Tensor4D, [n, 1], 1, 'valid'), [d]) as tf.Tensor1D);
 }
 
 /** x: [N, D]. Returns the sum of each column, [D]. */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
-  assertRank('columnSum', 'x', x, 2, '[N, D]');
+  checkRank('columnSum', 'x', x, 2, '[N, D]');
   return tf.tidy(() => tf.mul(columnMean(x), x.shape[0]) as tf.Tensor1D);
 }

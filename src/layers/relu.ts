@@ -1,6 +1,10 @@
-/** Rectified linear unit, element-wise: out = max(0, x). Works on any shape. */
+/**
+ * Rectified linear unit, element-wise: out = max(0, x). Works on any shape.
+ *
+ * See docs/fully-connected-nets.md for the derivation of the backward pass.
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from './validate';
+import { checkSameShape } from './validate';
 
 export interface ReluCache {
   x: tf.Tensor;
@@ -13,6 +17,6 @@ export function reluForward(x: tf.Tensor): { out: tf.Tensor; cache: ReluCache } 
 
 /** dout: x's shape. Returns dx = dout where x > 0, else 0 (the subgradient at 0 is taken as 0). */
 export function reluBackward(dout: tf.Tensor, cache: ReluCache): { dx: tf.Tensor } {
-  assertSameShape('relu backward', 'dout', dout, 'x', cache.x);
+  checkSameShape('relu backward', 'dout', dout, 'x', cache.x);
   return { dx: tf.tidy(() => tf.mul(dout, tf.step(cache.x, 0))) };
 }

@@ -5,6 +5,8 @@
  * Convolutions and pools use the fast layers.
  *
  * Layouts as in the layers: images [N, H, W, C] (NHWC; the course's are NCHW), filters [HH, WW, C, F].
+ *
+ * See docs/fully-connected-nets.md for backpropagation through a sandwich.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AffineCache, affineBackward, affineForward } from './affine';
@@ -12,6 +14,7 @@ import { ReluCache, reluBackward, reluForward } from './relu';
 import { ConvCache, ConvParam, convBackwardFast, convForwardFast } from './conv_fast';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from './pool_fast';
 import { BnParam, SpatialBatchnormCache, spatialBatchnormBackward, spatialBatchnormForward } from './spatial_batchnorm';
+import { BatchnormCache, batchnormBackwardAlt, batchnormForward } from './batchnorm';
 
 export interface AffineReluCache {
   affine: AffineCache;
@@ -30,6 +33,43 @@ export function affineReluBackward(dout: tf.Tensor2D, cache: AffineReluCache): {
   return tf.tidy(() => {
     const { dx: da } = reluBackward(dout, cache.relu);
     return affineBackward(da as tf.Tensor2D, cache.affine);
+  });
+}
+
+export interface AffineBnReluCache {
+  affine: AffineCache;
+  bn: BatchnormCache;
+  relu: ReluCache;
+}
+
+/**
+ * x: [N, d1, ..., dk] flattening to [N, D]. w: [D, M]. b: [M]. gamma, beta: [M]. bnParam: as batchnorm.ts (train
+ * mode updates its running statistics). Returns out = relu(batchnorm(x @ w + b)): [N, M].
+ */
+export function affineBnReluForward(
+  x: tf.Tensor,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  bnParam: BnParam,
+): { out: tf.Tensor2D; cache: AffineBnReluCache } {
+  const affine = affineForward(x, w, b);
+  const bn = batchnormForward(affine.out, gamma, beta, bnParam);
+  const relu = reluForward(bn.out);
+  return { out: relu.out as tf.Tensor2D, cache: { affine: affine.cache, bn: bn.cache, relu: relu.cache } };
+}
+
+/** dout: [N, M]. Returns dx: x's shape, dw: [D, M], db: [M], dgamma: [M], dbeta: [M]. */
+export function affineBnReluBackward(
+  dout: tf.Tensor2D,
+  cache: AffineBnReluCache,
+): { dx: tf.Tensor; dw: tf.Tensor2D; db: tf.Tensor1D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const { dx: da } = reluBackward(dout, cache.relu);
+    const { dx: dan, dgamma, dbeta } = batchnormBackwardAlt(da as tf.Tensor2D, cache.bn);
+    const { dx, dw, db } = affineBackward(dan, cache.affine);
+    return { dx, dw, db, dgamma, dbeta };
   });
 }
 

@@ -13,18 +13,20 @@
  * (numerator and denominator both scale by exp(-m_i)), but every exponent becomes <= 0, so exp cannot overflow,
  * and the largest term is exp(0) = 1, so the sum is >= 1 and its log is finite. We keep log p as
  * (s - m) - log sum exp(s - m) rather than log(p), which would be log(0) = -inf where p underflows.
+ *
+ * See docs/fully-connected-nets.md for how the loss layers sit at the top of a net.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, assertRank } from './validate';
+import { checkLabels, checkRank } from './validate';
 
 /**
  * scores: [N, C] class scores. y: [N] int32 labels in 0..C-1.
  * Returns loss: the mean cross-entropy over the batch (a scalar), and dscores: [N, C], its gradient.
  */
 export function softmaxLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Scalar; dscores: tf.Tensor2D } {
-  assertRank('softmax loss', 'scores', scores, 2, '[N, C]');
-  assertLabels('softmax loss', scores, y);
+  checkRank('softmax loss', 'scores', scores, 2, '[N, C]');
   const [n, c] = scores.shape;
+  checkLabels('softmax loss', y, n, c);
   return tf.tidy(() => {
     const shifted = tf.sub(scores, tf.max(scores, 1, true));
     const logProbs = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));

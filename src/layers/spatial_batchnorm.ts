@@ -5,10 +5,12 @@
  * With NHWC images [N, H, W, C] the channel is the last axis, so a plain reshape to [N*H*W, C] makes every pixel
  * of every image a row and every channel a column, and batchnorm.ts does the rest. (The course's NCHW layout
  * needs a transpose to [N, H, W, C] first, and back afterwards.)
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchnormCache, BnParam, batchnormBackward, batchnormForward } from './batchnorm';
-import { assertRank, assertShape } from './validate';
+import { BatchnormCache, BnParam, batchnormBackwardAlt, batchnormForward } from './batchnorm';
+import { checkRank, checkShape } from './validate';
 
 export type { BnParam } from './batchnorm';
 
@@ -31,10 +33,10 @@ export function spatialBatchnormForward(
   bnParam: BnParam,
 ): { out: tf.Tensor4D; cache: SpatialBatchnormCache } {
   const fn = 'spatial batchnorm forward';
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
   const [N, H, W, C] = x.shape;
-  assertShape(fn, 'gamma', gamma, [C]);
-  assertShape(fn, 'beta', beta, [C]);
+  checkShape(fn, 'gamma', gamma, [C]);
+  checkShape(fn, 'beta', beta, [C]);
   // The reshaped views are freed here: batchnorm's cache keeps what its backward needs (xhat, ...), not its
   // input or output. batchnormForward tf.keep's the running statistics it stores in bnParam.
   const rows = tf.reshape(x, [N * H * W, C]) as tf.Tensor2D;
@@ -45,16 +47,18 @@ export function spatialBatchnormForward(
 }
 
 /**
- * dout: [N, H, W, C]. Returns dx: [N, H, W, C], dgamma: [C], dbeta: [C]: batchnorm's backward on the same rows.
+ * dout: [N, H, W, C]. Returns dx: [N, H, W, C], dgamma: [C], dbeta: [C]: batchnorm's backward on the same rows,
+ * in its simplified closed form (batchnormBackwardAlt: the same gradients as the staged batchnormBackward, in
+ * fewer passes over the N*H*W rows).
  */
 export function spatialBatchnormBackward(
   dout: tf.Tensor4D,
   cache: SpatialBatchnormCache,
 ): { dx: tf.Tensor4D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
   const [N, H, W, C] = cache.xShape;
-  assertShape('spatial batchnorm backward', 'dout', dout, cache.xShape);
+  checkShape('spatial batchnorm backward', 'dout', dout, cache.xShape);
   return tf.tidy(() => {
-    const { dx, dgamma, dbeta } = batchnormBackward(tf.reshape(dout, [N * H * W, C]), cache.bnCache);
+    const { dx, dgamma, dbeta } = batchnormBackwardAlt(tf.reshape(dout, [N * H * W, C]), cache.bnCache);
     return { dx: tf.reshape(dx, [N, H, W, C]), dgamma, dbeta };
   });
 }

@@ -9,9 +9,11 @@
  * Layout: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]). With channels last, reshaping to
  * [N, H, W, G, C/G] puts the group on its own axis without moving data; the statistics reduce over axes
  * (1, 2, 4). gamma and beta are [C] (the course's are [1, C, 1, 1]).
+ *
+ * See docs/batchnorm.md for the derivation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertPositiveInt, assertRank, assertShape } from './validate';
+import { checkPositiveInt, checkRank, checkShape } from './validate';
 
 export interface GnParam {
   /** Added to the variance before the square root, for stability. Default 1e-5. */
@@ -44,11 +46,11 @@ export function spatialGroupnormForward(
   gnParam: GnParam = {},
 ): { out: tf.Tensor4D; cache: SpatialGroupnormCache } {
   const fn = 'spatial groupnorm forward';
-  assertRank(fn, 'x', x, 4, '[N, H, W, C]');
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
   const [N, H, W, C] = x.shape;
-  assertShape(fn, 'gamma', gamma, [C]);
-  assertShape(fn, 'beta', beta, [C]);
-  assertPositiveInt(fn, 'G', G);
+  checkShape(fn, 'gamma', gamma, [C]);
+  checkShape(fn, 'beta', beta, [C]);
+  checkPositiveInt(fn, 'G', G);
   if (C % G !== 0) throw new Error(`${fn}: G = ${G} groups must divide the C = ${C} channels of x [N, H, W, C] = [${x.shape}]`);
   const eps = gnParam.eps ?? 1e-5;
   if (!(eps > 0)) throw new Error(`${fn}: gnParam.eps must be > 0, got ${eps}`);
@@ -79,7 +81,7 @@ export function spatialGroupnormBackward(
   const { xhat, invStd, gamma, G } = cache;
   const [N, H, W, , Cg] = xhat.shape;
   const C = G * Cg;
-  assertShape('spatial groupnorm backward', 'dout', dout, [N, H, W, C]);
+  checkShape('spatial groupnorm backward', 'dout', dout, [N, H, W, C]);
   return tf.tidy(() => {
     const dbeta = tf.sum(dout, [0, 1, 2]) as tf.Tensor1D;
     const dgamma = tf.sum(tf.mul(dout, tf.reshape(xhat, [N, H, W, C])), [0, 1, 2]) as tf.Tensor1D;

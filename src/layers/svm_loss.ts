@@ -9,9 +9,11 @@
  *   dL_i / ds_ij       = [margin_ij > 0]                        for j != y_i
  *   dL_i / ds_{i,y_i}  = -(number of j with margin_ij > 0).
  * The loss is the mean over the batch, so both are divided by N.
+ *
+ * See docs/fully-connected-nets.md for how the loss layers sit at the top of a net.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, assertRank } from './validate';
+import { checkLabels, checkRank } from './validate';
 
 /** The margin by which the right class must beat every wrong one (the course's delta). */
 const DELTA = 1;
@@ -21,9 +23,9 @@ const DELTA = 1;
  * Returns loss: the mean hinge loss over the batch (a scalar), and dscores: [N, C], its gradient.
  */
 export function svmLoss(scores: tf.Tensor2D, y: tf.Tensor1D): { loss: tf.Scalar; dscores: tf.Tensor2D } {
-  assertRank('svm loss', 'scores', scores, 2, '[N, C]');
-  assertLabels('svm loss', scores, y);
+  checkRank('svm loss', 'scores', scores, 2, '[N, C]');
   const [n, c] = scores.shape;
+  checkLabels('svm loss', y, n, c);
   return tf.tidy(() => {
     // oneHot's own dtype argument is not used: wasm's OneHot kernel writes int32 bits into a float32 output.
     const oneHot = tf.cast(tf.oneHot(y, c), 'float32');

@@ -8,9 +8,11 @@
  *   mt =  m / (1 - beta1^t)                       (divide: ConvNetJS multiplied here, a long-lived bug)
  *   vt =  v / (1 - beta2^t)
  *   w  <- w - learningRate * mt / (sqrt(vt) + epsilon)
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../layers/validate';
+import { checkSameShape } from '../layers/validate';
 import { checkHyper, stateOrZeros } from './config';
 
 export type AdamConfig = {
@@ -38,7 +40,7 @@ export const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, eps
  * Returns next: the updated parameter and the config with new m, v (new tensors) and t + 1. Disposes nothing.
  */
 export function adam(w: tf.Tensor, dw: tf.Tensor, config: Partial<AdamConfig> = {}): { next: tf.Tensor; config: AdamConfig } {
-  assertSameShape('adam', 'dw', dw, 'w', w);
+  checkSameShape('adam', 'dw', dw, 'w', w);
   const learningRate = checkHyper('adam', 'learningRate', config.learningRate ?? ADAM_DEFAULTS.learningRate);
   const beta1 = checkHyper('adam', 'beta1', config.beta1 ?? ADAM_DEFAULTS.beta1);
   const beta2 = checkHyper('adam', 'beta2', config.beta2 ?? ADAM_DEFAULTS.beta2);

@@ -5,7 +5,7 @@
  * and the tensors in its weights file.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../layers/validate';
+import { checkSameShape } from '../layers/validate';
 
 /** The config of any update rule, as the Solver and checkpoints see it. */
 export type OptimConfig = { learningRate: number } & Record<string, number | tf.Tensor>;
@@ -25,6 +25,6 @@ export function checkHyper(fn: string, name: string, value: unknown): number {
 export function stateOrZeros(fn: string, name: string, state: unknown, w: tf.Tensor): tf.Tensor {
   if (state === undefined || state === null) return tf.zerosLike(w);
   if (!(state instanceof tf.Tensor)) throw new Error(`${fn}: config.${name} must be a tensor of w's shape [${w.shape}], got ${String(state)}`);
-  assertSameShape(fn, `config.${name}`, state, 'w', w);
+  checkSameShape(fn, `config.${name}`, state, 'w', w);
   return state;
 }

@@ -29,10 +29,10 @@ export type UpdateRuleName = (typeof UPDATE_RULE_NAMES)[number];
  * assignable to UpdateRule as written; every rule ignores fields it does not know, which makes the widening safe.
  */
 export const UPDATE_RULES: Record<UpdateRuleName, UpdateRule> = {
-  sgd: sgd as unknown as UpdateRule,
-  sgd_momentum: sgdMomentum as unknown as UpdateRule,
-  rmsprop: rmsprop as unknown as UpdateRule,
-  adam: adam as unknown as UpdateRule,
+  sgd: sgd as UpdateRule,
+  sgd_momentum: sgdMomentum as UpdateRule,
+  rmsprop: rmsprop as UpdateRule,
+  adam: adam as UpdateRule,
 };
 
 /** The rule with the given course name; throws naming the known rules otherwise. */

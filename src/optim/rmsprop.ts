@@ -4,9 +4,11 @@
  *
  *   cache <- decayRate * cache + (1 - decayRate) * dw^2
  *   w     <- w - learningRate * dw / (sqrt(cache) + epsilon)
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../layers/validate';
+import { checkSameShape } from '../layers/validate';
 import { checkHyper, stateOrZeros } from './config';
 
 export type RmspropConfig = {
@@ -28,7 +30,7 @@ export const RMSPROP_DEFAULTS = { learningRate: 1e-2, decayRate: 0.99, epsilon: 
  * Returns next: the updated parameter and the config with the new cache (both new tensors). Disposes nothing.
  */
 export function rmsprop(w: tf.Tensor, dw: tf.Tensor, config: Partial<RmspropConfig> = {}): { next: tf.Tensor; config: RmspropConfig } {
-  assertSameShape('rmsprop', 'dw', dw, 'w', w);
+  checkSameShape('rmsprop', 'dw', dw, 'w', w);
   const learningRate = checkHyper('rmsprop', 'learningRate', config.learningRate ?? RMSPROP_DEFAULTS.learningRate);
   const decayRate = checkHyper('rmsprop', 'decayRate', config.decayRate ?? RMSPROP_DEFAULTS.decayRate);
   const epsilon = checkHyper('rmsprop', 'epsilon', config.epsilon ?? RMSPROP_DEFAULTS.epsilon);

@@ -2,9 +2,11 @@
  * Vanilla stochastic gradient descent, the course's `sgd`:
  *
  *   w <- w - learningRate * dw
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../layers/validate';
+import { checkSameShape } from '../layers/validate';
 import { checkHyper } from './config';
 
 export type SgdConfig = {
@@ -20,7 +22,7 @@ export const SGD_DEFAULTS: SgdConfig = { learningRate: 1e-2 };
  * Returns next: the updated parameter (a new tensor, w's shape) and the complete config. Disposes nothing.
  */
 export function sgd(w: tf.Tensor, dw: tf.Tensor, config: Partial<SgdConfig> = {}): { next: tf.Tensor; config: SgdConfig } {
-  assertSameShape('sgd', 'dw', dw, 'w', w);
+  checkSameShape('sgd', 'dw', dw, 'w', w);
   const learningRate = checkHyper('sgd', 'learningRate', config.learningRate ?? SGD_DEFAULTS.learningRate);
   const next = tf.tidy(() => tf.sub(w, tf.mul(dw, learningRate)));
   return { next, config: { learningRate } };

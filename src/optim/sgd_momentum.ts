@@ -4,9 +4,11 @@
  *
  *   v <- momentum * v - learningRate * dw
  *   w <- w + v
+ *
+ * See docs/optimizers.md for how the update rules compare.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSameShape } from '../layers/validate';
+import { checkSameShape } from '../layers/validate';
 import { checkHyper, stateOrZeros } from './config';
 
 export type MomentumConfig = {
@@ -31,7 +33,7 @@ export function sgdMomentum(
   dw: tf.Tensor,
   config: Partial<MomentumConfig> = {},
 ): { next: tf.Tensor; config: MomentumConfig } {
-  assertSameShape('sgd_momentum', 'dw', dw, 'w', w);
+  checkSameShape('sgd_momentum', 'dw', dw, 'w', w);
   const learningRate = checkHyper('sgd_momentum', 'learningRate', config.learningRate ?? MOMENTUM_DEFAULTS.learningRate);
   const momentum = checkHyper('sgd_momentum', 'momentum', config.momentum ?? MOMENTUM_DEFAULTS.momentum);
   return tf.tidy(() => {

@@ -102,6 +102,19 @@ const CONFIG = {
   view: { stroke: '#bbbbbb' },
 };
 
+/** What every panel's spec shares: the schema, the title, the size (fitted with the padding) and the data rows. */
+function specBase(title: string | undefined, width: number, height: number, rows: object[]) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width,
+    height,
+    autosize: { type: 'fit' as const, contains: 'padding' as const },
+    padding: 8,
+    data: { values: rows },
+  };
+}
+
 function checkSize(fn: string, width: number, height: number): void {
   if (!Number.isInteger(width) || width < 100 || !Number.isInteger(height) || height < 80) {
     throw new Error(`${fn}: width and height must be integers of at least 100 x 80 pixels, got ${width} x ${height}`);
@@ -213,17 +226,7 @@ export function linePanel(opts: LineChartOptions): ChartPanel {
     });
   }
 
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: opts.title,
-    width,
-    height,
-    autosize: { type: 'fit', contains: 'padding' },
-    padding: 8,
-    data: { values: rows },
-    layer,
-    config: CONFIG,
-  };
+  const spec: TopLevelSpec = { ...specBase(opts.title, width, height, rows), layer, config: CONFIG };
   return { spec, width, height };
 }
 
@@ -258,13 +261,7 @@ export function colorScatterPanel(opts: ColorScatterOptions): ChartPanel {
     if (plottable(x, opts.logX) && plottable(y, opts.logY) && Number.isFinite(value)) rows.push({ x, y, value });
   }
   const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: opts.title,
-    width,
-    height,
-    autosize: { type: 'fit', contains: 'padding' },
-    padding: 8,
-    data: { values: rows },
+    ...specBase(opts.title, width, height, rows),
     mark: { type: 'point', filled: true, size: 120, opacity: 1 },
     encoding: {
       // Padding (pixels) keeps the large markers off the axes.
@@ -324,11 +321,6 @@ export async function lineChart(filePath: string, opts: LineChartOptions): Promi
 /** Writes the cross-validation plot (see scatterWithErrorBarsPanel) to a PNG. Returns the absolute path. */
 export async function scatterWithErrorBars(filePath: string, opts: ScatterWithErrorBarsOptions): Promise<string> {
   return writeChart(filePath, scatterWithErrorBarsPanel(opts));
-}
-
-/** Writes a colour-coded scatter plot (see colorScatterPanel) to a PNG. Returns the absolute path. */
-export async function colorScatter(filePath: string, opts: ColorScatterOptions): Promise<string> {
-  return writeChart(filePath, colorScatterPanel(opts));
 }
 
 /**
