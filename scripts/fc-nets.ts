@@ -19,9 +19,9 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from 'commander';
-import { CommonOptions, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
+import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, TrainedRun, accuracy, historyPanels, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
 import { UpdateRuleName } from '../src/optim';
@@ -58,6 +58,169 @@ const RULES: { rule: UpdateRuleName; learningRate: number }[] = [
   { rule: 'adam', learningRate: 1e-3 },
 ];
 
+type Val = { XVal: tf.Tensor; yVal: tf.Tensor1D };
+
+/** The overfitting nets of the notebook: three and five layers, each with the weight scale that lets it overfit. */
+const OVERFIT_NETS = [
+  { name: '3-layer', hiddenDims: [100, 100], weightScale: 1e-2, learningRate: 1e-2 },
+  { name: '5-layer', hiddenDims: [100, 100, 100, 100], weightScale: 5e-2, learningRate: 1e-2 },
+];
+
+/** "Initial loss and gradient check" is npm run gradcheck's; then overfit 50 images with a 3-layer and a 5-layer net. */
+async function overfitSmallData(ctx: ScriptContext, data: Assignment2Data, val: Val): Promise<TrainedRun[]> {
+  const small = firstExamples(data.XTrain, data.yTrain, 50);
+  const overfits: TrainedRun[] = [];
+  try {
+    for (const net of OVERFIT_NETS) {
+      ctx.log(`== Overfit ${small.X.shape[0]} images: ${net.name} net [${net.hiddenDims}], weight scale ${net.weightScale}, sgd lr ${net.learningRate} ==`);
+      const model = new FullyConnectedNet({ hiddenDims: net.hiddenDims, weightScale: net.weightScale, seed: ctx.rng.nextUint32() });
+      try {
+        overfits.push(
+          trainRun(ctx, net.name, model, { XTrain: small.X, yTrain: small.y, ...val }, {
+            numEpochs: 20,
+            batchSize: 25,
+            updateRule: 'sgd',
+            optimConfig: { learningRate: net.learningRate },
+            printEvery: 10,
+          }),
+        );
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    tf.dispose([small.X, small.y]);
+  }
+  await multiChart(
+    path.join(ctx.outDir, 'overfit.png'),
+    [lossPanel(overfits, 'Training loss history (overfit 50 images)'), ...overfits.map((r) => trainValPanel(r, `Accuracy, ${r.name} net`))],
+    { columns: 3 },
+  );
+
+  return overfits;
+}
+
+/** "Update rules": SGD, SGD+momentum, RMSProp and Adam on the same net, initial weights and images. */
+async function updateRules(ctx: ScriptContext, data: Assignment2Data, val: Val): Promise<TrainedRun[]> {
+  const ruleCount = ctx.quick ? 1000 : 4000;
+  const ruleEpochs = ctx.quick ? 2 : 5;
+  const ruleData = firstExamples(data.XTrain, data.yTrain, ruleCount);
+  const ruleSeed = ctx.rng.nextUint32();
+  const ruleRuns: TrainedRun[] = [];
+  try {
+    for (const { rule, learningRate } of RULES) {
+      ctx.log(`== Update rule ${rule}, learning rate ${learningRate}: [100] x 5 net, ${ruleData.X.shape[0]} images, ${ruleEpochs} epochs ==`);
+      const model = new FullyConnectedNet({ hiddenDims: [100, 100, 100, 100, 100], weightScale: 5e-2, seed: ruleSeed });
+      try {
+        ruleRuns.push(
+          trainRun(ctx, rule, model, { XTrain: ruleData.X, yTrain: ruleData.y, ...val }, {
+            numEpochs: ruleEpochs,
+            batchSize: 100,
+            updateRule: rule,
+            optimConfig: { learningRate },
+          }),
+        );
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    tf.dispose([ruleData.X, ruleData.y]);
+  }
+  await multiChart(path.join(ctx.outDir, 'update_rules.png'), historyPanels(ruleRuns, 'update rules'), { columns: 3 });
+
+  return ruleRuns;
+}
+
+/** "Train a good model!": the best fully-connected model on the whole training set, then its test accuracy. */
+async function trainAGoodModel(ctx: ScriptContext, data: Assignment2Data, val: Val, opts: Options) {
+  const bestCount = ctx.quick ? Math.min(4000, data.XTrain.shape[0]) : data.XTrain.shape[0];
+  const bestEpochs = ctx.quick ? 1 : opts.bestEpochs;
+  const bestOptions = {
+    hiddenDims: opts.bestHidden,
+    normalization: 'batchnorm' as const,
+    dropoutKeepRatio: opts.bestKeep,
+    weightScale: 2e-2,
+    reg: 0,
+  };
+  ctx.log(
+    `== Best model: [${opts.bestHidden}] with batchnorm, dropout keep ${opts.bestKeep}, adam lr ${opts.bestLr} (decay 0.9 per epoch), ` +
+      `batch ${opts.bestBatch}, ${bestEpochs} epochs on ${bestCount} images ==`,
+  );
+  const bestData = firstExamples(data.XTrain, data.yTrain, bestCount);
+  const bestModel = new FullyConnectedNet({ ...bestOptions, seed: ctx.rng.nextUint32() });
+  let best: TrainedRun;
+  let bestValAcc: number;
+  let testAcc: number;
+  try {
+    best = trainRun(ctx, 'best', bestModel, { XTrain: bestData.X, yTrain: bestData.y, ...val }, {
+      numEpochs: bestEpochs,
+      batchSize: opts.bestBatch,
+      updateRule: 'adam',
+      optimConfig: { learningRate: opts.bestLr },
+      lrDecay: 0.9,
+      printEvery: 100,
+    });
+    bestValAcc = accuracy(bestModel, data.XVal, data.yVal);
+    testAcc = accuracy(bestModel, data.XTest, data.yTest);
+  } finally {
+    bestModel.dispose();
+    tf.dispose([bestData.X, bestData.y]);
+  }
+  ctx.log(`Validation set accuracy: ${bestValAcc.toFixed(4)}`);
+  ctx.log(`Test set accuracy: ${testAcc.toFixed(4)}`);
+  await multiChart(path.join(ctx.outDir, 'best_model.png'), [
+    lossPanel([best], 'Training loss (best model)'),
+    trainValPanel(best, 'Accuracy (best model)'),
+  ]);
+
+  return { best, bestValAcc, testAcc, bestOptions, bestEpochs, bestCount };
+}
+
+/** metrics.json and the printed summary of every section. */
+function report(ctx: ScriptContext, opts: Options, overfits: TrainedRun[], ruleRuns: TrainedRun[], good: Awaited<ReturnType<typeof trainAGoodModel>>): void {
+  const { best, bestValAcc, testAcc, bestOptions, bestEpochs, bestCount } = good;
+  const overfitTrainAcc = Math.min(...overfits.map((r) => r.finalTrainAcc));
+  const checks: Check[] = [
+    { check: 'overfit 50 images: both nets reach 100%', value: overfitTrainAcc, expected: '1.0', pass: overfitTrainAcc === 1 },
+    { check: 'best model: val accuracy', value: bestValAcc, expected: '>= 0.50', pass: bestValAcc >= 0.5 },
+    { check: 'best model: test accuracy', value: testAcc, expected: '>= 0.50', pass: testAcc >= 0.5 },
+  ];
+  writeMetrics(ctx.outDir, {
+    ...ctx.runInfo(),
+    overfit_train_acc: overfitTrainAcc,
+    best_val_acc: bestValAcc,
+    test_acc: testAcc,
+    checks,
+    overfit: Object.fromEntries(overfits.map((r, i) => [r.name, { ...OVERFIT_NETS[i], ...runMetrics(r) }])),
+    update_rules: Object.fromEntries(ruleRuns.map((r, i) => [r.name, { learningRate: RULES[i].learningRate, ...runMetrics(r) }])),
+    best_model: { ...bestOptions, learningRate: opts.bestLr, lrDecay: 0.9, batchSize: opts.bestBatch, epochs: bestEpochs, trainImages: bestCount, ...runMetrics(best) },
+  });
+  printSummary(
+    'Overfitting 50 images',
+    overfits.map((r, i) => ({ net: r.name, hidden: `[${OVERFIT_NETS[i].hiddenDims}]`, 'weight scale': OVERFIT_NETS[i].weightScale, 'final train acc': r.finalTrainAcc, 'final val acc': r.finalValAcc })),
+  );
+  printSummary(
+    'Update rules',
+    ruleRuns.map((r, i) => ({
+      rule: r.name,
+      lr: RULES[i].learningRate,
+      'final loss': r.lossHistory[r.lossHistory.length - 1],
+      'final train acc': r.finalTrainAcc,
+      'best val acc': r.bestValAcc,
+      seconds: r.seconds,
+    })),
+  );
+  printSummary('Best fully-connected model', {
+    hidden: `[${opts.bestHidden}]`,
+    'val accuracy': bestValAcc,
+    'test accuracy': testAcc,
+    epochs: bestEpochs,
+    'training minutes': best.seconds / 60,
+  });
+  printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));
+}
+
 async function main(): Promise<void> {
   const program = createCommand('fc-nets', 'fully-connected nets on CIFAR-10 (FullyConnectedNets.ipynb)')
     .option('--best-hidden <dims>', 'hidden layer sizes of the best model, comma-separated', parseDims, [512, 256])
@@ -71,148 +234,10 @@ async function main(): Promise<void> {
   const data = await loadAssignment2Data(ctx);
   const val = { XVal: data.XVal, yVal: data.yVal };
   try {
-    // 1. Overfit 50 images with a three-layer and a five-layer net.
-    const small = firstExamples(data.XTrain, data.yTrain, 50);
-    const overfitNets = [
-      { name: '3-layer', hiddenDims: [100, 100], weightScale: 1e-2, learningRate: 1e-2 },
-      { name: '5-layer', hiddenDims: [100, 100, 100, 100], weightScale: 5e-2, learningRate: 1e-2 },
-    ];
-    const overfits: TrainedRun[] = [];
-    try {
-      for (const net of overfitNets) {
-        ctx.log(`== Overfit ${small.X.shape[0]} images: ${net.name} net [${net.hiddenDims}], weight scale ${net.weightScale}, sgd lr ${net.learningRate} ==`);
-        const model = new FullyConnectedNet({ hiddenDims: net.hiddenDims, weightScale: net.weightScale, seed: ctx.rng.nextUint32() });
-        try {
-          overfits.push(
-            trainRun(ctx, net.name, model, { XTrain: small.X, yTrain: small.y, ...val }, {
-              numEpochs: 20,
-              batchSize: 25,
-              updateRule: 'sgd',
-              optimConfig: { learningRate: net.learningRate },
-              printEvery: 10,
-            }),
-          );
-        } finally {
-          model.dispose();
-        }
-      }
-    } finally {
-      tf.dispose([small.X, small.y]);
-    }
-    await multiChart(
-      path.join(ctx.outDir, 'overfit.png'),
-      [lossPanel(overfits, 'Training loss history (overfit 50 images)'), ...overfits.map((r) => trainValPanel(r, `Accuracy, ${r.name} net`))],
-      { columns: 3 },
-    );
-
-    // 2. Update rules on the same net, the same initial weights and the same images.
-    const ruleCount = ctx.quick ? 1000 : 4000;
-    const ruleEpochs = ctx.quick ? 2 : 5;
-    const ruleData = firstExamples(data.XTrain, data.yTrain, ruleCount);
-    const ruleSeed = ctx.rng.nextUint32();
-    const ruleRuns: TrainedRun[] = [];
-    try {
-      for (const { rule, learningRate } of RULES) {
-        ctx.log(`== Update rule ${rule}, learning rate ${learningRate}: [100] x 5 net, ${ruleData.X.shape[0]} images, ${ruleEpochs} epochs ==`);
-        const model = new FullyConnectedNet({ hiddenDims: [100, 100, 100, 100, 100], weightScale: 5e-2, seed: ruleSeed });
-        try {
-          ruleRuns.push(
-            trainRun(ctx, rule, model, { XTrain: ruleData.X, yTrain: ruleData.y, ...val }, {
-              numEpochs: ruleEpochs,
-              batchSize: 100,
-              updateRule: rule,
-              optimConfig: { learningRate },
-            }),
-          );
-        } finally {
-          model.dispose();
-        }
-      }
-    } finally {
-      tf.dispose([ruleData.X, ruleData.y]);
-    }
-    await multiChart(path.join(ctx.outDir, 'update_rules.png'), historyPanels(ruleRuns, 'update rules'), { columns: 3 });
-
-    // 3. The best model on the whole training set.
-    const bestCount = ctx.quick ? Math.min(4000, data.XTrain.shape[0]) : data.XTrain.shape[0];
-    const bestEpochs = ctx.quick ? 1 : opts.bestEpochs;
-    const bestOptions = {
-      hiddenDims: opts.bestHidden,
-      normalization: 'batchnorm' as const,
-      dropoutKeepRatio: opts.bestKeep,
-      weightScale: 2e-2,
-      reg: 0,
-    };
-    ctx.log(
-      `== Best model: [${opts.bestHidden}] with batchnorm, dropout keep ${opts.bestKeep}, adam lr ${opts.bestLr} (decay 0.9 per epoch), ` +
-        `batch ${opts.bestBatch}, ${bestEpochs} epochs on ${bestCount} images ==`,
-    );
-    const bestData = firstExamples(data.XTrain, data.yTrain, bestCount);
-    const bestModel = new FullyConnectedNet({ ...bestOptions, seed: ctx.rng.nextUint32() });
-    let best: TrainedRun;
-    let bestValAcc: number;
-    let testAcc: number;
-    try {
-      best = trainRun(ctx, 'best', bestModel, { XTrain: bestData.X, yTrain: bestData.y, ...val }, {
-        numEpochs: bestEpochs,
-        batchSize: opts.bestBatch,
-        updateRule: 'adam',
-        optimConfig: { learningRate: opts.bestLr },
-        lrDecay: 0.9,
-        printEvery: 100,
-      });
-      bestValAcc = accuracy(bestModel, data.XVal, data.yVal);
-      testAcc = accuracy(bestModel, data.XTest, data.yTest);
-    } finally {
-      bestModel.dispose();
-      tf.dispose([bestData.X, bestData.y]);
-    }
-    ctx.log(`Validation set accuracy: ${bestValAcc.toFixed(4)}`);
-    ctx.log(`Test set accuracy: ${testAcc.toFixed(4)}`);
-    await multiChart(path.join(ctx.outDir, 'best_model.png'), [
-      lossPanel([best], 'Training loss (best model)'),
-      trainValPanel(best, 'Accuracy (best model)'),
-    ]);
-
-    const overfitTrainAcc = Math.min(...overfits.map((r) => r.finalTrainAcc));
-    const checks: Check[] = [
-      { check: 'overfit 50 images: both nets reach 100%', value: overfitTrainAcc, expected: '1.0', pass: overfitTrainAcc === 1 },
-      { check: 'best model: val accuracy', value: bestValAcc, expected: '>= 0.50', pass: bestValAcc >= 0.5 },
-      { check: 'best model: test accuracy', value: testAcc, expected: '>= 0.50', pass: testAcc >= 0.5 },
-    ];
-    writeMetrics(ctx.outDir, {
-      ...ctx.runInfo(),
-      overfit_train_acc: overfitTrainAcc,
-      best_val_acc: bestValAcc,
-      test_acc: testAcc,
-      checks,
-      overfit: Object.fromEntries(overfits.map((r, i) => [r.name, { ...overfitNets[i], ...runMetrics(r) }])),
-      update_rules: Object.fromEntries(ruleRuns.map((r, i) => [r.name, { learningRate: RULES[i].learningRate, ...runMetrics(r) }])),
-      best_model: { ...bestOptions, learningRate: opts.bestLr, lrDecay: 0.9, batchSize: opts.bestBatch, epochs: bestEpochs, trainImages: bestCount, ...runMetrics(best) },
-    });
-    printSummary(
-      'Overfitting 50 images',
-      overfits.map((r, i) => ({ net: r.name, hidden: `[${overfitNets[i].hiddenDims}]`, 'weight scale': overfitNets[i].weightScale, 'final train acc': r.finalTrainAcc, 'final val acc': r.finalValAcc })),
-    );
-    printSummary(
-      'Update rules',
-      ruleRuns.map((r, i) => ({
-        rule: r.name,
-        lr: RULES[i].learningRate,
-        'final loss': r.lossHistory[r.lossHistory.length - 1],
-        'final train acc': r.finalTrainAcc,
-        'best val acc': r.bestValAcc,
-        seconds: r.seconds,
-      })),
-    );
-    printSummary('Best fully-connected model', {
-      hidden: `[${opts.bestHidden}]`,
-      'val accuracy': bestValAcc,
-      'test accuracy': testAcc,
-      epochs: bestEpochs,
-      'training minutes': best.seconds / 60,
-    });
-    printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));
+    const overfits = await overfitSmallData(ctx, data, val);
+    const ruleRuns = await updateRules(ctx, data, val);
+    const good = await trainAGoodModel(ctx, data, val, opts);
+    report(ctx, opts, overfits, ruleRuns, good);
   } finally {
     disposeAssignment2Data(data);
   }

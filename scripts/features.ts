@@ -20,7 +20,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, createCommand, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, printShapes, secondsSince } from './lib/cifar';
 import { lossChart, searchChart, searchLinear, searchRowsForMetrics } from './lib/linear_search';
@@ -78,23 +78,16 @@ function misclassifiedTiles(split: CifarSplit, pred: Int32Array, classNames: str
   return tiles;
 }
 
-async function main(): Promise<void> {
-  const program = createCommand('features', 'linear SVM and two-layer net on HOG + hue features (assignment 1, features notebook)').option(
-    '--iters <n>',
-    'SGD iterations per SVM run',
-    parsePositiveInt('--iters'),
-    1500,
-  );
-  program.parse();
-  const opts = program.opts<FeaturesOptions>();
-  const ctx = await startScript('features', opts);
+type Splits = ReturnType<typeof splitCifar10>;
+type Data = Awaited<ReturnType<typeof loadCifarForScript>>;
 
-  const data = await loadCifarForScript(ctx);
-  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 5000, numValidation: 500, numTest: 500, numDev: 0 } : { numTraining: 49000, numValidation: 1000, numTest: 1000, numDev: 0 });
-  const splits = splitCifar10(data, { ...sizes, seed: ctx.seed });
-
+/**
+ * "Extract features": HOG and the hue histogram of every image, then centred and scaled with the training
+ * statistics only, and the bias column added for the SVM.
+ */
+function extractImageFeatures(ctx: ScriptContext, splits: Splits) {
   // Features from the raw bytes; the notebook prints its progress every 1,000 images.
-  let t0 = Date.now();
+  const t0 = Date.now();
   const total = splits.train.n + splits.val.n + splits.test.n;
   const bar = ctx.progressBar(total, 'features');
   let done = 0;
@@ -119,7 +112,15 @@ async function main(): Promise<void> {
   const [yTrain, yVal, yTest] = [yTrainT, yValT, yTestT].map(labelArray);
   printShapes('feature shapes (bias column included)', { 'training features': xTrain, 'validation features': xVal, 'test features': xTest });
 
-  t0 = Date.now();
+  return { xTrain, xVal, xTest, yTrainT, yValT, yTestT, yTrain, yVal, yTest, numFeatures, secondsFeatures };
+}
+
+type Features = ReturnType<typeof extractImageFeatures>;
+
+/** "Train SVM on features": the learning-rate / regularisation search, the test accuracy, the misclassified images. */
+async function trainSvmOnFeatures(ctx: ScriptContext, opts: FeaturesOptions, data: Data, splits: Splits, f: Features) {
+  const { xTrain, yTrain, xVal, yVal, xTest, yTest } = f;
+  const t0 = Date.now();
   const search = searchLinear(
     ctx,
     'SVM on features',
@@ -145,10 +146,16 @@ async function main(): Promise<void> {
     title: 'SVM mistakes: column = predicted class, label = true class',
   });
 
+  return { search, svmTestAcc, secondsSvm };
+}
+
+/** "Neural network on image features": the two-layer net on the features without the bias column. */
+async function neuralNetworkOnFeatures(ctx: ScriptContext, data: Data, f: Features) {
+  const { xTrain, xVal, xTest, yTrainT, yValT, yTest, numFeatures } = f;
   // The net takes the features without the bias column.
   const noBias = (x: tf.Tensor2D) => tf.slice(x, [0, 0], [-1, numFeatures]) as tf.Tensor2D;
   const [netTrain, netVal, netTest] = [xTrain, xVal, xTest].map(noBias);
-  t0 = Date.now();
+  const t0 = Date.now();
   const nets = trainNetSettings(
     ctx,
     'two-layer net on features',
@@ -162,7 +169,30 @@ async function main(): Promise<void> {
   netPred.dispose();
   nets.best.model.dispose();
   await netCurves(path.join(ctx.outDir, 'net_curves.png'), nets.runs);
-  tf.dispose([xTrain, xVal, xTest, netTrain, netVal, netTest, yTrainT, yValT, yTestT]);
+  tf.dispose([netTrain, netVal, netTest]);
+  return { nets, netTestAcc, secondsNet };
+}
+
+async function main(): Promise<void> {
+  const program = createCommand('features', 'linear SVM and two-layer net on HOG + hue features (assignment 1, features notebook)').option(
+    '--iters <n>',
+    'SGD iterations per SVM run',
+    parsePositiveInt('--iters'),
+    1500,
+  );
+  program.parse();
+  const opts = program.opts<FeaturesOptions>();
+  const ctx = await startScript('features', opts);
+
+  const data = await loadCifarForScript(ctx);
+  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 5000, numValidation: 500, numTest: 500, numDev: 0 } : { numTraining: 49000, numValidation: 1000, numTest: 1000, numDev: 0 });
+  const splits = splitCifar10(data, { ...sizes, seed: ctx.seed });
+
+  const f = extractImageFeatures(ctx, splits);
+  const { search, svmTestAcc, secondsSvm } = await trainSvmOnFeatures(ctx, opts, data, splits, f);
+  const { nets, netTestAcc, secondsNet } = await neuralNetworkOnFeatures(ctx, data, f);
+  const { numFeatures, secondsFeatures } = f;
+  tf.dispose([f.xTrain, f.xVal, f.xTest, f.yTrainT, f.yValT, f.yTestT]);
 
   writeMetrics(ctx.outDir, {
     ...ctx.runInfo(),

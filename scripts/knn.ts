@@ -19,7 +19,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, createCommand, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, samplesPerClass, secondsSince, timed } from './lib/cifar';
 import { KNearestNeighbor, crossValidate } from '../src/classifiers/knn';
@@ -55,6 +55,123 @@ function std(xs: number[]): number {
   return Math.sqrt(mean(xs.map((x) => (x - m) * (x - m))));
 }
 
+/**
+ * One distance function timed on the first `rows` test rows, its time extrapolated to all of them. The timing
+ * includes reading the result back, as the notebook's does (numpy holds it in memory already).
+ */
+function timeDistances(xTest: tf.Tensor2D, compute: (x: tf.Tensor2D) => tf.Tensor2D, rows: number) {
+  const numTest = xTest.shape[0];
+  const x = tf.slice(xTest, [0, 0], [rows, -1]) as tf.Tensor2D;
+  const t = timed(() => {
+    const d = compute(x);
+    const values = d.dataSync();
+    d.dispose();
+    return values;
+  });
+  x.dispose();
+  const scale = numTest / rows;
+  return { values: t.result, rows, seconds: t.seconds, cpuSeconds: t.cpuSeconds, fullSeconds: t.seconds * scale, fullCpuSeconds: t.cpuSeconds * scale };
+}
+
+/**
+ * "Compute distances": two loops and one loop (timed on their first rows and extrapolated), no loops (twice: the
+ * first call also pays one-off costs, the wasm heap growing to hold the matrix), the notebook's check that they
+ * agree, the timings and the distance matrix as an image.
+ */
+async function computeDistances(ctx: ScriptContext, opts: KnnOptions, knn: KNearestNeighbor, xTest: tf.Tensor2D, numTrain: number) {
+  const numTest = xTest.shape[0];
+  const two = timeDistances(xTest, (x) => knn.computeDistancesTwoLoops(x), Math.min(ctx.quick ? 10 : opts.twoLoopRows, numTest));
+  ctx.log(`two loops: ${two.seconds.toFixed(2)} s for ${two.rows} of ${numTest} test rows`);
+  const one = timeDistances(xTest, (x) => knn.computeDistancesOneLoop(x), Math.min(ctx.quick ? 20 : opts.oneLoopRows, numTest));
+  ctx.log(`one loop: ${one.seconds.toFixed(2)} s for ${one.rows} of ${numTest} test rows`);
+  const none = timeDistances(xTest, (x) => knn.computeDistancesNoLoops(x), numTest);
+  const noneAgain = timeDistances(xTest, (x) => knn.computeDistancesNoLoops(x), numTest);
+  const distValues = none.values;
+
+  // The notebook's check that the three versions agree: the Frobenius norm of the difference, on the rows both have.
+  // The no-loop version rounds differently (||x||^2 + ||t||^2 - 2 x.t in float32), so it differs by rounding only.
+  const diffTwo = frobeniusDifference(two.values, distValues, two.rows, numTrain);
+  const diffOne = frobeniusDifference(one.values, distValues, one.rows, numTrain);
+  const distNorm = (rows: number) => frobeniusDifference(distValues, new Float32Array(rows * numTrain), rows, numTrain);
+  const relTwo = diffTwo / distNorm(two.rows);
+  const relOne = diffOne / distNorm(one.rows);
+  printSummary('distance matrices: Frobenius norm of the difference from the no-loop version', [
+    { version: 'two loops', 'rows compared': two.rows, difference: diffTwo, 'relative to the norm': relTwo },
+    { version: 'one loop', 'rows compared': one.rows, difference: diffOne, 'relative to the norm': relOne },
+  ]);
+  const speedup = (t: { fullSeconds: number }) => two.fullSeconds / t.fullSeconds;
+  printSummary(`distance timings, ${numTest} x ${numTrain}: the loop versions extrapolated from the rows timed; CPU = this process's CPU time (all threads)`, [
+    { version: 'two loops', 'rows timed': two.rows, 'seconds timed': two.seconds, 'seconds, all rows': two.fullSeconds, 'CPU seconds, all rows': two.fullCpuSeconds, speedup: 1 },
+    { version: 'one loop', 'rows timed': one.rows, 'seconds timed': one.seconds, 'seconds, all rows': one.fullSeconds, 'CPU seconds, all rows': one.fullCpuSeconds, speedup: speedup(one) },
+    { version: 'no loops', 'rows timed': none.rows, 'seconds timed': none.seconds, 'seconds, all rows': none.fullSeconds, 'CPU seconds, all rows': none.fullCpuSeconds, speedup: speedup(none) },
+    { version: 'no loops, again', 'rows timed': noneAgain.rows, 'seconds timed': noneAgain.seconds, 'seconds, all rows': noneAgain.fullSeconds, 'CPU seconds, all rows': noneAgain.fullCpuSeconds, speedup: speedup(noneAgain) },
+  ]);
+
+  // Small matrices (a quick run) are scaled up so that their longer side reaches about 800 pixels.
+  await heatmap(path.join(ctx.outDir, 'distances.png'), distValues, numTest, numTrain, {
+    scale: Math.max(1, Math.floor(800 / Math.max(numTest, numTrain))),
+  });
+
+  return { two, one, none, noneAgain, distValues, diffTwo, diffOne, relTwo, relOne, speedup };
+}
+
+/** "Predict labels": test accuracy with k = 1 and k = 5 from the no-loop distances. */
+function predictLabels(knn: KNearestNeighbor, dists: tf.Tensor2D, yTest: ArrayLike<number>) {
+  const numTest = dists.shape[0];
+  const testAccuracy = (k: number) => accuracy(knn.predictLabels(dists, k), yTest);
+  const k1 = testAccuracy(1);
+  const k5 = testAccuracy(5);
+  printSummary('test accuracy', [
+    { k: 1, correct: Math.round(k1 * numTest), of: numTest, accuracy: k1 },
+    { k: 5, correct: Math.round(k5 * numTest), of: numTest, accuracy: k5 },
+  ]);
+  return { k1, k5, testAccuracy };
+}
+
+/**
+ * "Cross-validation": accuracy of every k in K_CHOICES on each of the folds (every k needs a training fold at least
+ * that large), the best k (the highest mean accuracy; a tie goes to the smaller k), and the notebook's plot.
+ */
+async function crossValidation(ctx: ScriptContext, opts: KnnOptions, xTrain: tf.Tensor2D, yTrain: tf.Tensor1D) {
+  const numTrain = xTrain.shape[0];
+  const folds = Math.min(opts.folds, numTrain);
+  const foldTrain = numTrain - Math.ceil(numTrain / folds);
+  const kChoices = K_CHOICES.filter((k) => k <= foldTrain);
+  if (kChoices.length < K_CHOICES.length) ctx.log(`cross-validation: k > ${foldTrain} left out (training folds hold ${foldTrain} rows)`);
+  const bar = ctx.progressBar(folds, 'folds');
+  const t0 = Date.now();
+  let kToAccuracies: Record<number, number[]>;
+  try {
+    kToAccuracies = crossValidate(xTrain, yTrain, kChoices, folds, (f) => bar.update(f + 1));
+  } finally {
+    bar.stop();
+  }
+  const secondsCrossValidation = secondsSince(t0);
+  const cvRows = kChoices.map((k) => {
+    const accs = kToAccuracies[k];
+    const row: Record<string, number> = { k };
+    accs.forEach((a, f) => (row[`fold ${f + 1}`] = a));
+    return { ...row, mean: mean(accs), std: std(accs) };
+  });
+  printSummary(`${folds}-fold cross-validation accuracy (${secondsCrossValidation.toFixed(1)} s)`, cvRows);
+
+  // Best k: the highest mean accuracy; a tie goes to the smaller k.
+  let bestK = kChoices[0];
+  for (const k of kChoices) if (mean(kToAccuracies[k]) > mean(kToAccuracies[bestK])) bestK = k;
+
+  await scatterWithErrorBars(path.join(ctx.outDir, 'cross_validation.png'), {
+    title: `Cross-validation on k (${folds} folds)`,
+    xLabel: 'k',
+    yLabel: 'cross-validation accuracy',
+    points: { x: kChoices.flatMap((k) => kToAccuracies[k].map(() => k)), y: kChoices.flatMap((k) => kToAccuracies[k]) },
+    mean: { x: kChoices, y: cvRows.map((r) => r.mean), std: cvRows.map((r) => r.std) },
+    pointsName: 'fold',
+    meanName: 'mean ± std',
+  });
+
+  return { folds, kChoices, kToAccuracies, secondsCrossValidation, bestK };
+}
+
 async function main(): Promise<void> {
   const program = createCommand('knn', 'k-nearest neighbours on CIFAR-10 (assignment 1, knn notebook)')
     .option('--folds <n>', 'cross-validation folds', parsePositiveInt('--folds'), 5)
@@ -85,100 +202,12 @@ async function main(): Promise<void> {
   const knn = new KNearestNeighbor();
   knn.train(xTrain, p.yTrain);
 
-  // Two loops, timed on the first rows and extrapolated to all of them; one loop likewise. Each timing includes
-  // reading the result back, as the notebook's does (numpy holds it in memory already).
-  const timeDistances = (compute: (x: tf.Tensor2D) => tf.Tensor2D, rows: number) => {
-    const x = tf.slice(xTest, [0, 0], [rows, -1]) as tf.Tensor2D;
-    const t = timed(() => {
-      const d = compute(x);
-      const values = d.dataSync();
-      d.dispose();
-      return values;
-    });
-    x.dispose();
-    const scale = numTest / rows;
-    return { values: t.result, rows, seconds: t.seconds, cpuSeconds: t.cpuSeconds, fullSeconds: t.seconds * scale, fullCpuSeconds: t.cpuSeconds * scale };
-  };
-  const two = timeDistances((x) => knn.computeDistancesTwoLoops(x), Math.min(ctx.quick ? 10 : opts.twoLoopRows, numTest));
-  ctx.log(`two loops: ${two.seconds.toFixed(2)} s for ${two.rows} of ${numTest} test rows`);
-  const one = timeDistances((x) => knn.computeDistancesOneLoop(x), Math.min(ctx.quick ? 20 : opts.oneLoopRows, numTest));
-  ctx.log(`one loop: ${one.seconds.toFixed(2)} s for ${one.rows} of ${numTest} test rows`);
-  const none = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
-  // A second call: the first also pays one-off costs (the wasm heap grows to hold the matrix). The speedup is
-  // reported for both.
-  const noneAgain = timeDistances((x) => knn.computeDistancesNoLoops(x), numTest);
-  const distValues = none.values;
-
-  // The notebook's check that the three versions agree: the Frobenius norm of the difference, on the rows both have.
-  // The no-loop version rounds differently (||x||^2 + ||t||^2 - 2 x.t in float32), so it differs by rounding only.
-  const diffTwo = frobeniusDifference(two.values, distValues, two.rows, numTrain);
-  const diffOne = frobeniusDifference(one.values, distValues, one.rows, numTrain);
-  const distNorm = (rows: number) => frobeniusDifference(distValues, new Float32Array(rows * numTrain), rows, numTrain);
-  const relTwo = diffTwo / distNorm(two.rows);
-  const relOne = diffOne / distNorm(one.rows);
-  printSummary('distance matrices: Frobenius norm of the difference from the no-loop version', [
-    { version: 'two loops', 'rows compared': two.rows, difference: diffTwo, 'relative to the norm': relTwo },
-    { version: 'one loop', 'rows compared': one.rows, difference: diffOne, 'relative to the norm': relOne },
-  ]);
-  const speedup = (t: { fullSeconds: number }) => two.fullSeconds / t.fullSeconds;
-  printSummary(`distance timings, ${numTest} x ${numTrain}: the loop versions extrapolated from the rows timed; CPU = this process's CPU time (all threads)`, [
-    { version: 'two loops', 'rows timed': two.rows, 'seconds timed': two.seconds, 'seconds, all rows': two.fullSeconds, 'CPU seconds, all rows': two.fullCpuSeconds, speedup: 1 },
-    { version: 'one loop', 'rows timed': one.rows, 'seconds timed': one.seconds, 'seconds, all rows': one.fullSeconds, 'CPU seconds, all rows': one.fullCpuSeconds, speedup: speedup(one) },
-    { version: 'no loops', 'rows timed': none.rows, 'seconds timed': none.seconds, 'seconds, all rows': none.fullSeconds, 'CPU seconds, all rows': none.fullCpuSeconds, speedup: speedup(none) },
-    { version: 'no loops, again', 'rows timed': noneAgain.rows, 'seconds timed': noneAgain.seconds, 'seconds, all rows': noneAgain.fullSeconds, 'CPU seconds, all rows': noneAgain.fullCpuSeconds, speedup: speedup(noneAgain) },
-  ]);
-
-  // Small matrices (a quick run) are scaled up so that their longer side reaches about 800 pixels.
-  await heatmap(path.join(ctx.outDir, 'distances.png'), distValues, numTest, numTrain, {
-    scale: Math.max(1, Math.floor(800 / Math.max(numTest, numTrain))),
-  });
-
+  const distances = await computeDistances(ctx, opts, knn, xTest, numTrain);
+  const { two, one, none, noneAgain, distValues, diffTwo, diffOne, relTwo, relOne, speedup } = distances;
   const dists = tf.tensor2d(distValues, [numTest, numTrain]);
-  const testAccuracy = (k: number) => accuracy(knn.predictLabels(dists, k), yTest);
-  const k1 = testAccuracy(1);
-  const k5 = testAccuracy(5);
-  printSummary('test accuracy', [
-    { k: 1, correct: Math.round(k1 * numTest), of: numTest, accuracy: k1 },
-    { k: 5, correct: Math.round(k5 * numTest), of: numTest, accuracy: k5 },
-  ]);
-
-  // Cross-validation: every k needs a training fold at least that large.
-  const folds = Math.min(opts.folds, numTrain);
-  const foldTrain = numTrain - Math.ceil(numTrain / folds);
-  const kChoices = K_CHOICES.filter((k) => k <= foldTrain);
-  if (kChoices.length < K_CHOICES.length) ctx.log(`cross-validation: k > ${foldTrain} left out (training folds hold ${foldTrain} rows)`);
-  const bar = ctx.progressBar(folds, 'folds');
-  const t0 = Date.now();
-  let kToAccuracies: Record<number, number[]>;
-  try {
-    kToAccuracies = crossValidate(xTrain, p.yTrain, kChoices, folds, (f) => bar.update(f + 1));
-  } finally {
-    bar.stop();
-  }
-  const secondsCrossValidation = secondsSince(t0);
-  const cvRows = kChoices.map((k) => {
-    const accs = kToAccuracies[k];
-    const row: Record<string, number> = { k };
-    accs.forEach((a, f) => (row[`fold ${f + 1}`] = a));
-    return { ...row, mean: mean(accs), std: std(accs) };
-  });
-  printSummary(`${folds}-fold cross-validation accuracy (${secondsCrossValidation.toFixed(1)} s)`, cvRows);
-
-  // Best k: the highest mean accuracy; a tie goes to the smaller k.
-  let bestK = kChoices[0];
-  for (const k of kChoices) if (mean(kToAccuracies[k]) > mean(kToAccuracies[bestK])) bestK = k;
+  const { k1, k5, testAccuracy } = predictLabels(knn, dists, yTest);
+  const { folds, kChoices, kToAccuracies, secondsCrossValidation, bestK } = await crossValidation(ctx, opts, xTrain, p.yTrain);
   const bestKTestAcc = testAccuracy(bestK);
-
-  await scatterWithErrorBars(path.join(ctx.outDir, 'cross_validation.png'), {
-    title: `Cross-validation on k (${folds} folds)`,
-    xLabel: 'k',
-    yLabel: 'cross-validation accuracy',
-    points: { x: kChoices.flatMap((k) => kToAccuracies[k].map(() => k)), y: kChoices.flatMap((k) => kToAccuracies[k]) },
-    mean: { x: kChoices, y: cvRows.map((r) => r.mean), std: cvRows.map((r) => r.std) },
-    pointsName: 'fold',
-    meanName: 'mean ± std',
-  });
-
   knn.dispose();
   dists.dispose();
 

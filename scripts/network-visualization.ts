@@ -180,6 +180,178 @@ function predict(model: VisModel, X: tf.Tensor4D, batchSize = 200): Int32Array {
 
 const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
+/** What every section works on: the trained model, the validation images, their labels and predictions. */
+interface Notebook {
+  ctx: ScriptContext;
+  opts: Options;
+  model: VisModel;
+  data: Assignment2Data;
+  names: string[];
+  yVal: ArrayLike<number>;
+  predVal: ArrayLike<number>;
+}
+
+/** "Saliency maps" of a few random validation images, for their true class. */
+async function saliencyMaps({ ctx, opts, model, data, names, yVal, predVal }: Notebook) {
+  const nVal = data.XVal.shape[0];
+  const t0 = Date.now();
+  const salIdx = Array.from(ctx.rng.choiceWithoutReplacement(nVal, Math.min(opts.saliencyImages, nVal)));
+  const sal = tf.tidy(() => {
+    const X = tf.gather(data.XVal, salIdx) as tf.Tensor4D;
+    const y = tf.tensor1d(salIdx.map((i) => yVal[i]), 'int32');
+    return { X, saliency: computeSaliencyMaps(model, X, y) };
+  });
+  const salLabels = salIdx.map((i) => (predVal[i] === yVal[i] ? names[yVal[i]] : `${names[yVal[i]]} (pred ${names[predVal[i]]})`));
+  await saliencyFigure(path.join(ctx.outDir, 'saliency.png'), sal.X, data.meanImage, sal.saliency, salLabels);
+  tf.dispose([sal.X, sal.saliency]);
+  const saliencySeconds = (Date.now() - t0) / 1000;
+
+  return { salIdx, saliencySeconds };
+}
+
+/** "Fooling images": correctly classified validation images, each pushed to a random other target class. */
+async function foolingImages({ ctx, opts, model, data, names, yVal, predVal }: Notebook) {
+  const nVal = data.XVal.shape[0];
+  const numClasses = names.length;
+  const t1 = Date.now();
+  const foolIdx = Array.from(ctx.rng.permutation(nVal))
+    .filter((i) => predVal[i] === yVal[i])
+    .slice(0, opts.foolImages);
+  if (foolIdx.length < opts.foolImages) ctx.log(`only ${foolIdx.length} correctly classified validation images to fool`);
+  const targets = foolIdx.map((i) => (yVal[i] + 1 + ctx.rng.int(numClasses - 1)) % numClasses);
+  const Xfool = tf.gather(data.XVal, foolIdx) as tf.Tensor4D;
+  const foolBar = ctx.progressBar(opts.foolIters, 'fooling', ['fooled']);
+  let fooling: FoolingResult;
+  try {
+    fooling = makeFoolingImages(model, Xfool, targets, {
+      learningRate: opts.foolLr,
+      maxIters: opts.foolIters,
+      objective: opts.objective,
+      onIteration: (it, fooled) => foolBar.update(it, { fooled: `${fooled}/${foolIdx.length}` }),
+    });
+  } finally {
+    foolBar.stop();
+  }
+  const fooledIdx = fooling.fooled.map((f, k) => (f ? k : -1)).filter((k) => k >= 0);
+  const successRate = fooledIdx.length / foolIdx.length;
+  const meanIters = mean(fooledIdx.map((k) => fooling.iterations[k]));
+  const meanLinf = mean(fooledIdx.map((k) => fooling.linf[k]));
+  const meanL2 = mean(fooledIdx.map((k) => fooling.l2[k]));
+  ctx.log(`fooled ${fooledIdx.length}/${foolIdx.length} images; mean ${meanIters.toFixed(1)} steps, mean largest pixel change ${meanLinf.toFixed(2)}`);
+  const show = Array.from({ length: Math.min(opts.foolShow, foolIdx.length) }, (_, k) => k);
+  const rows: FoolingRow[] = show.map((k) => ({
+    original: names[yVal[foolIdx[k]]],
+    fooling: fooling.fooled[k] ? `${names[targets[k]]} (${fooling.iterations[k]})` : `${names[targets[k]]} (failed)`,
+  }));
+  const [XShow, XFoolShow] = tf.tidy(() => [tf.gather(Xfool, show) as tf.Tensor4D, tf.gather(fooling.XFooling, show) as tf.Tensor4D]);
+  await foolingFigure(path.join(ctx.outDir, 'fooling.png'), XShow, XFoolShow, data.meanImage, rows, 10);
+  tf.dispose([Xfool, fooling.XFooling, XShow, XFoolShow]);
+  const foolingSeconds = (Date.now() - t1) / 1000;
+
+  return { foolIdx, targets, fooling, successRate, meanIters, meanLinf, meanL2, foolingSeconds };
+}
+
+/** "Class visualization": one image per class that the model scores as that class, all classes as one batch. */
+async function classVisualization({ ctx, opts, model, data, names }: Notebook) {
+  const numClasses = names.length;
+  const t2 = Date.now();
+  const visIters = ctx.quick ? Math.min(opts.visIters, 50) : opts.visIters;
+  const classes = Array.from({ length: numClasses }, (_, c) => c);
+  const visBar = ctx.progressBar(visIters, 'class vis', ['p']);
+  let generated: tf.Tensor4D;
+  try {
+    generated = createClassVisualization(model, classes, data.meanImage, ctx.rng.fork(), {
+      l2Reg: opts.visL2,
+      learningRate: opts.visLr,
+      numIterations: visIters,
+      blurEvery: opts.visBlurEvery,
+      blurSigma: opts.visBlurSigma,
+      maxJitter: opts.visJitter,
+      initStd: opts.visInitStd,
+      objective: opts.objective,
+      onIteration: (it, p) => visBar.update(it, { p: p.toFixed(3) }),
+    });
+  } finally {
+    visBar.stop();
+  }
+  const visProbs = tf.tidy(() => {
+    const p = tf.softmax(model.loss(generated)).arraySync() as number[][];
+    return classes.map((c) => p[c][c]);
+  });
+  const visLabels = classes.map((c) => `${names[c]} p=${visProbs[c].toFixed(2)}`);
+  await classVisualizationFigure(path.join(ctx.outDir, 'class_visualization.png'), generated, data.meanImage, visLabels, 5);
+  generated.dispose();
+  const classVisProb = mean(visProbs);
+  const classVisSeconds = (Date.now() - t2) / 1000;
+
+  return { visIters, classes, visProbs, classVisProb, classVisSeconds };
+}
+
+/** metrics.json and the printed summary of every section. */
+function report(
+  { ctx, opts, model, names, yVal }: Notebook,
+  source: string,
+  valAcc: number,
+  { salIdx, saliencySeconds }: Awaited<ReturnType<typeof saliencyMaps>>,
+  { foolIdx, targets, fooling, successRate, meanIters, meanLinf, meanL2, foolingSeconds }: Awaited<ReturnType<typeof foolingImages>>,
+  { visIters, classes, visProbs, classVisProb, classVisSeconds }: Awaited<ReturnType<typeof classVisualization>>,
+): void {
+  const checks: Check[] = [
+    { check: 'fooling success rate', value: successRate, expected: '>= 0.95', pass: successRate >= 0.95 },
+    { check: 'class visualisation: mean target probability', value: classVisProb, expected: '>= 0.9', pass: classVisProb >= 0.9 },
+  ];
+  writeMetrics(ctx.outDir, {
+    ...ctx.runInfo(),
+    model: model.kind,
+    model_source: source,
+    val_acc: valAcc,
+    fooling_success_rate: successRate,
+    fooling_mean_iters: meanIters,
+    fooling_mean_linf: meanLinf,
+    fooling_mean_l2: meanL2,
+    class_vis_target_prob: classVisProb,
+    class_vis_probs: Object.fromEntries(classes.map((c) => [names[c], visProbs[c]])),
+    saliency_images: salIdx,
+    fooling: foolIdx.map((i, k) => ({
+      val_index: i,
+      true_class: names[yVal[i]],
+      target_class: names[targets[k]],
+      fooled: fooling.fooled[k],
+      iterations: fooling.iterations[k],
+      linf: fooling.linf[k],
+      l2: fooling.l2[k],
+    })),
+    settings: {
+      objective: opts.objective,
+      fool_lr: opts.foolLr,
+      fool_iters: opts.foolIters,
+      vis_iters: visIters,
+      vis_lr: opts.visLr,
+      vis_l2: opts.visL2,
+      vis_jitter: opts.visJitter,
+      vis_blur_every: opts.visBlurEvery,
+      vis_blur_sigma: opts.visBlurSigma,
+      vis_init_std: opts.visInitStd,
+    },
+    seconds_saliency: saliencySeconds,
+    seconds_fooling: foolingSeconds,
+    seconds_class_vis: classVisSeconds,
+    checks,
+  });
+  printSummary('Network visualisation', {
+    model: `${model.kind} (${source})`,
+    'validation accuracy': valAcc,
+    'fooling: success rate': successRate,
+    'fooling: mean steps': meanIters,
+    'fooling: mean largest pixel change (0..255)': meanLinf,
+    'fooling: mean L2 change': meanL2,
+    'class visualisation: mean target probability': classVisProb,
+    'seconds: saliency / fooling / class vis': `${saliencySeconds.toFixed(1)} / ${foolingSeconds.toFixed(1)} / ${classVisSeconds.toFixed(1)}`,
+    backend: ctx.backend,
+  });
+  printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));
+}
+
 async function main(): Promise<void> {
   const program = createCommand('network-visualization', 'saliency maps, fooling images and class visualisation (NetworkVisualization.ipynb)')
     .option('--checkpoint <path>', 'model checkpoint (.json manifest or its base path) holding a ThreeLayerConvNet or FullyConnectedNet')
@@ -219,147 +391,15 @@ async function main(): Promise<void> {
   }
   try {
     const names = data.classNames;
-    const numClasses = names.length;
-    const nVal = data.XVal.shape[0];
     const yVal = data.yVal.dataSync();
     const predVal = predict(model, data.XVal);
     const valAcc = accuracy(model, data.XVal, data.yVal);
     ctx.log(`model: ${model.kind} from ${source}; validation accuracy ${valAcc.toFixed(4)}`);
-
-    // 1. Saliency maps of a few random validation images, for their true class.
-    const t0 = Date.now();
-    const salIdx = Array.from(ctx.rng.choiceWithoutReplacement(nVal, Math.min(opts.saliencyImages, nVal)));
-    const sal = tf.tidy(() => {
-      const X = tf.gather(data.XVal, salIdx) as tf.Tensor4D;
-      const y = tf.tensor1d(salIdx.map((i) => yVal[i]), 'int32');
-      return { X, saliency: computeSaliencyMaps(model, X, y) };
-    });
-    const salLabels = salIdx.map((i) => (predVal[i] === yVal[i] ? names[yVal[i]] : `${names[yVal[i]]} (pred ${names[predVal[i]]})`));
-    await saliencyFigure(path.join(ctx.outDir, 'saliency.png'), sal.X, data.meanImage, sal.saliency, salLabels);
-    tf.dispose([sal.X, sal.saliency]);
-    const saliencySeconds = (Date.now() - t0) / 1000;
-
-    // 2. Fooling images: correctly classified validation images, each with a random other target class.
-    const t1 = Date.now();
-    const foolIdx = Array.from(ctx.rng.permutation(nVal))
-      .filter((i) => predVal[i] === yVal[i])
-      .slice(0, opts.foolImages);
-    if (foolIdx.length < opts.foolImages) ctx.log(`only ${foolIdx.length} correctly classified validation images to fool`);
-    const targets = foolIdx.map((i) => (yVal[i] + 1 + ctx.rng.int(numClasses - 1)) % numClasses);
-    const Xfool = tf.gather(data.XVal, foolIdx) as tf.Tensor4D;
-    const foolBar = ctx.progressBar(opts.foolIters, 'fooling', ['fooled']);
-    let fooling: FoolingResult;
-    try {
-      fooling = makeFoolingImages(model, Xfool, targets, {
-        learningRate: opts.foolLr,
-        maxIters: opts.foolIters,
-        objective: opts.objective,
-        onIteration: (it, fooled) => foolBar.update(it, { fooled: `${fooled}/${foolIdx.length}` }),
-      });
-    } finally {
-      foolBar.stop();
-    }
-    const fooledIdx = fooling.fooled.map((f, k) => (f ? k : -1)).filter((k) => k >= 0);
-    const successRate = fooledIdx.length / foolIdx.length;
-    const meanIters = mean(fooledIdx.map((k) => fooling.iterations[k]));
-    const meanLinf = mean(fooledIdx.map((k) => fooling.linf[k]));
-    const meanL2 = mean(fooledIdx.map((k) => fooling.l2[k]));
-    ctx.log(`fooled ${fooledIdx.length}/${foolIdx.length} images; mean ${meanIters.toFixed(1)} steps, mean largest pixel change ${meanLinf.toFixed(2)}`);
-    const show = Array.from({ length: Math.min(opts.foolShow, foolIdx.length) }, (_, k) => k);
-    const rows: FoolingRow[] = show.map((k) => ({
-      original: names[yVal[foolIdx[k]]],
-      fooling: fooling.fooled[k] ? `${names[targets[k]]} (${fooling.iterations[k]})` : `${names[targets[k]]} (failed)`,
-    }));
-    const [XShow, XFoolShow] = tf.tidy(() => [tf.gather(Xfool, show) as tf.Tensor4D, tf.gather(fooling.XFooling, show) as tf.Tensor4D]);
-    await foolingFigure(path.join(ctx.outDir, 'fooling.png'), XShow, XFoolShow, data.meanImage, rows, 10);
-    tf.dispose([Xfool, fooling.XFooling, XShow, XFoolShow]);
-    const foolingSeconds = (Date.now() - t1) / 1000;
-
-    // 3. Class visualisation: one image per class, all classes as one batch.
-    const t2 = Date.now();
-    const visIters = ctx.quick ? Math.min(opts.visIters, 50) : opts.visIters;
-    const classes = Array.from({ length: numClasses }, (_, c) => c);
-    const visBar = ctx.progressBar(visIters, 'class vis', ['p']);
-    let generated: tf.Tensor4D;
-    try {
-      generated = createClassVisualization(model, classes, data.meanImage, ctx.rng.fork(), {
-        l2Reg: opts.visL2,
-        learningRate: opts.visLr,
-        numIterations: visIters,
-        blurEvery: opts.visBlurEvery,
-        blurSigma: opts.visBlurSigma,
-        maxJitter: opts.visJitter,
-        initStd: opts.visInitStd,
-        objective: opts.objective,
-        onIteration: (it, p) => visBar.update(it, { p: p.toFixed(3) }),
-      });
-    } finally {
-      visBar.stop();
-    }
-    const visProbs = tf.tidy(() => {
-      const p = tf.softmax(model.loss(generated)).arraySync() as number[][];
-      return classes.map((c) => p[c][c]);
-    });
-    const visLabels = classes.map((c) => `${names[c]} p=${visProbs[c].toFixed(2)}`);
-    await classVisualizationFigure(path.join(ctx.outDir, 'class_visualization.png'), generated, data.meanImage, visLabels, 5);
-    generated.dispose();
-    const classVisProb = mean(visProbs);
-    const classVisSeconds = (Date.now() - t2) / 1000;
-
-    const checks: Check[] = [
-      { check: 'fooling success rate', value: successRate, expected: '>= 0.95', pass: successRate >= 0.95 },
-      { check: 'class visualisation: mean target probability', value: classVisProb, expected: '>= 0.9', pass: classVisProb >= 0.9 },
-    ];
-    writeMetrics(ctx.outDir, {
-      ...ctx.runInfo(),
-      model: model.kind,
-      model_source: source,
-      val_acc: valAcc,
-      fooling_success_rate: successRate,
-      fooling_mean_iters: meanIters,
-      fooling_mean_linf: meanLinf,
-      fooling_mean_l2: meanL2,
-      class_vis_target_prob: classVisProb,
-      class_vis_probs: Object.fromEntries(classes.map((c) => [names[c], visProbs[c]])),
-      saliency_images: salIdx,
-      fooling: foolIdx.map((i, k) => ({
-        val_index: i,
-        true_class: names[yVal[i]],
-        target_class: names[targets[k]],
-        fooled: fooling.fooled[k],
-        iterations: fooling.iterations[k],
-        linf: fooling.linf[k],
-        l2: fooling.l2[k],
-      })),
-      settings: {
-        objective: opts.objective,
-        fool_lr: opts.foolLr,
-        fool_iters: opts.foolIters,
-        vis_iters: visIters,
-        vis_lr: opts.visLr,
-        vis_l2: opts.visL2,
-        vis_jitter: opts.visJitter,
-        vis_blur_every: opts.visBlurEvery,
-        vis_blur_sigma: opts.visBlurSigma,
-        vis_init_std: opts.visInitStd,
-      },
-      seconds_saliency: saliencySeconds,
-      seconds_fooling: foolingSeconds,
-      seconds_class_vis: classVisSeconds,
-      checks,
-    });
-    printSummary('Network visualisation', {
-      model: `${model.kind} (${source})`,
-      'validation accuracy': valAcc,
-      'fooling: success rate': successRate,
-      'fooling: mean steps': meanIters,
-      'fooling: mean largest pixel change (0..255)': meanLinf,
-      'fooling: mean L2 change': meanL2,
-      'class visualisation: mean target probability': classVisProb,
-      'seconds: saliency / fooling / class vis': `${saliencySeconds.toFixed(1)} / ${foolingSeconds.toFixed(1)} / ${classVisSeconds.toFixed(1)}`,
-      backend: ctx.backend,
-    });
-    printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));
+    const notebook: Notebook = { ctx, opts, model, data, names, yVal, predVal };
+    const saliency = await saliencyMaps(notebook);
+    const fooling = await foolingImages(notebook);
+    const classVis = await classVisualization(notebook);
+    report(notebook, source, valAcc, saliency, fooling, classVis);
   } finally {
     model.dispose();
     disposeAssignment2Data(data);

@@ -40,7 +40,7 @@ function toArray(a: Numbers): ArrayLike<number> {
 }
 
 /** Runs f inside a tf.tidy scope and returns its plain (non-tensor) result. */
-function tidyValue<T>(f: () => T): T {
+export function tidyValue<T>(f: () => T): T {
   let out!: T;
   tf.tidy(() => {
     out = f();

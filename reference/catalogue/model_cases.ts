@@ -3,7 +3,7 @@
  * model's kinks are read from the caches of its own forward pass (kinks.ts). Those caches are private to each
  * model class, which keeps them out of the learner's way; the checks reach them by element access
  * (`net['forward']`), which TypeScript allows and still type-checks, so a renamed or changed forward pass fails to
- * compile here rather than drift.
+ * compile here rather than drift. TwoLayerNet, whose loss() runs its two layers inline, is the one exception.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CatalogueCase, labels, modelCase } from './harness';
@@ -124,7 +124,8 @@ export const MODEL_CASES: readonly CatalogueCase[] = [
       X,
       y,
       twin: (p) => fcNetLossRef(p, X, y, { numLayers: 2, normalization: 'none', reg }),
-      // TwoLayerNet keeps no caches of its own: its one kink is the hidden layer, recomputed with its layers.
+      // TwoLayerNet runs its layers inside loss() and keeps no forward method; its one kink-bearing layer is its
+      // first, the affine-relu sandwich on W1, b1, whose cache is read here.
       caches: () => affineReluForward(X, net.params.W1 as tf.Tensor2D, net.params.b1 as tf.Tensor1D).cache,
     };
   }),

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, createCommand, parsePositiveInt, startScript } from './cli';
+import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './cli';
 import { printSummary, writeMetrics } from './run_dir';
 import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince, weightImages } from './cifar';
 import { ScheduleStage, compareNaiveVectorized, describeSchedule, lossChart, printGradCheck, searchChart, searchLinear, searchRowsForMetrics } from './linear_search';
@@ -56,24 +56,13 @@ interface LinearNotebookOptions extends CommonOptions {
 }
 
 /** Parses the command line and runs the notebook: prints the tables, writes metrics.json and the figures. */
-export async function runLinearNotebook(config: LinearNotebookConfig): Promise<void> {
+/**
+ * The loss function section: the naive loss on the dev set with small random weights (and the notebook's sanity
+ * value), the gradient check without and with regularisation, and naive vs vectorised loss and gradient.
+ */
+function lossFunction(ctx: ScriptContext, config: LinearNotebookConfig, xDev: tf.Tensor2D, yDev: Int32Array, numClasses: number) {
   const { displayName } = config;
-  const program = createCommand(config.name, config.description)
-    .option('--iters <n>', 'SGD iterations per run', parsePositiveInt('--iters'), 5000)
-    .option('--batch-size <n>', 'minibatch size', parsePositiveInt('--batch-size'), 200);
-  program.parse();
-  const opts = program.opts<LinearNotebookOptions>();
-  const ctx = await startScript(config.name, opts);
-  const numIters = ctx.quick ? 100 : opts.iters;
-
-  const data = await loadCifarForScript(ctx);
-  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 5000, numValidation: 500, numTest: 500, numDev: 100 } : { numTraining: 49000, numValidation: 1000, numTest: 1000, numDev: 500 });
-  const p = preprocessForScript(ctx, data, sizes);
-  const [xTrain, xVal, xTest, xDev] = [p.xTrain, p.xVal, p.xTest, p.xDev] as tf.Tensor2D[];
-  const [yTrain, yVal, yTest, yDev] = [p.yTrain, p.yVal, p.yTest, p.yDev].map(labelArray);
-  const dim = xTrain.shape[1];
-  const numClasses = data.classNames.length;
-
+  const dim = xDev.shape[1];
   const W = ctx.rng.randn([dim, numClasses], 0.0001) as tf.Tensor2D;
   const initial = config.lossNaive(W, xDev, yDev, config.initialLossReg);
   initial.dW.dispose();
@@ -86,6 +75,24 @@ export async function runLinearNotebook(config: LinearNotebookConfig): Promise<v
   const compared = compareNaiveVectorized(displayName, config.lossNaive, config.lossVectorized, W, xDev, yDev, 0.000005);
   W.dispose();
 
+  return { initial, gradCheckNoReg, gradCheckReg, compared };
+}
+
+/**
+ * "Stochastic gradient descent" and the hyperparameter search on the validation set, then the best classifier's
+ * test accuracy and its weights drawn as images ("Visualize the learned weights for each class").
+ */
+async function tuneAndEvaluate(
+  ctx: ScriptContext,
+  config: LinearNotebookConfig,
+  opts: LinearNotebookOptions,
+  numIters: number,
+  split: { xTrain: tf.Tensor2D; yTrain: Int32Array; xVal: tf.Tensor2D; yVal: Int32Array; xTest: tf.Tensor2D; yTest: Int32Array },
+  classNames: string[],
+) {
+  const { displayName } = config;
+  const { xTrain, yTrain, xVal, yVal, xTest, yTest } = split;
+  const numClasses = classNames.length;
   const t0 = Date.now();
   const search = searchLinear(
     ctx,
@@ -106,13 +113,34 @@ export async function runLinearNotebook(config: LinearNotebookConfig): Promise<v
   const best = search.best;
   const testAcc = accuracy(best.predict(xTest), yTest);
   const bestW = best.W as tf.Tensor2D;
-  await imageGrid(path.join(ctx.outDir, 'weights.png'), weightImages(bestW, data.classNames), {
+  await imageGrid(path.join(ctx.outDir, 'weights.png'), weightImages(bestW, classNames), {
     cols: numClasses,
     scale: 3,
     normalize: 'global',
     title: `${displayName} weights (lr ${search.bestRow.learningRate}, reg ${search.bestRow.reg}), bias row left out`,
   });
   best.dispose();
+  return { search, secondsSearch, testAcc };
+}
+
+export async function runLinearNotebook(config: LinearNotebookConfig): Promise<void> {
+  const program = createCommand(config.name, config.description)
+    .option('--iters <n>', 'SGD iterations per run', parsePositiveInt('--iters'), 5000)
+    .option('--batch-size <n>', 'minibatch size', parsePositiveInt('--batch-size'), 200);
+  program.parse();
+  const opts = program.opts<LinearNotebookOptions>();
+  const ctx = await startScript(config.name, opts);
+  const numIters = ctx.quick ? 100 : opts.iters;
+
+  const data = await loadCifarForScript(ctx);
+  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 5000, numValidation: 500, numTest: 500, numDev: 100 } : { numTraining: 49000, numValidation: 1000, numTest: 1000, numDev: 500 });
+  const p = preprocessForScript(ctx, data, sizes);
+  const [xTrain, xVal, xTest, xDev] = [p.xTrain, p.xVal, p.xTest, p.xDev] as tf.Tensor2D[];
+  const [yTrain, yVal, yTest, yDev] = [p.yTrain, p.yVal, p.yTest, p.yDev].map(labelArray);
+  const numClasses = data.classNames.length;
+
+  const { initial, gradCheckNoReg, gradCheckReg, compared } = lossFunction(ctx, config, xDev, yDev, numClasses);
+  const { search, secondsSearch, testAcc } = await tuneAndEvaluate(ctx, config, opts, numIters, { xTrain, yTrain, xVal, yVal, xTest, yTest }, data.classNames);
   disposePreprocessed(p);
 
   writeMetrics(ctx.outDir, {

@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeOfficialDir } from '../data/fixtures';
+import { NUMERIC_BOUND } from '../../src/gradcheck';
+import { expectWithin } from '../support/expect';
 import { ScriptResult, expectAccuracies, expectPngs, expectRunInfo, readMetrics, runQuick } from '../support/scripts';
 
 const TIMEOUT_MS = 240_000;
@@ -45,8 +47,22 @@ afterAll(async () => {
 });
 
 describe('scripts/convnet.ts --quick', () => {
-  it('overfits, trains, draws the filters and the augmentations', async () => {
+  it('times naive vs fast conv and pool, checks the sandwich layers, overfits, trains, draws the filters and the augmentations', async () => {
     const { result, metrics } = await finished('convnet');
+    const fast = metrics.fast_layers as Record<string, { naiveSeconds: number; fastSeconds: number; speedup: number; difference: Record<string, number> }>;
+    expect(Object.keys(fast)).toEqual(['conv_forward', 'conv_backward', 'pool_forward', 'pool_backward']);
+    for (const [layer, r] of Object.entries(fast)) {
+      expect([layer, r.speedup]).toEqual([layer, r.naiveSeconds / r.fastSeconds]);
+      for (const [key, err] of Object.entries(r.difference)) expectWithin(`${layer} ${key}: naive vs fast`, err, 1e-5);
+    }
+    expect(Object.keys(fast.conv_backward.difference)).toEqual(['dx', 'dw', 'db']);
+    const sandwich = metrics.sandwich_layers as Record<string, Record<string, number>>;
+    expect(Object.keys(sandwich)).toEqual(['conv_relu_pool', 'conv_relu']);
+    for (const [layer, errs] of Object.entries(sandwich)) {
+      expect(Object.keys(errs)).toEqual(['dx', 'dw', 'db']);
+      for (const [key, err] of Object.entries(errs)) expectWithin(`${layer} ${key}: hand-written vs numeric`, err, NUMERIC_BOUND);
+    }
+    expect(result.stderr).toContain('Testing conv_relu_pool:');
     expectAccuracies(metrics, ['overfit_train_acc', 'one_epoch_val_acc', 'one_epoch_test_acc']);
     expect(metrics.seconds_per_iteration as number).toBeGreaterThan(0);
     expect(metrics.cpu_seconds_per_iteration as number).toBeGreaterThan(0);
