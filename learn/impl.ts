@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { exerciseOfFunction } from './manifest';
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -138,15 +139,18 @@ export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.Proce
 export const STUB_MESSAGE = /not implemented yet: ([\w.]+) \(([^)]+)\)/;
 
 /**
- * When the learner's code reaches a stub, the script stops at once and says which exercise to do (the stub's own
- * error names only the function).
+ * When the learner's code reaches a stub and nothing catches its error, the script stops at once with the stub's
+ * message (function, file, exercise, page), the file's place in the workspace and the command that checks it.
+ * Scripts that catch errors themselves print the stub's message, which names the exercise too.
  */
 function stopAtFirstStub(): void {
   const explain = (err: unknown): void => {
     const m = err instanceof Error ? STUB_MESSAGE.exec(err.message) : null;
-    if (!m) throw err;
-    // Loaded here, not at the top: the manifest is only needed once a stub is hit.
-    const { exerciseOfFunction } = require('./manifest') as typeof import('./manifest');
+    if (!m) {
+      // Any other error ends the script as Node would have ended it.
+      console.error(err);
+      process.exit(1);
+    }
     const ex = exerciseOfFunction(m[1]);
     console.error(`\n${(err as Error).message}`);
     console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}\`` : ''}.`);
