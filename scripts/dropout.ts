@@ -12,26 +12,23 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, createCommand, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
+import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, TrainedRun, accuracyPanel, runMetrics, trainRun } from './lib/solver_runs';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
 import { multiChart } from '../src/vis/chart';
 
 const KEEP_RATIOS = [1, 0.75, 0.5, 0.25];
 
-async function main(): Promise<void> {
-  const program = createCommand('dropout', 'dropout as a regulariser on CIFAR-10 (Dropout.ipynb)');
-  program.parse();
-  const opts = program.opts<CommonOptions>();
-  const ctx = await startScript('dropout', opts);
-  const all = await loadAssignment2Data(ctx);
-  const epochs = ctx.quick ? 5 : 25;
+/**
+ * "Regularization experiment": the same [500] net on 500 training images once per keep probability, from the same
+ * initial weights so that only dropout differs; then the notebook's plot of training and validation accuracy.
+ */
+async function regularizationExperiment(ctx: ScriptContext, all: Assignment2Data, epochs: number): Promise<TrainedRun[]> {
   const small = firstExamples(all.XTrain, all.yTrain, 500);
   const runs: TrainedRun[] = [];
   try {
-    // The same initial weights for every keep probability, so that only dropout differs.
     const seed = ctx.rng.nextUint32();
     for (const keep of KEEP_RATIOS) {
       ctx.log(`== Dropout keep probability ${keep}: [500] net, ${small.X.shape[0]} images, ${epochs} epochs, batch 100, adam 5e-4 ==`);
@@ -52,13 +49,16 @@ async function main(): Promise<void> {
     }
   } finally {
     tf.dispose([small.X, small.y]);
-    disposeAssignment2Data(all);
   }
   await multiChart(path.join(ctx.outDir, 'dropout.png'), [
     accuracyPanel(runs, 'train', 'Training accuracy'),
     accuracyPanel(runs, 'val', 'Validation accuracy'),
   ]);
+  return runs;
+}
 
+/** metrics.json and the printed summary: accuracies and the train-validation gap per keep probability. */
+function report(ctx: ScriptContext, runs: TrainedRun[], epochs: number): void {
   const byKeep = (f: (r: TrainedRun) => number) => Object.fromEntries(runs.map((r, i) => [String(KEEP_RATIOS[i]), f(r)]));
   const gap = (r: TrainedRun) => r.finalTrainAcc - r.finalValAcc;
   const [noDropout, strongest] = [runs[0], runs[runs.length - 1]];
@@ -91,6 +91,22 @@ async function main(): Promise<void> {
     })),
   );
   printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));
+}
+
+async function main(): Promise<void> {
+  const program = createCommand('dropout', 'dropout as a regulariser on CIFAR-10 (Dropout.ipynb)');
+  program.parse();
+  const opts = program.opts<CommonOptions>();
+  const ctx = await startScript('dropout', opts);
+  const all = await loadAssignment2Data(ctx);
+  const epochs = ctx.quick ? 5 : 25;
+  let runs: TrainedRun[];
+  try {
+    runs = await regularizationExperiment(ctx, all, epochs);
+  } finally {
+    disposeAssignment2Data(all);
+  }
+  report(ctx, runs, epochs);
 }
 
 main().catch((err) => {
