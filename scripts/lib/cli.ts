@@ -14,6 +14,7 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
+import '../../learn/use_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeWasmThreads } from '../../src/wasm_threads';

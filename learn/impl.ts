@@ -1,0 +1,161 @@
+/**
+ * `--impl exercises`: run the project on the learner's code. One module-resolution hook, registered once, sends
+ * every import of `src/<file>` to `<workspace>/<file>` when the workspace holds that file; everything else (and
+ * every file the learner has not been given) still comes from src/. Scripts get it from scripts/lib/cli.ts,
+ * `npm run check` registers it itself.
+ *
+ * Choosing: `--impl exercises` (or `--impl=exercises`) on the command line, or CS231N_IMPL=exercises.
+ * The workspace: CS231N_EXERCISES_DIR, default `exercises/` at the project root.
+ *
+ * The hook patches Node's CommonJS resolver (Module._resolveFilename), which tsx's TypeScript loader goes through
+ * too. A module already loaded from src/ before the hook is registered cannot be swapped afterwards: a script
+ * that imported one first is started again as a child process with the hook loaded before anything else.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Module from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { exerciseOfFunction } from './manifest';
+
+/** The project's root folder (the one holding src/). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const SRC_DIR = path.join(PROJECT_ROOT, 'src');
+
+export type Impl = 'library' | 'exercises';
+
+/** The implementation asked for: `--impl NAME` / `--impl=NAME` in argv, else CS231N_IMPL, else 'library'. */
+export function implFromArgs(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Impl {
+  let value = env.CS231N_IMPL;
+  argv.forEach((a, i) => {
+    if (a === '--impl') value = argv[i + 1];
+    else if (a.startsWith('--impl=')) value = a.slice('--impl='.length);
+  });
+  if (value === undefined || value === '' || value === 'library') return 'library';
+  if (value === 'exercises') return 'exercises';
+  throw new Error(`--impl: expected 'library' or 'exercises', got '${value}'`);
+}
+
+/** The learner's workspace: CS231N_EXERCISES_DIR, default `<project>/exercises`. Always absolute. */
+export function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.CS231N_EXERCISES_DIR ?? path.join(PROJECT_ROOT, 'exercises'));
+}
+
+type ResolveFilename = (request: string, parent: Module | undefined, isMain: boolean, options?: unknown) => string;
+const ModuleInternals = Module as unknown as { _resolveFilename: ResolveFilename };
+
+let redirectDir: string | undefined;
+let bypass = 0;
+
+/** The workspace the hook redirects to, or undefined when it is not registered. */
+export function activeWorkspace(): string | undefined {
+  return redirectDir;
+}
+
+/** Where an import that resolved to `resolved` really goes: the workspace's copy of a src file, when there is one. */
+export function redirect(resolved: string, dir: string): string {
+  const rel = path.relative(SRC_DIR, resolved);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return resolved;
+  const mine = path.join(dir, rel);
+  return fs.existsSync(mine) ? mine : resolved;
+}
+
+/**
+ * Registers the hook (once per process). Imports of packages from a workspace outside the project fall back to
+ * the project's node_modules.
+ */
+export function useWorkspace(dir: string): void {
+  if (redirectDir !== undefined) {
+    if (redirectDir !== dir) throw new Error(`useWorkspace: already redirecting to ${redirectDir}`);
+    return;
+  }
+  redirectDir = dir;
+  const original = ModuleInternals._resolveFilename;
+  const projectParent = new Module(path.join(PROJECT_ROOT, 'package.json'));
+  projectParent.filename = path.join(PROJECT_ROOT, 'package.json');
+  projectParent.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(PROJECT_ROOT);
+  ModuleInternals._resolveFilename = function (request, parent, isMain, options) {
+    let resolved: string;
+    try {
+      resolved = original.call(this, request, parent, isMain, options);
+    } catch (err) {
+      const bare = !request.startsWith('.') && !path.isAbsolute(request);
+      if (!bare || parent?.filename === undefined || !parent.filename.startsWith(dir + path.sep)) throw err;
+      resolved = original.call(this, request, projectParent, isMain, options);
+    }
+    return bypass > 0 ? resolved : redirect(resolved, dir);
+  };
+}
+
+/**
+ * Runs f with the hook paused: whatever f requires (and everything that requires in turn) comes from src/. The
+ * checks load the solutions this way, to compare the learner's values with them.
+ */
+export function withSolutions<T>(f: () => T): T {
+  bypass++;
+  try {
+    return f();
+  } finally {
+    bypass--;
+  }
+}
+
+/** src/ files that the workspace replaces and that are already loaded from src/. */
+function swappedTooLate(dir: string): string[] {
+  return Object.keys(require.cache).filter((file) => redirect(file, dir) !== file);
+}
+
+/**
+ * What scripts call once, from scripts/lib/cli.ts: with `--impl exercises` (or CS231N_IMPL=exercises), registers
+ * the hook on the workspace; when the script already loaded some of those files from src/, reruns the whole
+ * script in a child process that loads the hook first, and exits with its status.
+ */
+export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
+  const impl = implFromArgs(argv, env);
+  const original = [...argv];
+  // Taken off the command line, so that no script's own parser has to know the flag.
+  for (let i = argv.length - 1; i >= 0; i--) {
+    if (argv[i] === '--impl') argv.splice(i, 2);
+    else if (argv[i].startsWith('--impl=')) argv.splice(i, 1);
+  }
+  if (impl !== 'exercises') return;
+  const dir = workspaceDir(env);
+  if (!fs.existsSync(dir)) {
+    console.error(`--impl exercises: no workspace at ${dir}; run \`npm run exercises -- init\` first (or set CS231N_EXERCISES_DIR)`);
+    process.exit(2);
+  }
+  if (env.CS231N_IMPL_PRELOADED !== '1' && swappedTooLate(dir).length > 0) {
+    const child = spawnSync(process.execPath, [...process.execArgv, '--import', pathToFileURL(path.join(__dirname, 'preload.ts')).href, ...original.slice(1)], {
+      stdio: 'inherit',
+      env: { ...env, CS231N_IMPL: 'exercises', CS231N_EXERCISES_DIR: dir, CS231N_IMPL_PRELOADED: '1' },
+    });
+    process.exit(child.status ?? 1);
+  }
+  useWorkspace(dir);
+  stopAtFirstStub();
+}
+
+/** `not implemented yet: <function> (<file>)`, the message every stub throws. */
+export const STUB_MESSAGE = /not implemented yet: ([\w.]+) \(([^)]+)\)/;
+
+/**
+ * When the learner's code reaches a stub and nothing catches its error, the script stops at once with the stub's
+ * message (function, file, exercise, page), the file's place in the workspace and the command that checks it.
+ * Scripts that catch errors themselves print the stub's message, which names the exercise too.
+ */
+function stopAtFirstStub(): void {
+  const explain = (err: unknown): void => {
+    const m = err instanceof Error ? STUB_MESSAGE.exec(err.message) : null;
+    if (!m) {
+      // Any other error ends the script as Node would have ended it.
+      console.error(err);
+      process.exit(1);
+    }
+    const ex = exerciseOfFunction(m[1]);
+    console.error(`\n${(err as Error).message}`);
+    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}\`` : ''}.`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', explain);
+  process.on('unhandledRejection', explain);
+}

@@ -1,0 +1,89 @@
+/**
+ * Stubs made from the library with the TypeScript compiler: the named functions of a src/ file keep their doc
+ * comment and signature, and their body becomes one line that throws `not implemented yet: <name> (<file>)`.
+ * The rest of the file is kept as written, except that its relative imports point back at the project's src/:
+ * only the exercises are the learner's, everything they use still comes from the library.
+ */
+import * as path from 'node:path';
+import ts from 'typescript';
+
+/**
+ * The error a stub throws. file: the path inside the workspace ('layers/affine.ts'); more: what to read, if
+ * anything ('exercise affine_forward, docs/fully-connected-nets.md').
+ */
+export function stubError(name: string, file: string, more?: string): string {
+  return `not implemented yet: ${name} (${file})${more ? `: ${more}` : ''}`;
+}
+
+/** Functions and methods of a file by name ('affineForward', 'TwoLayerNet.loss'), with their bodies. */
+function bodies(source: ts.SourceFile): Map<string, ts.Block> {
+  const found = new Map<string, ts.Block>();
+  const visit = (node: ts.Node, owner: string | undefined): void => {
+    if (ts.isFunctionDeclaration(node) && node.name && node.body) found.set(node.name.text, node.body);
+    else if (ts.isClassDeclaration(node) && node.name) {
+      const cls = node.name.text;
+      for (const member of node.members) {
+        if (ts.isMethodDeclaration(member) && member.body && ts.isIdentifier(member.name)) found.set(`${cls}.${member.name.text}`, member.body);
+      }
+    }
+    if (owner === undefined && ts.isModuleBlock(node)) node.forEachChild((c) => visit(c, 'module'));
+  };
+  source.forEachChild((node) => visit(node, undefined));
+  return found;
+}
+
+/** Column of the first non-blank character of the line holding pos. */
+function indentOf(text: string, pos: number): string {
+  const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(lineStart))![0];
+}
+
+/**
+ * Rewrites every relative module specifier (imports, `export ... from`, `import type`) so that, seen from
+ * `toFile`, it names the same file of src/ that it named from `fromFile`.
+ */
+function rewriteImports(source: ts.SourceFile, text: string, fromFile: string, toFile: string): Array<[number, number, string]> {
+  const edits: Array<[number, number, string]> = [];
+  for (const stmt of source.statements) {
+    const spec = (ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) && stmt.moduleSpecifier;
+    if (!spec || !ts.isStringLiteral(spec) || !spec.text.startsWith('.')) continue;
+    const target = path.resolve(path.dirname(fromFile), spec.text);
+    let rel = path.relative(path.dirname(toFile), target).split(path.sep).join('/');
+    if (!rel.startsWith('.')) rel = `./${rel}`;
+    edits.push([spec.getStart(source), spec.end, `'${rel}'`]);
+  }
+  return edits;
+}
+
+export interface StubOptions {
+  /** Absolute path of the src/ file. */
+  srcFile: string;
+  /** Absolute path the copy will have (in the workspace). */
+  outFile: string;
+  /** The file's name inside the workspace, for the stubs' messages ('layers/affine.ts'). */
+  label: string;
+  /** Functions to strip. */
+  functions: readonly string[];
+  /** Said after the stub's message, per function: which exercise it is and where it is explained. */
+  more?: (name: string) => string | undefined;
+  /** Keep the bodies (a workspace holding the solutions): only the imports are rewritten. */
+  keepBodies?: boolean;
+}
+
+/** The workspace copy of one src/ file. Throws when a named function is not in the file. */
+export function makeStubFile(text: string, o: StubOptions): string {
+  const source = ts.createSourceFile(o.srcFile, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const found = bodies(source);
+  const edits = rewriteImports(source, text, o.srcFile, o.outFile);
+  for (const name of o.functions) {
+    const body = found.get(name);
+    if (!body) throw new Error(`${o.label}: no function or method '${name}' (the exercise list names it)`);
+    if (o.keepBodies) continue;
+    const indent = indentOf(text, body.getStart(source));
+    edits.push([body.getStart(source), body.end, `{\n${indent}  throw new Error('${stubError(name, o.label, o.more?.(name))}');\n${indent}}`]);
+  }
+  edits.sort((a, b) => b[0] - a[0]);
+  let out = text;
+  for (const [start, end, replacement] of edits) out = out.slice(0, start) + replacement + out.slice(end);
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * The learner's workspace: one copy of each src/ file that holds exercises, at the same path under the workspace
+ * folder (default `exercises/`), its exercise bodies stubbed (learn/stubs.ts). `init` writes only files that do
+ * not exist yet, so running it again, or after a `git pull` of the project, never touches the learner's work;
+ * after a pull that added exercises, it adds their files.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { PROJECT_ROOT, SRC_DIR } from './impl';
+import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
+import { makeStubFile } from './stubs';
+
+/** One line at the top of every workspace file: what it is and how to check it. */
+function header(file: string): string {
+  const ids = EXERCISES.filter((e) => e.file === file).map((e) => e.id);
+  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; the solution is src/${file}.\n`;
+}
+
+/** The text of one workspace file, from the current src/. keepBodies: the solutions, imports rewritten only. */
+export function workspaceFileText(file: string, dir: string, keepBodies = false): string {
+  const srcFile = path.join(SRC_DIR, file);
+  const functions = EXERCISES.filter((e) => e.file === file).flatMap((e) => e.functions);
+  const text = fs.readFileSync(srcFile, 'utf8');
+  const more = (name: string): string | undefined => {
+    const e = exerciseOfFunction(name);
+    return e && `exercise ${e.id}, explained in docs/${e.doc}`;
+  };
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more });
+}
+
+export interface InitResult {
+  written: string[];
+  kept: string[];
+}
+
+/** Writes every missing workspace file; never overwrites. keepBodies: a workspace holding the solutions. */
+export function initWorkspace(dir: string, keepBodies = false): InitResult {
+  const result: InitResult = { written: [], kept: [] };
+  for (const file of exerciseFiles()) {
+    const out = path.join(dir, file);
+    if (fs.existsSync(out)) {
+      result.kept.push(file);
+      continue;
+    }
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies), { flag: 'wx' });
+    result.written.push(file);
+  }
+  return result;
+}
+
+/**
+ * Type-checks the workspace files with the project's compiler options (and everything they import). Returns the
+ * diagnostics, formatted; empty when it type-checks.
+ */
+export function typecheckWorkspace(dir: string): string[] {
+  const configPath = path.join(PROJECT_ROOT, 'tsconfig.json');
+  const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, PROJECT_ROOT);
+  const files = exerciseFiles()
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.existsSync(f));
+  // A workspace outside the project finds its packages in the project's node_modules, as at run time.
+  const modules = path.join(PROJECT_ROOT, 'node_modules');
+  const paths = { '*': [path.join(modules, '*'), path.join(modules, '@types', '*')] };
+  const options = { ...config.options, noEmit: true, rootDir: undefined, outDir: undefined, paths };
+  const program = ts.createProgram(files, options);
+  const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => PROJECT_ROOT, getNewLine: () => '\n' };
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, host).trim());
+}

@@ -1,0 +1,187 @@
+/**
+ * The exercises end to end: workspaces generated into temporary folders, checked by `npm run check` in child
+ * processes (the redirect hooks Node's resolver, which jest's own module system bypasses).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { EXERCISES, selectExercises } from '../../learn/manifest';
+import { makeStubFile } from '../../learn/stubs';
+import { initWorkspace, typecheckWorkspace } from '../../learn/workspace';
+import { implFromArgs } from '../../learn/impl';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+function run(args: string[], env: Record<string, string> = {}): { code: number; out: string } {
+  const r = spawnSync(TSX, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TFJS_WASM_THREADS: '1', ...env }, timeout: 120_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function check(dir: string, ids: string[] = []): { code: number; out: string; lines: Map<string, string> } {
+  const r = run(['learn/check.ts', '--dir', dir, ...ids]);
+  const lines = new Map<string, string>();
+  for (const line of r.out.split('\n')) {
+    const m = /^ {2}(pass|todo|FAILS) +(\w+) ?(.*)$/.exec(line);
+    if (m) lines.set(m[2], `${m[1]} ${m[3].trim()}`.trim());
+  }
+  return { ...r, lines };
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-exercises-'));
+const stubs = path.join(tmp, 'stubs');
+const solutions = path.join(tmp, 'solutions');
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+beforeAll(() => {
+  initWorkspace(stubs);
+  initWorkspace(solutions, true);
+});
+
+describe('the manifest', () => {
+  it('holds the agreed ids in the course order, each once', () => {
+    const ids = EXERCISES.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.slice(0, 4)).toEqual(['compute_distances_two_loops', 'compute_distances_one_loop', 'compute_distances_no_loops', 'knn_predict_labels']);
+    expect(ids[ids.length - 1]).toBe('class_visualization_update');
+    for (const e of EXERCISES) expect(fs.existsSync(path.join(ROOT, 'docs', e.doc)) || ['fully-connected-nets.md', 'batchnorm.md', 'optimizers.md', 'convolution.md', 'dropout.md', 'network-visualization.md'].includes(e.doc)).toBe(true);
+  });
+
+  it('picks exercises by id or by part of one, and rejects unknown words', () => {
+    expect(selectExercises(['affine']).map((e) => e.id)).toEqual(['affine_forward', 'affine_backward']);
+    expect(selectExercises(['adam']).map((e) => e.id)).toEqual(['adam']);
+    expect(() => selectExercises(['no_such_thing'])).toThrow(/unknown exercise 'no_such_thing'/);
+  });
+
+  it('reads --impl and CS231N_IMPL', () => {
+    expect(implFromArgs(['node', 'x.ts', '--impl', 'exercises'], {})).toBe('exercises');
+    expect(implFromArgs(['node', 'x.ts', '--impl=library'], { CS231N_IMPL: 'exercises' })).toBe('library');
+    expect(implFromArgs(['node', 'x.ts'], { CS231N_IMPL: 'exercises' })).toBe('exercises');
+    expect(() => implFromArgs(['node', 'x.ts', '--impl', 'mine'], {})).toThrow(/expected 'library' or 'exercises'/);
+  });
+});
+
+describe('stubs', () => {
+  const src = [
+    "import { helper } from './helper';",
+    '/** Doubles x. x: [N]. */',
+    'export function double(x: number): number {',
+    '  return helper(x) * 2;',
+    '}',
+    'export class Net {',
+    '  /** The loss. */',
+    '  loss(x: number): number {',
+    '    return x;',
+    '  }',
+    '}',
+  ].join('\n');
+  const o = { srcFile: '/p/src/layers/a.ts', outFile: '/p/exercises/layers/a.ts', label: 'layers/a.ts' };
+
+  it('keep the doc comment and signature, throw naming the function and file, and point imports back at src/', () => {
+    const out = makeStubFile(src, { ...o, functions: ['double', 'Net.loss'], more: (n) => (n === 'double' ? 'exercise double' : undefined) });
+    expect(out).toContain("import { helper } from '../../src/layers/helper';");
+    expect(out).toContain('/** Doubles x. x: [N]. */\nexport function double(x: number): number {\n  throw new Error(\'not implemented yet: double (layers/a.ts): exercise double\');\n}');
+    expect(out).toContain("  /** The loss. */\n  loss(x: number): number {\n    throw new Error('not implemented yet: Net.loss (layers/a.ts)');\n  }");
+    expect(out).not.toContain('helper(x) * 2');
+  });
+
+  it('keep the bodies for a solutions workspace, and fail on a name the file lacks', () => {
+    expect(makeStubFile(src, { ...o, functions: ['double'], keepBodies: true })).toContain('return helper(x) * 2;');
+    expect(() => makeStubFile(src, { ...o, functions: ['triple'] })).toThrow(/no function or method 'triple'/);
+  });
+});
+
+describe('the workspace', () => {
+  it('init on an existing workspace changes nothing, not even a file the learner edited', () => {
+    const file = path.join(stubs, EXERCISES[0].file);
+    const before = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, `${before}\n// my work\n`);
+    const r = initWorkspace(stubs);
+    expect(r.written).toEqual([]);
+    expect(r.kept.length).toBeGreaterThan(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${before}\n// my work\n`);
+    fs.writeFileSync(file, before);
+  });
+
+  it('type-checks as generated', () => {
+    expect(typecheckWorkspace(stubs)).toEqual([]);
+  }, 120_000);
+});
+
+describe('npm run check', () => {
+  it('passes every solution of src/', () => {
+    const r = check(solutions);
+    expect([...r.lines.values()].filter((l) => !l.startsWith('pass'))).toEqual([]);
+    expect(r.lines.size).toBe(EXERCISES.length);
+    expect(r.out).toContain(`${EXERCISES.length} of ${EXERCISES.length} exercises pass; all done`);
+    expect(r.code).toBe(0);
+  }, 180_000);
+
+  it('passes no stub: every exercise is todo, and the first one is next', () => {
+    const r = check(stubs);
+    expect([...r.lines.values()].filter((l) => !l.startsWith('todo'))).toEqual([]);
+    expect(r.lines.size).toBe(EXERCISES.length);
+    expect(r.out).toContain(`0 of ${EXERCISES.length} exercises pass; next: ${EXERCISES[0].id} (docs/${EXERCISES[0].doc})`);
+    expect(r.code).toBe(1);
+  }, 180_000);
+
+  it('passes exactly affine and relu once a learner has written them', () => {
+    const mine = path.join(tmp, 'affine-relu');
+    initWorkspace(mine);
+    for (const f of ['layers/affine.ts', 'layers/relu.ts']) fs.copyFileSync(path.join(solutions, f), path.join(mine, f));
+    const r = check(mine);
+    const passing = [...r.lines].filter(([, l]) => l.startsWith('pass')).map(([id]) => id);
+    expect(passing).toEqual(['affine_forward', 'affine_backward', 'relu_forward', 'relu_backward']);
+    expect(r.lines.get('softmax_loss')).toMatch(/^todo write softmaxLoss/);
+    expect(r.code).toBe(1);
+  }, 180_000);
+
+  /**
+   * Planted bugs, each in a copy of a solution and each in another exercise, so one run checks them all:
+   * [exercise, file, the solution's text, the bug, what the message must say].
+   */
+  const BUGS: Array<[string, string, string, string, RegExp]> = [
+    ['affine_backward', 'layers/affine.ts', 'tf.matMul(dout, tf.transpose(w))', 'tf.neg(tf.matMul(dout, tf.transpose(w)))', /^FAILS dx: rel error .* vs autodiff/],
+    ['softmax_loss', 'layers/softmax_loss.ts', 'tf.div(tf.neg(tf.sum(tf.mul(oneHot, logProbs))), n)', 'tf.neg(tf.sum(tf.mul(oneHot, logProbs)))', /^FAILS loss: rel error .*; hint: it is 5 times the expected value: a missing 1\/N/],
+    ['layernorm_forward', 'layers/layernorm.ts', 'tf.sub(x, tf.mean(x, 1, true))', 'tf.sub(x, tf.mean(x, 0, true))', /^FAILS out: rel error .* vs autodiff reference; usual mistake: normalise each row \(axis 1\)/],
+    ['batchnorm_forward', 'layers/batchnorm.ts', 'tf.mul(variance, 1 - momentum)', 'tf.mul(tf.mul(variance, x.shape[0] / (x.shape[0] - 1)), 1 - momentum)', /^FAILS bnParam\.runningVar: .*unbiased variance/],
+    ['adam', 'optim/adam.ts', 'tf.div(m, 1 - Math.pow(beta1, t))', 'tf.mul(m, 1 - Math.pow(beta1, t))', /^FAILS next_w \(step 1\): rel error .*divide, not multiply/],
+  ];
+
+  it('fails each planted bug, naming the tensor, and passes the rest', () => {
+    const dir = path.join(tmp, 'bugs');
+    initWorkspace(dir, true);
+    for (const [, file, good, bad] of BUGS) {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      expect(text).toContain(good);
+      fs.writeFileSync(path.join(dir, file), text.replace(good, bad));
+    }
+    const r = check(dir, [...BUGS.map((b) => b[0]), 'affine_forward', 'conv_forward_naive']);
+    for (const [id, , , , message] of BUGS) expect(r.lines.get(id)).toMatch(message);
+    expect(r.lines.get('affine_forward')).toBe('pass');
+    expect(r.lines.get('conv_forward_naive')).toBe('pass');
+    expect(r.out).toContain(`2 of ${BUGS.length + 2} exercises pass`);
+    expect(r.code).toBe(1);
+  }, 120_000);
+});
+
+describe('--impl exercises', () => {
+  const one = path.join(tmp, 'one-done');
+  beforeAll(() => {
+    initWorkspace(one);
+    fs.copyFileSync(path.join(solutions, 'layers/affine.ts'), path.join(one, 'layers/affine.ts'));
+  });
+
+  it.each(['relu_script.ts', 'relu_script_late.ts'])('%s runs the learner\'s affine and stops at the relu stub, naming the exercise', (script) => {
+    const r = run([`spec/exercises/fixtures/${script}`, '--impl', 'exercises'], { CS231N_EXERCISES_DIR: one });
+    expect(r.out).toMatch(/not implemented yet: reluForward \(layers\/relu\.ts\): exercise relu_forward/);
+    expect(r.code).toBe(1);
+    if (script === 'relu_script.ts') expect(r.out).toContain('affine 1,-2');
+  }, 60_000);
+
+  it('without the switch, the same script runs the library', () => {
+    const r = run(['spec/exercises/fixtures/relu_script.ts'], { CS231N_EXERCISES_DIR: one });
+    expect(r.out).toContain('relu 1,0');
+    expect(r.code).toBe(0);
+  }, 60_000);
+});
