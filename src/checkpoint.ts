@@ -72,15 +72,8 @@ export interface RunRecord {
   [key: string]: unknown;
 }
 
-/** What a checkpoint holds. Tensors are the caller's: saving reads them, loading returns new ones. */
-export interface CheckpointContents {
-  model: ModelSpec | null;
-  /** The run this checkpoint belongs to; null when the caller keeps no record (a one-off save). */
-  run?: RunRecord | null;
-  params: Record<string, tf.Tensor>;
-  modelState: Record<string, tf.Tensor>;
-  bestParams: Record<string, tf.Tensor>;
-  optimizer: OptimizerState | null;
+/** How far training got: stored as they are in the manifest and returned as they are by loading. */
+export interface TrainingProgress {
   /** Epochs completed. */
   epoch: number;
   /** Solver steps taken. */
@@ -90,6 +83,17 @@ export interface CheckpointContents {
   trainAccHistory: number[];
   valAccHistory: number[];
   bestValAcc: number;
+}
+
+/** What a checkpoint holds. Tensors are the caller's: saving reads them, loading returns new ones. */
+export interface CheckpointContents extends TrainingProgress {
+  model: ModelSpec | null;
+  /** The run this checkpoint belongs to; null when the caller keeps no record (a one-off save). */
+  run?: RunRecord | null;
+  params: Record<string, tf.Tensor>;
+  modelState: Record<string, tf.Tensor>;
+  bestParams: Record<string, tf.Tensor>;
+  optimizer: OptimizerState | null;
 }
 
 /** A loaded checkpoint: its contents (new tensors, freed by disposeCheckpoint) and where it came from. */
@@ -119,19 +123,12 @@ interface TensorRef {
   tensor: true;
 }
 
-interface Manifest {
+interface Manifest extends TrainingProgress {
   format: string;
   version: number;
   byteOrder: 'little-endian';
   model: ModelSpec | null;
   run?: RunRecord | null;
-  epoch: number;
-  iteration: number;
-  solver: SolverSettings | null;
-  lossHistory: number[];
-  trainAccHistory: number[];
-  valAccHistory: number[];
-  bestValAcc: number;
   optimizer: { updateRule: string; configs: Record<string, Record<string, number | TensorRef>> } | null;
   /** file: the weights file's name as saved, `<base>.<sha12>.bin` (version 2; version 1 used `<base>.bin`). */
   weights: { file?: string; bytes: number; sha256: string };

@@ -89,6 +89,17 @@ export function numericGradient(f: (x: tf.Tensor) => number | tf.Tensor, x: tf.T
   return numericGradientArray((xt) => f(xt), x, undefined, h);
 }
 
+/** f at x + h e_i and at x - h e_i: entry i of base nudged both ways, then put back. */
+function evalPlusMinus<T>(base: Float32Array, i: number, h: number, evalAt: (vals: Float32Array) => T): [T, T] {
+  const old = base[i];
+  base[i] = old + h;
+  const pos = evalAt(base);
+  base[i] = old - h;
+  const neg = evalAt(base);
+  base[i] = old;
+  return [pos, neg];
+}
+
 /**
  * Numeric gradient of sum(f(x) * df) with respect to x (the course's eval_numerical_gradient_array): the
  * backward pass a layer with upstream gradient df should produce.
@@ -113,12 +124,7 @@ export function numericGradientArray(
       return typeof r === 'number' ? Float64Array.of(r) : Float64Array.from(r.dataSync());
     });
   for (let i = 0; i < base.length; i++) {
-    const old = base[i];
-    base[i] = old + h;
-    const pos = evalAt(base);
-    base[i] = old - h;
-    const neg = evalAt(base);
-    base[i] = old;
+    const [pos, neg] = evalPlusMinus(base, i, h, evalAt);
     let s = 0;
     for (let j = 0; j < pos.length; j++) s += (pos[j] - neg[j]) * (dfv ? dfv[j] : 1);
     grad[i] = s / (2 * h);
@@ -151,12 +157,7 @@ export function gradCheckSparse(
     });
   for (let k = 0; k < numChecks; k++) {
     const i = pick(base.length);
-    const old = base[i];
-    base[i] = old + h;
-    const pos = evalAt(base);
-    base[i] = old - h;
-    const neg = evalAt(base);
-    base[i] = old;
+    const [pos, neg] = evalPlusMinus(base, i, h, evalAt);
     indices.push(i);
     numeric.push((pos - neg) / (2 * h));
     analyticPicked.push(an[i]);

@@ -8,3 +8,12 @@ export function checkInput(fn: string, X: tf.Tensor, inputDim?: number): void {
     throw new Error(`${fn}: X [${X.shape}] flattens to ${X.size / X.shape[0]} features per example, expected ${inputDim}`);
   }
 }
+
+/** X must be a batch of images [N, H, W, C] (NHWC) with [H, W, C] = inputDim. */
+export function checkImages(fn: string, X: tf.Tensor, inputDim: readonly [number, number, number]): void {
+  const [H, W, C] = inputDim;
+  checkInput(fn, X);
+  if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
+    throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
+  }
+}

@@ -32,7 +32,7 @@ import {
   convReluPoolForward,
 } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput } from './check_input';
+import { checkImages } from './check_input';
 import { checkLabels } from '../layers/validate';
 
 export interface ThreeLayerConvNetOptions {
@@ -117,7 +117,7 @@ export class ThreeLayerConvNet implements Model {
   loss(X: tf.Tensor, y: tf.Tensor1D): LossAndGrads;
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
-    this.checkImages('ThreeLayerConvNet.loss', X);
+    checkImages('ThreeLayerConvNet.loss', X, this.options.inputDim);
     if (y !== undefined) checkLabels('ThreeLayerConvNet.loss', y, X.shape[0], this.options.numClasses);
     const p = this.params;
     this.bnParam.mode = y === undefined ? 'test' : 'train';
@@ -141,7 +141,7 @@ export class ThreeLayerConvNet implements Model {
    * Returns scores [N, numClasses] and dX [N, H, W, C]; the parameters' gradients are computed and discarded.
    */
   inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D } {
-    this.checkImages('ThreeLayerConvNet.inputGradient', X);
+    checkImages('ThreeLayerConvNet.inputGradient', X, this.options.inputDim);
     this.bnParam.mode = 'test';
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
@@ -151,14 +151,6 @@ export class ThreeLayerConvNet implements Model {
       }
       return { scores, dX: this.backward(upstream, caches).dX };
     });
-  }
-
-  private checkImages(fn: string, X: tf.Tensor): void {
-    const [H, W, C] = this.options.inputDim;
-    checkInput(fn, X);
-    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
-      throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
-    }
   }
 
   /** X [N, H, W, C] to scores [N, numClasses] in bnParam's mode, keeping every layer's cache. Call inside tf.tidy. */

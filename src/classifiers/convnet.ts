@@ -30,7 +30,7 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkInput } from './check_input';
+import { checkImages } from './check_input';
 import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
@@ -211,7 +211,7 @@ export class ConvNet implements Model {
   loss(X: tf.Tensor): tf.Tensor2D;
   loss(X: tf.Tensor, y?: tf.Tensor1D): LossAndGrads | tf.Tensor2D {
     const fn = 'ConvNet.loss';
-    this.checkImages(fn, X);
+    checkImages(fn, X, this.options.inputDim);
     if (y !== undefined) checkLabels(fn, y, X.shape[0], this.options.numClasses);
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = mode;
@@ -238,7 +238,7 @@ export class ConvNet implements Model {
    */
   inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D } {
     const fn = 'ConvNet.inputGradient';
-    this.checkImages(fn, X);
+    checkImages(fn, X, this.options.inputDim);
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = 'test';
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
@@ -248,14 +248,6 @@ export class ConvNet implements Model {
       }
       return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
     });
-  }
-
-  private checkImages(fn: string, X: tf.Tensor): void {
-    const [H, W, C] = this.options.inputDim;
-    checkInput(fn, X);
-    if (X.rank !== 4 || X.shape[1] !== H || X.shape[2] !== W || X.shape[3] !== C) {
-      throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
-    }
   }
 
   /** X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. Call inside tf.tidy. */
