@@ -56,6 +56,26 @@ function std(xs: number[]): number {
 }
 
 /**
+ * "Load the data": the training and test rows as raw pixels [N, 3072] (the knn notebook keeps them: no mean
+ * subtraction, no bias column), and the notebook's sample images, 7 training images per class.
+ */
+async function loadData(ctx: ScriptContext) {
+  const data = await loadCifarForScript(ctx);
+  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 1000, numValidation: 0, numTest: 100, numDev: 0 } : { numTraining: 5000, numValidation: 0, numTest: 500, numDev: 0 });
+
+  const trainSplit = data.train.subset({ start: 0, end: sizes.numTraining });
+  await imageGrid(path.join(ctx.outDir, 'samples.png'), samplesPerClass(ctx, trainSplit, data.classNames.length, 7), {
+    cols: data.classNames.length,
+    scale: 2,
+    colLabels: data.classNames,
+    title: 'CIFAR-10 training images, 7 per class',
+  });
+
+  const p = preprocessForScript(ctx, data, sizes, { subtractMean: false, bias: false });
+  return { p, xTrain: p.xTrain as tf.Tensor2D, xTest: p.xTest as tf.Tensor2D, yTest: labelArray(p.yTest) };
+}
+
+/**
  * One distance function timed on the first `rows` test rows, its time extrapolated to all of them. The timing
  * includes reading the result back, as the notebook's does (numpy holds it in memory already).
  */
@@ -181,22 +201,7 @@ async function main(): Promise<void> {
   const opts = program.opts<KnnOptions>();
   const ctx = await startScript('knn', opts);
 
-  const data = await loadCifarForScript(ctx);
-  const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 1000, numValidation: 0, numTest: 100, numDev: 0 } : { numTraining: 5000, numValidation: 0, numTest: 500, numDev: 0 });
-
-  const trainSplit = data.train.subset({ start: 0, end: sizes.numTraining });
-  await imageGrid(path.join(ctx.outDir, 'samples.png'), samplesPerClass(ctx, trainSplit, data.classNames.length, 7), {
-    cols: data.classNames.length,
-    scale: 2,
-    colLabels: data.classNames,
-    title: 'CIFAR-10 training images, 7 per class',
-  });
-
-  // The knn notebook keeps raw pixels: no mean subtraction, no bias column.
-  const p = preprocessForScript(ctx, data, sizes, { subtractMean: false, bias: false });
-  const xTrain = p.xTrain as tf.Tensor2D;
-  const xTest = p.xTest as tf.Tensor2D;
-  const yTest = labelArray(p.yTest);
+  const { p, xTrain, xTest, yTest } = await loadData(ctx);
   const [numTest, numTrain] = [xTest.shape[0], xTrain.shape[0]];
 
   const knn = new KNearestNeighbor();

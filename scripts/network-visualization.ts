@@ -290,42 +290,75 @@ async function main(): Promise<void> {
 
 /** Saliency, fooling and class visualisation of every entry (small convnet first, then the best model). */
 async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Data, entries: Entry[]): Promise<void> {
-  const names = data.classNames;
-  const numClasses = names.length;
-  const nVal = data.XVal.shape[0];
+  const validation = evaluateModels(ctx, data, entries);
+  const saliency = await saliencyMaps(ctx, opts, data, entries, validation);
+  const fooling = await foolingImages(ctx, opts, data, entries, validation);
+  const classVis = await classVisualization(ctx, opts, data, primaryEntry(entries));
+  report(ctx, opts, data, entries, validation, saliency, fooling, classVis);
+}
+
+/** The best model when there is one (the last entry): class visualisation, fooling.png and the checks are its. */
+function primaryEntry(entries: Entry[]): Entry {
+  return entries[entries.length - 1];
+}
+
+/** The validation labels, and every model's predicted classes and accuracy on the validation images. */
+interface Validation {
+  yVal: tf.TypedArray;
+  preds: Int32Array[];
+  valAccs: number[];
+}
+
+/** Every model's predictions and accuracy on the validation images, logged with where the model came from. */
+function evaluateModels(ctx: ScriptContext, data: Assignment2Data, entries: Entry[]): Validation {
   const yVal = data.yVal.dataSync();
-  // The best model when there is one: class visualisation, fooling.png and the checks are its.
-  const primary = entries[entries.length - 1];
-  const compared = entries.length > 1;
   const preds = entries.map((e) => predict(e.model, data.XVal));
   const valAccs = entries.map((e) => accuracy(e.model, data.XVal, data.yVal));
   entries.forEach((e, k) => ctx.log(`${e.label}: ${e.model.kind} from ${e.source}; validation accuracy ${valAccs[k].toFixed(4)}`));
-  const rowName = (k: number) => `${entries[k].label} (val ${valAccs[k].toFixed(2)})`;
+  return { yVal, preds, valAccs };
+}
 
-  // 1. Saliency maps of a few random validation images, for their true class, one row per model.
+/** 1. "Saliency maps" of a few random validation images, for their true class, one row per model (saliency.png). */
+async function saliencyMaps(ctx: ScriptContext, opts: Options, data: Assignment2Data, entries: Entry[], v: Validation): Promise<{ salIdx: number[]; seconds: number }> {
+  const names = data.classNames;
+  const nVal = data.XVal.shape[0];
   const t0 = Date.now();
   const salIdx = Array.from(ctx.rng.choiceWithoutReplacement(nVal, Math.min(opts.saliencyImages, nVal)));
   const X = tf.gather(data.XVal, salIdx) as tf.Tensor4D;
-  const ySal = tf.tensor1d(salIdx.map((i) => yVal[i]), 'int32');
+  const ySal = tf.tensor1d(salIdx.map((i) => v.yVal[i]), 'int32');
   const rows: SaliencyRow[] = entries.map((e, k) => ({
-    name: rowName(k),
+    name: `${e.label} (val ${v.valAccs[k].toFixed(2)})`,
     saliency: computeSaliencyMaps(e.model, X, ySal),
-    labels: salIdx.map((i) => `pred ${names[preds[k][i]]}`),
+    labels: salIdx.map((i) => `pred ${names[v.preds[k][i]]}`),
   }));
   try {
-    await saliencyFigure(path.join(ctx.outDir, 'saliency.png'), X, data.meanImage, rows, salIdx.map((i) => names[yVal[i]]));
+    await saliencyFigure(path.join(ctx.outDir, 'saliency.png'), X, data.meanImage, rows, salIdx.map((i) => names[v.yVal[i]]));
   } finally {
     tf.dispose([X, ySal, ...rows.map((r) => r.saliency)]);
   }
-  const saliencySeconds = (Date.now() - t0) / 1000;
+  return { salIdx, seconds: (Date.now() - t0) / 1000 };
+}
 
-  // 2. Fooling images: validation images every model classifies correctly, each with a random other target class.
-  const t1 = Date.now();
-  const foolIdx = Array.from(ctx.rng.permutation(nVal))
-    .filter((i) => preds.every((p) => p[i] === yVal[i]))
+/** The fooling images' outcome: which validation images, their targets, and each model's results (images disposed). */
+interface Fooling {
+  foolIdx: number[];
+  targets: number[];
+  results: Omit<FoolingResult, 'XFooling'>[];
+  stats: FoolingStats[];
+  seconds: number;
+}
+
+/** 2. "Fooling images": images every model gets right, each pushed to a random other class (fooling*.png). */
+async function foolingImages(ctx: ScriptContext, opts: Options, data: Assignment2Data, entries: Entry[], v: Validation): Promise<Fooling> {
+  const names = data.classNames;
+  const numClasses = names.length;
+  const primary = primaryEntry(entries);
+  const t0 = Date.now();
+  const foolIdx = Array.from(ctx.rng.permutation(data.XVal.shape[0]))
+    .filter((i) => v.preds.every((p) => p[i] === v.yVal[i]))
     .slice(0, opts.foolImages);
   if (foolIdx.length < opts.foolImages) ctx.log(`only ${foolIdx.length} validation images that every model classifies correctly to fool`);
-  const targets = foolIdx.map((i) => (yVal[i] + 1 + ctx.rng.int(numClasses - 1)) % numClasses);
+  const targets = foolIdx.map((i) => (v.yVal[i] + 1 + ctx.rng.int(numClasses - 1)) % numClasses);
   const show = Array.from({ length: Math.min(opts.foolShow, foolIdx.length) }, (_, k) => k);
   const Xfool = tf.gather(data.XVal, foolIdx) as tf.Tensor4D;
   const fooling: FoolingResult[] = [];
@@ -352,7 +385,7 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
           `mean ${st.meanIters.toFixed(1)} steps, mean largest pixel change ${st.meanLinf.toFixed(2)}`,
       );
       const captions: FoolingRow[] = show.map((k) => ({
-        original: names[yVal[foolIdx[k]]],
+        original: names[v.yVal[foolIdx[k]]],
         fooling: f.fooled[k] ? `${names[targets[k]]} (${f.iterations[k]})` : `${names[targets[k]]} (failed)`,
       }));
       const [XShow, XFoolShow] = tf.tidy(() => [tf.gather(Xfool, show) as tf.Tensor4D, tf.gather(f.XFooling, show) as tf.Tensor4D]);
@@ -366,10 +399,21 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
   } finally {
     tf.dispose([Xfool, ...fooling.map((f) => f.XFooling)]);
   }
-  const foolingSeconds = (Date.now() - t1) / 1000;
+  return { foolIdx, targets, results: fooling, stats, seconds: (Date.now() - t0) / 1000 };
+}
 
-  // 3. Class visualisation on the best model: one image per class, all classes as one batch.
-  const t2 = Date.now();
+/** The class visualisation's settings, each class's probability of its own image, and their mean. */
+interface ClassVis {
+  vis: Record<keyof typeof CLASS_VIS_DEFAULTS, number>;
+  visProbs: number[];
+  classVisProb: number;
+  seconds: number;
+}
+
+/** 3. "Class visualization" on the best model: one image per class, all classes as one batch (class_visualization.png). */
+async function classVisualization(ctx: ScriptContext, opts: Options, data: Assignment2Data, primary: Entry): Promise<ClassVis> {
+  const names = data.classNames;
+  const t0 = Date.now();
   const d = classVisDefaults(primary.model.kind);
   const vis = {
     l2Reg: opts.visL2 ?? d.l2Reg,
@@ -380,7 +424,7 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
     maxJitter: opts.visJitter ?? d.maxJitter,
     initStd: opts.visInitStd ?? d.initStd,
   };
-  const classes = Array.from({ length: numClasses }, (_, c) => c);
+  const classes = Array.from({ length: names.length }, (_, c) => c);
   const visBar = ctx.progressBar(vis.numIterations, `class vis ${primary.label}`, ['p']);
   let generated: tf.Tensor4D;
   try {
@@ -403,9 +447,24 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
   } finally {
     generated.dispose();
   }
-  const classVisProb = mean(visProbs);
-  const classVisSeconds = (Date.now() - t2) / 1000;
+  return { vis, visProbs, classVisProb: mean(visProbs), seconds: (Date.now() - t0) / 1000 };
+}
 
+/** The report: the checks on the best model, metrics.json, and the summary and check tables. */
+function report(
+  ctx: ScriptContext,
+  opts: Options,
+  data: Assignment2Data,
+  entries: Entry[],
+  v: Validation,
+  saliency: { salIdx: number[]; seconds: number },
+  fooling: Fooling,
+  classVis: ClassVis,
+): void {
+  const names = data.classNames;
+  const primary = primaryEntry(entries);
+  const { foolIdx, targets, stats } = fooling;
+  const { vis, visProbs, classVisProb } = classVis;
   const m = entries.length - 1;
   const checks: Check[] = [
     { check: `fooling success rate (${primary.label})`, value: stats[m].successRate, expected: '>= 0.95', pass: stats[m].successRate >= 0.95 },
@@ -414,27 +473,27 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
   const modelMetrics = (k: number) => ({
     model: entries[k].model.kind,
     model_source: entries[k].source,
-    val_acc: valAccs[k],
+    val_acc: v.valAccs[k],
     fooling_success_rate: stats[k].successRate,
     fooling_mean_iters: stats[k].meanIters,
     fooling_mean_linf: stats[k].meanLinf,
     fooling_mean_l2: stats[k].meanL2,
     fooling: foolIdx.map((i, j) => ({
       val_index: i,
-      true_class: names[yVal[i]],
+      true_class: names[v.yVal[i]],
       target_class: names[targets[j]],
-      fooled: fooling[k].fooled[j],
-      iterations: fooling[k].iterations[j],
-      linf: fooling[k].linf[j],
-      l2: fooling[k].l2[j],
+      fooled: fooling.results[k].fooled[j],
+      iterations: fooling.results[k].iterations[j],
+      linf: fooling.results[k].linf[j],
+      l2: fooling.results[k].l2[j],
     })),
   });
   writeMetrics(ctx.outDir, {
     ...ctx.runInfo(),
     ...modelMetrics(m),
     class_vis_target_prob: classVisProb,
-    class_vis_probs: Object.fromEntries(classes.map((c) => [names[c], visProbs[c]])),
-    saliency_images: salIdx,
+    class_vis_probs: Object.fromEntries(names.map((name, c) => [name, visProbs[c]])),
+    saliency_images: saliency.salIdx,
     models: Object.fromEntries(entries.map((e, k) => [e.key, modelMetrics(k)])),
     settings: {
       objective: opts.objective,
@@ -448,25 +507,25 @@ async function visualise(ctx: ScriptContext, opts: Options, data: Assignment2Dat
       vis_blur_sigma: vis.blurSigma,
       vis_init_std: vis.initStd,
     },
-    seconds_saliency: saliencySeconds,
-    seconds_fooling: foolingSeconds,
-    seconds_class_vis: classVisSeconds,
+    seconds_saliency: saliency.seconds,
+    seconds_fooling: fooling.seconds,
+    seconds_class_vis: classVis.seconds,
     checks,
   });
   const perModel = Object.fromEntries(
     entries.flatMap((e, k) => [
       [`${e.label}: source`, e.source],
-      [`${e.label}: validation accuracy`, valAccs[k]],
+      [`${e.label}: validation accuracy`, v.valAccs[k]],
       [`${e.label}: fooling success rate`, stats[k].successRate],
       [`${e.label}: fooling mean steps`, stats[k].meanIters],
       [`${e.label}: fooling mean largest pixel change (0..255)`, stats[k].meanLinf],
       [`${e.label}: fooling mean L2 change`, stats[k].meanL2],
     ]),
   );
-  printSummary(compared ? 'Network visualisation: the small convnet and the best model' : 'Network visualisation', {
+  printSummary(entries.length > 1 ? 'Network visualisation: the small convnet and the best model' : 'Network visualisation', {
     ...perModel,
     [`class visualisation (${primary.label}): mean target probability`]: classVisProb,
-    'seconds: saliency / fooling / class vis': `${saliencySeconds.toFixed(1)} / ${foolingSeconds.toFixed(1)} / ${classVisSeconds.toFixed(1)}`,
+    'seconds: saliency / fooling / class vis': `${saliency.seconds.toFixed(1)} / ${fooling.seconds.toFixed(1)} / ${classVis.seconds.toFixed(1)}`,
     backend: ctx.backend,
   });
   printSummary(ctx.quick ? 'Checks (quick run: informative only)' : 'Checks', checks.map((c) => ({ ...c, pass: c.pass ? 'yes' : 'NO' })));

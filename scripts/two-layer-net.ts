@@ -18,12 +18,12 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, createCommand, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince } from './lib/cifar';
+import { SplitSizes, accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince } from './lib/cifar';
 import { NetSetting, describeSetting, netCurves, printNetGradCheck, trainNetSettings } from './lib/net_search';
 import { TwoLayerNet } from '../src/classifiers/two_layer_net';
-import { disposePreprocessed } from '../src/data/preprocess';
+import { PreprocessedCifar10, disposePreprocessed } from '../src/data/preprocess';
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../src/data/cifar10_format';
 import { imageGrid } from '../src/vis/image_grid';
 
@@ -62,46 +62,64 @@ function firstLayerImages(W1: tf.Tensor): { data: Float32Array; h: number; w: nu
   });
 }
 
-async function main(): Promise<void> {
-  const program = createCommand('two-layer-net', 'two-layer net on CIFAR-10 pixels (assignment 1, two_layer_net notebook)').option(
-    '--epochs <n>',
-    'epochs for every setting (default: each setting its own)',
-    parsePositiveInt('--epochs'),
-  );
-  program.parse();
-  const opts = program.opts<NetOptions>();
-  const ctx = await startScript('two-layer-net', opts);
+/** What the search returns: every run, and the best net by validation accuracy with its model. */
+type Search = ReturnType<typeof trainNetSettings>;
 
+/** "Forward pass" and "backward pass" on a toy model: the numeric gradient check; returns the largest error. */
+function checkToyModel(ctx: ScriptContext): number {
   // Weights of scale 1 on N(0, 1) inputs keep hidden pre-activations of order 1, so that the float32 step of 1e-2
   // seldom carries one across relu's kink at 0 (with scale 0.1 it often does, and the check fails at the kinks).
-  const gradCheck = printNetGradCheck(ctx, (reg) => new TwoLayerNet({ inputDim: 5, hiddenDim: 10, numClasses: 7, weightScale: 1, reg, seed: ctx.seed }), 5, 7);
+  return printNetGradCheck(ctx, (reg) => new TwoLayerNet({ inputDim: 5, hiddenDim: 10, numClasses: 7, weightScale: 1, reg, seed: ctx.seed }), 5, 7);
+}
 
+/** "Load the data": train / val / test rows [N, 3072] with the training mean image subtracted, no bias column. */
+async function loadData(ctx: ScriptContext): Promise<{ sizes: SplitSizes; p: PreprocessedCifar10; numClasses: number }> {
   const data = await loadCifarForScript(ctx);
   const sizes = fitSplitSizes(ctx, data, ctx.quick ? { numTraining: 5000, numValidation: 500, numTest: 500, numDev: 0 } : { numTraining: 49000, numValidation: 1000, numTest: 1000, numDev: 0 });
   const p = preprocessForScript(ctx, data, sizes, { bias: false });
+  return { sizes, p, numClasses: data.classNames.length };
+}
 
+/** "Train a network" and "Tune your hyperparameters": every setting trained by the Solver, the best net kept. */
+function tuneHyperparameters(ctx: ScriptContext, opts: NetOptions, p: PreprocessedCifar10, numClasses: number): { search: Search; secondsSearch: number } {
   const settings = (ctx.quick ? QUICK_SETTINGS : SETTINGS).map((s) => (opts.epochs ? { ...s, numEpochs: opts.epochs } : s));
   const t0 = Date.now();
   const search = trainNetSettings(
     ctx,
     'two-layer net search',
     settings,
-    (s) => new TwoLayerNet({ inputDim: p.xTrain.shape[1], hiddenDim: s.hiddenDim, numClasses: data.classNames.length, weightScale: 1e-3, reg: s.reg, seed: ctx.seed }),
+    (s) => new TwoLayerNet({ inputDim: p.xTrain.shape[1], hiddenDim: s.hiddenDim, numClasses, weightScale: 1e-3, reg: s.reg, seed: ctx.seed }),
     { XTrain: p.xTrain, yTrain: p.yTrain, XVal: p.xVal, yVal: p.yVal },
   );
-  const secondsSearch = secondsSince(t0);
-  const best = search.best;
+  return { search, secondsSearch: secondsSince(t0) };
+}
+
+/** "Run on the test set": the best net's accuracy on the test rows, evaluated once. */
+function testAccuracy(best: Search['best'], p: PreprocessedCifar10): number {
   const testPred = tf.tidy(() => tf.argMax(best.model.loss(p.xTest), 1));
   const testAcc = accuracy(testPred.dataSync(), labelArray(p.yTest));
   testPred.dispose();
+  return testAcc;
+}
 
+/** "Debug the training": the loss and the train/val accuracy per epoch of every setting (curves.png). */
+async function plotTraining(ctx: ScriptContext, search: Search): Promise<void> {
   await netCurves(path.join(ctx.outDir, 'curves.png'), search.runs);
+}
+
+/** "Visualize the weights": the best net's first-layer weights as images, the notebook's show_net_weights (weights.png). */
+async function showNetWeights(ctx: ScriptContext, best: Search['best']): Promise<void> {
   await imageGrid(path.join(ctx.outDir, 'weights.png'), firstLayerImages(best.model.params.W1), {
     cols: Math.ceil(Math.sqrt(best.setting.hiddenDim)),
     scale: 2,
     normalize: 'per-image',
     title: `First-layer weights of the best net (hidden ${best.setting.hiddenDim})`,
   });
+}
+
+/** The report: metrics.json and the summary table. */
+function report(ctx: ScriptContext, sizes: SplitSizes, search: Search, secondsSearch: number, gradCheck: number, testAcc: number): void {
+  const best = search.best;
   writeMetrics(ctx.outDir, {
     ...ctx.runInfo(),
     sizes,
@@ -115,15 +133,33 @@ async function main(): Promise<void> {
     train_acc_history: best.trainAccHistory,
     val_acc_history: best.valAccHistory,
   });
-  best.model.dispose();
-  disposePreprocessed(p);
-
   printSummary('two-layer net', {
     'best setting': describeSetting(best.setting),
     'best validation accuracy': best.summary.bestValAcc,
     'test accuracy': testAcc,
     'output folder': ctx.outDir,
   });
+}
+
+async function main(): Promise<void> {
+  const program = createCommand('two-layer-net', 'two-layer net on CIFAR-10 pixels (assignment 1, two_layer_net notebook)').option(
+    '--epochs <n>',
+    'epochs for every setting (default: each setting its own)',
+    parsePositiveInt('--epochs'),
+  );
+  program.parse();
+  const opts = program.opts<NetOptions>();
+  const ctx = await startScript('two-layer-net', opts);
+
+  const gradCheck = checkToyModel(ctx);
+  const { sizes, p, numClasses } = await loadData(ctx);
+  const { search, secondsSearch } = tuneHyperparameters(ctx, opts, p, numClasses);
+  const testAcc = testAccuracy(search.best, p);
+  await plotTraining(ctx, search);
+  await showNetWeights(ctx, search.best);
+  report(ctx, sizes, search, secondsSearch, gradCheck, testAcc);
+  search.best.model.dispose();
+  disposePreprocessed(p);
 }
 
 main().catch((err) => {
