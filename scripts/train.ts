@@ -34,32 +34,58 @@ import { printSummary, writeMetrics } from './lib/run_dir';
 import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/cifar';
 import { accuracy } from './lib/solver_runs';
 import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../src/classifiers/convnet';
+import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
+import { withFlipAveraging } from '../src/classifiers/tta';
+import { modelPredictions } from '../src/classifiers/accuracy';
+import { CLASS_NAMES } from '../src/data/cifar10_format';
+import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
 import { RECORDS_PER_BATCH } from '../src/data/cifar10_format';
 import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint } from '../src/checkpoint';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../src/optim';
 import { Solver, SolverData } from '../src/solver';
 import { Rng } from '../src/random';
-import { lineChart } from '../src/vis/chart';
+import { confusionMatrixChart, lineChart } from '../src/vis/chart';
 import { GridImage, imageGrid } from '../src/vis/image_grid';
 
+type ModelChoice = 'resnet' | 'convnet';
+type ScheduleChoice = 'one-cycle' | 'step';
+
 interface Options extends CommonOptions {
+  model: ModelChoice;
   epochs?: number;
   timeBudget: number;
   batchSize: number;
   updateRule: UpdateRuleName;
   lr: number;
+  schedule: ScheduleChoice;
+  warmup: number;
   lrDecay: number;
   reg: number;
+  width: number;
+  residual: boolean;
+  labelSmoothing: number;
   blocks: ConvBlock[];
   hidden: number[];
   augment: boolean;
+  tta: boolean;
   resume: boolean;
   restart: boolean;
   valEvery?: number;
 }
 
+/** The ConvNet's epochs; the ResNet's are planned to fill the time budget (planEpochs). */
 const DEFAULT_EPOCHS = 10;
+/**
+ * Each model's recipe, the defaults of the flags that differ. ResNet: SGD with momentum on a one-cycle schedule,
+ * weight decay 5e-4 and label smoothing 0.2, as Page's ResNet-9 (peak rate scaled to the batch); ConvNet: Adam with
+ * a per-epoch decay, as before.
+ */
+const RECIPES: Record<ModelChoice, { batchSize: number; updateRule: UpdateRuleName; lr: number; schedule: ScheduleChoice; reg: number; labelSmoothing: number }> = {
+  resnet: { batchSize: 256, updateRule: 'sgd_momentum', lr: 0.2, schedule: 'one-cycle', reg: 5e-4, labelSmoothing: 0.2 },
+  convnet: { batchSize: 64, updateRule: 'adam', lr: 1e-3, schedule: 'step', reg: 1e-4, labelSmoothing: 0 },
+};
+type TrainModel = ConvNet | ResNet;
 /** Minutes: two hours, less a margin for loading, the evaluation and the figures. */
 const DEFAULT_TIME_BUDGET = 115;
 const QUICK = { trainImages: 640, valImages: 200, epochs: 2 };
@@ -90,6 +116,16 @@ function parseHidden(value: string): number[] {
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--hidden takes positive integers separated by commas (or 'none'), got '${value}'`);
     return n;
   });
+}
+
+function parseModel(value: string): ModelChoice {
+  if (value === 'resnet' || value === 'convnet') return value;
+  throw new InvalidArgumentError(`--model must be resnet or convnet, got '${value}'`);
+}
+
+function parseSchedule(value: string): ScheduleChoice {
+  if (value === 'one-cycle' || value === 'step') return value;
+  throw new InvalidArgumentError(`--schedule must be one-cycle or step, got '${value}'`);
 }
 
 function parseUpdateRule(value: string): UpdateRuleName {
@@ -134,7 +170,7 @@ async function loadData(ctx: ScriptContext): Promise<TrainData> {
  * 10% of the way (momentum 0.9), so after 50 the old values weigh 0.9^50 < 1%. Needed when the Solver restored an
  * earlier epoch's parameters: the running statistics (model state, not parameters) are still the last epoch's.
  */
-function recalibrateBatchnorm(model: ConvNet, data: SolverData, rng: Rng, batches: number, batchSize: number, augment: boolean): void {
+function recalibrateBatchnorm(model: TrainModel, data: SolverData, rng: Rng, batches: number, batchSize: number, augment: boolean): void {
   const n = data.XTrain.shape[0];
   for (let i = 0; i < batches; i++) {
     const indices = rng.choice(n, Math.min(batchSize, n));
@@ -151,7 +187,7 @@ function recalibrateBatchnorm(model: ConvNet, data: SolverData, rng: Rng, batche
  * The first-layer filters W1 [HH, WW, C, F] as F small images (the course's visualize_grid), each rescaled on its
  * own: RGB for colour input (C = 3), else the mean over the input channels in grey.
  */
-async function drawFilters(file: string, model: ConvNet): Promise<void> {
+async function drawFilters(file: string, model: TrainModel): Promise<void> {
   const w = model.params.W1;
   const [HH, WW, C, F] = w.shape;
   const values = w.dataSync();
@@ -195,19 +231,32 @@ interface TrainRunRecord extends RunRecord {
   quick: boolean;
   seed: number;
   augment: boolean;
+  /** Evaluation with test-time augmentation (flip averaging). */
+  tta?: boolean;
   /** Images in each split this run trains, validates and tests on. */
   data: { train: number; val: number; test: number };
 }
 
 function buildCommand(): Command {
   return createCommand('train', 'train the best convnet we can on CIFAR-10: deeper convnet, augmentation, checkpoints, test evaluation')
-    .option('--epochs <n>', `epochs to train (default ${DEFAULT_EPOCHS}; ${QUICK.epochs} with --quick; with --resume, the checkpoint's)`, parsePositiveInt('--epochs'))
+    .option('--model <name>', 'resnet (the residual net, default) | convnet (the plain ConvNet of --blocks)', parseModel, 'resnet' as ModelChoice)
+    .option(
+      '--epochs <n>',
+      `epochs to train (default: resnet, as many as fit in --time-budget; convnet ${DEFAULT_EPOCHS}; ${QUICK.epochs} with --quick; with --resume, the checkpoint's)`,
+      parsePositiveInt('--epochs'),
+    )
     .option('--time-budget <minutes>', 'stop at the last epoch boundary that keeps the whole run within this many minutes', parseNumber('--time-budget'), DEFAULT_TIME_BUDGET)
-    .option('--batch-size <n>', 'minibatch size', parsePositiveInt('--batch-size'), 64)
-    .option('--update-rule <name>', `${UPDATE_RULE_NAMES.join(' | ')}`, parseUpdateRule, 'adam' as UpdateRuleName)
-    .option('--lr <x>', 'initial learning rate', parseNumber('--lr'), 1e-3)
-    .option('--lr-decay <x>', 'learning rate multiplied by this after every epoch', parseNumber('--lr-decay'), 0.8)
-    .option('--reg <x>', 'L2 regularisation strength', parseNumber('--reg'), 1e-4)
+    .option('--batch-size <n>', 'minibatch size (default resnet 256, convnet 64)', parsePositiveInt('--batch-size'))
+    .option('--update-rule <name>', `${UPDATE_RULE_NAMES.join(' | ')} (default resnet sgd_momentum, convnet adam)`, parseUpdateRule)
+    .option('--lr <x>', 'learning rate: the peak of a one-cycle schedule, the start of a step schedule (default resnet 0.2, convnet 1e-3)', parseNumber('--lr'))
+    .option('--schedule <name>', 'one-cycle (warm-up, then a linear decay to 0) | step (times --lr-decay every epoch); default resnet one-cycle, convnet step', parseSchedule)
+    .option('--warmup <fraction>', 'one-cycle: the fraction of the epochs spent rising to the peak', parseNumber('--warmup'), 0.2)
+    .option('--lr-decay <x>', 'step schedule: learning rate multiplied by this after every epoch', parseNumber('--lr-decay'), 0.8)
+    .option('--reg <x>', 'L2 regularisation strength, the weight decay (default resnet 5e-4, convnet 1e-4)', parseNumber('--reg'))
+    .option('--width <n>', 'resnet: channels of the first layer (the others 2, 4 and 8 times as many)', parsePositiveInt('--width'), 16)
+    .option('--no-residual', 'resnet: drop the skip connections (the same layers as a plain net)')
+    .option('--label-smoothing <eps>', 'softmax loss label smoothing in [0, 1) (default resnet 0.2, convnet 0; resnet only)', parseNumber('--label-smoothing'))
+    .option('--no-tta', 'evaluate without test-time augmentation (averaging the scores of each test image and its mirror)')
     .option('--blocks <list>', 'conv blocks: filters each, p for a 2x2 max pool after', parseBlocks, DEFAULT_BLOCKS.map((b) => ({ ...b })))
     .option('--hidden <dims>', "hidden affine layers of the head, e.g. 256 or 256,128 ('none' for none)", parseHidden, [] as number[])
     .option('--no-augment', 'no random flips and crops')
@@ -221,6 +270,17 @@ function parseOptions(): { opts: Options; explicit: (name: string) => boolean } 
   const program = buildCommand();
   program.parse();
   const opts = program.opts<Options>();
+  // Flags left out take the chosen model's recipe.
+  const recipe = RECIPES[opts.model];
+  opts.batchSize ??= recipe.batchSize;
+  opts.updateRule ??= recipe.updateRule;
+  opts.lr ??= recipe.lr;
+  opts.schedule ??= recipe.schedule;
+  opts.reg ??= recipe.reg;
+  opts.labelSmoothing ??= recipe.labelSmoothing;
+  if (!(opts.warmup >= 0 && opts.warmup < 1)) program.error(`error: --warmup must be in [0, 1), got ${opts.warmup}`);
+  if (!(opts.labelSmoothing >= 0 && opts.labelSmoothing < 1)) program.error(`error: --label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
+  if (opts.model === 'convnet' && opts.labelSmoothing !== 0) program.error('error: --label-smoothing is a resnet option (the ConvNet uses the plain softmax loss)');
   if (!(opts.timeBudget > 0)) program.error(`error: --time-budget must be a positive number of minutes, got ${opts.timeBudget}`);
   if (!(opts.lr > 0)) program.error(`error: --lr must be positive, got ${opts.lr}`);
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) program.error(`error: --lr-decay must be in (0, 1], got ${opts.lrDecay}`);
@@ -243,8 +303,7 @@ function describeSavedRun(dir: string, files: string[]): string {
   try {
     const m = JSON.parse(fs.readFileSync(path.join(dir, manifests[0]), 'utf8'));
     const run = m.run as Partial<TrainRunRecord> | null;
-    const options = m.model?.options as Partial<ConvNetOptions> | undefined;
-    const arch = options?.blocks ? `ConvNet ${describeBlocks(options.blocks)}` : (m.model?.kind ?? 'a model');
+    const arch = m.model ? describeSpec(m.model.kind, m.model.options) : 'a model';
     const how = run ? `run ${run.id} (${arch}${run.quick ? ', quick' : ''}, seed ${run.seed})` : `a run of unknown settings (${arch})`;
     return `${how}, up to epoch ${m.epoch}`;
   } catch {
@@ -302,7 +361,7 @@ function prepareCheckpoints(ctx: ScriptContext, opts: Options, explicit: (name: 
 function checkSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit: (name: string) => boolean): void {
   const where = path.basename(c.manifestPath);
   const run = c.run as Partial<TrainRunRecord> | null;
-  if (run === null || run.script !== 'train' || c.model?.kind !== 'ConvNet') {
+  if (run === null || run.script !== 'train' || (c.model?.kind !== 'ConvNet' && c.model?.kind !== 'ResNet')) {
     throw new CheckpointError(
       `--resume: ${c.manifestPath} records no run of this script (an older checkpoint format, or another script's); ` +
         'it cannot be told apart from another run: start a new run with --restart, or choose another --out',
@@ -312,17 +371,31 @@ function checkSameRun(c: Checkpoint, ctx: ScriptContext, opts: Options, explicit
   if (run.quick !== ctx.quick) diffs.push(run.quick ? 'it was a --quick run: add --quick' : 'it was not a --quick run: drop --quick');
   if (run.seed !== ctx.seed) diffs.push(`it used --seed ${run.seed}, this command --seed ${ctx.seed}`);
   if (run.augment !== opts.augment) diffs.push(run.augment ? 'it trained with augmentation: drop --no-augment' : 'it trained without augmentation: add --no-augment');
-  const saved = c.model.options as ConvNetOptions;
   const differs = (flag: string, name: string, theirs: string, ours: string) => {
     if (explicit(name) && theirs !== ours) diffs.push(`it trained ${flag} ${theirs}, this command asks for ${flag} ${ours}`);
   };
-  differs('--blocks', 'blocks', describeBlocks(saved.blocks ?? DEFAULT_BLOCKS), describeBlocks(opts.blocks));
-  differs('--hidden', 'hidden', (saved.hiddenDims ?? []).join(',') || 'none', opts.hidden.join(',') || 'none');
-  differs('--reg', 'reg', String(saved.reg), String(opts.reg));
+  const kind = c.model.kind === 'ResNet' ? 'resnet' : 'convnet';
+  differs('--model', 'model', kind, opts.model);
+  if (c.model.kind === 'ResNet') {
+    const saved = c.model.options as ResNetOptions;
+    differs('--width', 'width', String(saved.width), String(opts.width));
+    differs('--residual', 'residual', String(saved.residual), String(opts.residual));
+    differs('--label-smoothing', 'labelSmoothing', String(saved.labelSmoothing), String(opts.labelSmoothing));
+    differs('--reg', 'reg', String(saved.reg), String(opts.reg));
+  } else {
+    const saved = c.model.options as ConvNetOptions;
+    differs('--blocks', 'blocks', describeBlocks(saved.blocks ?? DEFAULT_BLOCKS), describeBlocks(opts.blocks));
+    differs('--hidden', 'hidden', (saved.hiddenDims ?? []).join(',') || 'none', opts.hidden.join(',') || 'none');
+    differs('--reg', 'reg', String(saved.reg), String(opts.reg));
+  }
   differs('--batch-size', 'batchSize', String(c.solver?.batchSize), String(opts.batchSize));
   differs('--update-rule', 'updateRule', String(c.optimizer?.updateRule), opts.updateRule);
-  differs('--lr-decay', 'lrDecay', String(c.solver?.lrDecay), String(opts.lrDecay));
-  if (explicit('lr')) diffs.push('--lr sets the initial learning rate of a new run; a resumed run continues with its own');
+  const schedule = c.solver?.lrSchedule;
+  differs('--schedule', 'schedule', schedule?.kind === 'one-cycle' ? 'one-cycle' : 'step', opts.schedule);
+  if (schedule?.kind === 'step-decay') differs('--lr-decay', 'lrDecay', String(schedule.decay), String(opts.lrDecay));
+  for (const flag of ['lr', 'warmup']) {
+    if (explicit(flag)) diffs.push(`--${flag} shapes the learning-rate schedule of a new run; a resumed run continues on its own`);
+  }
   if (diffs.length > 0) {
     throw new CheckpointError(
       `--resume: ${where} belongs to run ${run.id}, which this command does not continue:\n  ${diffs.join('\n  ')}\n` +
@@ -349,6 +422,88 @@ function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** "ResNet w16" or "ConvNet 32-32p-64-64p-128p + fc 256": a model kind and its options in a few words. */
+function describeSpec(kind: string, options: unknown): string {
+  if (kind === 'ResNet') {
+    const o = options as ResNetOptions;
+    return `ResNet-9 width ${o.width}${o.residual === false ? ' without skip connections' : ''}`;
+  }
+  if (kind === 'ConvNet') {
+    const o = options as ConvNetOptions;
+    return `ConvNet ${describeBlocks(o.blocks ?? DEFAULT_BLOCKS)}${o.hiddenDims?.length ? ` + fc ${o.hiddenDims.join(',')}` : ''}`;
+  }
+  return kind;
+}
+
+/** A model rebuilt from its checkpointed kind and options. */
+function modelFromSpec(kind: string, options: unknown): TrainModel {
+  if (kind === 'ResNet') return new ResNet(options as ResNetOptions);
+  return new ConvNet(options as ConvNetOptions);
+}
+
+function describeSchedule(s: LrSchedule | null): string {
+  if (s === null) return 'constant learning rate';
+  if (s.kind === 'step-decay') return `learning rate ${s.start} times ${s.decay} every epoch`;
+  return `one-cycle learning rate ${s.start} -> ${s.peak} (epoch ${Number(s.warmupEpochs.toFixed(2))}) -> ${s.end} (epoch ${s.totalEpochs})`;
+}
+
+/** The model of a fresh run, from the flags. */
+function newModel(ctx: ScriptContext, opts: Options): TrainModel {
+  const seed = ctx.rng.nextUint32();
+  if (opts.model === 'resnet') {
+    return new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg, seed });
+  }
+  return new ConvNet({ blocks: opts.blocks, hiddenDims: opts.hidden, reg: opts.reg, seed });
+}
+
+/** The learning-rate schedule of a fresh run of `epochs` epochs. */
+function newSchedule(opts: Options, epochs: number): LrSchedule {
+  if (opts.schedule === 'step') return { kind: 'step-decay', start: opts.lr, decay: opts.lrDecay };
+  return { kind: 'one-cycle', start: 0, peak: opts.lr, end: 0, warmupEpochs: opts.warmup * epochs, totalEpochs: epochs };
+}
+
+/**
+ * Epochs of a fresh ResNet run without --epochs: as many as fit in the time budget, so that the one-cycle schedule
+ * ends (its learning rate reaches 0) when the budget does. Times a few training steps of a throwaway model of the
+ * same shape on real minibatches, then leaves a 12% margin for a machine that slows down and for the accuracy
+ * checks, and the evaluation's time. Returns at least 1.
+ */
+function planEpochs(ctx: ScriptContext, opts: Options, data: TrainData, started: number): number {
+  const probe = new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg });
+  const rng = ctx.rng.fork();
+  const n = data.XTrain.shape[0];
+  const batch = Math.min(opts.batchSize, n);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const t0 = Date.now();
+      tf.tidy(() => {
+        const idx = tf.tensor2d(rng.choice(n, batch), [batch, 1], 'int32');
+        const X = augmentBatch(tf.gatherND(data.XTrain, idx) as tf.Tensor4D, rng, { flip: true, padding: 4 });
+        const { loss, grads } = probe.loss(X, tf.gatherND(data.yTrain, idx) as tf.Tensor1D);
+        loss.dataSync();
+        for (const g of Object.values(grads)) g.dataSync();
+      });
+      if (i > 0) times.push((Date.now() - t0) / 1000);
+    }
+  } finally {
+    probe.dispose();
+  }
+  const perStep = times.reduce((a, b) => a + b, 0) / times.length;
+  const stepsPerEpoch = Math.max(Math.floor(n / opts.batchSize), 1);
+  // Test-mode passes cost about a third of a training step per image; TTA doubles them.
+  const evalImages = (data.XVal.shape[0] + 2 * data.XTest.shape[0]) * (opts.tta ? 2 : 1);
+  const evalSeconds = (perStep / batch) * (evalImages / 3) + 30;
+  const left = opts.timeBudget * 60 - (Date.now() - started) / 1000 - evalSeconds;
+  const epochSeconds = perStep * stepsPerEpoch * 1.12;
+  const epochs = Math.max(1, Math.floor(left / epochSeconds));
+  ctx.log(
+    `planning: ${perStep.toFixed(2)} s per step of ${batch} images, ~${(epochSeconds / 60).toFixed(1)} min per epoch with a 12% margin: ` +
+      `${epochs} epochs fit in the ${opts.timeBudget}-minute budget (pass --epochs to fix the number)`,
+  );
+  return epochs;
+}
+
 /** The model and the Solver: rebuilt from the checkpoint when resuming, else new from the flags. */
 function buildModelAndSolver(
   ctx: ScriptContext,
@@ -356,19 +511,21 @@ function buildModelAndSolver(
   data: TrainData,
   checkpointDir: string,
   resumeFrom: Checkpoint | null,
-): { model: ConvNet; solver: Solver; run: TrainRunRecord } {
+  plannedEpochs: number | null,
+): { model: TrainModel; solver: Solver; run: TrainRunRecord } {
   const augment = (X: tf.Tensor, rng: Rng) => augmentBatch(X as tf.Tensor4D, rng, { flip: true, padding: 4 });
   const common = {
     log: ctx.log,
     checkpointName: CHECKPOINT_NAME,
     checkpointDir,
-    printEvery: 100,
+    printEvery: 50,
     ...(opts.augment ? { augment } : {}),
   };
   if (resumeFrom) {
     // The checkpoint says what was trained: the model is rebuilt from its options, the Solver from its settings.
     const run = resumeFrom.run as TrainRunRecord;
-    const model = new ConvNet(resumeFrom.model?.options as ConvNetOptions);
+    const spec = resumeFrom.model as { kind: string; options: unknown };
+    const model = modelFromSpec(spec.kind, spec.options);
     try {
       const solver = new Solver(model, data, { ...common, resume: resumeFrom, run, ...(opts.epochs !== undefined ? { numEpochs: opts.epochs } : {}) });
       ctx.log(
@@ -388,17 +545,19 @@ function buildModelAndSolver(
     quick: ctx.quick,
     seed: ctx.seed,
     augment: opts.augment,
+    tta: opts.tta,
     data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] },
   };
-  const model = new ConvNet({ blocks: opts.blocks, hiddenDims: opts.hidden, reg: opts.reg, seed: ctx.rng.nextUint32() });
+  const numEpochs = opts.epochs ?? (ctx.quick ? QUICK.epochs : (plannedEpochs ?? DEFAULT_EPOCHS));
+  const model = newModel(ctx, opts);
   const solver = new Solver(model, data, {
     ...common,
     run,
     updateRule: opts.updateRule,
     optimConfig: { learningRate: opts.lr },
-    lrDecay: opts.lrDecay,
+    lrSchedule: newSchedule(opts, numEpochs),
     batchSize: opts.batchSize,
-    numEpochs: opts.epochs ?? (ctx.quick ? QUICK.epochs : DEFAULT_EPOCHS),
+    numEpochs,
     seed: ctx.rng.nextUint32(),
   });
   ctx.log(`new run ${run.id} (its checkpoints record it; --resume continues only this run)`);
@@ -493,7 +652,13 @@ function trainWithinBudget(ctx: ScriptContext, opts: Options, s: Solver, data: T
  * the first step. Returns the (possibly fractional) epoch of the parameters kept and whether batchnorm was
  * recalibrated.
  */
-function chooseFinalParams(ctx: ScriptContext, opts: Options, m: ConvNet, s: Solver, data: TrainData, stoppedBy: StoppedBy): { bestEpoch: number; recalibrated: boolean } {
+function chooseFinalParams(ctx: ScriptContext, opts: Options, m: TrainModel, s: Solver, data: TrainData, stoppedBy: StoppedBy): { bestEpoch: number; recalibrated: boolean } {
+  if (s.lrSchedule?.kind === 'one-cycle' && stoppedBy === 'epochs') {
+    // The schedule's end (learning rate 0) is the point of the run: keep the last parameters rather than an
+    // earlier epoch that did as well on 1,000 validation images by chance.
+    ctx.log(`one-cycle schedule completed: evaluating the last parameters (epoch ${s.epoch}; best validation accuracy ${s.bestValAcc.toFixed(4)})`);
+    return { bestEpoch: s.epoch, recalibrated: false };
+  }
   let bestEpoch = s.valAccHistory.indexOf(s.bestValAcc);
   let keepCurrent = false;
   if (stoppedBy === 'time budget, mid-epoch') {
@@ -518,28 +683,50 @@ function chooseFinalParams(ctx: ScriptContext, opts: Options, m: ConvNet, s: Sol
 interface Evaluation {
   valAcc: number;
   testAcc: number;
+  /** Test accuracy without test-time augmentation (the same as testAcc when --no-tta). */
+  testAccPlain: number;
   courseTestAcc: number;
   courseTest: number;
+  /** confusion[i][j]: test images of class i predicted as j (with test-time augmentation when on). */
+  confusion: number[][];
   evalSeconds: number;
 }
 
-/** Accuracy on the validation set, the whole test set and the course's first 1,000 test images. */
-function evaluate(ctx: ScriptContext, m: ConvNet, data: TrainData): Evaluation {
-  const evalStarted = Date.now();
-  const valAcc = accuracy(m, data.XVal, data.yVal);
-  const testAcc = accuracy(m, data.XTest, data.yTest);
-  const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
-  const courseX = tf.slice(data.XTest, 0, courseTest);
-  const courseY = tf.slice(data.yTest, 0, courseTest);
-  const courseTestAcc = accuracy(m, courseX, courseY);
-  tf.dispose([courseX, courseY]);
-  const evalSeconds = (Date.now() - evalStarted) / 1000;
-  ctx.log(`test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images (${courseTestAcc.toFixed(4)} on the course's first ${courseTest}); evaluation ${evalSeconds.toFixed(0)} s`);
-  return { valAcc, testAcc, courseTestAcc, courseTest, evalSeconds };
+/** Fraction of pred equal to labels. */
+function fractionRight(pred: Int32Array, labels: ArrayLike<number>, n = pred.length): number {
+  let right = 0;
+  for (let i = 0; i < n; i++) if (pred[i] === labels[i]) right++;
+  return right / n;
 }
 
-/** loss.png, accuracy.png and filters.png in the output folder. */
-async function drawFigures(outDir: string, s: Solver, m: ConvNet): Promise<void> {
+/**
+ * Accuracy on the validation set, the whole test set and the course's first 1,000 test images, with test-time
+ * augmentation unless --no-tta (and on the test set also without it), and the test set's confusion matrix.
+ */
+function evaluate(ctx: ScriptContext, opts: Options, m: TrainModel, data: TrainData): Evaluation {
+  const evalStarted = Date.now();
+  const scored = opts.tta ? withFlipAveraging(m) : m;
+  const batch = 200;
+  const valAcc = fractionRight(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
+  const labels = data.yTest.dataSync();
+  const pred = modelPredictions(scored, data.XTest, batch);
+  const testAcc = fractionRight(pred, labels);
+  const testAccPlain = opts.tta ? fractionRight(modelPredictions(m, data.XTest, batch), labels) : testAcc;
+  const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
+  const courseTestAcc = fractionRight(pred, labels, courseTest);
+  const K = m.options.numClasses;
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  for (let i = 0; i < pred.length; i++) confusion[labels[i]][pred[i]]++;
+  const evalSeconds = (Date.now() - evalStarted) / 1000;
+  ctx.log(
+    `test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images${opts.tta ? ` with test-time augmentation (${testAccPlain.toFixed(4)} without)` : ''}, ` +
+      `${courseTestAcc.toFixed(4)} on the course's first ${courseTest}; evaluation ${evalSeconds.toFixed(0)} s`,
+  );
+  return { valAcc, testAcc, testAccPlain, courseTestAcc, courseTest, confusion, evalSeconds };
+}
+
+/** loss.png, accuracy.png, lr.png, confusion.png and filters.png in the output folder. */
+async function drawFigures(outDir: string, s: Solver, m: TrainModel, ev: Evaluation, tta: boolean): Promise<void> {
   const iterations = s.lossHistory.map((_, i) => i + 1);
   await lineChart(path.join(outDir, 'loss.png'), {
     title: 'Training loss',
@@ -560,6 +747,22 @@ async function drawFigures(outDir: string, s: Solver, m: ConvNet): Promise<void>
       { name: 'val', x: checks, y: s.valAccHistory, mark: 'line+points' },
     ],
   });
+  const schedule = s.lrSchedule;
+  if (schedule) {
+    const steps = Array.from({ length: s.numIterations }, (_, i) => i / s.iterationsPerEpoch);
+    await lineChart(path.join(outDir, 'lr.png'), {
+      title: `Learning rate (${schedule.kind === 'one-cycle' ? 'one-cycle' : 'step decay'}), by step`,
+      xLabel: 'epoch',
+      yLabel: 'learning rate',
+      series: [{ name: 'learning rate', x: steps, y: steps.map((e) => learningRateAt(schedule, e)) }],
+    });
+  }
+  const tested = ev.confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+  await confusionMatrixChart(path.join(outDir, 'confusion.png'), {
+    counts: ev.confusion,
+    classNames: m.options.numClasses === CLASS_NAMES.length ? CLASS_NAMES : ev.confusion.map((_, i) => String(i)),
+    title: `Test set confusion matrix (${tested.toLocaleString('en-US')} images${tta ? ', flip-averaged' : ''}): accuracy ${ev.testAcc.toFixed(4)}`,
+  });
   await drawFilters(path.join(outDir, 'filters.png'), m);
 }
 
@@ -568,7 +771,7 @@ function report(
   ctx: ScriptContext,
   opts: Options,
   run: { record: TrainRunRecord; resumedFromEpoch: number | null; started: number },
-  m: ConvNet,
+  m: TrainModel,
   s: Solver,
   data: TrainData,
   times: TrainingTimes,
@@ -576,13 +779,14 @@ function report(
   ev: Evaluation,
 ): void {
   const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
-  const architecture = `${describeBlocks(m.options.blocks)}${m.options.hiddenDims.length ? ` + fc ${m.options.hiddenDims.join(',')}` : ''}`;
+  const architecture = describeSpec(m.kind, m.options);
   const seconds = (Date.now() - run.started) / 1000;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   writeMetrics(ctx.outDir, {
     ...ctx.runInfo(),
     run_id: run.record.id,
     test_acc: ev.testAcc,
+    test_acc_without_tta: ev.testAccPlain,
     test_acc_course_1000: ev.courseTestAcc,
     val_acc: ev.valAcc,
     best_val_acc: s.bestValAcc,
@@ -598,35 +802,34 @@ function report(
     stopped_by: times.stoppedBy,
     resumed_from_epoch: run.resumedFromEpoch,
     batchnorm_recalibrated: final.recalibrated,
-    val_acc_history: s.valAccHistory,
-    train_acc_history: s.trainAccHistory,
+    val_acc_by_epoch: s.valAccHistory,
+    train_acc_by_epoch: s.trainAccHistory,
+    confusion_matrix: ev.confusion,
     loss_history: s.lossHistory,
     data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], official: data.official },
     config: {
       model: m.kind,
-      blocks: describeBlocks(m.options.blocks),
-      hidden_dims: m.options.hiddenDims,
-      filter_size: m.options.filterSize,
-      batchnorm: m.options.batchnorm,
-      reg: m.options.reg,
+      architecture,
+      options: m.options,
       params: numParams,
       update_rule: s.updateRuleName,
-      learning_rate_initial: run.resumedFromEpoch !== null ? null : opts.lr,
+      lr_schedule: s.lrSchedule,
       learning_rate_final: s.learningRate,
-      lr_decay: s.lrDecay,
       batch_size: s.batchSize,
       epochs_planned: s.numEpochs,
       augment: opts.augment,
+      tta: opts.tta,
       time_budget_minutes: opts.timeBudget,
     },
   });
-  printSummary('Train your best model: ConvNet on CIFAR-10', {
+  printSummary(`Train your best model: ${m.kind} on CIFAR-10`, {
     architecture,
     parameters: numParams,
     epochs: `${s.epoch} of ${s.numEpochs}${times.stoppedBy === 'time budget' ? ' (time budget)' : ''}`,
     'best val acc (epoch)': `${s.bestValAcc.toFixed(4)} (${Number(final.bestEpoch.toFixed(2))})`,
     'val acc': ev.valAcc,
-    [`test acc (${data.XTest.shape[0]} images)`]: ev.testAcc,
+    [`test acc (${data.XTest.shape[0]} images${opts.tta ? ', flip-averaged' : ''})`]: ev.testAcc,
+    ...(opts.tta ? { 'test acc without TTA': ev.testAccPlain } : {}),
     [`test acc (course's ${ev.courseTest})`]: ev.courseTestAcc,
     'minutes per epoch (mean)': times.epochSeconds.length ? (mean(times.epochSeconds) as number) / 60 : null,
     'total minutes': seconds / 60,
@@ -641,12 +844,13 @@ async function main(): Promise<void> {
   const checkpointDir = path.join(ctx.outDir, 'checkpoints');
   let resumeFrom = prepareCheckpoints(ctx, opts, explicit, checkpointDir);
   let data: TrainData | null = null;
-  let model: ConvNet | null = null;
+  let model: TrainModel | null = null;
   let solver: Solver | null = null;
   try {
     data = await loadData(ctx);
     if (resumeFrom) checkSameData(resumeFrom, data);
-    const built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom);
+    const planned = !resumeFrom && !ctx.quick && opts.epochs === undefined && opts.model === 'resnet' ? planEpochs(ctx, opts, data, started) : null;
+    const built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom, planned);
     const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;
     if (resumeFrom) disposeCheckpoint(resumeFrom);
     resumeFrom = null;
@@ -656,14 +860,14 @@ async function main(): Promise<void> {
     const s = solver;
     const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
     ctx.log(
-      `ConvNet ${describeBlocks(m.options.blocks)}${m.options.hiddenDims.length ? ` + fc ${m.options.hiddenDims.join(',')}` : ''}, ` +
-        `${numParams} parameters; ${s.updateRuleName}, lr decay ${s.lrDecay}, batch ${s.batchSize}, ${s.iterationsPerEpoch} iterations per epoch, ` +
-        `augmentation ${opts.augment ? 'flip + crop (pad 4)' : 'off'}`,
+      `${describeSpec(m.kind, m.options)}, ${numParams} parameters; ${s.updateRuleName}, ${describeSchedule(s.lrSchedule)}, batch ${s.batchSize}, ` +
+        `${s.numEpochs} epochs of ${s.iterationsPerEpoch} iterations, augmentation ${opts.augment ? 'flip + crop (pad 4)' : 'off'}, ` +
+        `test-time augmentation ${opts.tta ? 'flip averaging' : 'off'}`,
     );
     const times = trainWithinBudget(ctx, opts, s, data, started);
     const final = chooseFinalParams(ctx, opts, m, s, data, times.stoppedBy);
-    const ev = evaluate(ctx, m, data);
-    await drawFigures(ctx.outDir, s, m);
+    const ev = evaluate(ctx, opts, m, data);
+    await drawFigures(ctx.outDir, s, m, ev, opts.tta);
     report(ctx, opts, { record: built.run, resumedFromEpoch, started }, m, s, data, times, final, ev);
   } finally {
     if (resumeFrom) disposeCheckpoint(resumeFrom);

@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LrSchedule } from './optim/schedule';
 import type { Model } from './model';
 import type { OptimConfig } from './optim';
 import * as path from 'node:path';
@@ -56,6 +57,8 @@ export interface SolverSettings {
   batchSize: number;
   numEpochs: number;
   lrDecay: number;
+  /** The learning-rate schedule (src/optim/schedule.ts), when the run had one. */
+  lrSchedule?: LrSchedule;
   numTrainSamples: number | null;
   numValSamples: number | null;
   seed: number;

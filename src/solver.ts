@@ -36,6 +36,7 @@ import type { Model } from './model';
 import { accuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
 import { ProgressBar, createProgressBar } from './progress';
+import { LrSchedule, checkSchedule, learningRateAt } from './optim/schedule';
 import { Rng } from './random';
 
 export interface SolverData {
@@ -75,6 +76,12 @@ export interface SolverOptions {
   optimConfig?: Record<string, number>;
   /** The learning rate is multiplied by this at the end of every epoch. Default 1. */
   lrDecay?: number;
+  /**
+   * A learning-rate schedule (src/optim/schedule.ts, e.g. one-cycle): before every step each parameter's
+   * learningRate is set to the schedule's value at the step's epoch (iteration / iterationsPerEpoch), in place of
+   * optimConfig.learningRate and lrDecay (which must then be 1). Saved in checkpoints; a resumed run keeps it.
+   */
+  lrSchedule?: LrSchedule | null;
   /** Default 100. */
   batchSize?: number;
   /** Default 10. */
@@ -167,6 +174,7 @@ export class Solver {
   readonly batchSize: number;
   readonly numEpochs: number;
   readonly lrDecay: number;
+  readonly lrSchedule: LrSchedule | null;
   readonly numTrainSamples: number | null;
   readonly numValSamples: number | null;
   readonly seed: number;
@@ -210,6 +218,7 @@ export class Solver {
     this.batchSize = options.batchSize ?? saved.batchSize ?? 100;
     this.numEpochs = options.numEpochs ?? saved.numEpochs ?? 10;
     this.lrDecay = options.lrDecay ?? saved.lrDecay ?? 1;
+    this.lrSchedule = options.lrSchedule !== undefined ? options.lrSchedule : (saved.lrSchedule ?? null);
     this.numTrainSamples = options.numTrainSamples !== undefined ? options.numTrainSamples : (saved.numTrainSamples ?? 1000);
     this.numValSamples = options.numValSamples !== undefined ? options.numValSamples : (saved.numValSamples ?? null);
     this.seed = options.seed ?? saved.seed ?? 0;
@@ -226,6 +235,10 @@ export class Solver {
     checkCount('options.numTrainSamples', this.numTrainSamples, true);
     checkCount('options.numValSamples', this.numValSamples, true);
     if (!(this.lrDecay > 0)) throw new Error(`Solver: options.lrDecay must be positive, got ${this.lrDecay}`);
+    if (this.lrSchedule) {
+      checkSchedule(this.lrSchedule);
+      if (this.lrDecay !== 1) throw new Error(`Solver: options.lrSchedule sets the learning rate of every step; lrDecay must be 1 with it, got ${this.lrDecay}`);
+    }
     if (!Number.isFinite(this.seed)) throw new Error(`Solver: options.seed must be a finite number, got ${this.seed}`);
     this.checkData(data);
 
@@ -366,6 +379,10 @@ export class Solver {
     this.checkAlive('step');
     const n = this.data.XTrain.shape[0];
     const indices = this.batchRng.choice(n, this.batchSize);
+    if (this.lrSchedule) {
+      const lr = learningRateAt(this.lrSchedule, this.iteration / this.iterationsPerEpoch);
+      for (const config of Object.values(this.optimConfigs)) config.learningRate = lr;
+    }
     const loss = tf.tidy(() => {
       const idx = tf.tensor1d(indices, 'int32');
       // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
@@ -542,6 +559,7 @@ export class Solver {
           batchSize: this.batchSize,
           numEpochs: this.numEpochs,
           lrDecay: this.lrDecay,
+          ...(this.lrSchedule ? { lrSchedule: this.lrSchedule } : {}),
           numTrainSamples: this.numTrainSamples,
           numValSamples: this.numValSamples,
           seed: this.seed,

@@ -37,7 +37,6 @@ import { BnParam } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
 import { reluBackward } from '../layers/relu';
 import { ConvParam, convBackwardFirstLayer } from '../layers/conv_fast';
-import { spatialBatchnormBackward } from '../layers/spatial_batchnorm';
 import {
   AffineBnReluCache,
   AffineReluCache,
@@ -48,6 +47,7 @@ import {
   affineReluBackward,
   affineReluForward,
   convBnReluBackward,
+  convBnReluFirstLayerBackward,
   convBnReluForward,
   convReluBackward,
   convReluForward,
@@ -402,8 +402,5 @@ function firstBlockBackward(
     const dConv = reluBackward(dout, cache.convRelu.relu).dx as tf.Tensor4D;
     return convBackwardFirstLayer(dConv, cache.convRelu.conv);
   }
-  const { relu, bn, conv } = cache.convBnRelu;
-  const dBn = reluBackward(dout, relu).dx as tf.Tensor4D;
-  const { dx: dConv, dgamma, dbeta } = spatialBatchnormBackward(dBn, bn);
-  return { ...convBackwardFirstLayer(dConv, conv), dgamma, dbeta };
+  return convBnReluFirstLayerBackward(dout, cache.convBnRelu);
 }

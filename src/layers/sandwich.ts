@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AffineCache, affineBackward, affineForward } from './affine';
 import { ReluCache, reluBackward, reluForward } from './relu';
-import { ConvCache, ConvParam, convBackwardFast, convForwardFast } from './conv_fast';
+import { ConvCache, ConvParam, convBackwardFast, convBackwardFirstLayer, convForwardFast } from './conv_fast';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from './pool_fast';
 import { BnParam, SpatialBatchnormCache, spatialBatchnormBackward, spatialBatchnormForward } from './spatial_batchnorm';
 import { BatchnormCache, batchnormBackwardAlt, batchnormForward } from './batchnorm';
@@ -135,6 +135,22 @@ export function convBnReluBackward(
     const { dx: dan, dgamma, dbeta } = spatialBatchnormBackward(da as tf.Tensor4D, cache.bn);
     const { dx, dw, db } = convBackwardFast(dan, cache.conv);
     return { dx, dw, db, dgamma, dbeta };
+  });
+}
+
+/**
+ * convBnReluBackward for a net's first layer while training: the parameters' gradients without dx, which would be
+ * the gradient with respect to the images (no update uses it; see convBackwardFirstLayer for why it is skipped).
+ * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db, dgamma, dbeta: [F], the same values as convBnReluBackward's.
+ */
+export function convBnReluFirstLayerBackward(
+  dout: tf.Tensor4D,
+  cache: ConvBnReluCache,
+): { dw: tf.Tensor4D; db: tf.Tensor1D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const { dx: da } = reluBackward(dout, cache.relu);
+    const { dx: dan, dgamma, dbeta } = spatialBatchnormBackward(da as tf.Tensor4D, cache.bn);
+    return { ...convBackwardFirstLayer(dan, cache.conv), dgamma, dbeta };
   });
 }
 

@@ -344,3 +344,62 @@ export async function multiChart(filePath: string, panels: ChartPanel[], options
     .toBuffer();
   return writeFileAtomic(filePath, png);
 }
+
+export interface ConfusionMatrixOptions {
+  /** counts[i][j]: examples of true class i predicted as class j; K x K. */
+  counts: number[][];
+  /** The K class names, in index order. */
+  classNames: readonly string[];
+  title?: string;
+  /** Pixels of the square plot area. Default 440. */
+  size?: number;
+}
+
+/**
+ * A confusion matrix as a heatmap: rows the true class, columns the predicted one, each cell shaded by the fraction
+ * of its row (so that every class reads on one scale) and labelled with its count.
+ */
+export function confusionMatrixPanel(opts: ConfusionMatrixOptions): ChartPanel {
+  const fn = 'confusionMatrixPanel';
+  const K = opts.classNames.length;
+  if (K === 0 || opts.counts.length !== K || opts.counts.some((row) => row.length !== K)) {
+    throw new Error(`${fn}: counts must be ${K} x ${K} like classNames, got ${opts.counts.length} rows of [${opts.counts.map((r) => r.length)}]`);
+  }
+  const size = opts.size ?? 440;
+  checkSize(fn, size, size);
+  const rows: { actual: string; predicted: string; count: number; share: number }[] = [];
+  opts.counts.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((count, j) => rows.push({ actual: opts.classNames[i], predicted: opts.classNames[j], count, share: total > 0 ? count / total : 0 }));
+  });
+  const order = [...opts.classNames];
+  const spec = {
+    ...specBase(opts.title, size + 200, size + 130, rows),
+    config: CONFIG,
+    encoding: {
+      x: { field: 'predicted', type: 'nominal' as const, sort: order, title: 'predicted class', axis: { labelAngle: -45 } },
+      y: { field: 'actual', type: 'nominal' as const, sort: order, title: 'true class' },
+    },
+    layer: [
+      {
+        mark: { type: 'rect' as const },
+        encoding: {
+          color: { field: 'share', type: 'quantitative' as const, title: 'share of row', scale: { scheme: 'blues', domain: [0, 1] } },
+        },
+      },
+      {
+        mark: { type: 'text' as const, fontSize: 10 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' as const },
+          color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  };
+  return { spec: spec as TopLevelSpec, width: size + 200, height: size + 130 };
+}
+
+/** Writes a confusion matrix (see confusionMatrixPanel) to a PNG. Returns the absolute path. */
+export async function confusionMatrixChart(filePath: string, opts: ConfusionMatrixOptions): Promise<string> {
+  return writeChart(filePath, confusionMatrixPanel(opts));
+}
