@@ -79,3 +79,24 @@ export function convReluPoolRef(
 ): tf.Tensor {
   return maxPoolRef(tf.relu(convRef(x, w, b, convParam)), poolParam);
 }
+
+/** x: [N, H, W, C]. Returns the mean of every feature map: [N, C]. */
+export function globalAvgPoolRef(x: tf.Tensor): tf.Tensor {
+  return tf.mean(x, [1, 2]);
+}
+
+/**
+ * x: [N, H, W, C]. Two conv-bn-relu sandwiches (train-mode batchnorm) with size-keeping filters [HH, WW, C, C];
+ * returns x + their output, or their output alone without the skip.
+ */
+export function residualBlockRef(
+  x: tf.Tensor,
+  first: { w: tf.Tensor; b: tf.Tensor; gamma: tf.Tensor; beta: tf.Tensor },
+  second: { w: tf.Tensor; b: tf.Tensor; gamma: tf.Tensor; beta: tf.Tensor },
+  convParam: { stride: number; pad: number },
+  skip = true,
+): tf.Tensor {
+  const h = convBnReluRef(x, first.w, first.b, first.gamma, first.beta, convParam);
+  const r = convBnReluRef(h, second.w, second.b, second.gamma, second.beta, convParam);
+  return skip ? tf.add(x, r) : r;
+}

@@ -31,6 +31,16 @@ export function softmaxLossRef(scores: tf.Tensor, y: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(picked, 1))) as tf.Scalar;
 }
 
+/**
+ * scores: [N, C]. y: [N] int32. eps: label smoothing. Returns the mean cross-entropy against the targets
+ * (1 - eps) onehot(y) + eps / C, a scalar.
+ */
+export function smoothedSoftmaxLossRef(scores: tf.Tensor, y: tf.Tensor, eps: number): tf.Scalar {
+  const c = scores.shape[1] as number;
+  const target = tf.add(tf.mul(oneHotFloat(y, c), 1 - eps), eps / c);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(scores), target), 1))) as tf.Scalar;
+}
+
 /** scores: [N, C]. y: [N] int32. Returns the mean multiclass hinge loss with delta = 1, a scalar. */
 export function svmLossRef(scores: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const c = scores.shape[1] as number;

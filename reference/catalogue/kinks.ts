@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolCache, maxPoolBackwardNaive } from '../../src/layers/pool_naive';
+import { maxPoolBackwardFast } from '../../src/layers/pool_fast';
 
 /** Which entries of t are positive, as a string of 0s and 1s: the side of each relu kink. */
 export function positivePattern(t: tf.Tensor): string {
@@ -66,4 +67,31 @@ export function cacheKinks(caches: object): string {
   const signature = walk(caches, '');
   if (found === 0) throw new Error('cacheKinks: the caches hold no relu or pool cache, so no kink could be guarded');
   return signature;
+}
+
+/**
+ * Pooling windows whose maximum is positive and held by more than one entry, anywhere in a tree of caches. Such a
+ * tie is a kink at the point itself: the fast pool's backward gives the window's gradient to every tied entry (as
+ * the course's reshape method does), autodiff to one. In a net it happens where a relu left a whole neighbourhood
+ * dead, so that the next convolution outputs its bias at two places. (Ties at zero are harmless after a relu,
+ * whose backward blocks them all.) The harness redraws a model whose forward pass has any.
+ */
+export function positiveTies(caches: object): number {
+  let ties = 0;
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || v instanceof tf.Tensor) return;
+    if (isPoolCache(v)) {
+      ties += tf.tidy(() => {
+        const ones = tf.onesLike(v.out) as tf.Tensor4D;
+        const positive = tf.step(v.x, 0);
+        const all = tf.sum(tf.mul(maxPoolBackwardFast(ones, v).dx, positive));
+        const first = tf.sum(tf.mul(maxPoolBackwardNaive(ones, v).dx, positive));
+        return tf.sub(all, first).dataSync()[0];
+      });
+      return;
+    }
+    for (const child of Object.values(v)) walk(child);
+  };
+  walk(caches);
+  return ties;
 }

@@ -9,6 +9,9 @@ import { argmaxPattern, cacheKinks, marginPattern, positivePattern } from './kin
 import { affineForward, affineBackward } from '../../src/layers/affine';
 import { reluForward, reluBackward } from '../../src/layers/relu';
 import { softmaxLoss } from '../../src/layers/softmax_loss';
+import { smoothedSoftmaxLoss } from '../../src/layers/label_smoothing';
+import { globalAvgPoolForward, globalAvgPoolBackward } from '../../src/layers/global_avg_pool';
+import { residualBlockForward, residualBlockBackward } from '../../src/layers/residual';
 import { svmLoss } from '../../src/layers/svm_loss';
 import { BnParam, batchnormForward, batchnormBackward, batchnormBackwardAlt } from '../../src/layers/batchnorm';
 import { layernormForward, layernormBackward } from '../../src/layers/layernorm';
@@ -29,7 +32,7 @@ import {
   convReluPoolForward,
   convReluPoolBackward,
 } from '../../src/layers/sandwich';
-import { affineRef, reluRef, softmaxLossRef, svmLossRef, batchnormRef, layernormRef, dropoutRef } from '../layers_dense';
+import { affineRef, reluRef, softmaxLossRef, smoothedSoftmaxLossRef, svmLossRef, batchnormRef, layernormRef, dropoutRef } from '../layers_dense';
 import {
   convRef,
   maxPoolRef,
@@ -39,6 +42,8 @@ import {
   convReluRef,
   convBnReluRef,
   convReluPoolRef,
+  globalAvgPoolRef,
+  residualBlockRef,
 } from '../layers_conv';
 
 /** A batchnorm param object in train mode whose running statistics are thrown away after one forward pass. */
@@ -133,6 +138,48 @@ function batchnormCase(name: string, alt: boolean): CatalogueCase {
   }));
 }
 
+/**
+ * The residual block's case: x [2, 3, 3, 2], two sandwiches of 3x3 filters [3, 3, 2, 2]; skip false checks the
+ * same two sandwiches without the addition.
+ */
+function residualCase(skip: boolean): CatalogueCase {
+  return layerCase(`residual block${skip ? '' : ' (no skip)'}`, (rng) => {
+    const C = 2;
+    const sandwich = () => ({ w: rng.randn([3, 3, C, C]), b: rng.randn([C]), gamma: rng.randn([C]), beta: rng.randn([C]) });
+    const [a, b] = [sandwich(), sandwich()];
+    return {
+      inputs: { x: rng.randn([2, 3, 3, C]), w1: a.w, b1: a.b, gamma1: a.gamma, beta1: a.beta, w2: b.w, b2: b.b, gamma2: b.gamma, beta2: b.beta },
+      dout: rng.randn([2, 3, 3, C]),
+      forward: (i) => {
+        const first = { w: i.w1 as tf.Tensor4D, b: i.b1 as tf.Tensor1D, gamma: i.gamma1 as tf.Tensor1D, beta: i.beta1 as tf.Tensor1D };
+        const second = { w: i.w2 as tf.Tensor4D, b: i.b2 as tf.Tensor1D, gamma: i.gamma2 as tf.Tensor1D, beta: i.beta2 as tf.Tensor1D };
+        const bn1: BnParam = { mode: 'train' };
+        const bn2: BnParam = { mode: 'train' };
+        const r = residualBlockForward(i.x as tf.Tensor4D, first, second, CONV_SAME, [bn1, bn2], skip);
+        tf.dispose([bn1.runningMean, bn1.runningVar, bn2.runningMean, bn2.runningVar].filter((t): t is tf.Tensor1D => t !== undefined));
+        return r;
+      },
+      backward: (d, cache) => {
+        const g = residualBlockBackward(d as tf.Tensor4D, cache);
+        return {
+          dx: g.dx,
+          dw1: g.first.dw,
+          db1: g.first.db,
+          dgamma1: g.first.dgamma,
+          dbeta1: g.first.dbeta,
+          dw2: g.second.dw,
+          db2: g.second.db,
+          dgamma2: g.second.dgamma,
+          dbeta2: g.second.dbeta,
+        };
+      },
+      twin: (i) =>
+        residualBlockRef(i.x, { w: i.w1, b: i.b1, gamma: i.gamma1, beta: i.beta1 }, { w: i.w2, b: i.b2, gamma: i.gamma2, beta: i.beta2 }, CONV_SAME, skip),
+      signature: (cache) => cacheKinks(cache),
+    };
+  });
+}
+
 const CONV_SAME: ConvParam = { stride: 1, pad: 1 };
 const POOL_2X2: PoolParam = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
@@ -155,6 +202,11 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
   })),
   lossCase('softmax loss', softmaxLoss, softmaxLossRef),
   lossCase('svm loss', svmLoss, svmLossRef, marginPattern),
+  lossCase(
+    'softmax loss, label smoothing 0.2',
+    (scores, y) => smoothedSoftmaxLoss(scores, y, 0.2),
+    (scores, y) => smoothedSoftmaxLossRef(scores, y, 0.2),
+  ),
   batchnormCase('batchnorm (graph backward)', false),
   batchnormCase('batchnorm (alt backward)', true),
   layerCase('layernorm', (rng) => ({
@@ -195,6 +247,13 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
   groupnormCase(1),
   groupnormCase(2),
   groupnormCase(4),
+  layerCase('global average pool', (rng) => ({
+    inputs: { x: rng.randn([2, 3, 4, 3]) },
+    dout: rng.randn([2, 3]),
+    forward: (i) => globalAvgPoolForward(i.x as tf.Tensor4D),
+    backward: (d, cache) => globalAvgPoolBackward(d as tf.Tensor2D, cache),
+    twin: (i) => globalAvgPoolRef(i.x),
+  })),
   layerCase('affine-relu', (rng) => ({
     inputs: { x: rng.randn([3, 5]), w: rng.randn([5, 4]), b: rng.randn([4]) },
     dout: rng.randn([3, 4]),
@@ -230,4 +289,6 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
     twin: (i) => convReluPoolRef(i.x, i.w, i.b, CONV_SAME, POOL_2X2),
     signature: (cache) => cacheKinks(cache),
   })),
+  residualCase(true),
+  residualCase(false),
 ];

@@ -15,6 +15,8 @@ import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
 import { ConvNet } from '../../src/classifiers/convnet';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../models';
 import { convNetLossRef } from '../convnet';
+import { ResNet } from '../../src/classifiers/resnet';
+import { resNetLossRef } from '../resnet';
 
 function fcCase(normalization: Normalization): CatalogueCase {
   const keep = 0.75;
@@ -111,7 +113,44 @@ function convNetCase(batchnorm: boolean): CatalogueCase {
   });
 }
 
-/** Every model case: the course's models, then the one `npm run train` trains. */
+/**
+ * ResNet, `npm run train`'s default, in miniature: four 8 x 8 grey images, width 1 (channels 1, 2, 4, 8), label
+ * smoothing and weight decay on; with and without the skip connections. Batchnorm's gamma and beta are drawn
+ * rather than left at 1 and 0: at 1 and 0 the one-channel prep layer's output only scales with gamma1, which the
+ * next batchnorm divides out, so gamma1's gradient would be zero. Even this small, the net has ~1,500 relus and
+ * pooling windows, and a step of NUMERIC_STEP = 1e-2 moves one of them across its kink for nearly every entry:
+ * the centred differences step 1e-3, whose float32 rounding needs the looser bound 5e-2 on relErrNumeric. Nine
+ * batchnorm layers over 4 images also round more than one layer does: relErrAutodiff reaches ~2e-5 on the first
+ * layers' gamma, bounded at 5e-5 here. (A wrong gradient is off by far more; each layer has its full three-way
+ * check, at the usual bounds, among the layer cases.)
+ */
+function resNetCase(residual: boolean): CatalogueCase {
+  const reg = 0.05;
+  const labelSmoothing = 0.2;
+  return modelCase(`ResNet (${residual ? 'residual' : 'no skip'}, label smoothing ${labelSmoothing}, reg ${reg})`, (rng) => {
+    const inputDim: [number, number, number] = [8, 8, 1];
+    const N = 4;
+    const net = new ResNet({ inputDim, width: 1, numClasses: 4, residual, labelSmoothing, reg, seed: rng.int(2 ** 31) });
+    for (const [name, p] of Object.entries(net.params)) {
+      if (name.startsWith('gamma')) p.assign(tf.add(1, rng.randn(p.shape, 0.1)));
+      if (name.startsWith('beta')) p.assign(rng.randn(p.shape, 0.1));
+    }
+    const X = rng.randn([N, ...inputDim]);
+    const y = labels(rng, N, 4);
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => resNetLossRef(p, X, y, { residual, labelSmoothing, reg }),
+      caches: () => net['forward'](X as tf.Tensor4D).caches,
+      numericStep: 1e-3,
+      numericBound: 5e-2,
+      autodiffBound: 5e-5,
+    };
+  });
+}
+
+/** Every model case: the course's models, then the ones `npm run train` trains. */
 export const MODEL_CASES: readonly CatalogueCase[] = [
   modelCase('TwoLayerNet (reg 0.1)', (rng) => {
     const [N, D, Hd, C] = [4, 5, 6, 4];
@@ -136,4 +175,6 @@ export const MODEL_CASES: readonly CatalogueCase[] = [
   cnnCase(true),
   convNetCase(false),
   convNetCase(true),
+  resNetCase(true),
+  resNetCase(false),
 ];
