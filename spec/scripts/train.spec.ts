@@ -52,7 +52,9 @@ function train(args: string[], data = dataDir): { status: number | null; stdout:
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const TINY = ['--quick', '--backend', 'wasm', '--blocks', '8p-16p', '--batch-size', '16', '--no-progress'];
+const TINY = ['--quick', '--backend', 'wasm', '--model', 'convnet', '--blocks', '8p-16p', '--batch-size', '16', '--no-progress'];
+/** The default model, narrow enough to train in seconds. */
+const TINY_RESNET = ['--quick', '--backend', 'wasm', '--width', '2', '--batch-size', '16', '--no-progress'];
 
 function readMetrics(out: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
@@ -88,7 +90,15 @@ describe('npm run train', () => {
     const losses = m.loss_history as number[];
     expect(losses).toHaveLength(8);
     expect(m.data).toEqual({ train: 76, val: 23, test: 20, official: false });
-    expect(m.config).toMatchObject({ model: 'ConvNet', blocks: '8p-16p', batch_size: 16, update_rule: 'adam', augment: true, epochs_planned: 2 });
+    expect(m.config).toMatchObject({
+      model: 'ConvNet',
+      architecture: 'ConvNet 8p-16p',
+      batch_size: 16,
+      update_rule: 'adam',
+      lr_schedule: { kind: 'step-decay', start: 1e-3, decay: 0.8 },
+      augment: true,
+      epochs_planned: 2,
+    });
 
     const checkpoints = fs.readdirSync(path.join(out, 'checkpoints')).sort();
     expect(checkpoints).toEqual([
@@ -105,9 +115,10 @@ describe('npm run train', () => {
       quick: true,
       seed: 1,
       augment: true,
+      tta: true,
       data: { train: 76, val: 23, test: 20 },
     });
-    for (const png of ['loss.png', 'accuracy.png', 'filters.png']) expect(isPng(path.join(out, png))).toBe(true);
+    for (const png of ['loss.png', 'accuracy.png', 'lr.png', 'confusion.png', 'filters.png']) expect(isPng(path.join(out, png))).toBe(true);
 
     // A fresh run into the same --out is refused: --resume would otherwise find another run's checkpoints.
     const fresh = train([...TINY, '--out', out, '--seed', '1', '--blocks', '16p', '--epochs', '1']);
@@ -154,7 +165,7 @@ describe('npm run train', () => {
     expect((r.loss_history as number[]).slice(0, 8)).toEqual(losses);
     expect(r.loss_history as number[]).toHaveLength(12);
     expect(r.val_acc_history as number[]).toHaveLength(4);
-    expect(r.config).toMatchObject({ blocks: '8p-16p', batch_size: 16 });
+    expect(r.config).toMatchObject({ architecture: 'ConvNet 8p-16p', batch_size: 16 });
     expect(r.run_id).toBe(runId);
     expect(fs.readdirSync(ckptDir)).toHaveLength(6);
     expect(JSON.parse(fs.readFileSync(path.join(ckptDir, 'ckpt_epoch_3.json'), 'utf8')).run.id).toBe(runId);
@@ -167,6 +178,50 @@ describe('npm run train', () => {
     expect(fs.readdirSync(ckptDir).sort()).toEqual([expect.stringMatching(/^ckpt_epoch_1\.[0-9a-f]{12}\.bin$/), 'ckpt_epoch_1.json']);
   }, 300000);
 
+  it('trains the default ResNet on a one-cycle schedule, evaluates with and without flip averaging, and resumes on the same schedule', () => {
+    const out = path.join(dir, 'resnet');
+    const first = train([...TINY_RESNET, '--out', out, '--seed', '2']);
+    expect(first.stderr).toContain('ResNet-9 width 2');
+    expect(first.stderr).toContain('sgd_momentum, one-cycle learning rate 0 -> 0.2 (epoch 0.4) -> 0 (epoch 2), batch 16, 2 epochs of 4 iterations');
+    expect(first.stderr).toContain('one-cycle schedule completed: evaluating the last parameters (epoch 2;');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('== Train your best model: ResNet on CIFAR-10 ==');
+    expect(first.stdout).toContain('test acc without TTA');
+    const m = readMetrics(out);
+    expect(m.config).toMatchObject({
+      model: 'ResNet',
+      architecture: 'ResNet-9 width 2',
+      options: { width: 2, residual: true, labelSmoothing: 0.2, reg: 5e-4 },
+      update_rule: 'sgd_momentum',
+      lr_schedule: { kind: 'one-cycle', start: 0, peak: 0.2, end: 0, warmupEpochs: 0.4, totalEpochs: 2 },
+      // The rate of the last step, iteration 8 of 8 at epoch 7/4, on the way down from 0.2 at epoch 0.4 to 0 at 2.
+      learning_rate_final: expect.closeTo(0.2 * (1 - (7 / 4 - 0.4) / 1.6), 6),
+      tta: true,
+    });
+    for (const key of ['test_acc', 'test_acc_without_tta']) {
+      expect(m[key] as number).toBeGreaterThanOrEqual(0);
+      expect(m[key] as number).toBeLessThanOrEqual(1);
+    }
+    // Rows: true class; every test image counted once.
+    const confusion = m.confusion_matrix as number[][];
+    expect(confusion).toHaveLength(10);
+    expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(20);
+    for (const png of ['loss.png', 'accuracy.png', 'lr.png', 'confusion.png', 'filters.png']) expect(isPng(path.join(out, png))).toBe(true);
+
+    // A resumed run continues on the checkpoint's schedule: --epochs 3 trains one more epoch at its end rate, 0.
+    const resumed = train(['--backend', 'wasm', '--no-progress', '--out', out, '--resume', '--epochs', '3', '--quick', '--seed', '2']);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toContain('epoch 2 of 3, iteration 8');
+    const r = readMetrics(out);
+    expect(r.epochs).toBe(3);
+    expect((r.config as { lr_schedule: unknown }).lr_schedule).toEqual((m.config as { lr_schedule: unknown }).lr_schedule);
+    expect((r.config as { learning_rate_final: number }).learning_rate_final).toBe(0);
+    const noSkip = train([...TINY_RESNET, '--out', path.join(dir, 'plain'), '--no-residual', '--no-tta', '--epochs', '1']);
+    expect(noSkip.status).toBe(0);
+    expect(noSkip.stdout).toContain('ResNet-9 width 2 without skip connections');
+    expect(noSkip.stdout).not.toContain('test acc without TTA');
+  }, 300000);
+
   it('refuses --resume without a checkpoint and bad flags, before loading any data', () => {
     const empty = train(['--backend', 'wasm', '--out', path.join(dir, 'empty'), '--resume']);
     expect(empty.status).not.toBe(0);
@@ -175,6 +230,15 @@ describe('npm run train', () => {
     const badBlocks = train(['--blocks', '32,3x']);
     expect(badBlocks.status).not.toBe(0);
     expect(badBlocks.stderr).toContain("--blocks takes filters per block with p for a pool, e.g. 32,32p,64,64p; got '32,3x' (bad part '3x')");
+    const badModel = train(['--model', 'vgg']);
+    expect(badModel.status).not.toBe(0);
+    expect(badModel.stderr).toContain("--model must be resnet or convnet, got 'vgg'");
+    const badSmoothing = train(['--label-smoothing', '1']);
+    expect(badSmoothing.status).not.toBe(0);
+    expect(badSmoothing.stderr).toContain('--label-smoothing must be in [0, 1), got 1');
+    const convnetSmoothing = train(['--model', 'convnet', '--label-smoothing', '0.1']);
+    expect(convnetSmoothing.status).not.toBe(0);
+    expect(convnetSmoothing.stderr).toContain('--label-smoothing is a resnet option');
     const badBudget = train(['--time-budget', '0']);
     expect(badBudget.status).not.toBe(0);
     expect(badBudget.stderr).toContain('--time-budget must be a positive number of minutes, got 0');

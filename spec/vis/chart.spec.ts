@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { colorScatterPanel, linePanel, scatterWithErrorBarsPanel } from '../../src/vis/chart';
+import { colorScatterPanel, confusionMatrixPanel, linePanel, scatterWithErrorBarsPanel } from '../../src/vis/chart';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -103,6 +103,23 @@ describe('linePanel', () => {
   });
 });
 
+describe('confusionMatrixPanel', () => {
+  it('has a cell per (true, predicted) pair, shaded by its share of the row and labelled with its count', () => {
+    const panel = confusionMatrixPanel({ counts: [[8, 2], [1, 3]], classNames: ['cat', 'dog'], title: 'test' });
+    const rows = (panel.spec as unknown as { data: { values: { actual: string; predicted: string; count: number; share: number }[] } }).data.values;
+    expect(rows).toEqual([
+      { actual: 'cat', predicted: 'cat', count: 8, share: 0.8 },
+      { actual: 'cat', predicted: 'dog', count: 2, share: 0.2 },
+      { actual: 'dog', predicted: 'cat', count: 1, share: 0.25 },
+      { actual: 'dog', predicted: 'dog', count: 3, share: 0.75 },
+    ]);
+  });
+
+  it('refuses counts that are not K x K like the class names', () => {
+    expect(() => confusionMatrixPanel({ counts: [[1, 2]], classNames: ['a', 'b'] })).toThrow('confusionMatrixPanel: counts must be 2 x 2 like classNames, got 1 rows of [2]');
+  });
+});
+
 describe('chart rendering (child process through tsx)', () => {
   let dir: string;
   beforeAll(() => {
@@ -113,14 +130,16 @@ describe('chart rendering (child process through tsx)', () => {
   it('writes PNGs of the requested size that hold a drawing, and leaves no temporary file', async () => {
     const line = path.join(dir, 'line.png');
     const multi = path.join(dir, 'multi.png');
+    const confusion = path.join(dir, 'confusion.png');
     const code = `
-      import { lineChart, linePanel, multiChart } from './src/vis/chart';
+      import { confusionMatrixChart, lineChart, linePanel, multiChart } from './src/vis/chart';
       const it = Array.from({ length: 50 }, (_, i) => i);
       const opts = (w: number, h: number) => ({ title: 'Loss', xLabel: 'iteration', yLabel: 'loss', width: w, height: h,
         series: [{ name: 'train', x: it, y: it.map((i) => 2.3 / (1 + i)) }, { name: 'val', x: it, y: it.map((i) => 2.5 / (1 + i)) }] });
       (async () => {
         await lineChart(${JSON.stringify(line)}, opts(320, 240));
         await multiChart(${JSON.stringify(multi)}, [linePanel(opts(300, 200)), linePanel(opts(300, 200)), linePanel(opts(300, 200))], { columns: 2 });
+        await confusionMatrixChart(${JSON.stringify(confusion)}, { counts: [[5, 1, 0], [2, 6, 1], [0, 0, 9]], classNames: ['a', 'b', 'c'], size: 200 });
       })().catch((e) => { console.error(e); process.exit(1); });`;
     execFileSync(TSX, ['-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
 
@@ -133,6 +152,8 @@ describe('chart rendering (child process through tsx)', () => {
 
     const multiMeta = await sharp(multi).metadata();
     expect([multiMeta.format, multiMeta.width, multiMeta.height]).toEqual(['png', 600, 400]);
-    expect(fs.readdirSync(dir).sort()).toEqual(['line.png', 'multi.png']);
+    const confusionMeta = await sharp(confusion).metadata();
+    expect([confusionMeta.format, confusionMeta.width, confusionMeta.height]).toEqual(['png', 400, 330]);
+    expect(fs.readdirSync(dir).sort()).toEqual(['confusion.png', 'line.png', 'multi.png']);
   });
 });
