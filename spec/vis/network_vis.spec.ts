@@ -22,6 +22,7 @@ import { createClassVisualization, gaussianBlur, gaussianKernel1d, roll } from '
 import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, hotColormap, saliencyFigure } from '../../src/vis/deprocess';
 import { ConvNet } from '../../src/classifiers/convnet';
 import { CheckpointContents, saveCheckpoint } from '../../src/checkpoint';
+import { ResNet } from '../../src/classifiers/resnet';
 import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../../src/vis/vis_model';
 import { convNetScoresRef, fcNetScoresRef, inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
 
@@ -162,6 +163,7 @@ describe('models from checkpoints, through the one input-gradient interface', ()
       new FullyConnectedNet({ hiddenDims: [6], inputDim: 8 * 8 * 3, numClasses: 4, normalization: 'batchnorm', weightScale: 0.2, seed: 1 }),
       new ThreeLayerConvNet({ ...TINY, numClasses: 4, batchnorm: true, seed: 2 }),
       new ConvNet({ inputDim: INPUT, blocks: [{ filters: 3, pool: true }], hiddenDims: [5], numClasses: 4, seed: 3 }),
+      new ResNet({ inputDim: INPUT, width: 2, numClasses: 4, seed: 4 }),
     ];
     const rng = new Rng(51);
     const X = rng.randn([4, ...INPUT]);

@@ -1,6 +1,6 @@
 /**
  * The models network visualisation explains, loaded from checkpoints: every model the project trains and
- * checkpoints (FullyConnectedNet, ThreeLayerConvNet, ConvNet). Each returns the gradient of its class scores with
+ * checkpoints (FullyConnectedNet, ThreeLayerConvNet, ConvNet, ResNet). Each returns the gradient of its class scores with
  * respect to its input images from its own hand-written backward pass (InputGradientModel.inputGradient), in
  * test mode, so saliency maps, fooling images and class visualisations treat them all alike.
  *
@@ -13,17 +13,19 @@ import * as path from 'node:path';
 import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../classifiers/cnn';
 import { FullyConnectedNet, FullyConnectedNetOptions } from '../classifiers/fc_net';
 import { ConvNet, ConvNetOptions } from '../classifiers/convnet';
+import { ResNet, ResNetOptions } from '../classifiers/resnet';
 import { CheckpointError, disposeCheckpoint, loadCheckpoint, restoreModel } from '../checkpoint';
 import type { InputGradientModel } from './saliency';
 
 /** A model that network visualisation can explain. */
-export type VisModel = (ThreeLayerConvNet | FullyConnectedNet | ConvNet) & InputGradientModel;
+export type VisModel = (ThreeLayerConvNet | FullyConnectedNet | ConvNet | ResNet) & InputGradientModel;
 
 /** Each model kind (its class name, as checkpoints record it) and how to build an untrained one from its options. */
 const BUILDERS: Record<string, (options: unknown) => VisModel> = {
   FullyConnectedNet: (o) => new FullyConnectedNet(o as FullyConnectedNetOptions),
   ThreeLayerConvNet: (o) => new ThreeLayerConvNet(o as ThreeLayerConvNetOptions),
   ConvNet: (o) => new ConvNet(o as ConvNetOptions),
+  ResNet: (o) => new ResNet(o as ResNetOptions),
 };
 
 /** The model kinds loadVisModel accepts. */
