@@ -36,7 +36,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/cifar';
-import { accuracy } from './lib/solver_runs';
 import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../src/classifiers/convnet';
 import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
 import { withFlipAveraging } from '../src/classifiers/tta';
