@@ -20,8 +20,8 @@ import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, gradCheckSparse, relError 
 import { GradRow, NUMERIC_FLOOR } from '../reference/catalogue/harness';
 import { runCatalogue } from '../reference/catalogue/run';
 import { ABS_FLOOR, autodiffGrads } from '../reference/crosscheck';
-import { affineRef, reluRef, softmaxLossRef, svmLossRef, batchnormRef, layernormRef } from '../reference/layers_dense';
-import { convRef, maxPoolRef, spatialBatchnormRef, spatialGroupnormRef } from '../reference/layers_conv';
+import { affineRef, reluRef, softmaxLossRef, smoothedSoftmaxLossRef, svmLossRef, batchnormRef, layernormRef } from '../reference/layers_dense';
+import { convRef, globalAvgPoolRef, maxPoolRef, spatialBatchnormRef, spatialGroupnormRef } from '../reference/layers_conv';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
 import { inputGradientRef, threeLayerConvNetScoresRef } from '../reference/vis';
 import { withSolutions } from './impl';
@@ -36,6 +36,8 @@ import { ThreeLayerConvNet } from '../src/classifiers/cnn';
 import { affineForward } from '../src/layers/affine';
 import { reluForward } from '../src/layers/relu';
 import { softmaxLoss } from '../src/layers/softmax_loss';
+import { smoothedSoftmaxLoss } from '../src/layers/label_smoothing';
+import { globalAvgPoolForward } from '../src/layers/global_avg_pool';
 import { svmLoss } from '../src/layers/svm_loss';
 import { sgdMomentum } from '../src/optim/sgd_momentum';
 import { rmsprop } from '../src/optim/rmsprop';
@@ -669,6 +671,24 @@ export const CHECKS: Record<string, () => void> = {
   compute_saliency_maps: saliency,
   make_fooling_image: fooling,
   class_visualization_update: classVisualization,
+  global_avg_pool: () => {
+    const rng = new Rng(SEED);
+    tf.tidy(() => {
+      const x = rng.randn([2, 3, 4, 5]) as tf.Tensor4D;
+      layerForward('out', () => globalAvgPoolForward(x).out, () => globalAvgPoolRef(x));
+    });
+    gradients('global average pool');
+  },
+  smoothed_softmax_loss: () => {
+    const rng = new Rng(SEED);
+    tf.tidy(() => {
+      const scores = rng.randn([5, 4], 2) as tf.Tensor2D;
+      const y = labels(rng, 5, 4);
+      layerForward('loss', () => smoothedSoftmaxLoss(scores, y, 0.2).loss, () => smoothedSoftmaxLossRef(scores, y, 0.2));
+    });
+    gradients('softmax loss, label smoothing 0.2');
+  },
+  residual_block_backward: () => ['residual block', 'residual block (no skip)'].forEach(gradients),
 };
 
 export { STATIC_HINTS };

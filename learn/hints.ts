@@ -67,4 +67,7 @@ export const STATIC_HINTS: Record<string, string> = {
   spatial_groupnorm_forward: 'statistics per example and per group of C/G channels, over H, W and the group',
   spatial_groupnorm_backward: 'like layernorm backward, per (example, group), sums over H, W and the group channels',
   compute_saliency_maps: 'the gradient of the correct class score w.r.t. the image, max of |.| over channels',
+  global_avg_pool: 'the mean over axes 1 and 2; backward, every position of a map gets dout / (H W)',
+  smoothed_softmax_loss: 'the target is (1 - eps) onehot(y) + eps / C; dscores = (softmax - target) / N',
+  residual_block_backward: 'back through the second sandwich, then the first; dx adds dout itself (the skip) to the branch dx',
 };

@@ -1,7 +1,8 @@
 /**
  * The exercises: what assignments 1 and 2 of cs231n ask a learner to write, in the course's order, each with the
  * functions of src/ that hold its solution. `npm run exercises -- init` strips those bodies; `npm run check`
- * checks them (learn/checks.ts). What the course hands out ready-made (HOG, the Solver, data loading, the fast
+ * checks them (learn/checks.ts). The last three go beyond the course: the layers of the residual net that
+ * `npm run train` trains (docs/best-model.md). What the course hands out ready-made (HOG, the Solver, data loading, the fast
  * layers, the sandwich layers) is not here, so it always comes from src/.
  *
  * A function is named as written in its file: `affineForward`, or `Class.method` for a method.
@@ -30,6 +31,9 @@ const FC = 'fully-connected-nets.md';
 const BN = 'batchnorm.md';
 const CONV = 'convolution.md';
 const VIS = 'network-visualization.md';
+const BEST = 'best-model.md';
+/** Beyond the course: the layers of `npm run train`'s residual net. */
+const BEYOND = 'Q5 best model (beyond the course)';
 
 /** Every exercise, in the order the course asks for them. */
 export const EXERCISES: readonly Exercise[] = [
@@ -73,6 +77,9 @@ export const EXERCISES: readonly Exercise[] = [
   ex('compute_saliency_maps', 'A2', 'Q5 Network Visualization', 'vis/saliency.ts', ['computeSaliencyMaps'], VIS),
   ex('make_fooling_image', 'A2', 'Q5 Network Visualization', 'vis/fooling.ts', ['makeFoolingImages'], VIS),
   ex('class_visualization_update', 'A2', 'Q5 Network Visualization', 'vis/class_visualization.ts', ['createClassVisualization'], VIS),
+  ex('global_avg_pool', 'A2', BEYOND, 'layers/global_avg_pool.ts', ['globalAvgPoolForward', 'globalAvgPoolBackward'], BEST),
+  ex('smoothed_softmax_loss', 'A2', BEYOND, 'layers/label_smoothing.ts', ['smoothedSoftmaxLoss'], BEST),
+  ex('residual_block_backward', 'A2', BEYOND, 'layers/residual.ts', ['residualBlockBackward'], BEST),
 ];
 
 /** The exercise with this id; throws naming the known ids otherwise. */
