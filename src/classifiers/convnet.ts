@@ -390,7 +390,7 @@ function setLayerGrads(grads: Record<string, tf.Tensor>, layer: number, g: { dw:
 /**
  * The first block's sandwich backward without its convolution's dx: that dx would be the gradient with respect to
  * the images, which no update uses, and with 3 input channels it is the least efficient convolution of the step
- * (convBackwardFirstLayer). This is the one place a model skips it.
+ * (convBackwardFirstLayer). Models skip it only in their first layer (here, and in ResNet's prep layer).
  *
  * dout: the block's output gradient [N, H, W, F]. Returns dw, db and, with batchnorm, dgamma and dbeta.
  */
