@@ -26,6 +26,8 @@ const FC = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
 const FC_NORM = [...FC, 'gamma1', 'beta1', 'gamma2', 'beta2'];
 const CNN = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'];
 const CONVNET = [...CNN, 'W4', 'b4'];
+const RESIDUAL = ['dx', ...[1, 2].flatMap((i) => [`dw${i}`, `db${i}`, `dgamma${i}`, `dbeta${i}`])];
+const RESNET = [...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((i) => [`W${i}`, `b${i}`, `gamma${i}`, `beta${i}`]), 'W9', 'b9'];
 /**
  * The rows the catalogue must hold: each layer or model with every gradient it has. A name ending in ' (' stands for
  * every variant name that starts with it ('TwoLayerNet (reg 0.1)'); any other name must match exactly.
@@ -35,6 +37,7 @@ const EXPECTED: [string, string[]][] = [
   ['relu', ['dx']],
   ['softmax loss', ['dscores']],
   ['svm loss', ['dscores']],
+  ['softmax loss, label smoothing 0.2', ['dscores']],
   ['batchnorm (graph backward)', DENSE],
   ['batchnorm (alt backward)', DENSE],
   ['layernorm', DENSE],
@@ -50,10 +53,13 @@ const EXPECTED: [string, string[]][] = [
   ['spatial groupnorm (G=1)', DENSE],
   ['spatial groupnorm (G=2)', DENSE],
   ['spatial groupnorm (G=4)', DENSE],
+  ['global average pool', ['dx']],
   ['affine-relu', CONV],
   ['conv-relu', CONV],
   ['conv-bn-relu', [...CONV, 'dgamma', 'dbeta']],
   ['conv-relu-pool', CONV],
+  ['residual block', RESIDUAL],
+  ['residual block (no skip)', RESIDUAL],
   ['TwoLayerNet (', ['W1', 'b1', 'W2', 'b2']],
   ['FullyConnectedNet (none', FC],
   ['FullyConnectedNet (batchnorm', FC_NORM],
@@ -62,6 +68,8 @@ const EXPECTED: [string, string[]][] = [
   ['ThreeLayerConvNet (batchnorm', [...CNN, 'gamma1', 'beta1']],
   ['ConvNet (no batchnorm', CONVNET],
   ['ConvNet (batchnorm', [...CONVNET, 'gamma1', 'beta1', 'gamma2', 'beta2', 'gamma3', 'beta3']],
+  ['ResNet (residual', RESNET],
+  ['ResNet (no skip', RESNET],
 ];
 
 describe('gradient catalogue, seed 0', () => {
@@ -93,7 +101,23 @@ describe('gradient catalogue, seed 0', () => {
   it('compares real gradients: numeric checks cover entries, and only biases before batchnorm are zero', () => {
     for (const r of rows) expect([r.layer, r.param, r.numericEntries > 0]).toEqual([r.layer, r.param, true]);
     const zero = rows.filter((r) => r.zeroGradient).map((r) => `${r.layer.split(' (')[0]} ${r.param}`);
-    expect(zero.sort()).toEqual(['ConvNet b1', 'ConvNet b2', 'ConvNet b3', 'FullyConnectedNet b1', 'FullyConnectedNet b2', 'ThreeLayerConvNet b1', 'conv-bn-relu db']);
+    const resNetBiases = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `ResNet b${i}`);
+    const residualBiases = ['residual block db1', 'residual block db2'];
+    expect(zero.sort()).toEqual(
+      [
+        'ConvNet b1',
+        'ConvNet b2',
+        'ConvNet b3',
+        'FullyConnectedNet b1',
+        'FullyConnectedNet b2',
+        'ThreeLayerConvNet b1',
+        'conv-bn-relu db',
+        ...residualBiases,
+        ...residualBiases,
+        ...resNetBiases,
+        ...resNetBiases,
+      ].sort(),
+    );
   });
 
   it('frees every tensor it makes', () => {
