@@ -164,7 +164,9 @@ describe('residual block', () => {
     const bn = bns();
     residualBlockForward(x, first, second, CONV, bn, true); // the running statistics exist from here on
     const before = tf.memory().numTensors;
-    tf.tidy(() => residualBlockBackward(dout, residualBlockForward(x, first, second, CONV, bn, true).cache));
+    tf.tidy(() => {
+      residualBlockBackward(dout, residualBlockForward(x, first, second, CONV, bn, true).cache);
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 });
