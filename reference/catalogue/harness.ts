@@ -125,6 +125,15 @@ function makeRow(
   };
 }
 
+/**
+ * The norm below which a gradient counts as zero in exact arithmetic. Rounding noise grows with the gradients: where
+ * the largest gradient of a check has norm G above 1, one that is zero in exact arithmetic (a bias before
+ * batchnorm) comes out near eps32 * G, so the floor is ABS_FLOOR * max(1, G).
+ */
+function noiseFloor(auto: Record<string, tf.Tensor>): number {
+  return ABS_FLOOR * Math.max(1, ...Object.values(auto).map((g) => tf.tidy(() => tf.norm(g).dataSync()[0])));
+}
+
 /** A row for a check that threw: it fails, and says why. */
 export function errorRow(layer: string, err: unknown): GradRow {
   return {
@@ -198,6 +207,7 @@ function checkLayer<C>(layer: string, spec: LayerSpec<C>, redraws: number): Grad
   const base = spec.signature?.(fwd.cache, inputs);
   const handByD = spec.backward(dout, fwd.cache) as Record<string, tf.Tensor>;
   const auto = autodiffGrads(spec.twin, inputs, dout);
+  const floor = noiseFloor(auto);
   const rows: GradRow[] = [];
   for (const name of Object.keys(inputs)) {
     const hand = handByD[`d${name}`];
@@ -213,7 +223,7 @@ function checkLayer<C>(layer: string, spec: LayerSpec<C>, redraws: number): Grad
       dout,
       NUMERIC_STEP,
     );
-    rows.push(makeRow(layer, `d${name}`, hand, auto[name], numeric, hand.dataSync(), redraws));
+    rows.push(makeRow(layer, `d${name}`, hand, auto[name], numeric, hand.dataSync(), redraws, NUMERIC_BOUND, floor));
   }
   for (const key of Object.keys(handByD)) {
     if (!(key.slice(1) in inputs)) throw new Error(`${layer}: the backward pass returned ${key}, which no check covers`);
@@ -302,9 +312,7 @@ function checkModel(layer: string, spec: ModelSpec, pickRng: Rng, redraws: numbe
     const signature = () => tf.tidy(() => cacheKinks(spec.caches()));
     const base = signature();
     const auto = autodiffGrads((p) => spec.twin(p), model.params);
-    // Rounding noise grows with the gradients: in a model whose largest gradient norm G is above 1, a gradient
-    // that is zero in exact arithmetic comes out near eps32 * G, so the floor is ABS_FLOOR * max(1, G).
-    const largest = Math.max(1, ...Object.values(auto).map((g) => tf.tidy(() => tf.norm(g).dataSync()[0])));
+    const floor = noiseFloor(auto);
     const lossAt = (name: string, value: tf.Tensor): number => {
       model.params[name].assign(value);
       guardKinks(base, signature());
@@ -322,7 +330,7 @@ function checkModel(layer: string, spec: ModelSpec, pickRng: Rng, redraws: numbe
       } finally {
         param.assign(original);
       }
-      const row = makeRow(layer, name, hand, auto[name], numeric.numeric, numeric.analytic, redraws, spec.numericBound, ABS_FLOOR * largest, spec.autodiffBound);
+      const row = makeRow(layer, name, hand, auto[name], numeric.numeric, numeric.analytic, redraws, spec.numericBound, floor, spec.autodiffBound);
       rows.push({ ...row, kinkSkips: numeric.kinkSkips });
     }
     for (const key of Object.keys(grads)) {
