@@ -17,3 +17,15 @@ export function checkImages(fn: string, X: tf.Tensor, inputDim: readonly [number
     throw new Error(`${fn}: X must be [N, ${H}, ${W}, ${C}] (NHWC), got shape [${X.shape}]`);
   }
 }
+
+/**
+ * The upstream gradient an inputGradient caller gives for the class scores: dscores(scores), checked to have the
+ * scores' shape [N, C]. fn names the method in the error.
+ */
+export function checkedUpstream(fn: string, dscores: (scores: tf.Tensor2D) => tf.Tensor2D, scores: tf.Tensor2D): tf.Tensor2D {
+  const upstream = dscores(scores);
+  if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
+    throw new Error(`${fn}: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
+  }
+  return upstream;
+}

@@ -32,7 +32,7 @@ import {
   convReluPoolForward,
 } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkImages } from './check_input';
+import { checkImages, checkedUpstream } from './check_input';
 import { checkLabels } from '../layers/validate';
 
 export interface ThreeLayerConvNetOptions {
@@ -145,10 +145,7 @@ export class ThreeLayerConvNet implements Model {
     this.bnParam.mode = 'test';
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
-      const upstream = dscores(scores);
-      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
-        throw new Error(`ThreeLayerConvNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
-      }
+      const upstream = checkedUpstream('ThreeLayerConvNet.inputGradient', dscores, scores);
       return { scores, dX: this.backward(upstream, caches).dX };
     });
   }

@@ -30,7 +30,7 @@ import { Model, LossAndGrads } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkImages } from './check_input';
+import { checkImages, checkedUpstream } from './check_input';
 import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
@@ -242,10 +242,7 @@ export class ConvNet implements Model {
     for (const bnParam of this.bnParams) if (bnParam) bnParam.mode = 'test';
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
-      const upstream = dscores(scores);
-      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
-        throw new Error(`${fn}: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
-      }
+      const upstream = checkedUpstream(fn, dscores, scores);
       return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
     });
   }

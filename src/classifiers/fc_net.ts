@@ -19,7 +19,7 @@ import { batchnormForward, batchnormBackwardAlt, BatchnormCache, BnParam } from 
 import { layernormForward, layernormBackward, LayernormCache } from '../layers/layernorm';
 import { dropoutForward, dropoutBackward, DropoutCache, DropoutParam } from '../layers/dropout';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput } from './check_input';
+import { checkInput, checkedUpstream } from './check_input';
 import { checkLabels } from '../layers/validate';
 
 export type Normalization = 'none' | 'batchnorm' | 'layernorm';
@@ -139,10 +139,7 @@ export class FullyConnectedNet implements Model {
     checkInput('FullyConnectedNet.inputGradient', X, this.options.inputDim);
     return tf.tidy(() => {
       const { scores, caches, last } = this.forward(X, 'test');
-      const upstream = dscores(scores);
-      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
-        throw new Error(`FullyConnectedNet.inputGradient: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
-      }
+      const upstream = checkedUpstream('FullyConnectedNet.inputGradient', dscores, scores);
       return { scores, dX: this.backward(upstream, caches, last).dX as T };
     });
   }

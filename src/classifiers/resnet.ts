@@ -30,7 +30,7 @@ import { LossAndGrads, Model } from '../model';
 import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
-import { checkImages } from './check_input';
+import { checkImages, checkedUpstream } from './check_input';
 import { checkLabels } from '../layers/validate';
 import { BnParam } from '../layers/batchnorm';
 import { ConvParam } from '../layers/conv_fast';
@@ -163,10 +163,7 @@ export class ResNet implements Model {
     for (const bnParam of this.bnParams) bnParam.mode = 'test';
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
-      const upstream = dscores(scores);
-      if (upstream.rank !== 2 || upstream.shape[0] !== scores.shape[0] || upstream.shape[1] !== scores.shape[1]) {
-        throw new Error(`${fn}: dscores must return [${scores.shape}] like the scores, got shape [${upstream.shape}]`);
-      }
+      const upstream = checkedUpstream(fn, dscores, scores);
       return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
     });
   }

@@ -15,7 +15,7 @@ import { param } from './param';
 import { affineBackward, affineForward } from '../layers/affine';
 import { affineReluBackward, affineReluForward } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
-import { checkInput } from './check_input';
+import { checkInput, checkedUpstream } from './check_input';
 import { checkLabels } from '../layers/validate';
 
 export interface TwoLayerNetOptions {
@@ -104,10 +104,7 @@ export class TwoLayerNet implements Model {
     return tf.tidy(() => {
       const hidden = affineReluForward(X, p.W1 as tf.Tensor2D, p.b1 as tf.Tensor1D);
       const out = affineForward(hidden.out, p.W2 as tf.Tensor2D, p.b2 as tf.Tensor1D);
-      const upstream = dscores(out.out);
-      if (upstream.rank !== 2 || upstream.shape[0] !== out.out.shape[0] || upstream.shape[1] !== out.out.shape[1]) {
-        throw new Error(`TwoLayerNet.inputGradient: dscores must return [${out.out.shape}] like the scores, got shape [${upstream.shape}]`);
-      }
+      const upstream = checkedUpstream('TwoLayerNet.inputGradient', dscores, out.out);
       const dHidden = affineBackward(upstream, out.cache).dx as tf.Tensor2D;
       return { scores: out.out, dX: affineReluBackward(dHidden, hidden.cache).dx as T };
     });
