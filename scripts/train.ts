@@ -39,7 +39,7 @@ import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/ci
 import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../src/classifiers/convnet';
 import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
 import { withFlipAveraging } from '../src/classifiers/tta';
-import { modelPredictions } from '../src/classifiers/accuracy';
+import { accuracy, modelPredictions } from '../src/classifiers/accuracy';
 import { CLASS_NAMES } from '../src/data/cifar10_format';
 import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
@@ -708,13 +708,6 @@ interface Evaluation {
   evalSeconds: number;
 }
 
-/** Fraction of pred equal to labels. */
-function fractionRight(pred: Int32Array, labels: ArrayLike<number>, n = pred.length): number {
-  let right = 0;
-  for (let i = 0; i < n; i++) if (pred[i] === labels[i]) right++;
-  return right / n;
-}
-
 /**
  * Accuracy on the validation set, the whole test set and the course's first 1,000 test images, with test-time
  * augmentation unless --no-tta (and on the test set also without it), and the test set's confusion matrix.
@@ -723,13 +716,13 @@ function evaluate(ctx: ScriptContext, opts: Options, m: TrainModel, data: TrainD
   const evalStarted = Date.now();
   const scored = opts.tta ? withFlipAveraging(m) : m;
   const batch = 200;
-  const valAcc = fractionRight(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
+  const valAcc = accuracy(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
   const labels = data.yTest.dataSync();
   const pred = modelPredictions(scored, data.XTest, batch);
-  const testAcc = fractionRight(pred, labels);
-  const testAccPlain = opts.tta ? fractionRight(modelPredictions(m, data.XTest, batch), labels) : testAcc;
+  const testAcc = accuracy(pred, labels);
+  const testAccPlain = opts.tta ? accuracy(modelPredictions(m, data.XTest, batch), labels) : testAcc;
   const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
-  const courseTestAcc = fractionRight(pred, labels, courseTest);
+  const courseTestAcc = accuracy(pred.subarray(0, courseTest), labels.subarray(0, courseTest));
   const K = m.options.numClasses;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (let i = 0; i < pred.length; i++) confusion[labels[i]][pred[i]]++;

@@ -31,6 +31,7 @@ import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
 import { checkImages, checkedUpstream } from './check_input';
+import { disposeRunningStatistics, loadRunningStatistics, runningStatistics } from './bn_state';
 import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
@@ -341,39 +342,19 @@ export class ConvNet implements Model {
 
   /** Batchnorm running statistics, runningMean{layer} and runningVar{layer} (once a training pass has made them). */
   state(): Record<string, tf.Tensor> {
-    const s: Record<string, tf.Tensor> = {};
-    this.bnParams.forEach((bnParam, i) => {
-      if (bnParam?.runningMean) s[`runningMean${i + 1}`] = bnParam.runningMean;
-      if (bnParam?.runningVar) s[`runningVar${i + 1}`] = bnParam.runningVar;
-    });
-    return s;
+    return runningStatistics(this.bnParams);
   }
 
-  /** Restores state() output, taking ownership of the tensors; names of layers without batchnorm are an error. */
+  /** Restores state() output, taking ownership of the tensors. */
   loadState(state: Record<string, tf.Tensor>): void {
-    for (const [name, t] of Object.entries(state)) {
-      const m = /^running(Mean|Var)(\d+)$/.exec(name);
-      const bnParam = m ? this.bnParams[Number(m[2]) - 1] : undefined;
-      if (!m || !bnParam) throw new Error(`ConvNet.loadState: '${name}' is not the running statistic of a batchnorm layer of this net`);
-      const key = m[1] === 'Mean' ? 'runningMean' : 'runningVar';
-      const size = this.params[`gamma${m[2]}`].shape[0];
-      if (t.rank !== 1 || t.shape[0] !== size) throw new Error(`ConvNet.loadState: '${name}' must be [${size}], got shape [${t.shape}]`);
-      bnParam[key]?.dispose();
-      bnParam[key] = t as tf.Tensor1D;
-    }
+    loadRunningStatistics('ConvNet.loadState', this.bnParams, this.params, state);
   }
 
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
-    for (const bnParam of this.bnParams) {
-      bnParam?.runningMean?.dispose();
-      bnParam?.runningVar?.dispose();
-      if (bnParam) {
-        bnParam.runningMean = undefined;
-        bnParam.runningVar = undefined;
-      }
-    }
+    disposeRunningStatistics(this.bnParams);
   }
+
 }
 
 /** Stores one layer's gradients under the layer's parameter names: W{layer}, b{layer}, and gamma/beta with batchnorm. */

@@ -31,6 +31,7 @@ import { Rng } from '../random';
 import { param } from './param';
 import { addL2 } from './l2';
 import { checkImages, checkedUpstream } from './check_input';
+import { disposeRunningStatistics, loadRunningStatistics, runningStatistics } from './bn_state';
 import { checkLabels } from '../layers/validate';
 import { BnParam } from '../layers/batchnorm';
 import { ConvParam } from '../layers/conv_fast';
@@ -247,37 +248,19 @@ export class ResNet implements Model {
 
   /** Batchnorm running statistics, runningMean{layer} and runningVar{layer} (once a training pass has made them). */
   state(): Record<string, tf.Tensor> {
-    const s: Record<string, tf.Tensor> = {};
-    this.bnParams.forEach((bnParam, i) => {
-      if (bnParam.runningMean) s[`runningMean${i + 1}`] = bnParam.runningMean;
-      if (bnParam.runningVar) s[`runningVar${i + 1}`] = bnParam.runningVar;
-    });
-    return s;
+    return runningStatistics(this.bnParams);
   }
 
   /** Restores state() output, taking ownership of the tensors. */
   loadState(state: Record<string, tf.Tensor>): void {
-    for (const [name, t] of Object.entries(state)) {
-      const m = /^running(Mean|Var)(\d+)$/.exec(name);
-      const bnParam = m ? this.bnParams[Number(m[2]) - 1] : undefined;
-      if (!m || !bnParam) throw new Error(`ResNet.loadState: '${name}' is not the running statistic of a batchnorm layer of this net`);
-      const size = this.params[`gamma${m[2]}`].shape[0];
-      if (t.rank !== 1 || t.shape[0] !== size) throw new Error(`ResNet.loadState: '${name}' must be [${size}], got shape [${t.shape}]`);
-      const key = m[1] === 'Mean' ? 'runningMean' : 'runningVar';
-      bnParam[key]?.dispose();
-      bnParam[key] = t as tf.Tensor1D;
-    }
+    loadRunningStatistics('ResNet.loadState', this.bnParams, this.params, state);
   }
 
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
-    for (const bnParam of this.bnParams) {
-      bnParam.runningMean?.dispose();
-      bnParam.runningVar?.dispose();
-      bnParam.runningMean = undefined;
-      bnParam.runningVar = undefined;
-    }
+    disposeRunningStatistics(this.bnParams);
   }
+
 }
 
 /** Stores one conv layer's gradients under its parameter names. */

@@ -70,10 +70,10 @@ export function residualBlockBackward(
   cache: ResidualCache,
 ): { dx: tf.Tensor4D; first: ConvBnGrads; second: ConvBnGrads } {
   return tf.tidy(() => {
-    const second = convBnReluBackward(dout, cache.second);
-    const first = convBnReluBackward(second.dx, cache.first);
-    const dx = cache.skip ? tf.add(dout, first.dx) : first.dx;
-    return { dx: dx as tf.Tensor4D, first: grads(first), second: grads(second) };
+    const { dx: dh, ...second } = convBnReluBackward(dout, cache.second);
+    const { dx: dBranch, ...first } = convBnReluBackward(dh, cache.first);
+    const dx = cache.skip ? tf.add(dout, dBranch) : dBranch;
+    return { dx: dx as tf.Tensor4D, first, second };
   });
 }
 
@@ -84,7 +84,3 @@ export type ConvBnGrads = {
   dgamma: tf.Tensor1D;
   dbeta: tf.Tensor1D;
 };
-
-function grads(g: ConvBnGrads & { dx: tf.Tensor4D }): ConvBnGrads {
-  return { dw: g.dw, db: g.db, dgamma: g.dgamma, dbeta: g.dbeta };
-}
