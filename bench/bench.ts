@@ -27,7 +27,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, InvalidArgumentError } from 'commander';
-import { currentBackend, initBackendAndReport } from '../src/backend';
+import { currentBackend, initBackendAndReport } from '../runtime/backend';
 import { BenchResult, Workload, emit, errorResult, timeWorkload } from './harness';
 import { knnDists, linearTrain, softmaxLossGrad, svmLossGrad } from './linear_workloads';
 import { conv3Step, fcBnEpoch, twolayerEpoch } from './net_workloads';

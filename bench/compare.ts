@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { RoundResult, Side, compareMarkdown, compareRows, NUMPY_TARGETS } from './compare_table';
 import { parsePositiveInt } from '../scripts/lib/cli';
-import { writeFileAtomic } from '../src/data/atomic';
+import { writeFileAtomic } from '../runtime/atomic';
 import { PEER_UNSET_ENV, peerEnvironment } from './peers';
 
 const root = path.resolve(__dirname, '..');

@@ -14,8 +14,8 @@
  *   tfBytesMB  the live tensor bytes once the workload is set up (its inputs and model).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { currentBackend } from '../src/backend';
-import { activeWasmThreads } from '../src/wasm_threads';
+import { currentBackend } from '../runtime/backend';
+import { activeWasmThreads } from '../runtime/wasm_threads';
 import { Rng } from '../src/random';
 
 /** What a workload hands the harness once its inputs are built. */
@@ -57,7 +57,7 @@ export interface BenchResult {
   runs: number;
   backend: string;
   minMs?: number;
-  /** Threads the wasm backend computes on (src/wasm_threads.ts); 1 on other backends. */
+  /** Threads the wasm backend computes on (runtime/wasm_threads.ts); 1 on other backends. */
   threads?: number;
   maxMs?: number;
   gflops?: number;

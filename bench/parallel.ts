@@ -1,7 +1,7 @@
 /**
  * `--parallel`: prototypes that split the two embarrassingly parallel workloads over the machine's cores with
  * worker_threads, each worker on one wasm thread. For kNN they measure what splitting by hand adds over the
- * threaded wasm build (src/wasm_threads.ts), which already splits kNN's one matrix product by itself. For features.extract,
+ * threaded wasm build (runtime/wasm_threads.ts), which already splits kNN's one matrix product by itself. For features.extract,
  * plain JavaScript with no tensors, workers remain the only way to use a second core. The main
  * thread does the first share itself and each worker one more; every share runs the library's own code
  * (extractFeatures, KNearestNeighbor.computeDistancesNoLoops), inputs and outputs sit in SharedArrayBuffers.

@@ -11,7 +11,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
+import { initBackend } from '../runtime/backend';
 import { KNearestNeighbor } from '../src/classifiers/knn';
 import { extractFeatures } from '../src/features/extract';
 import { hogFeature } from '../src/features/hog';

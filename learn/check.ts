@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { spawn, ChildProcess } from 'node:child_process';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend';
+import { initBackend } from '../runtime/backend';
 import { useWorkspace, workspaceDir } from './impl';
 import { EXERCISES, selectExercises } from './manifest';
 import type { Outcome } from './run_checks';

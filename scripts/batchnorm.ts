@@ -25,7 +25,7 @@ import { disposeAssignment2Data, firstExamples, loadAssignment2Data } from './li
 import { Check, TrainedRun, accuracyPanel, historyPanels, runMetrics, trainRun } from './lib/solver_runs';
 import { FullyConnectedNet, Normalization } from '../src/classifiers/fc_net';
 import { SolverData } from '../src/solver';
-import { linePanel, multiChart } from '../src/vis/chart';
+import { linePanel, multiChart } from '../runtime/vis/chart';
 
 /** numpy's logspace(lo, hi, count): count values evenly spaced in log10 from 10^lo to 10^hi. */
 function logspace(lo: number, hi: number, count: number): number[] {

@@ -34,8 +34,8 @@ import { Check, TrainedRun, accuracy, lossPanel, runMetrics, trainRun, trainValP
 import { ThreeLayerConvNet } from '../src/classifiers/cnn';
 import { augmentBatch } from '../src/data/augment';
 import { Rng } from '../src/random';
-import { multiChart } from '../src/vis/chart';
-import { GridImage, imageGrid } from '../src/vis/image_grid';
+import { multiChart } from '../runtime/vis/chart';
+import { GridImage, imageGrid } from '../runtime/vis/image_grid';
 
 interface Options extends CommonOptions {
   epochs: number;

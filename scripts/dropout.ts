@@ -17,7 +17,7 @@ import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, TrainedRun, accuracyPanel, runMetrics, trainRun } from './lib/solver_runs';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
-import { multiChart } from '../src/vis/chart';
+import { multiChart } from '../runtime/vis/chart';
 
 const KEEP_RATIOS = [1, 0.75, 0.5, 0.25];
 

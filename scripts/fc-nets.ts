@@ -25,7 +25,7 @@ import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2
 import { Check, TrainedRun, accuracy, historyPanels, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
 import { UpdateRuleName } from '../src/optim';
-import { multiChart } from '../src/vis/chart';
+import { multiChart } from '../runtime/vis/chart';
 
 interface Options extends CommonOptions {
   bestHidden: number[];

@@ -29,11 +29,11 @@ import { LinearSVM } from '../src/classifiers/linear_classifier';
 import { TwoLayerNet } from '../src/classifiers/two_layer_net';
 import { splitCifar10 } from '../src/data/preprocess';
 import { CifarSplit } from '../src/data/split';
-import { IMAGE_CHANNELS, IMAGE_SIZE } from '../src/data/cifar10_format';
+import { IMAGE_CHANNELS, IMAGE_SIZE } from '../runtime/data/cifar10_format';
 import { FeatureFn, extractFeatures, featureStats, normalizeFeatures } from '../src/features/extract';
 import { hogFeature } from '../src/features/hog';
 import { colorHistogramHsv } from '../src/features/color_histogram';
-import { GridImage, imageGrid } from '../src/vis/image_grid';
+import { GridImage, imageGrid } from '../runtime/vis/image_grid';
 
 const SVM_LEARNING_RATES = [1e-3, 3e-3, 1e-2];
 const SVM_REGULARIZATION_STRENGTHS = [1e-3, 1e-1, 1];

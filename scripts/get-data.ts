@@ -10,8 +10,8 @@
 import { Command } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { DataError } from '../src/data/errors';
-import { describeFsError, removeLiveTempsSync } from '../src/data/atomic';
-import { getCifar10, type Phase } from '../src/data/get_data';
+import { describeFsError, removeLiveTempsSync } from '../runtime/atomic';
+import { getCifar10, type Phase } from '../runtime/data/get_data';
 import { parsePositiveInt, parseSeed } from './lib/cli';
 
 /** One line for the user: a DataError's message, a file-system error in words, else the error's message (no stack). */

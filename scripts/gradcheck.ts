@@ -12,7 +12,7 @@
  * go to stderr. The exit status is 1 when any row fails (or a check throws), 0 otherwise.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { initBackendAndReport } from '../src/backend';
+import { initBackendAndReport } from '../runtime/backend';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
 import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';

@@ -11,7 +11,7 @@
  * --one-loop-rows rows. Speedups are taken against the two loops.
  *
  * The no-loop version runs on all 500 rows. It is timed twice: the first call also grows the wasm heap to hold the
- * matrix. The plain loops run on one thread; the no-loop product runs on every wasm thread (src/wasm_threads.ts;
+ * matrix. The plain loops run on one thread; the no-loop product runs on every wasm thread (runtime/wasm_threads.ts;
  * metrics.json's `threads`), so the CPU seconds are given beside the wall-clock ones.
  *
  * Writes to runs/knn/: metrics.json, samples.png (7 training images per class), distances.png (the 500 x 5,000
@@ -24,8 +24,8 @@ import { printSummary, writeMetrics } from './lib/run_dir';
 import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, samplesPerClass, secondsSince, timed } from './lib/cifar';
 import { KNearestNeighbor, crossValidate } from '../src/classifiers/knn';
 import { disposePreprocessed } from '../src/data/preprocess';
-import { heatmap, imageGrid } from '../src/vis/image_grid';
-import { scatterWithErrorBars } from '../src/vis/chart';
+import { heatmap, imageGrid } from '../runtime/vis/image_grid';
+import { scatterWithErrorBars } from '../runtime/vis/chart';
 
 const K_CHOICES = [1, 3, 5, 8, 10, 12, 15, 20, 50, 100];
 

@@ -46,12 +46,12 @@ import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, accuracy, trainRun } from './lib/solver_runs';
 import { ThreeLayerConvNet } from '../src/classifiers/cnn';
-import { checkpointPaths, saveCheckpoint } from '../src/checkpoint';
-import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../src/vis/vis_model';
+import { checkpointPaths, saveCheckpoint } from '../runtime/checkpoint';
+import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../runtime/vis_model';
 import { ClassObjective, computeSaliencyMaps } from '../src/vis/saliency';
 import { FOOLING_DEFAULTS, FoolingResult, makeFoolingImages } from '../src/vis/fooling';
 import { CLASS_VIS_DEEP_DEFAULTS, CLASS_VIS_DEFAULTS, createClassVisualization } from '../src/vis/class_visualization';
-import { FoolingRow, SaliencyRow, classVisualizationFigure, foolingFigure, saliencyFigure } from '../src/vis/deprocess';
+import { FoolingRow, SaliencyRow, classVisualizationFigure, foolingFigure, saliencyFigure } from '../runtime/vis/figures';
 
 interface Options extends CommonOptions {
   checkpoint?: string;

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { OptimConfig, UpdateRuleName, getUpdateRule } from '../src/optim';
-import { ChartPanel, linePanel, multiChart } from '../src/vis/chart';
+import { ChartPanel, linePanel, multiChart } from '../runtime/vis/chart';
 
 /** Curvatures of the two directions: the condition number of the loss is B / A. */
 const A = 1;

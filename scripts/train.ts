@@ -23,7 +23,7 @@
  * removed and named at start.
  *
  * Output (runs/train/ by default): checkpoints/ckpt_epoch_<e>.json and its weights (written by the Solver; see
- * src/checkpoint.ts for why a kill never loses one),
+ * runtime/checkpoint.ts for why a kill never loses one),
  * metrics.json (test_acc with and without flip averaging, epochs, seconds, histories, confusion matrix,
  * configuration), lr.png, loss.png, accuracy.png, confusion.png, filters.png.
  * Solver lines and progress go to stderr, the summary table to stdout.
@@ -40,16 +40,16 @@ import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } fr
 import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
 import { withFlipAveraging } from '../src/classifiers/tta';
 import { accuracy, modelPredictions } from '../src/classifiers/accuracy';
-import { CLASS_NAMES } from '../src/data/cifar10_format';
+import { CLASS_NAMES } from '../runtime/data/cifar10_format';
 import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
-import { RECORDS_PER_BATCH } from '../src/data/cifar10_format';
-import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint } from '../src/checkpoint';
+import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
+import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint } from '../runtime/checkpoint';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../src/optim';
 import { Solver, SolverData } from '../src/solver';
 import { Rng } from '../src/random';
-import { confusionMatrixChart, lineChart } from '../src/vis/chart';
-import { GridImage, imageGrid } from '../src/vis/image_grid';
+import { confusionMatrixChart, lineChart } from '../runtime/vis/chart';
+import { GridImage, imageGrid } from '../runtime/vis/image_grid';
 
 type ModelChoice = 'resnet' | 'convnet';
 type ScheduleChoice = 'one-cycle' | 'step';

@@ -24,8 +24,8 @@ import { SplitSizes, accuracy, fitSplitSizes, labelArray, loadCifarForScript, pr
 import { NetSetting, describeSetting, netCurves, printNetGradCheck, trainNetSettings } from './lib/net_search';
 import { TwoLayerNet } from '../src/classifiers/two_layer_net';
 import { PreprocessedCifar10, disposePreprocessed } from '../src/data/preprocess';
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../src/data/cifar10_format';
-import { imageGrid } from '../src/vis/image_grid';
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../runtime/data/cifar10_format';
+import { imageGrid } from '../runtime/vis/image_grid';
 
 /**
  * The settings searched. Plain SGD with a learning rate of 2e-3 to 3e-3 decayed by about 0.9 per epoch trained these

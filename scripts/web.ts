@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { resolveCifar10Dir } from '../src/data/reader';
+import { resolveCifar10Dir } from '../runtime/data/reader';
 import { HOW_TO_GET_DATA } from '../src/data/errors';
-import { TRAIN_BATCH_FILES } from '../src/data/cifar10_format';
+import { TRAIN_BATCH_FILES } from '../runtime/data/cifar10_format';
 import { parseInteger } from './lib/cli';
 import { startServer } from '../web/server';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, parseBackendChoice, currentBackend, BackendError } from '../src/backend';
+import { initBackend, parseBackendChoice, currentBackend, BackendError } from '../runtime/backend';
 
 describe('backend choice', () => {
   it('parses the names a user may type, and rejects others naming the valid ones', () => {

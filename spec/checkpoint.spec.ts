@@ -13,7 +13,7 @@ import {
   loadLatestCheckpoint,
   restoreModel,
   saveCheckpoint,
-} from '../src/checkpoint';
+} from '../runtime/checkpoint';
 import { Solver, SolverData, SolverOptions } from '../src/solver';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createProgressBar } from '../src/progress';
+import { createProgressBar } from '../runtime/progress';
 
 /** A writable stream that records what is written, posing as a terminal or not. */
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: () => string } {

@@ -1,13 +1,13 @@
 /**
- * Threaded wasm in Node (src/wasm_threads.ts). The backend can start only once per process, so each start runs
+ * Threaded wasm in Node (runtime/wasm_threads.ts). The backend can start only once per process, so each start runs
  * in a child process (spec/support/threads_probe.ts): with 2 threads it must report 2 threads, give results
  * identical bit for bit to 1 thread (kernels, and the losses and weights of a few convnet training steps), and
  * exit on its own when its work is done.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { initBackend } from '../src/backend';
-import { MAX_WASM_THREADS, WasmThreadsError, wasmThreadCount } from '../src/wasm_threads';
+import { initBackend } from '../runtime/backend';
+import { MAX_WASM_THREADS, WasmThreadsError, wasmThreadCount } from '../runtime/wasm_threads';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -31,11 +31,11 @@ import {
   disposeCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
-} from './checkpoint';
+} from '../runtime/checkpoint';
 import type { Model } from './model';
 import { accuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
-import { ProgressBar, createProgressBar } from './progress';
+import { ProgressBar, createProgressBar } from '../runtime/progress';
 import { LrSchedule, checkSchedule, learningRateAt } from './optim/schedule';
 import { Rng } from './random';
 

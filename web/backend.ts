@@ -2,7 +2,7 @@
  * Picks the page's tfjs backend: WebGL first, as the course's demos ran on the GPU, then wasm, then the pure-JS
  * cpu backend, and says plainly which one runs and why a faster one did not.
  *
- * src/backend.ts loads Node's backends with require(); the page imports the three browser backends statically
+ * runtime/backend.ts loads Node's backends with require(); the page imports the three browser backends statically
  * instead (importing one registers it; nothing starts until setBackend).
  *
  * WebGL may run in software: headless Chromium and machines without a usable GPU get SwiftShader or llvmpipe, a

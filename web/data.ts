@@ -8,7 +8,7 @@
  * end-to-end spec serves one) gives smaller subsets: a tenth for validation, the rest for training.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CLASS_NAMES, IMAGE_BYTES, META_FILE, TRAIN_BATCH_FILES, checkBatchSize, decodeRecords, parseClassNames } from '../src/data/cifar10_format';
+import { CLASS_NAMES, IMAGE_BYTES, META_FILE, TRAIN_BATCH_FILES, checkBatchSize, decodeRecords, parseClassNames } from '../runtime/data/cifar10_format';
 import { CifarSplit } from '../src/data/split';
 import { meanImage, toFloatTensor } from '../src/data/preprocess';
 

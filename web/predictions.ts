@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../src/model';
 import type { CifarSplit } from '../src/data/split';
-import { IMAGE_BYTES, IMAGE_SIZE } from '../src/data/cifar10_format';
+import { IMAGE_BYTES, IMAGE_SIZE } from '../runtime/data/cifar10_format';
 
 /** Softmax probabilities of the model (test mode) for X [N, 32, 32, 3]: [N * C], row-major. */
 export function classProbabilities(model: Model, X: tf.Tensor4D): Float32Array {

@@ -16,7 +16,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HOW_TO_GET_DATA } from '../src/data/errors';
-import { META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from '../src/data/cifar10_format';
+import { META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from '../runtime/data/cifar10_format';
 import { buildPage, PageBundle, WEB_DIR } from './build';
 
 export interface ServerOptions {

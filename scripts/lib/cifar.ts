@@ -8,12 +8,12 @@
  * then shrink, in proportion, to what the folder holds, and the script says so.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Cifar10, loadCifar10 } from '../../src/data/reader';
+import { Cifar10, loadCifar10 } from '../../runtime/data/reader';
 import { DataError } from '../../src/data/errors';
 import { PreprocessOptions, PreprocessedCifar10, preprocessCifar10 } from '../../src/data/preprocess';
 import { CifarSplit } from '../../src/data/split';
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../../src/data/cifar10_format';
-import { GridImage } from '../../src/vis/image_grid';
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from '../../runtime/data/cifar10_format';
+import { GridImage } from '../../runtime/vis/image_grid';
 import type { ScriptContext } from './cli';
 import { printSummary } from './run_dir';
 

@@ -17,11 +17,11 @@
 import '../../learn/use_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { activeWasmThreads } from '../../src/wasm_threads';
+import { activeWasmThreads } from '../../runtime/wasm_threads';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendChoice, initBackendAndReport } from '../../src/backend';
+import { BackendChoice, initBackendAndReport } from '../../runtime/backend';
 import { Rng } from '../../src/random';
-import { createProgressBar, ProgressBar } from '../../src/progress';
+import { createProgressBar, ProgressBar } from '../../runtime/progress';
 import { prepareOutDir } from './run_dir';
 
 /** The options every script's command has, as commander returns them. */
@@ -43,7 +43,7 @@ export interface RunInfo {
   seed: number;
   quick: boolean;
   backend: string;
-  /** Threads the wasm backend computes on (src/wasm_threads.ts); 1 on the other backends. */
+  /** Threads the wasm backend computes on (runtime/wasm_threads.ts); 1 on the other backends. */
   threads: number;
   tfjs: string;
   node: string;
@@ -66,7 +66,7 @@ export interface ScriptContext {
   /** False under --no-progress. */
   progress: boolean;
   /**
-   * A progress bar (src/progress.ts) for a loop of `total` steps, shown when progress is on and stderr is a
+   * A progress bar (runtime/progress.ts) for a loop of `total` steps, shown when progress is on and stderr is a
    * terminal, silent otherwise; while it is up, ctx.log prints above it. fields: names passed to update().
    * `const bar = ctx.progressBar(iters, 'train', ['loss']); ... bar.update(i + 1, { loss }); ... bar.stop();`
    */

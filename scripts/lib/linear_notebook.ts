@@ -13,7 +13,7 @@ import { ScheduleStage, compareNaiveVectorized, describeSchedule, lossChart, pri
 import { LinearClassifier } from '../../src/classifiers/linear_classifier';
 import { LinearLossFn } from '../../src/classifiers/linear_loss';
 import { disposePreprocessed } from '../../src/data/preprocess';
-import { imageGrid } from '../../src/vis/image_grid';
+import { imageGrid } from '../../runtime/vis/image_grid';
 
 /**
  * Step decay: 60% of the iterations at the learning rate, then 20% at 0.3x and 20% at 0.1x. With a constant rate

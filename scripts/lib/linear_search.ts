@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LinearClassifier } from '../../src/classifiers/linear_classifier';
 import { LinearLossFn } from '../../src/classifiers/linear_loss';
 import { gradCheckSparse, relError } from '../../src/gradcheck';
-import { colorScatterPanel, lineChart, multiChart } from '../../src/vis/chart';
+import { colorScatterPanel, lineChart, multiChart } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
 import { accuracy, secondsSince } from './cifar';
 import { printSummary } from './run_dir';

@@ -11,7 +11,7 @@ type Net = FullyConnectedNet | TwoLayerNet;
 import { NUMERIC_BOUND, numericGradient, relError } from '../../src/gradcheck';
 import { UpdateRuleName } from '../../src/optim';
 import { Solver, SolverData } from '../../src/solver';
-import { linePanel, multiChart } from '../../src/vis/chart';
+import { linePanel, multiChart } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
 import { secondsSince } from './cifar';
 import { printSummary } from './run_dir';

@@ -5,8 +5,8 @@
  * Layout of a run folder, by convention: runs/<script>/metrics.json plus the script's figures (*.png).
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/vis/write_atomic';
-import { ensureDirSync } from '../../src/data/atomic';
+import { writeFileAtomic } from '../../runtime/vis/write_atomic';
+import { ensureDirSync } from '../../runtime/atomic';
 
 export { writeFileAtomic };
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../../src/model';
 import { accuracy as labelAccuracy, modelPredictions } from '../../src/classifiers/accuracy';
 import { Solver, SolverData, SolverError, SolverOptions } from '../../src/solver';
-import { ChartPanel, linePanel } from '../../src/vis/chart';
+import { ChartPanel, linePanel } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
 
 /** One finished training run: the Solver's histories and how long it took. */

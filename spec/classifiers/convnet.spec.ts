@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../runtime/backend';
 import { Rng } from '../../src/random';
 import { ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../../src/classifiers/convnet';
 import { AUTODIFF_BOUND, relError } from '../../src/gradcheck';

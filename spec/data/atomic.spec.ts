@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildDirAtomic, buildFileAtomic, isTempName, removeLiveTempsSync, tempPathBeside, writeFileAtomic } from '../../src/data/atomic';
+import { buildDirAtomic, buildFileAtomic, isTempName, removeLiveTempsSync, tempPathBeside, writeFileAtomic } from '../../runtime/atomic';
 import { leftoverTemps, makeTmpDir } from './fixtures';
 
 describe('atomic writes', () => {

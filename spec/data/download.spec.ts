@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { downloadFile, md5File } from '../../src/data/download';
-import { getCifar10 } from '../../src/data/get_data';
+import { downloadFile, md5File } from '../../runtime/data/download';
+import { getCifar10 } from '../../runtime/data/get_data';
 import { makeArchive, makeTmpDir, snapshot, writeOfficialDir } from './fixtures';
 
 const R = 2;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tar from 'tar';
 import sharp from 'sharp';
 import { Rng } from '../../src/random';
-import { isTempName } from '../../src/data/atomic';
+import { isTempName } from '../../runtime/atomic';
 import {
   CLASS_NAMES,
   META_FILE,
@@ -16,7 +16,7 @@ import {
   TEST_BATCH_FILE,
   TRAIN_BATCH_FILES,
   formatClassNames,
-} from '../../src/data/cifar10_format';
+} from '../../runtime/data/cifar10_format';
 
 export function makeTmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cifar-spec-${tag}-`));

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getCifar10 } from '../../src/data/get_data';
-import { loadCifar10 } from '../../src/data/reader';
-import { acquireLock } from '../../src/data/lock';
+import { getCifar10 } from '../../runtime/data/get_data';
+import { loadCifar10 } from '../../runtime/data/reader';
+import { acquireLock } from '../../runtime/lock';
 import { failFs, leftoverTemps, makeArchive, makeTmpDir, snapshot, writeImageTree, writeOfficialDir } from './fixtures';
 
 const R = 4;

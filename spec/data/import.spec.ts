@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getCifar10 } from '../../src/data/get_data';
-import { loadCifar10 } from '../../src/data/reader';
-import { CLASS_NAMES } from '../../src/data/cifar10_format';
+import { getCifar10 } from '../../runtime/data/get_data';
+import { loadCifar10 } from '../../runtime/data/reader';
+import { CLASS_NAMES } from '../../runtime/data/cifar10_format';
 import { leftoverTemps, makeArchive, makeTmpDir, snapshot, writeImageTree, writeOddImage, writeOfficialDir, type SourceImage } from './fixtures';
 
 const R = 4; // records per batch: 20 train images (2 per class), 4 test images

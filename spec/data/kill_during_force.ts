@@ -3,7 +3,7 @@
  * into argv[3], killed with SIGKILL right after the old folder was set aside, before the new one is renamed in:
  * the crash window a replacement of a folder cannot avoid. argv[4]: records per batch.
  */
-import { getCifar10 } from '../../src/data/get_data';
+import { getCifar10 } from '../../runtime/data/get_data';
 
 void getCifar10({
   from: process.argv[2],

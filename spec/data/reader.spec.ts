@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { loadCifar10, resolveCifar10Dir, projectRoot, checkCifar10Dir } from '../../src/data/reader';
+import { loadCifar10, resolveCifar10Dir, projectRoot, checkCifar10Dir } from '../../runtime/data/reader';
 import {
   CLASS_NAMES,
   META_FILE,
@@ -15,7 +15,7 @@ import {
   TEST_BATCH_FILE,
   TRAIN_BATCH_FILES,
   encodeRecords,
-} from '../../src/data/cifar10_format';
+} from '../../runtime/data/cifar10_format';
 import { CifarSplit } from '../../src/data/split';
 import { makeTmpDir, writeOfficialDir } from './fixtures';
 

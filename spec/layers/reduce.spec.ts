@@ -3,7 +3,7 @@
  * backend and on wasm (the backend they are written for), with errors for bad ranks and no leaked tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../runtime/backend';
 import { Rng } from '../../src/random';
 import { columnMean, columnSum } from '../../src/layers/reduce';
 

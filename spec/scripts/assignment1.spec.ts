@@ -1,6 +1,6 @@
 /**
  * Assignment 1's notebook scripts end to end: each runs with --quick in a child process through tsx (charts need
- * vega, which only loads outside ts-jest; see src/vis/chart.ts) on a tiny synthetic CIFAR-10 folder of random
+ * vega, which only loads outside ts-jest; see runtime/vis/chart.ts) on a tiny synthetic CIFAR-10 folder of random
  * images (40 records per batch file: 200 training, 40 test), found through CIFAR10_DIR, with
  * CIFAR10_RECORDS_PER_BATCH=any so that the loader accepts the short files. Each must exit 0, write metrics.json
  * with the keys the default runs are judged by plus the run info, write its figures as PNGs, and print its summary

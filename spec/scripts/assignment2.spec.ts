@@ -1,6 +1,6 @@
 /**
  * Assignment 2's notebook scripts end to end: each runs with --quick in a child process through tsx (charts need
- * vega, which only loads outside ts-jest; see src/vis/chart.ts) on a tiny synthetic CIFAR-10 folder of random
+ * vega, which only loads outside ts-jest; see runtime/vis/chart.ts) on a tiny synthetic CIFAR-10 folder of random
  * images (100 training, 20 test), found through CIFAR10_DIR. Each must exit 0, write metrics.json with its keys,
  * run info and sane values, write its figures as PNGs, and print its summary to stdout.
  *

@@ -1,6 +1,6 @@
 /**
  * scripts/optimizer-paths.ts end to end, in a child process through tsx (its chart needs vega, which only loads
- * outside ts-jest; see src/vis/chart.ts). It needs no data. Besides the figure, this checks the numbers that
+ * outside ts-jest; see runtime/vis/chart.ts). It needs no data. Besides the figure, this checks the numbers that
  * docs/optimizers.md reads off it: every rule's first step, and SGD's closed-form slow crawl along the valley.
  */
 import { execFile } from 'node:child_process';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLASS_NAMES, META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES, encodeRecords, formatClassNames } from '../../src/data/cifar10_format';
+import { CLASS_NAMES, META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES, encodeRecords, formatClassNames } from '../../runtime/data/cifar10_format';
 import { syntheticImages } from '../web/synthetic_cifar';
 
 const root = path.resolve(__dirname, '../..');

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/backend';
-import { activeWasmThreads } from '../../src/wasm_threads';
+import { initBackend } from '../../runtime/backend';
+import { activeWasmThreads } from '../../runtime/wasm_threads';
 import { Rng } from '../../src/random';
 import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
 import { Solver } from '../../src/solver';

@@ -1,14 +1,14 @@
 /**
  * Charts: the panel builders run in-process (plain data in, a vega-lite spec out); rendering runs in a child
  * process through tsx, because vega is ESM-only and ts-jest compiles `import('vega')` into a `require` that cannot
- * load it (see src/vis/chart.ts). The rendered PNGs are checked for size and for actually holding a drawing.
+ * load it (see runtime/vis/chart.ts). The rendered PNGs are checked for size and for actually holding a drawing.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { colorScatterPanel, confusionMatrixPanel, linePanel, scatterWithErrorBarsPanel } from '../../src/vis/chart';
+import { colorScatterPanel, confusionMatrixPanel, linePanel, scatterWithErrorBarsPanel } from '../../runtime/vis/chart';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -132,7 +132,7 @@ describe('chart rendering (child process through tsx)', () => {
     const multi = path.join(dir, 'multi.png');
     const confusion = path.join(dir, 'confusion.png');
     const code = `
-      import { confusionMatrixChart, lineChart, linePanel, multiChart } from './src/vis/chart';
+      import { confusionMatrixChart, lineChart, linePanel, multiChart } from './runtime/vis/chart';
       const it = Array.from({ length: 50 }, (_, i) => i);
       const opts = (w: number, h: number) => ({ title: 'Loss', xLabel: 'iteration', yLabel: 'loss', width: w, height: h,
         series: [{ name: 'train', x: it, y: it.map((i) => 2.3 / (1 + i)) }, { name: 'val', x: it, y: it.map((i) => 2.5 / (1 + i)) }] });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { GridImage, heatmap, imageGrid, normalizeToUint8 } from '../../src/vis/image_grid';
+import { GridImage, heatmap, imageGrid, normalizeToUint8 } from '../../runtime/vis/image_grid';
 import { Rng } from '../../src/random';
 
 let dir: string;

@@ -19,11 +19,11 @@ import { relError, AUTODIFF_BOUND } from '../../src/gradcheck';
 import { computeSaliencyMaps, objectiveScoresGradient } from '../../src/vis/saliency';
 import { makeFoolingImages } from '../../src/vis/fooling';
 import { createClassVisualization, gaussianBlur, gaussianKernel1d, roll } from '../../src/vis/class_visualization';
-import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, hotColormap, saliencyFigure } from '../../src/vis/deprocess';
+import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, hotColormap, saliencyFigure } from '../../runtime/vis/figures';
 import { ConvNet } from '../../src/classifiers/convnet';
-import { CheckpointContents, saveCheckpoint } from '../../src/checkpoint';
+import { CheckpointContents, saveCheckpoint } from '../../runtime/checkpoint';
 import { ResNet } from '../../src/classifiers/resnet';
-import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../../src/vis/vis_model';
+import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../../runtime/vis_model';
 import { convNetScoresRef, fcNetScoresRef, inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
 
 const INPUT: [number, number, number] = [8, 8, 3];

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../../src/random';
-import { CLASS_NAMES, IMAGE_BYTES, IMAGE_SIZE, META_FILE, NUM_CLASSES, TRAIN_BATCH_FILES, encodeRecords, formatClassNames } from '../../src/data/cifar10_format';
+import { CLASS_NAMES, IMAGE_BYTES, IMAGE_SIZE, META_FILE, NUM_CLASSES, TRAIN_BATCH_FILES, encodeRecords, formatClassNames } from '../../runtime/data/cifar10_format';
 
 /** Images [n * 3072] NHWC and labels [n], labels cycling through the classes. */
 export function syntheticImages(n: number, seed: number): { images: Uint8Array; labels: Uint8Array } {

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { DataError } from './errors';
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from './cifar10_format';
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from './cifar10';
 import { CifarSplit } from './split';
 
 export interface SplitCounts {

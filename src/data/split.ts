@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from './errors';
-import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from './cifar10_format';
+import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE } from './cifar10';
 
 /** Which images: a half-open range of indices, or a list of indices (repeats allowed, any order). */
 export type IndexSelection = { start: number; end: number } | ArrayLike<number>;

@@ -1,10 +1,10 @@
 /**
  * Atomic file writes for results (metrics.json, figures): a run interrupted while writing one (Ctrl-C, out of
  * memory, power cut) leaves either the previous file or the new one, never half of one. The write itself is
- * src/data/atomic.ts's writeFileAtomicSync (temporary beside the target, flushed, renamed, folder flushed).
+ * runtime/atomic.ts's writeFileAtomicSync (temporary beside the target, flushed, renamed, folder flushed).
  */
 import * as path from 'node:path';
-import { ensureDirSync, writeFileAtomicSync } from '../data/atomic';
+import { ensureDirSync, writeFileAtomicSync } from '../atomic';
 
 /**
  * Writes `data` to `filePath` atomically, creating the parent folder if needed. Returns the absolute path.

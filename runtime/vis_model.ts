@@ -10,12 +10,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../classifiers/cnn';
-import { FullyConnectedNet, FullyConnectedNetOptions } from '../classifiers/fc_net';
-import { ConvNet, ConvNetOptions } from '../classifiers/convnet';
-import { ResNet, ResNetOptions } from '../classifiers/resnet';
-import { CheckpointError, disposeCheckpoint, loadCheckpoint, restoreModel } from '../checkpoint';
-import type { InputGradientModel } from './saliency';
+import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../src/classifiers/cnn';
+import { FullyConnectedNet, FullyConnectedNetOptions } from '../src/classifiers/fc_net';
+import { ConvNet, ConvNetOptions } from '../src/classifiers/convnet';
+import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
+import { CheckpointError, disposeCheckpoint, loadCheckpoint, restoreModel } from './checkpoint';
+import type { InputGradientModel } from '../src/vis/saliency';
 
 /** A model that network visualisation can explain. */
 export type VisModel = (ThreeLayerConvNet | FullyConnectedNet | ConvNet | ResNet) & InputGradientModel;

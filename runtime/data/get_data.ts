@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError } from './errors';
-import { BuildOptions, asDataError, ensureDirSync, recoverLeftovers } from './atomic';
-import { acquireLock } from './lock';
+import { DataError } from '../../src/data/errors';
+import { BuildOptions, asDataError, ensureDirSync, recoverLeftovers } from '../atomic';
+import { acquireLock } from '../lock';
 import { BATCHES_DIR_NAME, RECORDS_PER_BATCH } from './cifar10_format';
 import { checkCifar10Dir, defaultDataRoot } from './reader';
 import { downloadFile, md5File } from './download';

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataError } from './errors';
+import { DataError } from '../src/data/errors';
 import { asDataError, processAlive } from './atomic';
 
 export interface LockOwner {

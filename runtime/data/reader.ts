@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, HOW_TO_GET_DATA } from './errors';
-import { describeFsError, leftoverNames } from './atomic';
+import { DataError, HOW_TO_GET_DATA } from '../../src/data/errors';
+import { describeFsError, leftoverNames } from '../atomic';
 import {
   BATCHES_DIR_NAME,
   IMAGE_BYTES,
@@ -22,7 +22,7 @@ import {
   decodeRecords,
   parseClassNames,
 } from './cifar10_format';
-import { CifarSplit } from './split';
+import { CifarSplit } from '../../src/data/split';
 
 export interface Cifar10 {
   /** 50,000 images in the official files. */

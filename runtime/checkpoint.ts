@@ -28,11 +28,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LrSchedule } from './optim/schedule';
-import type { Model } from './model';
-import type { OptimConfig } from './optim';
+import type { LrSchedule } from '../src/optim/schedule';
+import type { Model } from '../src/model';
+import type { OptimConfig } from '../src/optim';
 import * as path from 'node:path';
-import { isTempName, processAlive, writeFileAtomicSync } from './data/atomic';
+import { isTempName, processAlive, writeFileAtomicSync } from './atomic';
 
 export const CHECKPOINT_FORMAT = 'cs231n-tfjs-checkpoint';
 /** Version 2 names its weights file and records the run; version 1 (weights always `<base>.bin`) still loads. */

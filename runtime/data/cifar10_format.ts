@@ -9,28 +9,22 @@
  * In memory we keep images as one Uint8Array in NHWC order [N, 32, 32, 3] (tfjs's layout; the course's numpy
  * loader reshapes to NCHW and transposes to NHWC too), so the planes are interleaved once, at load time.
  */
-import { DataError } from './errors';
+import { DataError } from '../../src/data/errors';
 
-export const IMAGE_SIZE = 32;
-export const IMAGE_CHANNELS = 3;
+import { CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE, NUM_CLASSES } from '../../src/data/cifar10';
+
+export { CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIZE, NUM_CLASSES };
 /** Pixels in one colour plane: 32 * 32. */
 export const PLANE_BYTES = IMAGE_SIZE * IMAGE_SIZE;
-/** Bytes of one image, any layout: 32 * 32 * 3. */
-export const IMAGE_BYTES = PLANE_BYTES * IMAGE_CHANNELS;
 /** One label byte followed by the image. */
 export const RECORD_BYTES = 1 + IMAGE_BYTES;
 export const RECORDS_PER_BATCH = 10000;
-export const NUM_CLASSES = 10;
 
 export const BATCHES_DIR_NAME = 'cifar-10-batches-bin';
 export const TRAIN_BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 export const TEST_BATCH_FILE = 'test_batch.bin';
 export const META_FILE = 'batches.meta.txt';
 
-/** The class names in label order 0..9, as batches.meta.txt lists them. */
-export const CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
 
 /** 30730000 -> '30,730,000', for messages. */
 export function formatBytes(n: number): string {

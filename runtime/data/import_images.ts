@@ -11,9 +11,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { Rng } from '../random';
-import { BuildOptions, buildDirAtomic } from './atomic';
-import { DataError } from './errors';
+import { Rng } from '../../src/random';
+import { BuildOptions, buildDirAtomic } from '../atomic';
+import { DataError } from '../../src/data/errors';
 import {
   CLASS_NAMES,
   IMAGE_BYTES,

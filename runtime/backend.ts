@@ -50,7 +50,7 @@ function loadBackendPackage(choice: BackendChoice): boolean {
 
 async function trySet(choice: BackendChoice, env: NodeJS.ProcessEnv): Promise<boolean> {
   if (!loadBackendPackage(choice)) return false;
-  // wasm in Node: on all cores (src/wasm_threads.ts), unless TFJS_WASM_THREADS says otherwise. A bad value is an
+  // wasm in Node: on all cores (runtime/wasm_threads.ts), unless TFJS_WASM_THREADS says otherwise. A bad value is an
   // error of its own, thrown before the attempt (not swallowed as "could not be initialised").
   const threads = choice === 'wasm' ? wasmThreadCount(env) : 1;
   try {

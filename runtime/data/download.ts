@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { buildFileAtomic } from './atomic';
-import { DataError } from './errors';
+import { buildFileAtomic } from '../atomic';
+import { DataError } from '../../src/data/errors';
 
 export interface DownloadOptions {
   url: string;

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import { BuildOptions, buildDirAtomic, describeFsError } from './atomic';
-import { DataError } from './errors';
+import { BuildOptions, buildDirAtomic, describeFsError } from '../atomic';
+import { DataError } from '../../src/data/errors';
 import { BATCHES_DIR_NAME, META_FILE, RECORDS_PER_BATCH, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from './cifar10_format';
 import { checkCifar10Dir } from './reader';
 

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError } from './errors';
+import { DataError } from '../src/data/errors';
 
 /** Temporaries being written now, so that a process about to exit can remove them (removeLiveTempsSync). */
 const live = new Set<string>();
