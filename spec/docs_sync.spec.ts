@@ -1,0 +1,53 @@
+/**
+ * The pages (README.md and docs/*.md) name only what exists: every backticked path, npm script, flag, environment
+ * variable and code identifier, and every relative link, resolves in the repository (spec/support/docs_sync.ts
+ * says how each kind is recognised and resolved). A failure names the page, the line and the name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Repository, checkPage, docPages, formatUnresolved, headingAnchor } from './support/docs_sync';
+
+const ROOT = path.resolve(__dirname, '..');
+const repo = new Repository(ROOT);
+
+describe('docs name only what exists', () => {
+  it.each(docPages(ROOT))('%s', (page) => {
+    const problems = checkPage(repo, page, fs.readFileSync(path.join(ROOT, page), 'utf8'));
+    if (problems.length > 0) {
+      throw new Error(`${page} names ${problems.length} thing(s) the repository does not have:\n${formatUnresolved(problems)}`);
+    }
+  });
+});
+
+describe('the check catches what it exists for', () => {
+  /** A page that names code gone in earlier refactors, each line one kind of stale name. */
+  const stale = [
+    'The catalogue is `reference/catalogue.ts`.',
+    'Weights take `affineParamBackward`, and `KNearestNeighbor.computeDistancesTwoLoopsTensorOps` is slow.',
+    'Run `npm run no-such-script` or `npm run train -- --no-such-flag`; see `runs/knn/no_such_figure.png`.',
+    'Set `NO_SUCH_ENV_VAR=1`, install `@tensorflow/no-such-package`; read [the page](no-such-page.md) and [a section](optimizers.md#no-such-heading).',
+    'Still fine: `src/optim/adam.ts`, `adam.ts`, `KNearestNeighbor.computeDistancesNoLoops`, `npm run knn -- --quick`,',
+    '`TFJS_WASM_THREADS=1`, `tf.grad`, $`x_{i}`$, [optimizers](optimizers.md#sgd), `runs/knn/distances.png`, `@tensorflow/tfjs-node`.',
+  ].join('\n');
+
+  it('reports each stale name with its page and line, and nothing that resolves', () => {
+    const lines = formatUnresolved(checkPage(repo, 'docs/planted.md', stale)).split('\n');
+    expect(lines).toEqual([
+      'docs/planted.md:1: `reference/catalogue.ts`: no file or folder reference/catalogue.ts in the repository',
+      'docs/planted.md:2: `affineParamBackward`: affineParamBackward is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:2: `KNearestNeighbor.computeDistancesTwoLoopsTensorOps`: computeDistancesTwoLoopsTensorOps is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:3: `npm run no-such-script`: no npm script "no-such-script" in package.json',
+      'docs/planted.md:3: `npm run train -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:3: `runs/knn/no_such_figure.png`: no code writes no_such_figure.png (the page names it under runs/)',
+      'docs/planted.md:4: `NO_SUCH_ENV_VAR=1`: NO_SUCH_ENV_VAR is not mentioned anywhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:4: `@tensorflow/no-such-package`: no package @tensorflow/no-such-package in package.json',
+      'docs/planted.md:4: `no-such-page.md`: no file or folder docs/no-such-page.md',
+      'docs/planted.md:4: `optimizers.md#no-such-heading`: no heading #no-such-heading in docs/optimizers.md',
+    ]);
+  });
+
+  it("computes GitHub's heading anchors", () => {
+    expect(headingAnchor('Momentum: a ball with velocity and friction')).toBe('momentum-a-ball-with-velocity-and-friction');
+    expect(headingAnchor('What `npm run train -- --resume` promises')).toBe('what-npm-run-train------resume-promises');
+  });
+});
