@@ -7,7 +7,7 @@
  *   forward values   against the course notebook's printed values where it prints some (affine, relu), the
  *                    autodiff reference's forward pass (reference/), else the solution in src/
  *                    (loaded beside the learner's with withSolutions), norm-wise, FORWARD_BOUND;
- *   layer gradients  the gradient catalogue's case (reference/catalogue.ts): autodiff within AUTODIFF_BOUND and
+ *   layer gradients  the gradient catalogue's case (reference/catalogue/): autodiff within AUTODIFF_BOUND and
  *                    centred differences within NUMERIC_BOUND, kinks of relu and max stepped around;
  *   model gradients  every parameter against tf.grads of the model's autodiff twin (AUTODIFF_BOUND... relaxed to
  *                    MODEL_BOUND for the deeper sums) and a few entries against centred differences;
@@ -109,7 +109,7 @@ function expectThrows(what: string, f: () => unknown): void {
 /** The first failing row of a catalogue case as a CheckFailure; a row that errored rethrows its error. */
 function gradients(caseName: string): void {
   const rows: GradRow[] = runCatalogue({ seed: SEED, filter: (layer) => layer === caseName });
-  if (rows.length === 0) throw new Error(`no gradient check named '${caseName}' in reference/catalogue.ts`);
+  if (rows.length === 0) throw new Error(`no gradient check named '${caseName}' in reference/catalogue/`);
   for (const row of rows) {
     if (row.error !== undefined) throw new Error(row.error);
     if (row.pass) continue;

@@ -2,7 +2,7 @@
  * ThreeLayerConvNet, as the notebook checks it: parameter shapes, every gradient against the autodiff twin
  * (reference/models.ts) for each option combination, the initial loss of a net with small weights, test mode
  * with batchnorm's running statistics, no leaked tensors, and clear errors for bad options and inputs.
- * Numeric gradient checks of the same model are in reference/catalogue.ts (spec/reference/catalogue.spec.ts).
+ * Numeric gradient checks of the same model are in reference/catalogue/model_cases.ts (spec/reference/catalogue.spec.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
