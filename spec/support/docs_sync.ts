@@ -57,6 +57,9 @@ export const EXTERNAL_NAMES: Record<string, string> = {
 /** First segments of dotted names that belong to libraries (tfjs, numpy, PyTorch, JavaScript). */
 const LIBRARY_ROOTS = new Set(['tf', 'np', 'torch', 'Math', 'JSON', 'Object', 'Number', 'process', 'console', 'Array']);
 
+/** Fenced blocks whose lines are shell commands: their npm commands are checked like inline ones. */
+const SHELL_FENCES = new Set(['', 'sh', 'bash', 'shell', 'console']);
+
 /** File extensions that mark a span as a file name even without a slash. */
 const FILE_EXT = /\.(ts|js|md|json|jsonl|png|html|css)$/;
 
@@ -172,16 +175,27 @@ const CODE_CASE = /^(?:[a-z][a-z0-9]*[A-Z][\w$]*|[A-Z][a-z0-9]+[A-Z]?[\w$]*|[A-Z
 export function checkPage(repo: Repository, page: string, text: string): Unresolved[] {
   const problems: Unresolved[] = [];
   const lines = text.split('\n');
-  let inFence = false;
+  let fence: string | null = null;
   const prose: string[] = [];
-  for (const line of lines) {
-    if (/^\s*(```|~~~)/.test(line)) {
-      inFence = !inFence;
+  lines.forEach((line, i) => {
+    const marker = /^\s*(```|~~~)\s*([\w-]*)/.exec(line);
+    if (marker) {
+      fence = fence === null ? marker[2] : null;
       prose.push('');
-      continue;
+      return;
     }
-    prose.push(inFence ? '' : line);
-  }
+    prose.push(fence === null ? line : '');
+    // Shell blocks: every npm command in them must run.
+    if (fence !== null && SHELL_FENCES.has(fence)) {
+      const command = line.replace(/\s+#.*$/, '').trim();
+      if (/^(?:[A-Z][A-Z0-9_]*=\S+\s+)*npm\s/.test(command)) {
+        const plain = command.replace(/\bnpm\s+(?:-s\s+)?run\s+(?:-s\s+)?/, 'npm run ');
+        for (const why of checkSpan(repo, page, plain)) {
+          problems.push({ page, line: i + 1, name: command, why });
+        }
+      }
+    }
+  });
   const body = prose.join('\n');
   const lineOf = (offset: number): number => body.slice(0, offset).split('\n').length;
   const report = (offset: number, name: string, why: string): void => {
@@ -204,7 +218,8 @@ export function checkPage(repo: Repository, page: string, text: string): Unresol
     const why = checkLink(repo, page, target);
     if (why) report(m.index, target, why);
   }
-  return problems;
+  // Stable: problems on one line keep the order in which they were found.
+  return problems.sort((a, b) => a.line - b.line);
 }
 
 /** Why a backticked span does not resolve (none if it does, or if it is not a name the repository defines). */
