@@ -28,6 +28,7 @@ describe('the check catches what it exists for', () => {
     'Set `NO_SUCH_ENV_VAR=1`, install `@tensorflow/no-such-package`; read [the page](no-such-page.md) and [a section](optimizers.md#no-such-heading).',
     'Still fine: `src/optim/adam.ts`, `adam.ts`, `KNearestNeighbor.computeDistancesNoLoops`, `npm run knn -- --quick`,',
     '`TFJS_WASM_THREADS=1`, `tf.grad`, $`x_{i}`$, [optimizers](optimizers.md#sgd), `runs/knn/distances.png`, `@tensorflow/tfjs-node`.',
+    'Exercise `no_such_exercise`, and `train()` and `noSuchFunction()` as written.',
     '```sh',
     'npm run -s knn -- --quick        # fine',
     'npm run knn -- --no-such-flag    # planted',
@@ -50,7 +51,9 @@ describe('the check catches what it exists for', () => {
       'docs/planted.md:4: `@tensorflow/no-such-package`: no package @tensorflow/no-such-package in package.json',
       'docs/planted.md:4: `no-such-page.md`: no file or folder docs/no-such-page.md',
       'docs/planted.md:4: `optimizers.md#no-such-heading`: no heading #no-such-heading in docs/optimizers.md',
-      'docs/planted.md:9: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:7: `no_such_exercise`: no_such_exercise is mentioned nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:7: `noSuchFunction()`: noSuchFunction is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:10: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
     ]);
   });
 

@@ -52,6 +52,7 @@ export const EXTERNAL_NAMES: Record<string, string> = {
   Conv2DBackpropFilter: 'tfjs kernel name, as tf.profile reports it',
   Conv2DBackpropInput: 'tfjs kernel name, as tf.profile reports it',
   Worker: 'the browser and Node worker API',
+  requires_grad: "PyTorch's tensor flag, named where the peers are compared",
 };
 
 /** First segments of dotted names that belong to libraries (tfjs, numpy, PyTorch, JavaScript). */
@@ -165,6 +166,8 @@ function escapeRegExp(s: string): string {
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
+/** snake_case, as the course's Python names things and as exercise ids are written. */
+const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
 /** camelCase or PascalCase: a code name rather than an English word or a course's snake_case. */
 const CODE_CASE = /^(?:[a-z][a-z0-9]*[A-Z][\w$]*|[A-Z][a-z0-9]+[A-Z]?[\w$]*|[A-Z][A-Z0-9]*[a-z][\w$]*)$/;
 
@@ -247,9 +250,15 @@ function checkSpan(repo: Repository, page: string, span: string): string[] {
     return repo.isDefined(segments[0]) || repo.codeMentions(segments[0]) ? [] : [`${segments[0]} is defined nowhere in ${CODE_DIRS.join('/, ')}/`];
   }
   const out: string[] = [];
+  const called = span.endsWith('()') && segments.length === 1;
   for (const s of segments) {
-    if (!IDENT.test(s) || !CODE_CASE.test(s) || s in EXTERNAL_NAMES) continue;
-    if (!repo.isDefined(s)) out.push(`${s} is defined nowhere in ${CODE_DIRS.join('/, ')}/`);
+    if (!IDENT.test(s) || s in EXTERNAL_NAMES) continue;
+    if (CODE_CASE.test(s) || called) {
+      if (!repo.isDefined(s)) out.push(`${s} is defined nowhere in ${CODE_DIRS.join('/, ')}/`);
+    } else if (SNAKE_CASE.test(s) && segments.length === 1 && !repo.codeMentions(s)) {
+      // An exercise id or a name from the course's Python: the code names it wherever it implements it.
+      out.push(`${s} is mentioned nowhere in ${CODE_DIRS.join('/, ')}/`);
+    }
   }
   return out;
 }
