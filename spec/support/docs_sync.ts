@@ -133,9 +133,11 @@ export class Repository {
 
 function walk(root: string, rel: string, paths: Set<string>, files: string[]): void {
   for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    // Build output and installed packages are not the repository's own names.
+    if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'dist') continue;
     const p = rel === '' ? entry.name : `${rel}/${entry.name}`;
-    if (rel === '' && ['runs', 'data', 'exercises', 'dist', 'coverage'].includes(entry.name)) continue;
+    // What .gitignore leaves out: run outputs, the data set, the learner's workspace, test leftovers.
+    if (entry.name === 'runs' || (rel === '' && ['data', 'exercises', 'coverage', 'test-output', 'tmp'].includes(entry.name))) continue;
     if (entry.isDirectory()) {
       paths.add(`${p}/`);
       walk(root, p, paths, files);
