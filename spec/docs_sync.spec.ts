@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Repository, checkPage, docPages, formatUnresolved, headingAnchor } from './support/docs_sync';
+import { Repository, checkCodeMentions, checkPage, docPages, formatUnresolved, headingAnchor } from './support/docs_sync';
 
 const ROOT = path.resolve(__dirname, '..');
 const repo = new Repository(ROOT);
@@ -16,6 +16,28 @@ describe('docs name only what exists', () => {
     if (problems.length > 0) {
       throw new Error(`${page} names ${problems.length} thing(s) the repository does not have:\n${formatUnresolved(problems)}`);
     }
+  });
+});
+
+describe('code comments and messages name only files that exist', () => {
+  // This spec and its helper name missing files on purpose, to show that the checks catch them.
+  const planters = new Set(['spec/docs_sync.spec.ts', 'spec/support/docs_sync.ts']);
+
+  it('every src/, runtime/, reference/, learn/, scripts/, web/, bench/, spec/ and docs/ path they name exists', () => {
+    const problems = repo.sourceFiles
+      .filter((f) => !planters.has(f))
+      .flatMap((f) => checkCodeMentions(repo, f, fs.readFileSync(path.join(ROOT, f), 'utf8')));
+    if (problems.length > 0) throw new Error(`the code names ${problems.length} missing file(s):\n${formatUnresolved(problems)}`);
+  });
+
+  it('catches a stale path in a comment, and leaves globs and templates alone', () => {
+    const text = [
+      '/** Checked by the case in reference/catalogue.ts (see docs/batchnorm.md). */',
+      "const twins = 'reference/layers_*.ts'; const script = `scripts/${name}.ts`; // src/layers/affine.ts",
+    ].join('\n');
+    expect(formatUnresolved(checkCodeMentions(repo, 'learn/checks.ts', text))).toBe(
+      'learn/checks.ts:1: `reference/catalogue.ts`: no file or folder reference/catalogue.ts in the repository',
+    );
   });
 });
 

@@ -73,6 +73,8 @@ export class Repository {
   private readonly flags: Set<string>;
   private readonly scripts: Set<string>;
   private readonly packages: Set<string>;
+  /** Every TypeScript file of the code folders and spec/, repository-relative. */
+  readonly sourceFiles: string[];
   /** The code folders' text, comments included, for names a page may quote from it. */
   private readonly codeText: string;
 
@@ -83,6 +85,7 @@ export class Repository {
     walk(root, '', this.paths, files);
     const codeFiles = files.filter((f) => CODE_DIRS.some((d) => f.startsWith(`${d}/`)));
     const texts = codeFiles.map((f) => fs.readFileSync(path.join(root, f), 'utf8'));
+    this.sourceFiles = files.filter((f) => f.endsWith('.ts') && [...CODE_DIRS, 'spec'].some((d) => f.startsWith(`${d}/`)));
     this.codeText = texts.join('\n');
     this.definitions = new Set();
     this.flags = new Set();
@@ -328,6 +331,22 @@ export function docPages(root: string): string[] {
     .sort()
     .map((f) => `docs/${f}`);
   return ['README.md', ...docs];
+}
+
+/**
+ * Repository paths that one code file's comments and messages name (`reference/catalogue/run.ts`,
+ * `docs/batchnorm.md`): each must exist. Globs and template strings (`layers_*.ts`, `scripts/${name}.ts`) are not
+ * paths and are left alone. file: the file's repository-relative path. text: its contents.
+ */
+export function checkCodeMentions(repo: Repository, file: string, text: string): Unresolved[] {
+  const problems: Unresolved[] = [];
+  const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
+  text.split('\n').forEach((line, i) => {
+    for (const m of line.matchAll(mention)) {
+      if (!repo.hasPath(m[1])) problems.push({ page: file, line: i + 1, name: m[1], why: `no file or folder ${m[1]} in the repository` });
+    }
+  });
+  return problems;
 }
 
 /** One line per problem: `page:line: `name`: why`. */
