@@ -31,6 +31,7 @@ export const RUNTIME_PATHS: Record<string, string> = {
   'runs/': 'every script writes its output under runs/<script>/ (figure names are still checked against the code)',
   'data/': 'npm run get-data downloads or imports CIFAR-10 into data/',
   'exercises/': 'npm run exercises -- init writes the learner workspace into exercises/',
+  'test-output/': 'the browser specs write their screenshots there',
   '<root>/': "the layout inside a learner's own image-folder archive, which get-data imports",
   '~/': "a folder in the reader's home directory, given as an example argument",
   '/usr/': "a system path on the reader's machine (the Python that bench-compare runs)",
@@ -257,7 +258,8 @@ function checkSpan(repo: Repository, page: string, span: string): string[] {
   const out: string[] = [];
   const called = span.endsWith('()') && segments.length === 1;
   for (const s of segments) {
-    if (!IDENT.test(s) || s in EXTERNAL_NAMES) continue;
+    // JavaScript's own globals (Uint8Array, Promise, ...) and keywords written as calls are not the repository's.
+    if (!IDENT.test(s) || s in EXTERNAL_NAMES || s in globalThis || s === 'import') continue;
     if (CODE_CASE.test(s) || called) {
       if (!repo.isDefined(s)) out.push(`${s} is defined nowhere in ${CODE_DIRS.join('/, ')}/`);
     } else if (SNAKE_CASE.test(s) && segments.length === 1 && !repo.codeMentions(s)) {
