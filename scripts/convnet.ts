@@ -30,7 +30,7 @@ import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositive
 import { SpeedupRow, checkSandwichLayers, timeFastLayers } from './lib/conv_layer_checks';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
-import { Check, TrainedRun, accuracy, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
+import { Check, TrainedRun, modelAccuracy, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
 import { ThreeLayerConvNet } from '../src/classifiers/cnn';
 import { augmentBatch } from '../src/data/augment';
 import { Rng } from '../src/random';
@@ -178,8 +178,8 @@ async function trainTheNet(ctx: ScriptContext, data: Assignment2Data, opts: Opti
       },
     });
     // The Solver left the best parameters in the model; check them on the whole validation and test splits.
-    valAcc = accuracy(model, data.XVal, data.yVal);
-    testAcc = accuracy(model, data.XTest, data.yTest);
+    valAcc = modelAccuracy(model, data.XVal, data.yVal);
+    testAcc = modelAccuracy(model, data.XTest, data.yTest);
     await drawFilters(path.join(ctx.outDir, 'filters.png'), model);
   } finally {
     model.dispose();

@@ -22,7 +22,7 @@ import { InvalidArgumentError } from 'commander';
 import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
-import { Check, TrainedRun, accuracy, historyPanels, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
+import { Check, TrainedRun, modelAccuracy, historyPanels, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
 import { UpdateRuleName } from '../src/optim';
 import { multiChart } from '../runtime/vis/chart';
@@ -161,8 +161,8 @@ async function trainAGoodModel(ctx: ScriptContext, data: Assignment2Data, val: V
       lrDecay: 0.9,
       printEvery: 100,
     });
-    bestValAcc = accuracy(bestModel, data.XVal, data.yVal);
-    testAcc = accuracy(bestModel, data.XTest, data.yTest);
+    bestValAcc = modelAccuracy(bestModel, data.XVal, data.yVal);
+    testAcc = modelAccuracy(bestModel, data.XTest, data.yTest);
   } finally {
     bestModel.dispose();
     tf.dispose([bestData.X, bestData.y]);

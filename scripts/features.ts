@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, printShapes, secondsSince } from './lib/cifar';
+import { predictionAccuracy, fitSplitSizes, labelArray, loadCifarForScript, printShapes, secondsSince } from './lib/cifar';
 import { lossChart, searchChart, searchLinear, searchRowsForMetrics } from './lib/linear_search';
 import { NetSetting, describeSetting, netCurves, trainNetSettings } from './lib/net_search';
 import { LinearSVM } from '../src/classifiers/linear_classifier';
@@ -135,7 +135,7 @@ async function trainSvmOnFeatures(ctx: ScriptContext, opts: FeaturesOptions, dat
   );
   const secondsSvm = secondsSince(t0);
   const svmPred = search.best.predict(xTest);
-  const svmTestAcc = accuracy(svmPred, yTest);
+  const svmTestAcc = predictionAccuracy(svmPred, yTest);
   search.best.dispose();
   await searchChart(path.join(ctx.outDir, 'svm_search.png'), 'SVM on features', search.rows);
   await lossChart(path.join(ctx.outDir, 'svm_loss.png'), 'SVM on features', search.bestRow, search.rows);
@@ -165,7 +165,7 @@ async function neuralNetworkOnFeatures(ctx: ScriptContext, data: Data, f: Featur
   );
   const secondsNet = secondsSince(t0);
   const netPred = tf.tidy(() => tf.argMax(nets.best.model.loss(netTest), 1));
-  const netTestAcc = accuracy(netPred.dataSync(), yTest);
+  const netTestAcc = predictionAccuracy(netPred.dataSync(), yTest);
   netPred.dispose();
   nets.best.model.dispose();
   await netCurves(path.join(ctx.outDir, 'net_curves.png'), nets.runs);

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, samplesPerClass, secondsSince, timed } from './lib/cifar';
+import { predictionAccuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, samplesPerClass, secondsSince, timed } from './lib/cifar';
 import { KNearestNeighbor, crossValidate } from '../src/classifiers/knn';
 import { disposePreprocessed } from '../src/data/preprocess';
 import { heatmap, imageGrid } from '../runtime/vis/image_grid';
@@ -138,7 +138,7 @@ async function computeDistances(ctx: ScriptContext, opts: KnnOptions, knn: KNear
 /** "Predict labels": test accuracy with k = 1 and k = 5 from the no-loop distances. */
 function predictLabels(knn: KNearestNeighbor, dists: tf.Tensor2D, yTest: ArrayLike<number>) {
   const numTest = dists.shape[0];
-  const testAccuracy = (k: number) => accuracy(knn.predictLabels(dists, k), yTest);
+  const testAccuracy = (k: number) => predictionAccuracy(knn.predictLabels(dists, k), yTest);
   const k1 = testAccuracy(1);
   const k5 = testAccuracy(5);
   printSummary('test accuracy', [

@@ -44,7 +44,7 @@ import { Option } from 'commander';
 import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
-import { Check, accuracy, trainRun } from './lib/solver_runs';
+import { Check, modelAccuracy, trainRun } from './lib/solver_runs';
 import { ThreeLayerConvNet } from '../src/classifiers/cnn';
 import { checkpointPaths, saveCheckpoint } from '../runtime/checkpoint';
 import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../runtime/vis_model';
@@ -313,7 +313,7 @@ interface Validation {
 function evaluateModels(ctx: ScriptContext, data: Assignment2Data, entries: Entry[]): Validation {
   const yVal = data.yVal.dataSync();
   const preds = entries.map((e) => predict(e.model, data.XVal));
-  const valAccs = entries.map((e) => accuracy(e.model, data.XVal, data.yVal));
+  const valAccs = entries.map((e) => modelAccuracy(e.model, data.XVal, data.yVal));
   entries.forEach((e, k) => ctx.log(`${e.label}: ${e.model.kind} from ${e.source}; validation accuracy ${valAccs[k].toFixed(4)}`));
   return { yVal, preds, valAccs };
 }

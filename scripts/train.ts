@@ -39,7 +39,7 @@ import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/ci
 import { ConvBlock, ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../src/classifiers/convnet';
 import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
 import { withFlipAveraging } from '../src/classifiers/tta';
-import { accuracy, modelPredictions } from '../src/classifiers/accuracy';
+import { predictionAccuracy, modelPredictions } from '../src/classifiers/accuracy';
 import { CLASS_NAMES } from '../runtime/data/cifar10_format';
 import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
@@ -716,13 +716,13 @@ function evaluate(ctx: ScriptContext, opts: Options, m: TrainModel, data: TrainD
   const evalStarted = Date.now();
   const scored = opts.tta ? withFlipAveraging(m) : m;
   const batch = 200;
-  const valAcc = accuracy(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
+  const valAcc = predictionAccuracy(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
   const labels = data.yTest.dataSync();
   const pred = modelPredictions(scored, data.XTest, batch);
-  const testAcc = accuracy(pred, labels);
-  const testAccPlain = opts.tta ? accuracy(modelPredictions(m, data.XTest, batch), labels) : testAcc;
+  const testAcc = predictionAccuracy(pred, labels);
+  const testAccPlain = opts.tta ? predictionAccuracy(modelPredictions(m, data.XTest, batch), labels) : testAcc;
   const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
-  const courseTestAcc = accuracy(pred.subarray(0, courseTest), labels.subarray(0, courseTest));
+  const courseTestAcc = predictionAccuracy(pred.subarray(0, courseTest), labels.subarray(0, courseTest));
   const K = m.options.numClasses;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (let i = 0; i < pred.length; i++) confusion[labels[i]][pred[i]]++;

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { SplitSizes, accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince } from './lib/cifar';
+import { SplitSizes, predictionAccuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince } from './lib/cifar';
 import { NetSetting, describeSetting, netCurves, printNetGradCheck, trainNetSettings } from './lib/net_search';
 import { TwoLayerNet } from '../src/classifiers/two_layer_net';
 import { PreprocessedCifar10, disposePreprocessed } from '../src/data/preprocess';
@@ -98,7 +98,7 @@ function tuneHyperparameters(ctx: ScriptContext, opts: NetOptions, p: Preprocess
 /** "Run on the test set": the best net's accuracy on the test rows, evaluated once. */
 function testAccuracy(best: Search['best'], p: PreprocessedCifar10): number {
   const testPred = tf.tidy(() => tf.argMax(best.model.loss(p.xTest), 1));
-  const testAcc = accuracy(testPred.dataSync(), labelArray(p.yTest));
+  const testAcc = predictionAccuracy(testPred.dataSync(), labelArray(p.yTest));
   testPred.dispose();
   return testAcc;
 }

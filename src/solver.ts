@@ -33,7 +33,7 @@ import {
   saveCheckpoint,
 } from '../runtime/checkpoint';
 import type { Model } from './model';
-import { accuracy, modelPredictions } from './classifiers/accuracy';
+import { predictionAccuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
 import { ProgressBar, createProgressBar } from '../runtime/progress';
 import { LrSchedule, checkSchedule, learningRateAt } from './optim/schedule';
@@ -449,13 +449,13 @@ export class Solver {
     const n = X.shape[0];
     if (y.shape[0] !== n) throw new Error(`Solver.checkAccuracy: X [${X.shape}] and y [${y.shape}] must have the same N`);
     const labels = y.dataSync();
-    if (numSamples === null || n <= numSamples) return accuracy(modelPredictions(this.model, X, batchSize), labels);
+    if (numSamples === null || n <= numSamples) return predictionAccuracy(modelPredictions(this.model, X, batchSize), labels);
     const indices = this.accuracyRng.choice(n, numSamples);
     // gatherND, not tf.gather: see step().
     const sample = tf.tidy(() => tf.gatherND(X, tf.tensor2d(indices, [indices.length, 1], 'int32')));
     const pred = modelPredictions(this.model, sample, batchSize);
     sample.dispose();
-    return accuracy(pred, Array.from(indices, (i) => labels[i]));
+    return predictionAccuracy(pred, Array.from(indices, (i) => labels[i]));
   }
 
   /**

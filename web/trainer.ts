@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Solver } from '../src/solver';
-import { accuracy, modelPredictions } from '../src/classifiers/accuracy';
+import { predictionAccuracy, modelPredictions } from '../src/classifiers/accuracy';
 import type { UpdateRuleName } from '../src/optim';
 import { ThinnedSeries } from './charts';
 import type { PageData } from './data';
@@ -167,8 +167,8 @@ export class Trainer {
     if (p.position < p.pred.length) return false;
     this.checks.push({
       iteration: p.iteration,
-      trainAcc: accuracy(p.pred.subarray(0, nt), this.trainEval.labels),
-      valAcc: accuracy(p.pred.subarray(nt), this.valEval.labels),
+      trainAcc: predictionAccuracy(p.pred.subarray(0, nt), this.trainEval.labels),
+      valAcc: predictionAccuracy(p.pred.subarray(nt), this.valEval.labels),
     });
     this.pending = null;
     return true;

@@ -9,8 +9,7 @@
  * for and silently check nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { PoolCache, maxPoolBackwardNaive } from '../../src/layers/pool_naive';
-import { maxPoolBackwardFast } from '../../src/layers/pool_fast';
+import { PoolCache, maxPoolBackwardNaive, poolDims } from '../../src/layers/pool_naive';
 
 /** Which entries of t are positive, as a string of 0s and 1s: the side of each relu kink. */
 export function positivePattern(t: tf.Tensor): string {
@@ -18,8 +17,8 @@ export function positivePattern(t: tf.Tensor): string {
 }
 
 /**
- * Which entry of each pooling window is its maximum: the naive backward pass sends a gradient of ones to
- * exactly those entries, so its pattern of nonzero entries names them.
+ * Which entries of each pooling window are its maximum: the naive backward pass sends a gradient of ones (split
+ * evenly among tied maxima) to exactly those entries, so its pattern of nonzero entries names them.
  */
 export function argmaxPattern(cache: PoolCache): string {
   return tf.tidy(() => {
@@ -69,25 +68,43 @@ export function cacheKinks(caches: object): string {
   return signature;
 }
 
+/** How many windows of one pooling have a positive maximum held by more than one entry. */
+function positiveTiedWindows(cache: PoolCache): number {
+  const { N, H, W, C, poolHeight, poolWidth, stride, Hout, Wout } = poolDims('positiveTies', cache.x, cache.poolParam);
+  const xv = cache.x.dataSync();
+  const ov = cache.out.dataSync();
+  let tied = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < Hout; i++) {
+      for (let j = 0; j < Wout; j++) {
+        for (let c = 0; c < C; c++) {
+          const max = ov[((n * Hout + i) * Wout + j) * C + c];
+          if (!(max > 0)) continue;
+          let holders = 0;
+          for (let a = 0; a < poolHeight; a++) {
+            for (let b = 0; b < poolWidth; b++) if (xv[((n * H + i * stride + a) * W + j * stride + b) * C + c] === max) holders++;
+          }
+          if (holders > 1) tied++;
+        }
+      }
+    }
+  }
+  return tied;
+}
+
 /**
  * Pooling windows whose maximum is positive and held by more than one entry, anywhere in a tree of caches. Such a
- * tie is a kink at the point itself: the fast pool's backward gives the window's gradient to every tied entry (as
- * the course's reshape method does), autodiff to one. In a net it happens where a relu left a whole neighbourhood
- * dead, so that the next convolution outputs its bias at two places. (Ties at zero are harmless after a relu,
- * whose backward blocks them all.) The harness redraws a model whose forward pass has any.
+ * tie is a kink at the point itself: the hand-written pools split the window's gradient evenly among the tied
+ * entries (as the course's reshape method does), autodiff gives it to one. In a net it happens where a relu left a
+ * whole neighbourhood dead, so that the next convolution outputs its bias at two places. (Ties at zero are harmless
+ * after a relu, whose backward blocks them all.) The harness redraws a model whose forward pass has any.
  */
 export function positiveTies(caches: object): number {
   let ties = 0;
   const walk = (v: unknown): void => {
     if (v === null || typeof v !== 'object' || v instanceof tf.Tensor) return;
     if (isPoolCache(v)) {
-      ties += tf.tidy(() => {
-        const ones = tf.onesLike(v.out) as tf.Tensor4D;
-        const positive = tf.step(v.x, 0);
-        const all = tf.sum(tf.mul(maxPoolBackwardFast(ones, v).dx, positive));
-        const first = tf.sum(tf.mul(maxPoolBackwardNaive(ones, v).dx, positive));
-        return tf.sub(all, first).dataSync()[0];
-      });
+      ties += positiveTiedWindows(v);
       return;
     }
     for (const child of Object.values(v)) walk(child);

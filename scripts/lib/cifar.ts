@@ -108,7 +108,7 @@ export function printShapes(title: string, tensors: Record<string, tf.Tensor>): 
   );
 }
 
-export { accuracy } from '../../src/classifiers/accuracy';
+export { predictionAccuracy } from '../../src/classifiers/accuracy';
 
 /** The labels of a tensor [N] as an Int32Array. */
 export function labelArray(y: tf.Tensor1D): Int32Array {

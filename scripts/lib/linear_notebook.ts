@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, startScript } from './cli';
 import { printSummary, writeMetrics } from './run_dir';
-import { accuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince, weightImages } from './cifar';
+import { predictionAccuracy, fitSplitSizes, labelArray, loadCifarForScript, preprocessForScript, secondsSince, weightImages } from './cifar';
 import { ScheduleStage, compareNaiveVectorized, describeSchedule, lossChart, printGradCheck, searchChart, searchLinear, searchRowsForMetrics } from './linear_search';
 import { LinearClassifier } from '../../src/classifiers/linear_classifier';
 import { LinearLossFn } from '../../src/classifiers/linear_loss';
@@ -111,7 +111,7 @@ async function tuneAndEvaluate(
   await searchChart(path.join(ctx.outDir, 'search.png'), displayName, search.rows);
   await lossChart(path.join(ctx.outDir, 'loss.png'), displayName, search.bestRow, search.rows, config.notebookSetting);
   const best = search.best;
-  const testAcc = accuracy(best.predict(xTest), yTest);
+  const testAcc = predictionAccuracy(best.predict(xTest), yTest);
   const bestW = best.W as tf.Tensor2D;
   await imageGrid(path.join(ctx.outDir, 'weights.png'), weightImages(bestW, classNames), {
     cols: numClasses,

@@ -9,7 +9,7 @@ import { LinearLossFn } from '../../src/classifiers/linear_loss';
 import { gradCheckSparse, relError } from '../../src/gradcheck';
 import { colorScatterPanel, lineChart, multiChart } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
-import { accuracy, secondsSince } from './cifar';
+import { predictionAccuracy, secondsSince } from './cifar';
 import { printSummary } from './run_dir';
 
 /**
@@ -185,8 +185,8 @@ export function searchLinear(
       const row: SearchRow = {
         learningRate,
         reg,
-        trainAcc: diverged ? NaN : accuracy(clf.predict(data.xTrain), data.yTrain),
-        valAcc: diverged ? NaN : accuracy(clf.predict(data.xVal), data.yVal),
+        trainAcc: diverged ? NaN : predictionAccuracy(clf.predict(data.xTrain), data.yTrain),
+        valAcc: diverged ? NaN : predictionAccuracy(clf.predict(data.xVal), data.yVal),
         finalLoss,
         seconds: secondsSince(t0),
         lossHistory: losses,

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../../src/model';
-import { accuracy as labelAccuracy, modelPredictions } from '../../src/classifiers/accuracy';
+import { modelPredictions, predictionAccuracy } from '../../src/classifiers/accuracy';
 import { Solver, SolverData, SolverError, SolverOptions } from '../../src/solver';
 import { ChartPanel, linePanel } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
@@ -82,8 +82,8 @@ export function trainRun(
  * Accuracy of a model in test mode on X [N, ...] with labels y [N] int32, in forward passes of batchSize examples
  * (the course's check_accuracy on a whole split).
  */
-export function accuracy(model: Model, X: tf.Tensor, y: tf.Tensor1D, batchSize = 100): number {
-  return labelAccuracy(modelPredictions(model, X, batchSize), y.dataSync());
+export function modelAccuracy(model: Model, X: tf.Tensor, y: tf.Tensor1D, batchSize = 100): number {
+  return predictionAccuracy(modelPredictions(model, X, batchSize), y.dataSync());
 }
 
 /** The epoch of each accuracy check: 0 for the check after the first iteration, then 1, 2, ... */

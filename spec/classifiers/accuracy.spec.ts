@@ -1,7 +1,7 @@
 /** accuracy and modelPredictions: the counting, its errors, and predictions that do not depend on the batch size. */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { accuracy, modelPredictions } from '../../src/classifiers/accuracy';
+import { predictionAccuracy, modelPredictions } from '../../src/classifiers/accuracy';
 import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { Rng } from '../../src/random';
 
@@ -9,13 +9,13 @@ beforeAll(() => useBackend());
 
 describe('accuracy', () => {
   it('is the fraction of predictions equal to the labels', () => {
-    expect(accuracy([0, 1, 2, 2], Int32Array.from([0, 1, 1, 2]))).toBe(0.75);
-    expect(accuracy([3], [4])).toBe(0);
+    expect(predictionAccuracy([0, 1, 2, 2], Int32Array.from([0, 1, 1, 2]))).toBe(0.75);
+    expect(predictionAccuracy([3], [4])).toBe(0);
   });
 
   it('rejects mismatched lengths and empty input', () => {
-    expect(() => accuracy([0, 1], [0])).toThrow(/accuracy: pred has 2 values but labels has 1/);
-    expect(() => accuracy([], [])).toThrow(/accuracy: no predictions/);
+    expect(() => predictionAccuracy([0, 1], [0])).toThrow(/predictionAccuracy: pred has 2 values but labels has 1/);
+    expect(() => predictionAccuracy([], [])).toThrow(/predictionAccuracy: no predictions/);
   });
 });
 

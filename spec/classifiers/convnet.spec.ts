@@ -180,7 +180,7 @@ describe('ConvNet', () => {
     const sb = b.loss(X);
     expect(maxAbsDiff(sa, sb)).toBe(0);
     const wrong = tf.zeros([7]);
-    expect(() => b.loadState({ runningMean1: wrong })).toThrow("ConvNet.loadState: 'runningMean1' must be [4], got shape [7]");
+    expect(() => b.loadState({ runningMean1: wrong })).toThrow("ConvNet.loadState: 'runningMean1' must be float32 [4], got float32 shape [7]");
     expect(() => b.loadState({ runningMean5: wrong })).toThrow("ConvNet.loadState: 'runningMean5' is not the running statistic of a batchnorm layer");
     tf.dispose([sa, sb, wrong, X, y]);
     a.dispose();

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
-import { accuracy } from '../../src/classifiers/accuracy';
+import { predictionAccuracy } from '../../src/classifiers/accuracy';
 import { Rng } from '../../src/random';
 import { relError } from '../../src/gradcheck';
 import { LinearClassifier, LinearSVM, Softmax } from '../../src/classifiers/linear_classifier';
@@ -56,7 +56,7 @@ describe.each(makers)('%s', (_name, make) => {
     const pred = clf.predict(X);
     expect(pred).toBeInstanceOf(Int32Array);
     expect(pred).toHaveLength(150);
-    expect(accuracy(pred, y)).toBeGreaterThan(0.95);
+    expect(predictionAccuracy(pred, y)).toBeGreaterThan(0.95);
     clf.dispose();
     X.dispose();
   });

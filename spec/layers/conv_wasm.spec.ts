@@ -94,18 +94,18 @@ describe('fast max pool on wasm vs naive max pool', () => {
     });
   });
 
-  it('breaks exact ties as documented: every tied maximum on tiles, the first one otherwise', () => {
+  it('splits exact ties evenly, on tiles and on overlapping windows alike', () => {
     tf.tidy(() => {
       //  0  -0 | -3   1      window maxima: 0 (tied with -0), and 1 (tied)
       // -2  -1 |  1  -1
       const x = tf.tensor4d([0, -0, -3, 1, -2, -1, 1, -1], [1, 2, 4, 1]);
       const tiles = maxPoolForwardFast(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
-      expect(Array.from(maxPoolBackwardFast(tf.tensor4d([1, 2], [1, 1, 2, 1]), tiles.cache).dx.dataSync())).toEqual([1, 1, 0, 2, 0, 0, 2, 0]);
-      // Overlapping 2x2 stride-1 windows over columns 0-1, 1-2, 2-3: maxima 0 at (0,0) first, 1 at (1,2), and 1
-      // tied between (0,3) and (1,2), of which (0,3) comes first.
+      expect(Array.from(maxPoolBackwardFast(tf.tensor4d([2, 4], [1, 1, 2, 1]), tiles.cache).dx.dataSync())).toEqual([1, 1, 0, 2, 0, 0, 2, 0]);
+      // Overlapping 2x2 stride-1 windows over columns 0-1, 1-2, 2-3: maxima 0 = -0 at (0,0) and (0,1), 1 at (1,2),
+      // and 1 tied between (0,3) and (1,2).
       const overlapping = maxPoolForwardFast(x, { poolHeight: 2, poolWidth: 2, stride: 1 });
-      const dx = maxPoolBackwardFast(tf.tensor4d([1, 2, 4], [1, 1, 3, 1]), overlapping.cache).dx;
-      expect(Array.from(dx.dataSync())).toEqual([1, 0, 0, 4, 0, 0, 2, 0]);
+      const dx = maxPoolBackwardFast(tf.tensor4d([2, 4, 8], [1, 1, 3, 1]), overlapping.cache).dx;
+      expect(Array.from(dx.dataSync())).toEqual([1, 1, 0, 4, 0, 0, 8, 0]);
     });
   });
 

@@ -1,6 +1,7 @@
 /**
  * Max pooling, naive and fast, as the notebook checks it: forward and backward on hand-computed cases
- * (overlapping windows adding up; how each breaks exact ties), the gradient against tfjs autodiff on
+ * (overlapping windows adding up; tied maxima sharing the gradient evenly, in both layers alike, on tiles and on
+ * overlapping windows, and on tie-heavy seeded inputs), the gradient against tfjs autodiff on
  * seeded random shapes (tiling, overlapping and gapped windows, odd sizes, a batch of one), naive and fast
  * agreeing, a numeric gradient check, errors, and no leaked tensors.
  */
@@ -46,6 +47,13 @@ function poolInputs(seed: number, s: PoolShape) {
   };
 }
 
+/** x with entries drawn from {0, 1, 2}, so that most windows hold several equal maxima, and a seeded dout. */
+function tieHeavyInputs(s: PoolShape) {
+  const { dout, poolParam } = poolInputs(11, s);
+  const x = tf.tidy(() => tf.floor(tf.mul(new Rng(12).rand(s.slice(0, 4)), 3))) as tf.Tensor4D;
+  return { x, dout, poolParam };
+}
+
 beforeAll(async () => {
   await useBackend();
 });
@@ -78,18 +86,61 @@ describe.each(layers)('max pool (%s)', (name, forward, backward) => {
     });
   });
 
-  it('on exact ties gives the gradient to the first maximum (naive, and fast on overlapping windows) or to every one (fast on tiles)', () => {
+  it('splits a window\'s gradient evenly among tied maxima, on tiles', () => {
     tf.tidy(() => {
       // Channel 0 ties at 7 on (0,1) and (1,0); channel 1 is all zeros, as after a relu.
       const x = tf.tensor4d([1, 0, 7, 0, 7, 0, 2, 0], [1, 2, 2, 2]);
-      const tiles = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
-      const dx = backward(tf.tensor4d([5, 6], [1, 1, 1, 2]), tiles.cache).dx;
-      // The course's fast reshape method, too, gives every tied entry the whole gradient.
-      const expected = name === 'naive' ? [0, 6, 5, 0, 0, 0, 0, 0] : [0, 6, 5, 6, 5, 6, 0, 6];
-      expect(Array.from(dx.dataSync())).toEqual(expected);
-      // Overlapping 2x2 stride-1 windows on a 2x3 image whose entries all tie: first maximum in both layers.
+      const { cache } = forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
+      const { dx } = backward(tf.tensor4d([5, 6], [1, 1, 1, 2]), cache);
+      expect(Array.from(dx.dataSync())).toEqual([0, 1.5, 2.5, 1.5, 2.5, 1.5, 0, 1.5]);
+      // docs/convolution.md's example: 2 tied in the bottom-left window, 7 in the bottom-right.
+      const doc = forward(tf.tensor4d([1, 3, 2, 1, 4, 2, 0, 5, 0, 1, 7, 7, 2, 2, 6, 3], [1, 4, 4, 1]), { poolHeight: 2, poolWidth: 2, stride: 2 });
+      expect(Array.from(doc.out.dataSync())).toEqual([4, 5, 2, 7]);
+      const docDx = backward(tf.tensor4d([10, 20, 30, 40], [1, 2, 2, 1]), doc.cache).dx;
+      expect(Array.from(docDx.dataSync())).toEqual([0, 0, 0, 0, 10, 0, 0, 20, 0, 0, 20, 20, 15, 15, 0, 0]);
+      // Three equal maxima share the gradient 3 as 1 + 1 + 1, not 3 + 3 + 3.
+      const three = forward(tf.tensor4d([3, 3, 1, 3], [1, 2, 2, 1]), { poolHeight: 2, poolWidth: 2, stride: 2 });
+      expect(Array.from(backward(tf.tensor4d([3], [1, 1, 1, 1]), three.cache).dx.dataSync())).toEqual([1, 1, 0, 1]);
+    });
+  });
+
+  it('splits evenly within each overlapping window, and adds up the shares', () => {
+    tf.tidy(() => {
+      // 2x2 stride-1 windows over columns 0-1 and 1-2 of an all-zero 2x3 image: each window has four tied maxima,
+      // so window 1 gives 1/4 to each of its entries and window 2 gives 2/4; column 1 is in both.
       const flat = forward(tf.zeros([1, 2, 3, 1]) as tf.Tensor4D, { poolHeight: 2, poolWidth: 2, stride: 1 });
-      expect(Array.from(backward(tf.tensor4d([1, 2], [1, 1, 2, 1]), flat.cache).dx.dataSync())).toEqual([1, 2, 0, 0, 0, 0]);
+      const dx = backward(tf.tensor4d([1, 2], [1, 1, 2, 1]), flat.cache).dx;
+      expect(Array.from(dx.dataSync())).toEqual([0.25, 0.75, 0.5, 0.25, 0.75, 0.5]);
+      //  0  -0 | -3   1      2x2 stride 1 over columns 0-1, 1-2, 2-3: maxima 0 = -0 (two-way), 1 at (1,2), and 1
+      // -2  -1 |  1  -1      tied between (0,3) and (1,2).
+      const x = tf.tensor4d([0, -0, -3, 1, -2, -1, 1, -1], [1, 2, 4, 1]);
+      const overlapping = forward(x, { poolHeight: 2, poolWidth: 2, stride: 1 });
+      const dxo = backward(tf.tensor4d([2, 4, 8], [1, 1, 3, 1]), overlapping.cache).dx;
+      expect(Array.from(dxo.dataSync())).toEqual([1, 1, 0, 4, 0, 0, 8, 0]);
+    });
+  });
+
+  it('on a two-way tie gives each entry half, which is what a centred difference measures there', () => {
+    tf.tidy(() => {
+      // Each 2x2 window holds its maximum twice: nudging one tied entry up raises the max, nudging it down does not,
+      // so (f(x + h) - f(x - h)) / 2h = dout / 2 at each of the two.
+      const x = tf.tensor4d([4, 1, 0, 3, 2, 4, 3, 1, 5, 5, 6, 2, 1, 0, 6, 2], [1, 4, 4, 1]);
+      const poolParam = { poolHeight: 2, poolWidth: 2, stride: 2 };
+      const dout = tf.tensor4d([2, 4, 6, 8], [1, 2, 2, 1]);
+      const { dx } = backward(dout, forward(x, poolParam).cache);
+      const numDx = numericGradientArray((t) => forward(t as tf.Tensor4D, poolParam).out, x, dout, 1e-2);
+      expect(Array.from(dx.dataSync())).toEqual([1, 0, 0, 2, 0, 1, 2, 0, 3, 3, 4, 0, 0, 0, 4, 0]);
+      expectWithin('dx', relError(numDx, dx).norm, NUMERIC_BOUND);
+    });
+  });
+
+  it.each(shapes)('passes on each window\'s gradient once on tie-heavy x [%i, %i, %i, %i], window %ix%i, stride %i', (...s) => {
+    tf.tidy(() => {
+      const { x, poolParam } = tieHeavyInputs(s);
+      const { out, cache } = forward(x, poolParam);
+      // A gradient of ones per window: however it is shared among ties, dx adds up to the number of windows.
+      const { dx } = backward(tf.onesLike(out) as tf.Tensor4D, cache);
+      expect(tf.sum(dx).dataSync()[0]).toBeCloseTo(out.size, 4);
     });
   });
 
@@ -147,6 +198,15 @@ describe('max pool naive vs fast', () => {
       expect(relError(naive.out, fast.out).norm).toBe(0);
       // Normals have no exact ties, so both pick the same maxima; overlapping windows may sum in another order.
       expect(relError(maxPoolBackwardNaive(dout, naive.cache).dx, maxPoolBackwardFast(dout, fast.cache).dx).norm).toBeLessThan(1e-7);
+    });
+  });
+
+  it.each(shapes)('agree backward on tie-heavy x [%i, %i, %i, %i], window %ix%i, stride %i', (...s) => {
+    tf.tidy(() => {
+      const { x, dout, poolParam } = tieHeavyInputs(s);
+      const naive = maxPoolBackwardNaive(dout, maxPoolForwardNaive(x, poolParam).cache).dx;
+      const fast = maxPoolBackwardFast(dout, maxPoolForwardFast(x, poolParam).cache).dx;
+      expect(relError(naive, fast).norm).toBeLessThan(1e-7);
     });
   });
 });

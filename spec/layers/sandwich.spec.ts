@@ -1,7 +1,8 @@
 /**
  * Sandwich layers: every gradient of affine-relu, conv-relu, conv-batchnorm-relu and conv-relu-pool against tfjs
- * autodiff through the same chain of tf ops, on small seeded shapes; and no leaked tensors, which for a chain
- * means every intermediate is either in the cache or freed.
+ * autodiff through the same chain of tf ops, on small seeded shapes; the first-layer (parameter-only) backwards
+ * giving the full backwards' parameter gradients bit for bit; and no leaked tensors, which for a chain means
+ * every intermediate is either in the cache or freed.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
@@ -11,8 +12,10 @@ import {
   affineReluBackward,
   affineReluForward,
   convBnReluBackward,
+  convBnReluFirstLayerBackward,
   convBnReluForward,
   convReluBackward,
+  convReluFirstLayerBackward,
   convReluForward,
   convReluPoolBackward,
   convReluPoolForward,
@@ -20,6 +23,7 @@ import {
 import { affineReluRef, convBnReluRef, convReluPoolRef, convReluRef } from '../../reference/layers_conv';
 import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
 import { expectAllPass } from '../support/expect';
+import { expectSameParamGrads } from '../support/param_backward';
 
 /** Every distinct tensor reachable from a value (through objects and arrays), for counting what a call left alive. */
 function tensorsIn(value: unknown, found = new Set<tf.Tensor>()): Set<tf.Tensor> {
@@ -114,6 +118,15 @@ describe('conv-relu', () => {
     });
     tf.dispose([x, w, b, gamma, beta, dout]);
   });
+
+  it('convReluFirstLayerBackward gives convReluBackward\'s dw and db, bit for bit, without dx', () => {
+    tf.tidy(() => {
+      const { rng, x, w, b, convOut } = convInputs(4, 2, 3, 4);
+      const dout = rng.randn(convOut) as tf.Tensor4D;
+      const { cache } = convReluForward(x, w, b, convParam);
+      expectSameParamGrads(convReluBackward(dout, cache), () => convReluFirstLayerBackward(dout, cache));
+    });
+  });
 });
 
 describe('conv-batchnorm-relu', () => {
@@ -148,6 +161,16 @@ describe('conv-batchnorm-relu', () => {
       return { out, cache, grads: convBnReluBackward(dout, cache), extra: [bnParam.runningMean!, bnParam.runningVar!] };
     });
     tf.dispose([x, w, b, gamma, beta, dout]);
+  });
+
+  it('convBnReluFirstLayerBackward gives convBnReluBackward\'s dw, db, dgamma, dbeta, bit for bit, without dx', () => {
+    tf.tidy(() => {
+      const { rng, x, w, b, gamma, beta, convOut } = convInputs(6, 2, 3, 4);
+      const dout = rng.randn(convOut) as tf.Tensor4D;
+      const bnParam: BnParam = { mode: 'train' };
+      const { cache } = convBnReluForward(x, w, b, gamma, beta, convParam, bnParam);
+      expectSameParamGrads(convBnReluBackward(dout, cache), () => convBnReluFirstLayerBackward(dout, cache));
+    });
   });
 });
 

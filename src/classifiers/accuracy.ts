@@ -1,11 +1,11 @@
-/** Classification accuracy, the one helper every classifier, the Solver and the scripts use. */
+/** Classification accuracy of predicted labels, and a model's predicted labels: the helpers every classifier, the Solver and the scripts use. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model';
 
 /** Fraction of predictions equal to the labels, the course's `np.mean(y_pred == y)`. pred, labels: [N], N > 0. */
-export function accuracy(pred: ArrayLike<number>, labels: ArrayLike<number>): number {
-  if (pred.length !== labels.length) throw new Error(`accuracy: pred has ${pred.length} values but labels has ${labels.length}`);
-  if (pred.length === 0) throw new Error('accuracy: no predictions');
+export function predictionAccuracy(pred: ArrayLike<number>, labels: ArrayLike<number>): number {
+  if (pred.length !== labels.length) throw new Error(`predictionAccuracy: pred has ${pred.length} values but labels has ${labels.length}`);
+  if (pred.length === 0) throw new Error('predictionAccuracy: no predictions');
   let correct = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) correct++;
   return correct / pred.length;

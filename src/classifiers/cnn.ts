@@ -33,6 +33,7 @@ import {
 } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
 import { checkImages, checkedUpstream } from './check_input';
+import { disposeRunningStatistics, loadRunningStatistics, runningStatistics } from './bn_state';
 import { checkLabels } from '../layers/validate';
 
 export interface ThreeLayerConvNetOptions {
@@ -203,29 +204,23 @@ export class ThreeLayerConvNet implements Model {
     return { grads, dX: g1.dx };
   }
 
+  /** Batchnorm running statistics, runningMean1 and runningVar1 (with batchnorm, once a training pass has made them). */
   state(): Record<string, tf.Tensor> {
-    const s: Record<string, tf.Tensor> = {};
-    if (this.bnParam.runningMean) s.runningMean1 = this.bnParam.runningMean;
-    if (this.bnParam.runningVar) s.runningVar1 = this.bnParam.runningVar;
-    return s;
+    return runningStatistics(this.bnParams());
   }
 
+  /** Restores state() output, taking ownership of the tensors; refuses names that are not this net's (bn_state.ts). */
   loadState(state: Record<string, tf.Tensor>): void {
-    if (state.runningMean1) {
-      this.bnParam.runningMean?.dispose();
-      this.bnParam.runningMean = state.runningMean1 as tf.Tensor1D;
-    }
-    if (state.runningVar1) {
-      this.bnParam.runningVar?.dispose();
-      this.bnParam.runningVar = state.runningVar1 as tf.Tensor1D;
-    }
+    loadRunningStatistics('ThreeLayerConvNet.loadState', this.bnParams(), this.params, state);
   }
 
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
-    this.bnParam.runningMean?.dispose();
-    this.bnParam.runningVar?.dispose();
-    this.bnParam.runningMean = undefined;
-    this.bnParam.runningVar = undefined;
+    disposeRunningStatistics([this.bnParam]);
+  }
+
+  /** The batchnorm layers by layer number - 1, as bn_state.ts takes them: layer 1's, or none without batchnorm. */
+  private bnParams(): BnParam[] {
+    return this.options.batchnorm ? [this.bnParam] : [];
   }
 }

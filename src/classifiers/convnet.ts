@@ -36,8 +36,7 @@ import { checkLabels } from '../layers/validate';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { BnParam } from '../layers/batchnorm';
 import { AffineCache, affineBackward, affineForward } from '../layers/affine';
-import { reluBackward } from '../layers/relu';
-import { ConvParam, convBackwardFirstLayer } from '../layers/conv_fast';
+import { ConvParam } from '../layers/conv_fast';
 import {
   AffineBnReluCache,
   AffineReluCache,
@@ -51,6 +50,7 @@ import {
   convBnReluFirstLayerBackward,
   convBnReluForward,
   convReluBackward,
+  convReluFirstLayerBackward,
   convReluForward,
 } from '../layers/sandwich';
 import { softmaxLoss } from '../layers/softmax_loss';
@@ -231,8 +231,8 @@ export class ConvNet implements Model {
 
   /**
    * The gradient of an objective of the class scores with respect to the input images, for network
-   * visualisation: the same hand-written backward pass as loss(), with the first conv layer's full backward (its
-   * dx is the gradient with respect to the images), in test mode (batchnorm's running statistics).
+   * visualisation: the same hand-written backward pass as loss(), then the first block's full backward (its dx is
+   * the gradient with respect to the images), in test mode (batchnorm's running statistics).
    *
    * X: [N, H, W, C] images. dscores: given the scores [N, numClasses], returns d(objective)/d(scores), the same
    * shape. Returns scores [N, numClasses] and dX [N, H, W, C]; the parameters' gradients are computed and discarded.
@@ -244,7 +244,8 @@ export class ConvNet implements Model {
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
       const upstream = checkedUpstream(fn, dscores, scores);
-      return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
+      const { dFirst } = this.backward(upstream, caches);
+      return { scores, dX: convSandwichBackward(dFirst, caches.blocks[0].conv).dx };
     });
   }
 
@@ -300,16 +301,11 @@ export class ConvNet implements Model {
   }
 
   /**
-   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. For training
-   * (`to: 'params'`) the first block skips its convolution's dx (firstBlockBackward); `to: 'images'`
-   * (inputGradient) runs the first block's full backward and returns its dx, the gradient with respect to the
-   * images, as dX [N, H, W, C]. Call inside tf.tidy.
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter, and dFirst
+   * [N, H, W, F], the gradient at the output of the first block's conv sandwich (inputGradient carries it on to
+   * the images). Call inside tf.tidy.
    */
-  private backward(
-    dscores: tf.Tensor2D,
-    caches: ForwardCaches,
-    to: 'params' | 'images' = 'params',
-  ): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D | null } {
+  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): { grads: Record<string, tf.Tensor>; dFirst: tf.Tensor4D } {
     const grads: Record<string, tf.Tensor> = {};
     let layer = this.numLayers;
     const out = affineBackward(dscores, caches.out);
@@ -325,19 +321,20 @@ export class ConvNet implements Model {
     }
     // The head flattened the last feature map: the gradient takes its shape back.
     let dh = tf.reshape(da, [da.shape[0], ...this.featureDim]) as tf.Tensor4D;
-    for (let i = caches.blocks.length - 1; i >= 0; i--) {
+    for (let i = caches.blocks.length - 1; i >= 1; i--) {
       layer--;
       const c = caches.blocks[i];
       if (c.pool) dh = maxPoolBackwardFast(dh, c.pool).dx;
-      if (i === 0 && to === 'params') {
-        setLayerGrads(grads, layer, firstBlockBackward(dh, c.conv));
-        break;
-      }
-      const g = 'convBnRelu' in c.conv ? convBnReluBackward(dh, c.conv.convBnRelu) : convReluBackward(dh, c.conv.convRelu);
+      const g = convSandwichBackward(dh, c.conv);
       dh = g.dx;
       setLayerGrads(grads, layer, g);
     }
-    return { grads, dX: to === 'images' ? dh : null };
+    const first = caches.blocks[0];
+    if (first.pool) dh = maxPoolBackwardFast(dh, first.pool).dx;
+    // The first block's dx would be the images' gradient, which no update uses and which costs the step's least
+    // efficient convolution (3 input channels): its sandwich's parameter-only backward skips it.
+    setLayerGrads(grads, 1, 'convBnRelu' in first.conv ? convBnReluFirstLayerBackward(dh, first.conv.convBnRelu) : convReluFirstLayerBackward(dh, first.conv.convRelu));
+    return { grads, dFirst: dh };
   }
 
   /** Batchnorm running statistics, runningMean{layer} and runningVar{layer} (once a training pass has made them). */
@@ -365,20 +362,10 @@ function setLayerGrads(grads: Record<string, tf.Tensor>, layer: number, g: { dw:
   if (g.dbeta) grads[`beta${layer}`] = g.dbeta;
 }
 
-/**
- * The first block's sandwich backward without its convolution's dx: that dx would be the gradient with respect to
- * the images, which no update uses, and with 3 input channels it is the least efficient convolution of the step
- * (convBackwardFirstLayer). Models skip it only in their first layer (here, and in ResNet's prep layer).
- *
- * dout: the block's output gradient [N, H, W, F]. Returns dw, db and, with batchnorm, dgamma and dbeta.
- */
-function firstBlockBackward(
+/** One conv block's sandwich backward, conv-batchnorm-relu or conv-relu as its cache says. dout: [N, H, W, F]. */
+function convSandwichBackward(
   dout: tf.Tensor4D,
   cache: BlockCache['conv'],
-): { dw: tf.Tensor4D; db: tf.Tensor1D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D } {
-  if ('convRelu' in cache) {
-    const dConv = reluBackward(dout, cache.convRelu.relu).dx as tf.Tensor4D;
-    return convBackwardFirstLayer(dConv, cache.convRelu.conv);
-  }
-  return convBnReluFirstLayerBackward(dout, cache.convBnRelu);
+): { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D; dgamma?: tf.Tensor1D; dbeta?: tf.Tensor1D } {
+  return 'convBnRelu' in cache ? convBnReluBackward(dout, cache.convBnRelu) : convReluBackward(dout, cache.convRelu);
 }

@@ -20,6 +20,7 @@ import { layernormForward, layernormBackward, LayernormCache } from '../layers/l
 import { dropoutForward, dropoutBackward, DropoutCache, DropoutParam } from '../layers/dropout';
 import { softmaxLoss } from '../layers/softmax_loss';
 import { checkInput, checkedUpstream } from './check_input';
+import { disposeRunningStatistics, loadRunningStatistics, runningStatistics } from './bn_state';
 import { checkLabels } from '../layers/validate';
 
 export type Normalization = 'none' | 'batchnorm' | 'layernorm';
@@ -221,36 +222,16 @@ export class FullyConnectedNet implements Model {
 
   /** Batchnorm running statistics by name ('runningMean1', 'runningVar1', ...), for checkpoints. */
   state(): Record<string, tf.Tensor> {
-    const s: Record<string, tf.Tensor> = {};
-    this.bnParams.forEach((bn, i) => {
-      if (bn.runningMean) s[`runningMean${i + 1}`] = bn.runningMean;
-      if (bn.runningVar) s[`runningVar${i + 1}`] = bn.runningVar;
-    });
-    return s;
+    return runningStatistics(this.bnParams);
   }
 
+  /** Restores state() output, taking ownership of the tensors; refuses names that are not this net's (bn_state.ts). */
   loadState(state: Record<string, tf.Tensor>): void {
-    this.bnParams.forEach((bn, i) => {
-      const m = state[`runningMean${i + 1}`];
-      const v = state[`runningVar${i + 1}`];
-      if (m) {
-        bn.runningMean?.dispose();
-        bn.runningMean = m as tf.Tensor1D;
-      }
-      if (v) {
-        bn.runningVar?.dispose();
-        bn.runningVar = v as tf.Tensor1D;
-      }
-    });
+    loadRunningStatistics('FullyConnectedNet.loadState', this.bnParams, this.params, state);
   }
 
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
-    for (const bn of this.bnParams) {
-      bn.runningMean?.dispose();
-      bn.runningVar?.dispose();
-      bn.runningMean = undefined;
-      bn.runningVar = undefined;
-    }
+    disposeRunningStatistics(this.bnParams);
   }
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkLabels, checkPositiveInt, checkRank } from '../layers/validate';
 import { Labels, numClassesOf } from './labels';
-import { accuracy } from './accuracy';
+import { predictionAccuracy } from './accuracy';
 
 export class KNearestNeighbor {
   /** Training rows [Ntr, D], float32. */
@@ -279,7 +279,7 @@ export function crossValidate(
     dists.dispose();
     knn.dispose();
     for (const k of kChoices) {
-      accuracies[k].push(accuracy(voteLabels(nearest, numVal, kMax, k, ytr), yval));
+      accuracies[k].push(predictionAccuracy(voteLabels(nearest, numVal, kMax, k, ytr), yval));
     }
     onFold?.(f);
   }

@@ -57,9 +57,8 @@ export interface ResNetOptions {
   seed?: number;
 }
 
-/** The layers, in order: a conv-bn-relu sandwich (with a pool after it or not) or a residual block. */
+/** The layers after the prep layer, in order: a conv-bn-relu sandwich (with a pool after it or not) or a residual block. */
 const LAYOUT = [
-  { kind: 'conv', channels: 1, pool: false },
   { kind: 'conv', channels: 2, pool: true },
   { kind: 'residual', channels: 2 },
   { kind: 'conv', channels: 4, pool: true },
@@ -70,6 +69,7 @@ const LAYOUT = [
 type StageCache = { conv: ConvBnReluCache; pool?: PoolCache } | { residual: ResidualCache };
 
 interface ForwardCaches {
+  prep: ConvBnReluCache;
   stages: StageCache[];
   gap: GlobalAvgPoolCache;
   head: AffineCache;
@@ -121,6 +121,7 @@ export class ResNet implements Model {
       C = F;
       layer++;
     };
+    addConv(o.width);
     for (const stage of LAYOUT) {
       addConv(stage.channels * o.width);
       if (stage.kind === 'residual') addConv(stage.channels * o.width);
@@ -155,8 +156,9 @@ export class ResNet implements Model {
 
   /**
    * The gradient of an objective of the class scores with respect to the input images (network visualisation),
-   * in test mode, with the prep layer's full backward. X: [N, H, W, C]. dscores: d(objective)/d(scores) given the
-   * scores [N, numClasses]. Returns scores and dX [N, H, W, C].
+   * in test mode: the backward pass of loss(), then the prep layer's full backward (its dx is the gradient with
+   * respect to the images). X: [N, H, W, C]. dscores: d(objective)/d(scores) given the scores [N, numClasses].
+   * Returns scores and dX [N, H, W, C].
    */
   inputGradient(X: tf.Tensor4D, dscores: (scores: tf.Tensor2D) => tf.Tensor2D): { scores: tf.Tensor2D; dX: tf.Tensor4D } {
     const fn = 'ResNet.inputGradient';
@@ -165,7 +167,8 @@ export class ResNet implements Model {
     return tf.tidy(() => {
       const { scores, caches } = this.forward(X);
       const upstream = checkedUpstream(fn, dscores, scores);
-      return { scores, dX: this.backward(upstream, caches, 'images').dX as tf.Tensor4D };
+      const { dPrep } = this.backward(upstream, caches);
+      return { scores, dX: convBnReluBackward(dPrep, caches.prep).dx };
     });
   }
 
@@ -183,8 +186,10 @@ export class ResNet implements Model {
   /** X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. Call inside tf.tidy. */
   private forward(X: tf.Tensor4D): { scores: tf.Tensor2D; caches: ForwardCaches } {
     const stages: StageCache[] = [];
-    let h = X;
-    let layer = 1;
+    const { w: w1, b: b1, gamma: gamma1, beta: beta1 } = this.convParams(1);
+    const prep = convBnReluForward(X, w1, b1, gamma1, beta1, this.convParam, this.bnParams[0]);
+    let h = prep.out;
+    let layer = 2;
     for (const stage of LAYOUT) {
       if (stage.kind === 'residual') {
         const bn: [BnParam, BnParam] = [this.bnParams[layer - 1], this.bnParams[layer]];
@@ -208,15 +213,15 @@ export class ResNet implements Model {
     }
     const gap = globalAvgPoolForward(h);
     const head = affineForward(gap.out, this.params[`W${layer}`] as tf.Tensor2D, this.params[`b${layer}`] as tf.Tensor1D);
-    return { scores: head.out, caches: { stages, gap: gap.cache, head: head.cache } };
+    return { scores: head.out, caches: { prep: prep.cache, stages, gap: gap.cache, head: head.cache } };
   }
 
   /**
-   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter. Training
-   * (`to: 'params'`) skips the prep layer's dx (the gradient with respect to the images); `to: 'images'` returns it
-   * as dX. Call inside tf.tidy.
+   * dscores [N, numClasses] back through every layer: the data term's gradient of every parameter, and dPrep
+   * [N, H, W, width], the gradient at the prep layer's output (inputGradient carries it on to the images). Call
+   * inside tf.tidy.
    */
-  private backward(dscores: tf.Tensor2D, caches: ForwardCaches, to: 'params' | 'images' = 'params'): { grads: Record<string, tf.Tensor>; dX: tf.Tensor4D | null } {
+  private backward(dscores: tf.Tensor2D, caches: ForwardCaches): { grads: Record<string, tf.Tensor>; dPrep: tf.Tensor4D } {
     const grads: Record<string, tf.Tensor> = {};
     let layer = this.numLayers;
     const head = affineBackward(dscores, caches.head);
@@ -235,15 +240,14 @@ export class ResNet implements Model {
       }
       layer--;
       if (c.pool) dh = maxPoolBackwardFast(dh, c.pool).dx;
-      if (i === 0 && to === 'params') {
-        setConvGrads(grads, layer, convBnReluFirstLayerBackward(dh, c.conv));
-        break;
-      }
       const g = convBnReluBackward(dh, c.conv);
       setConvGrads(grads, layer, g);
       dh = g.dx;
     }
-    return { grads, dX: to === 'images' ? dh : null };
+    // The prep layer's dx would be the images' gradient, which no update uses and which costs the step's least
+    // efficient convolution (3 input channels): its sandwich's parameter-only backward skips it.
+    setConvGrads(grads, 1, convBnReluFirstLayerBackward(dh, caches.prep));
+    return { grads, dPrep: dh };
   }
 
   /** Batchnorm running statistics, runningMean{layer} and runningVar{layer} (once a training pass has made them). */

@@ -5,7 +5,7 @@
  * numbers). Training is untouched: with labels, the wrapped model's loss is the model's own.
  *
  *   const tta = withFlipAveraging(model);
- *   accuracy(modelPredictions(tta, XTest), yTest);
+ *   predictionAccuracy(modelPredictions(tta, XTest), yTest);
  *
  * X: [N, H, W, C] images (NHWC, so the mirror reverses axis 2).
  */

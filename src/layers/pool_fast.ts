@@ -11,10 +11,9 @@
  * that tile the image it uses the course's reshape method (max_pool_backward_reshape), and for any other windows
  * the loops of pool_naive.ts.
  *
- * Ties: the reshape method gives the window's whole gradient to every entry equal to the maximum, as the
- * course's does; the naive loops give it to the first one only. The two differ only on exact ties. After a relu
- * the usual tie is a window of zeros, and the relu's backward then blocks the gradient at all of them either way.
- * (Timings of the alternatives: docs/performance.md.)
+ * Ties: when several entries of a window share its maximum, each gets an equal share of the window's gradient,
+ * as in the course's reshape method (which divides by the number of ties) and in pool_naive.ts, so the two
+ * layers give the same gradient everywhere. (Timings of the alternatives: docs/performance.md.)
  *
  * See docs/convolution.md for the derivation.
  */
@@ -38,19 +37,25 @@ export function maxPoolForwardFast(x: tf.Tensor4D, poolParam: PoolParam): { out:
  * Windows that tile the image (stride = poolHeight = poolWidth, the usual 2x2 stride 2): a reshape turns x into
  * [N, H', pool, W', pool, C] without moving any data, with each window spread over axes 2 and 4, while out and
  * dout become [N, H', 1, W', 1, C] and broadcast over the window. out - x is >= 0, and exactly 0 where x equals
- * its window's maximum, so 1 - step(out - x) marks the maxima (step(0) = 0); times dout it is the gradient.
+ * its window's maximum, so 1 - step(out - x) marks the maxima (step(0) = 0). Each window's dout, divided by the
+ * number of its maxima, goes to each of them.
  */
 function backwardTiles(dout: tf.Tensor4D, x: tf.Tensor4D, out: tf.Tensor4D, d: PoolDims): tf.Tensor4D {
   const { N, H, W, C, poolHeight, poolWidth, Hout, Wout } = d;
   const windows = tf.reshape(x, [N, Hout, poolHeight, Wout, poolWidth, C]);
   const gap = tf.sub(tf.reshape(out, [N, Hout, 1, Wout, 1, C]), windows);
   const isMax = tf.sub(1, tf.step(gap));
-  return tf.reshape(tf.mul(isMax, tf.reshape(dout, [N, Hout, 1, Wout, 1, C])), [N, H, W, C]);
+  // Maxima per window [N, H', W', C] as area x the window's mean of isMax: avgPool is one native kernel, where a
+  // sum over axes 2 and 4 transposes the whole tensor on wasm (twice the time); round undoes the division's error.
+  const area = poolHeight * poolWidth;
+  const meanIsMax = tf.avgPool(tf.reshape(isMax, [N, H, W, C]) as tf.Tensor4D, [poolHeight, poolWidth], d.stride, 'valid');
+  const share = tf.div(dout, tf.round(tf.mul(meanIsMax, area)));
+  return tf.reshape(tf.mul(isMax, tf.reshape(share, [N, Hout, 1, Wout, 1, C])), [N, H, W, C]);
 }
 
 /**
- * Backward pass: each window's upstream gradient goes, whole, to the window's maximum (see the file comment for
- * ties). dout: [N, H', W', C]. Returns dx: [N, H, W, C].
+ * Backward pass: each window's upstream gradient goes to the window's maximum, shared evenly on ties (see the file
+ * comment). dout: [N, H', W', C]. Returns dx: [N, H, W, C].
  */
 export function maxPoolBackwardFast(dout: tf.Tensor4D, cache: PoolCache): { dx: tf.Tensor4D } {
   const { x, out, poolParam } = cache;

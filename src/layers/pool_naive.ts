@@ -7,8 +7,10 @@
  *   H' = 1 + (H - poolHeight) / stride,   W' = 1 + (W - poolWidth) / stride
  * must be whole numbers.
  *
- * Ties: when several entries of a window share the maximum, the whole gradient goes to the first of them in
- * row-major order (the strict `>` below), as the course's naive loop does with np.argmax.
+ * Ties: when several entries of a window share the maximum, the max is not differentiable there; each tied entry
+ * gets an equal share of the window's gradient. That is the course's fast layer's rule (its naive loop gives it all
+ * to the first, via np.argmax; both are valid subgradients). Splitting keeps pool_fast.ts, which would need an
+ * argmax per window to pick one entry (7x slower, docs/performance.md), equal to this layer.
  *
  * See docs/convolution.md for the derivation.
  */
@@ -98,9 +100,9 @@ export function maxPoolForwardNaive(x: tf.Tensor4D, poolParam: PoolParam): { out
 }
 
 /**
- * Backward pass: the max is a switch, so each window's upstream gradient goes, whole, to the entry that was the
- * maximum, and the other entries of the window get nothing from it. Overlapping windows (stride smaller than
- * the window) add up their contributions.
+ * Backward pass: the max is a switch, so each window's upstream gradient goes to the entry that was the maximum
+ * (split evenly among tied maxima), and the other entries of the window get nothing from it. Overlapping windows
+ * (stride smaller than the window) add up their contributions.
  *
  * dout: [N, H', W', C]. Returns dx: [N, H, W, C].
  */
@@ -115,18 +117,26 @@ export function maxPoolBackwardNaive(dout: tf.Tensor4D, cache: PoolCache): { dx:
     for (let i = 0; i < Hout; i++) {
       for (let j = 0; j < Wout; j++) {
         for (let c = 0; c < C; c++) {
+          // First pass: the window's maximum and how many entries equal it; second: give each of those its share.
           let best = -Infinity;
-          let argBest = -1;
+          let ties = 0;
+          for (let a = 0; a < poolHeight; a++) {
+            for (let b = 0; b < poolWidth; b++) {
+              const v = xv[((n * H + i * stride + a) * W + j * stride + b) * C + c];
+              if (v > best) {
+                best = v;
+                ties = 0;
+              }
+              if (v === best) ties++;
+            }
+          }
+          const share = dv[((n * Hout + i) * Wout + j) * C + c] / ties;
           for (let a = 0; a < poolHeight; a++) {
             for (let b = 0; b < poolWidth; b++) {
               const k = ((n * H + i * stride + a) * W + j * stride + b) * C + c;
-              if (argBest < 0 || xv[k] > best) {
-                best = xv[k];
-                argBest = k;
-              }
+              if (xv[k] === best) dx[k] += share;
             }
           }
-          dx[argBest] += dv[((n * Hout + i) * Wout + j) * C + c];
         }
       }
     }

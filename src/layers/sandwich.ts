@@ -98,6 +98,18 @@ export function convReluBackward(dout: tf.Tensor4D, cache: ConvReluCache): { dx:
   });
 }
 
+/**
+ * convReluBackward for a net's first layer while training: the parameters' gradients without dx, which would be
+ * the gradient with respect to the images (no update uses it; see convBackwardFirstLayer for why it is skipped).
+ * dout: [N, H', W', F]. Returns dw: [HH, WW, C, F], db: [F], the same values as convReluBackward's.
+ */
+export function convReluFirstLayerBackward(dout: tf.Tensor4D, cache: ConvReluCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const { dx: da } = reluBackward(dout, cache.relu);
+    return convBackwardFirstLayer(da as tf.Tensor4D, cache.conv);
+  });
+}
+
 export interface ConvBnReluCache {
   conv: ConvCache;
   bn: SpatialBatchnormCache;
