@@ -7,8 +7,9 @@
  *   out = x + r
  *
  * The convolutions keep the size (3x3, stride 1, pad 1) and the number of channels, so x and r have the same
- * shape and add. The block learns only the correction r to the identity; at the start, when r is small, the
- * block passes x on almost unchanged, which is what lets deep nets train.
+ * shape and add. The block learns only the correction r to the identity. At initialisation r is not small here
+ * (the branch ends in a batchnorm with gamma = 1, so r is about as large as x); what helps a deep net train is
+ * the backward pass below, where the skip carries the gradient past the branch.
  *
  * Backward. The addition copies its upstream gradient to both of its inputs (d(x + r)/dx = d(x + r)/dr = 1):
  *   dr = dout, then back through the two sandwiches to dx_branch;
