@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UPDATE_RULE_NAMES } from '../src/optim';
 import type { Rng } from '../src/random';
 import { Solver, SolverData, SolverError } from '../src/solver';
+import { checkpointEachEpoch, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
 
@@ -103,11 +104,11 @@ describe('Solver', () => {
       batchSize: 5,
       numEpochs: 3,
       verbose: false,
-      onEpoch: () => seen.push(solver.learningRate as number),
+      onEpochEnd: (_, s) => seen.push(s.learningRate as number),
     });
     solver.train();
-    // Checks: after the first step (no decay yet), then at the end of each of the 3 epochs.
-    expect(seen).toEqual([0.1, 0.05, 0.025, 0.0125]);
+    // At the end of each of the 3 epochs, after that epoch's decay.
+    expect(seen).toEqual([0.05, 0.025, 0.0125]);
     for (const config of Object.values(solver.optimConfigs)) expect(config.learningRate).toBe(0.0125);
     solver.dispose();
     model.dispose();
@@ -127,7 +128,10 @@ describe('Solver', () => {
       batchSize: 10,
       numEpochs: 8,
       verbose: false,
-      onEpoch: () => atCheck.push(snapshot(model.params)),
+      // The accuracy checks: after the first step, then at the end of every epoch.
+      onIteration: (info, s) => {
+        if (info.iteration === 1 || info.iteration % s.iterationsPerEpoch === 0) atCheck.push(snapshot(model.params));
+      },
     });
     solver.train();
     const best = Math.max(...solver.valAccHistory);
@@ -267,12 +271,12 @@ describe('Solver augment option', () => {
       const record = { shapes: [] as number[][], draws: [] as number[] };
       const common = { updateRule: 'adam' as const, batchSize: 5, numEpochs: 3, verbose: false, augment: noisyAugment(record) };
       const solver = options.resumeFrom
-        ? Solver.resume(model, data, options.resumeFrom, common)
+        ? resumeSolverFrom(model, data, options.resumeFrom, common)
         : new Solver(model, data, {
             ...common,
             optimConfig: { learningRate: 1e-2 },
             seed: options.seed,
-            ...(options.checkpoints ? { checkpointName: 'aug', checkpointDir: dir } : {}),
+            ...(options.checkpoints ? { onEpochEnd: checkpointEachEpoch(dir, 'aug') } : {}),
           });
       solver.train();
       const result = { draws: record.draws, loss: [...solver.lossHistory] };

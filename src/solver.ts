@@ -475,7 +475,7 @@ export class Solver {
     if (Math.floor(s.iteration / this.iterationsPerEpoch) !== s.epoch) {
       throw new Error(
         `Solver.restore: the state took ${s.iteration} iterations in ${s.epoch} epochs, but an epoch of this data (${this.data.XTrain.shape[0]} ` +
-          `examples, batch ${this.batchSize}) is ${this.iterationsPerEpoch} iterations; continue with the same data and batch size`,
+          `examples, batch ${this.batchSize}) is ${this.iterationsPerEpoch} iterations; resume with the same data and batch size`,
       );
     }
     const old = [...Object.values(this.optimConfigs).flatMap(tensorsOf), ...Object.values(this.bestParams), ...Object.values(this.bestState)];
