@@ -18,6 +18,7 @@ import { Solver, SolverData, SolverOptions } from '../src/solver';
 import { checkpointEachEpoch, resumeSolver, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
+import { FullyConnectedNet } from '../src/classifiers/fc_net';
 
 let dir: string;
 let data: SolverData;
@@ -149,6 +150,36 @@ describe('checkpoints', () => {
     solver.dispose();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+
+  it("resume of a batchnorm net keeps the best epoch's running statistics: saved with the best parameters, back in the model at the end", () => {
+    const before = tf.memory().numTensors;
+    const bnDir = path.join(dir, 'bn');
+    const noisyVal = tf.tensor1d([0, 2, 1, 1, 0, 2, 2, 0, 1, 0, 1, 2], 'int32');
+    const d = { ...data, yVal: noisyVal };
+    const net = () => new FullyConnectedNet({ hiddenDims: [8], inputDim: 5, numClasses: 3, normalization: 'batchnorm', seed: 4 });
+    const options: SolverOptions = { updateRule: 'adam', optimConfig: { learningRate: 5e-2 }, batchSize: 10, numEpochs: 8, verbose: false, seed: 3 };
+    const whole = net();
+    const solver = new Solver(whole, d, { ...options, onEpochEnd: checkpointEachEpoch(bnDir, 'bn') });
+    solver.train();
+    const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
+    expect(bestIndex).toBeGreaterThan(0);
+    expect(bestIndex).toBeLessThan(6);
+    const manifest = JSON.parse(fs.readFileSync(path.join(bnDir, 'bn_epoch_6.json'), 'utf8'));
+    const best = manifest.tensors.filter((t: { group: string }) => t.group === 'best').map((t: { name: string }) => t.name);
+    expect(best).toEqual(expect.arrayContaining(['W1', 'gamma1', 'state/runningMean1', 'state/runningVar1']));
+
+    const resumedNet = net();
+    const resumed = resumeSolverFrom(resumedNet, d, path.join(bnDir, 'bn_epoch_6'), { verbose: false });
+    resumed.train();
+    expect(resumed.valAccHistory).toEqual(solver.valAccHistory);
+    expect(values(resumed.bestState)).toEqual(values(solver.bestState));
+    expect(values(resumedNet.state())).toEqual(values(whole.state()));
+    expect(values(resumedNet.params)).toEqual(values(whole.params));
+    for (const s of [solver, resumed]) s.dispose();
+    for (const m of [whole, resumedNet]) m.dispose();
+    noisyVal.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refuses a checkpoint whose parameters differ from the model, naming each difference', () => {
