@@ -234,6 +234,9 @@ export class Solver {
     checkCount('options.numTrainSamples', this.numTrainSamples, true);
     checkCount('options.numValSamples', this.numValSamples, true);
     if (!(this.lrDecay > 0)) throw new Error(`Solver: options.lrDecay must be positive, got ${this.lrDecay}`);
+    if (this.lrSchedule !== null && typeof this.lrSchedule !== 'function') {
+      throw new Error(`Solver: options.lrSchedule must be a function from epoch to learning rate, got ${typeof this.lrSchedule}`);
+    }
     if (this.lrSchedule && (this.lrDecay !== 1 || options.optimConfig?.learningRate !== undefined)) {
       throw new Error(
         `Solver: options.lrSchedule sets the learning rate of every step; do not pass optimConfig.learningRate ` +
