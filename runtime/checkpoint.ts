@@ -11,8 +11,8 @@
  *                       first 12 hex digits of their SHA-256
  *
  * Tensor groups: `params` (the model's parameters), `state` (model state besides parameters, e.g. batchnorm
- * running statistics), `best` (the Solver's best-validation parameters) and `optim` (per-parameter update-rule
- * state such as Adam's m and v; `field` names which).
+ * running statistics), `best` (the Solver's best-validation parameters, and under `state/<name>` the model state
+ * that went with them) and `optim` (per-parameter update-rule state such as Adam's m and v; `field` names which).
  *
  * Crash-safe: a save writes the new weights under their own name (never over the weights an existing manifest
  * names), then replaces the manifest, then deletes the weights the old manifest named. Each file goes to a
@@ -28,7 +28,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LrSchedule } from '../src/optim/schedule';
+import type { LrSchedule } from './schedule';
 import type { Model } from '../src/model';
 import type { OptimConfig } from '../src/optim';
 import * as path from 'node:path';
@@ -57,7 +57,7 @@ export interface SolverSettings {
   batchSize: number;
   numEpochs: number;
   lrDecay: number;
-  /** The learning-rate schedule (src/optim/schedule.ts), when the run had one. */
+  /** The learning-rate schedule (runtime/schedule.ts), when the run had one. */
   lrSchedule?: LrSchedule;
   numTrainSamples: number | null;
   numValSamples: number | null;
@@ -96,6 +96,11 @@ export interface CheckpointContents extends TrainingProgress {
   params: Record<string, tf.Tensor>;
   modelState: Record<string, tf.Tensor>;
   bestParams: Record<string, tf.Tensor>;
+  /**
+   * The model state at the best validation accuracy (the Solver's bestState), saved in group `best` as
+   * `state/<name>`; loading returns those entries inside bestParams (splitBest in runtime/resume.ts parts them).
+   */
+  bestState?: Record<string, tf.Tensor>;
   optimizer: OptimizerState | null;
 }
 
@@ -106,6 +111,9 @@ export interface Checkpoint extends CheckpointContents {
 }
 
 export class CheckpointError extends Error {}
+
+/** In group `best`, the names of the best epoch's model state start with this; the parameters' names never do. */
+export const BEST_STATE_PREFIX = 'state/';
 
 type TensorGroup = 'params' | 'state' | 'best' | 'optim';
 type StoredDtype = 'float32' | 'int32';
@@ -184,6 +192,7 @@ export function saveCheckpoint(base: string, contents: CheckpointContents, optio
   for (const [name, t] of Object.entries(contents.params)) add('params', name, t);
   for (const [name, t] of Object.entries(contents.modelState)) add('state', name, t);
   for (const [name, t] of Object.entries(contents.bestParams)) add('best', name, t);
+  for (const [name, t] of Object.entries(contents.bestState ?? {})) add('best', `${BEST_STATE_PREFIX}${name}`, t);
 
   let optimizer: Manifest['optimizer'] = null;
   if (contents.optimizer) {

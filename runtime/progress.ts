@@ -122,3 +122,29 @@ export function createProgressBar(total: number, options: ProgressOptions = {}):
     },
   };
 }
+
+/** Solver hooks that show its training as a bar (see solverProgress). */
+export interface SolverProgress {
+  /** The Solver's log option: lines printed above the bar. */
+  log: (line: string) => void;
+  /** The Solver's onIteration option: moves the bar (made at the first iteration, when the total is known). */
+  onIteration: (info: { iteration: number; numIterations: number; epoch: number; loss: number }) => void;
+  /** Removes the bar; call it in a finally block after training. */
+  stop: () => void;
+}
+
+/**
+ * A progress bar for a Solver's training, attached through its hooks: pass `log` and `onIteration` to the Solver.
+ * enabled: false for none (--no-progress). write: where the Solver's lines go (e.g. stderr).
+ */
+export function solverProgress(enabled: boolean, write: (line: string) => void): SolverProgress {
+  let bar: ProgressBar | null = null;
+  return {
+    log: (line) => (bar ? bar.log(line, write) : write(line)),
+    onIteration: (info) => {
+      bar ??= createProgressBar(info.numIterations, { enabled, label: 'train', fields: ['epoch', 'loss'] });
+      bar.update(info.iteration, { epoch: info.epoch, loss: info.loss.toFixed(4) });
+    },
+    stop: () => bar?.stop(),
+  };
+}

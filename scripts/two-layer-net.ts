@@ -29,13 +29,9 @@ import { imageGrid } from '../runtime/vis/image_grid';
 
 /**
  * The settings searched. Plain SGD with a learning rate of 2e-3 to 3e-3 decayed by about 0.9 per epoch trained these
- * nets best in trials here: Adam at 1e-3 overshoots on raw pixels (inputs of about +-100), at 1e-4 it reached about
- * 0.50 in 10 epochs; SGD with momentum 0.9 at 1e-3 diverged. Regularisation matters most: with reg 0.2 every
- * hidden size from 100 to 300 stopped near 0.52 validation accuracy with training accuracy near 0.67-0.69 (the
- * first setting keeps one of them for comparison); reg 0.5 with 500 hidden units did best. The default run (seed 0):
- * 0.533, 0.533 and 0.534 validation accuracy, test 0.514 for the best. Other initial weights and minibatch orders
- * gave 0.525 / 0.519 / 0.538 (test 0.533) and 0.540 / 0.557 for the last two: on 1,000 validation images,
- * differences of 0.02 between runs are noise.
+ * nets best in trials: Adam at 1e-3 overshoots on raw pixels (inputs of about +-100), and SGD with momentum 0.9 at
+ * 1e-3 diverges. Regularisation matters most (docs/fully-connected-nets.md, "Why the two-layer net overfits"): the
+ * first setting keeps a weaker one for comparison.
  */
 const SETTINGS: NetSetting[] = [
   { hiddenDim: 200, updateRule: 'sgd', learningRate: 2e-3, lrDecay: 0.9, reg: 0.2, numEpochs: 15 },

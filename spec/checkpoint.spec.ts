@@ -15,8 +15,10 @@ import {
   saveCheckpoint,
 } from '../runtime/checkpoint';
 import { Solver, SolverData, SolverOptions } from '../src/solver';
+import { checkpointEachEpoch, resumeSolver, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
+import { FullyConnectedNet } from '../src/classifiers/fc_net';
 
 let dir: string;
 let data: SolverData;
@@ -60,7 +62,7 @@ describe('checkpoints', () => {
 
   beforeAll(() => {
     const model = new TinyNet();
-    const solver = new Solver(model, data, { ...OPTIONS, checkpointName: 'tiny', checkpointDir: dir });
+    const solver = new Solver(model, data, { ...OPTIONS, onEpochEnd: checkpointEachEpoch(dir, 'tiny') });
     solver.train();
     uninterrupted = { loss: solver.lossHistory, train: solver.trainAccHistory, val: solver.valAccHistory, params: values(model.params) };
     epoch2 = path.join(dir, 'tiny_epoch_2');
@@ -135,7 +137,7 @@ describe('checkpoints', () => {
   it('resume: continuing from the epoch-2 checkpoint reproduces the uninterrupted run exactly', () => {
     const model = new TinyNet({ seed: 123 });
     const before = tf.memory().numTensors;
-    const solver = Solver.resume(model, data, epoch2, { updateRule: 'adam', verbose: false });
+    const solver = resumeSolverFrom(model, data, epoch2, { updateRule: 'adam', verbose: false });
     expect(solver.epoch).toBe(2);
     expect(solver.iteration).toBe(8);
     expect(solver.seed).toBe(11);
@@ -148,6 +150,36 @@ describe('checkpoints', () => {
     solver.dispose();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+
+  it("resume of a batchnorm net keeps the best epoch's running statistics: saved with the best parameters, back in the model at the end", () => {
+    const before = tf.memory().numTensors;
+    const bnDir = path.join(dir, 'bn');
+    const noisyVal = tf.tensor1d([0, 2, 1, 1, 0, 2, 2, 0, 1, 0, 1, 2], 'int32');
+    const d = { ...data, yVal: noisyVal };
+    const net = () => new FullyConnectedNet({ hiddenDims: [8], inputDim: 5, numClasses: 3, normalization: 'batchnorm', seed: 4 });
+    const options: SolverOptions = { updateRule: 'adam', optimConfig: { learningRate: 5e-2 }, batchSize: 10, numEpochs: 8, verbose: false, seed: 3 };
+    const whole = net();
+    const solver = new Solver(whole, d, { ...options, onEpochEnd: checkpointEachEpoch(bnDir, 'bn') });
+    solver.train();
+    const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
+    expect(bestIndex).toBeGreaterThan(0);
+    expect(bestIndex).toBeLessThan(6);
+    const manifest = JSON.parse(fs.readFileSync(path.join(bnDir, 'bn_epoch_6.json'), 'utf8'));
+    const best = manifest.tensors.filter((t: { group: string }) => t.group === 'best').map((t: { name: string }) => t.name);
+    expect(best).toEqual(expect.arrayContaining(['W1', 'gamma1', 'state/runningMean1', 'state/runningVar1']));
+
+    const resumedNet = net();
+    const resumed = resumeSolverFrom(resumedNet, d, path.join(bnDir, 'bn_epoch_6'), { verbose: false });
+    resumed.train();
+    expect(resumed.valAccHistory).toEqual(solver.valAccHistory);
+    expect(values(resumed.bestState)).toEqual(values(solver.bestState));
+    expect(values(resumedNet.state())).toEqual(values(whole.state()));
+    expect(values(resumedNet.params)).toEqual(values(whole.params));
+    for (const s of [solver, resumed]) s.dispose();
+    for (const m of [whole, resumedNet]) m.dispose();
+    noisyVal.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refuses a checkpoint whose parameters differ from the model, naming each difference', () => {
@@ -164,8 +196,8 @@ describe('checkpoints', () => {
     );
     expect(() => restoreModel(loaded, new TinyNet(), { kind: 'FullyConnectedNet' })).toThrow('holds a TinyNet, but the model is a FullyConnectedNet');
     const model = new TinyNet();
-    expect(() => Solver.resume(model, data, epoch2, { updateRule: 'sgd' })).toThrow("was trained with update rule 'adam', not 'sgd'");
-    expect(() => new Solver(model, data, { resume: loaded, optimConfig: { learningRate: 1 } })).toThrow('do not pass optimConfig too');
+    expect(() => resumeSolverFrom(model, data, epoch2, { updateRule: 'sgd' })).toThrow("was trained with update rule 'adam', not 'sgd'");
+    expect(() => resumeSolver(model, data, loaded, { optimConfig: { learningRate: 1 } })).toThrow('do not pass optimConfig too');
     disposeCheckpoint(loaded);
     narrow.dispose();
     renamed.dispose();
@@ -370,13 +402,13 @@ describe('checkpoints', () => {
     const small = tinyData(12, 5, 3, 9);
     const other: SolverData = { ...data, XTrain: small.X, yTrain: small.y };
     const model = new TinyNet();
-    expect(() => Solver.resume(model, other, epoch2)).toThrow(`checkpoint ${epoch2}.json was trained on 20 training examples, but this data has 12; resume with the same data`);
+    expect(() => resumeSolverFrom(model, other, epoch2)).toThrow(`checkpoint ${epoch2}.json was trained on 20 training examples, but this data has 12; resume with the same data`);
     // A checkpoint that does not record the size is caught by its iterations per epoch.
     const old = copyPair(epoch2, 'no_size');
     const manifest = JSON.parse(fs.readFileSync(`${old}.json`, 'utf8'));
     delete manifest.solver.numTrain;
     fs.writeFileSync(`${old}.json`, JSON.stringify(manifest));
-    expect(() => Solver.resume(model, other, old)).toThrow(
+    expect(() => resumeSolverFrom(model, other, old)).toThrow(
       'took 8 iterations in 2 epochs, but an epoch of this data (12 examples, batch 5) is 2 iterations; resume with the same data and batch size',
     );
     tf.dispose([small.X, small.y]);

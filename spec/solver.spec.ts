@@ -5,8 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UPDATE_RULE_NAMES } from '../src/optim';
 import type { Rng } from '../src/random';
 import { Solver, SolverData, SolverError } from '../src/solver';
+import { checkpointEachEpoch, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
+import { FullyConnectedNet } from '../src/classifiers/fc_net';
 
 beforeAll(async () => {
   await useBackend();
@@ -103,11 +105,11 @@ describe('Solver', () => {
       batchSize: 5,
       numEpochs: 3,
       verbose: false,
-      onEpoch: () => seen.push(solver.learningRate as number),
+      onEpochEnd: (_, s) => seen.push(s.learningRate as number),
     });
     solver.train();
-    // Checks: after the first step (no decay yet), then at the end of each of the 3 epochs.
-    expect(seen).toEqual([0.1, 0.05, 0.025, 0.0125]);
+    // At the end of each of the 3 epochs, after that epoch's decay.
+    expect(seen).toEqual([0.05, 0.025, 0.0125]);
     for (const config of Object.values(solver.optimConfigs)) expect(config.learningRate).toBe(0.0125);
     solver.dispose();
     model.dispose();
@@ -127,7 +129,10 @@ describe('Solver', () => {
       batchSize: 10,
       numEpochs: 8,
       verbose: false,
-      onEpoch: () => atCheck.push(snapshot(model.params)),
+      // The accuracy checks: after the first step, then at the end of every epoch.
+      onIteration: (info, s) => {
+        if (info.iteration === 1 || info.iteration % s.iterationsPerEpoch === 0) atCheck.push(snapshot(model.params));
+      },
     });
     solver.train();
     const best = Math.max(...solver.valAccHistory);
@@ -141,6 +146,71 @@ describe('Solver', () => {
     model.dispose();
     disposeData(data);
     noisyVal.dispose();
+  });
+
+  it("snapshots the model's batchnorm running statistics with the best parameters and restores both", () => {
+    const data = makeData();
+    const noisyVal = tf.tensor1d([0, 2, 1, 1, 0, 2, 2, 0, 1, 0, 1, 2], 'int32');
+    const d = { ...data, yVal: noisyVal };
+    const model = new FullyConnectedNet({ hiddenDims: [8], inputDim: 5, numClasses: 3, normalization: 'batchnorm', seed: 4 });
+    const atCheck: Record<string, Float32Array>[] = [];
+    const solver = new Solver(model, d, {
+      updateRule: 'adam',
+      optimConfig: { learningRate: 5e-2 },
+      batchSize: 10,
+      numEpochs: 8,
+      verbose: false,
+      onIteration: (info, s) => {
+        if (info.iteration === 1 || info.iteration % s.iterationsPerEpoch === 0) atCheck.push(snapshot(model.state()));
+      },
+    });
+    solver.train();
+    const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
+    expect(bestIndex).toBeLessThan(solver.valAccHistory.length - 1);
+    expect(Object.keys(atCheck[bestIndex]).sort()).toEqual(['runningMean1', 'runningVar1']);
+    expect(atCheck[bestIndex]).not.toEqual(atCheck[atCheck.length - 1]);
+    expect(snapshot(solver.bestState)).toEqual(atCheck[bestIndex]);
+    expect(snapshot(model.state())).toEqual(atCheck[bestIndex]);
+    const before = tf.memory().numTensors;
+    solver.useBestParams();
+    expect(tf.memory().numTensors).toBe(before);
+    solver.dispose();
+    model.dispose();
+    disposeData(data);
+    noisyVal.dispose();
+  });
+
+  it('hands over its state and takes it back: a Solver restored from state() trains on as the original', () => {
+    const data = makeData();
+    const options = { updateRule: 'adam' as const, optimConfig: { learningRate: 1e-2 }, batchSize: 5, numEpochs: 3, verbose: false, seed: 2 };
+    const a = new TinyNet();
+    const whole = new Solver(a, data, options);
+    whole.train();
+    const b = new TinyNet();
+    // One epoch, stopped there as a checkpoint would (train() would also put the best parameters in the model).
+    const first = new Solver(b, data, options);
+    for (let i = 0; i < first.iterationsPerEpoch; i++) first.trainIteration();
+    const second = new Solver(b, data, options);
+    const before = tf.memory().numTensors;
+    second.restore(first.state());
+    first.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(second.epoch).toBe(1);
+    second.train();
+    expect(second.lossHistory).toEqual(whole.lossHistory);
+    expect(second.valAccHistory).toEqual(whole.valAccHistory);
+    expect(snapshot(b.params)).toEqual(snapshot(a.params));
+    second.dispose();
+    const odd = new Solver(b, data, { ...options, batchSize: 4 });
+    const state = { ...whole.state(), epoch: 1, iteration: 4 };
+    expect(() => odd.restore(state)).toThrow(
+      'Solver.restore: the state took 4 iterations in 1 epochs, but an epoch of this data (20 examples, batch 4) is 5 iterations; resume with the same data and batch size',
+    );
+    odd.dispose();
+    whole.dispose();
+    a.dispose();
+    b.dispose();
+    disposeData(data);
   });
 
   it('gives every parameter its own config and state tensors of its shape', () => {
@@ -267,12 +337,12 @@ describe('Solver augment option', () => {
       const record = { shapes: [] as number[][], draws: [] as number[] };
       const common = { updateRule: 'adam' as const, batchSize: 5, numEpochs: 3, verbose: false, augment: noisyAugment(record) };
       const solver = options.resumeFrom
-        ? Solver.resume(model, data, options.resumeFrom, common)
+        ? resumeSolverFrom(model, data, options.resumeFrom, common)
         : new Solver(model, data, {
             ...common,
             optimConfig: { learningRate: 1e-2 },
             seed: options.seed,
-            ...(options.checkpoints ? { checkpointName: 'aug', checkpointDir: dir } : {}),
+            ...(options.checkpoints ? { onEpochEnd: checkpointEachEpoch(dir, 'aug') } : {}),
           });
       solver.train();
       const result = { draws: record.draws, loss: [...solver.lossHistory] };

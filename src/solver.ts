@@ -8,35 +8,25 @@
  * Each step samples a minibatch (with replacement, as np.random.choice(numTrain, batchSize)), asks the model for
  * the loss and gradients, and updates every parameter with the update rule, each parameter with its own config
  * (its own velocity, cache or moments). Each epoch ends with the learning rate decayed by lrDecay, train and
- * validation accuracy checked, the best parameters copied and, when checkpointName is set, a checkpoint written.
+ * validation accuracy checked, and the best parameters (with the model's state, e.g. batchnorm running
+ * statistics) copied.
+ *
+ * Hooks attach what is not the course: onIteration and onEpochEnd (progress bars, checkpoints), lrSchedule (a
+ * learning rate other than the course's per-epoch decay). state() and restore() hand over and take back the whole
+ * training state, so that a run saved at the end of an epoch can be continued.
  *
  * Randomness: epoch e's minibatches, accuracy subsamples and augmentation draws come from generators derived from
- * (seed, e) alone, so a run resumed from the checkpoint at the end of epoch e draws exactly what the uninterrupted
- * run drew.
- * (A model's own randomness, e.g. dropout masks, is the model's; it is not part of the checkpoint.)
+ * (seed, e) alone, so a run restored at the end of epoch e draws exactly what the uninterrupted run drew.
+ * (A model's own randomness, e.g. dropout masks, is the model's.)
  *
  * Memory: each step runs in one tf.tidy; the Solver keeps only the update rules' state tensors and the best
- * parameters, frees each old state tensor when the rule returns its successor, and frees the rest in dispose().
+ * parameters and state, frees each old state tensor when the rule returns its successor, and frees the rest in
+ * dispose().
  */
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Checkpoint,
-  CheckpointError,
-  ModelSpec,
-  RunRecord,
-  SolverSettings,
-  checkCheckpointMatchesModel,
-  describeMismatch,
-  disposeCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-} from '../runtime/checkpoint';
 import type { Model } from './model';
 import { predictionAccuracy, modelPredictions } from './classifiers/accuracy';
 import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
-import { ProgressBar, createProgressBar } from '../runtime/progress';
-import { LrSchedule, checkSchedule, learningRateAt } from './optim/schedule';
 import { Rng } from './random';
 
 export interface SolverData {
@@ -60,13 +50,34 @@ export interface IterationInfo {
 }
 
 export interface EpochInfo {
-  /** Epochs completed (0 for the check after the first step, as the course does). */
+  /** Epochs completed, 1-based. */
   epoch: number;
   numEpochs: number;
   iteration: number;
   trainAcc: number;
   valAcc: number;
   bestValAcc: number;
+}
+
+/**
+ * Everything a run has learned besides the model's own parameters and state: what a checkpoint must hold to
+ * continue it. Tensors in state() are the Solver's (do not dispose them); restore() copies them.
+ */
+export interface SolverState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Steps taken. */
+  iteration: number;
+  lossHistory: number[];
+  trainAccHistory: number[];
+  valAccHistory: number[];
+  bestValAcc: number;
+  /** The parameters at the best validation accuracy, by parameter name. */
+  bestParams: Record<string, tf.Tensor>;
+  /** The model's state (model.state(), e.g. batchnorm running statistics) at the best validation accuracy. */
+  bestState: Record<string, tf.Tensor>;
+  /** One update-rule config per parameter: numbers and state tensors (velocity, moments). */
+  optimConfigs: Record<string, Partial<OptimConfig>>;
 }
 
 export interface SolverOptions {
@@ -77,11 +88,12 @@ export interface SolverOptions {
   /** The learning rate is multiplied by this at the end of every epoch. Default 1. */
   lrDecay?: number;
   /**
-   * A learning-rate schedule (src/optim/schedule.ts, e.g. one-cycle): before every step each parameter's
-   * learningRate is set to the schedule's value at the step's epoch (iteration / iterationsPerEpoch), in place of
-   * optimConfig.learningRate and lrDecay (which must then be 1). Saved in checkpoints; a resumed run keeps it.
+   * The learning rate as a function of training progress in epochs (fractional: iteration / iterationsPerEpoch),
+   * set in every parameter's config before each step: a schedule in place of the course's decay (e.g. one-cycle,
+   * runtime/schedule.ts). It is then the only home of the learning rate: optimConfig.learningRate and an lrDecay
+   * other than 1 are refused with it.
    */
-  lrSchedule?: LrSchedule | null;
+  lrSchedule?: ((epoch: number) => number) | null;
   /** Default 100. */
   batchSize?: number;
   /** Default 10. */
@@ -90,24 +102,18 @@ export interface SolverOptions {
   numTrainSamples?: number | null;
   /** Validation examples subsampled for each validation-accuracy check; null (default) for all. */
   numValSamples?: number | null;
-  /** When set, a checkpoint `<checkpointName>_epoch_<e>` is written at the end of every epoch. */
-  checkpointName?: string | null;
-  /** Folder for checkpoints. Default '.'. */
-  checkpointDir?: string;
   /** Print the loss every printEvery iterations when verbose. Default 10. */
   printEvery?: number;
   /** Print progress lines as the course does. Default true. */
   verbose?: boolean;
   /** Seed of the minibatch sampling and accuracy subsampling. Default 0. */
   seed?: number;
-  /** Show a progress bar on stderr (only on a terminal). Default false. */
-  progress?: boolean;
   /** Where verbose lines go. Default console.log. */
   log?: (line: string) => void;
-  /** Called after every training iteration. */
-  onIteration?: (info: IterationInfo) => void;
-  /** Called after every accuracy check (after the first step and at the end of every epoch). */
-  onEpoch?: (info: EpochInfo) => void;
+  /** Called after every training iteration (after onEpochEnd when the iteration ends an epoch). */
+  onIteration?: (info: IterationInfo, solver: Solver) => void;
+  /** Called at the end of every epoch, after the accuracy checks and the best-parameter copy (e.g. to save a checkpoint). */
+  onEpochEnd?: (info: EpochInfo, solver: Solver) => void;
   /**
    * Data augmentation: applied to every training minibatch, inside the step's tf.tidy, before the model sees it
    * (e.g. src/data/augment.ts's random flips and crops). X: the minibatch, XTrain's layout with batchSize rows;
@@ -115,16 +121,6 @@ export interface SolverOptions {
    * checks see the data as it is.
    */
   augment?: (X: tf.Tensor, rng: Rng) => tf.Tensor;
-  /** The model's kind and constructor options for checkpoints; default: the model's own `kind` and `options` fields. */
-  modelSpec?: ModelSpec | null;
-  /**
-   * A checkpoint to continue from (see Solver.resume). Parameters, model state, update-rule state, epoch,
-   * histories and best parameters are copied from it; the checkpoint stays the caller's to dispose. Settings
-   * saved in it (batch size, epochs, lrDecay, sample counts, seed) are the defaults; options given here win.
-   */
-  resume?: Checkpoint;
-  /** The run the checkpoints belong to (see RunRecord); default: the resumed checkpoint's, else none. */
-  run?: RunRecord | null;
 }
 
 /** Thrown when training cannot go on: a loss that is NaN or infinite, or a model that breaks the contract. */
@@ -151,18 +147,31 @@ function epochRngs(seed: number, epoch: number): { batch: Rng; accuracy: Rng; au
   return { batch: r.fork(), accuracy: r.fork(), augment: r.fork() };
 }
 
-function modelSpecOf(model: Model): ModelSpec | null {
-  const m = model as Model & { kind?: unknown; options?: unknown };
-  return typeof m.kind === 'string' ? { kind: m.kind, options: m.options } : null;
-}
-
 function tensorsOf(config: Partial<OptimConfig>): tf.Tensor[] {
   return Object.values(config).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
+}
+
+function cloneAll(tensors: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, tf.keep(tf.clone(t))]));
 }
 
 function checkCount(name: string, v: number | null, allowNull: boolean): void {
   if (allowNull && v === null) return;
   if (v === null || !Number.isInteger(v) || v <= 0) throw new Error(`Solver: ${name} must be a positive integer${allowNull ? ' or null' : ''}, got ${v}`);
+}
+
+function checkData(d: SolverData): void {
+  const pairs: [string, tf.Tensor, string, tf.Tensor][] = [
+    ['XTrain', d.XTrain, 'yTrain', d.yTrain],
+    ['XVal', d.XVal, 'yVal', d.yVal],
+  ];
+  for (const [xn, x, yn, y] of pairs) {
+    if (!x || !y) throw new Error(`Solver: data.${x ? yn : xn} is missing; data needs XTrain, yTrain, XVal, yVal`);
+    if (y.rank !== 1 || y.dtype !== 'int32') throw new Error(`Solver: data.${yn} must be int32 labels [N], got ${y.dtype} [${y.shape}]`);
+    if (x.rank < 2 || x.shape[0] !== y.shape[0] || x.shape[0] === 0) {
+      throw new Error(`Solver: data.${xn} [${x.shape}] must be [N, ...] with N = ${y.shape[0]}, the length of data.${yn}`);
+    }
+  }
 }
 
 export class Solver {
@@ -174,16 +183,12 @@ export class Solver {
   readonly batchSize: number;
   readonly numEpochs: number;
   readonly lrDecay: number;
-  readonly lrSchedule: LrSchedule | null;
+  readonly lrSchedule: ((epoch: number) => number) | null;
   readonly numTrainSamples: number | null;
   readonly numValSamples: number | null;
   readonly seed: number;
   readonly printEvery: number;
   readonly verbose: boolean;
-  readonly checkpointName: string | null;
-  readonly checkpointDir: string;
-  readonly modelSpec: ModelSpec | null;
-  readonly run: RunRecord | null;
 
   /** Epochs completed. */
   epoch = 0;
@@ -195,15 +200,14 @@ export class Solver {
   bestValAcc = 0;
   /** Copies of the parameters at the best validation accuracy so far (owned by the Solver). */
   bestParams: Record<string, tf.Tensor> = {};
+  /** Copies of the model's state (batchnorm running statistics) at the best validation accuracy (owned by the Solver). */
+  bestState: Record<string, tf.Tensor> = {};
   /** One update-rule config per parameter, holding its state tensors (owned by the Solver). */
   optimConfigs: Record<string, Partial<OptimConfig>> = {};
 
   private readonly options: SolverOptions;
   private readonly log: (line: string) => void;
-  private batchRng: Rng;
-  private accuracyRng: Rng;
-  private augmentRng: Rng;
-  private progress: ProgressBar | null = null;
+  private rngs: { batch: Rng; accuracy: Rng; augment: Rng };
   private disposed = false;
 
   /**
@@ -214,20 +218,15 @@ export class Solver {
     this.model = model;
     this.data = data;
     this.options = options;
-    const saved: Partial<SolverSettings> = options.resume?.solver ?? {};
-    this.batchSize = options.batchSize ?? saved.batchSize ?? 100;
-    this.numEpochs = options.numEpochs ?? saved.numEpochs ?? 10;
-    this.lrDecay = options.lrDecay ?? saved.lrDecay ?? 1;
-    this.lrSchedule = options.lrSchedule !== undefined ? options.lrSchedule : (saved.lrSchedule ?? null);
-    this.numTrainSamples = options.numTrainSamples !== undefined ? options.numTrainSamples : (saved.numTrainSamples ?? 1000);
-    this.numValSamples = options.numValSamples !== undefined ? options.numValSamples : (saved.numValSamples ?? null);
-    this.seed = options.seed ?? saved.seed ?? 0;
+    this.batchSize = options.batchSize ?? 100;
+    this.numEpochs = options.numEpochs ?? 10;
+    this.lrDecay = options.lrDecay ?? 1;
+    this.lrSchedule = options.lrSchedule ?? null;
+    this.numTrainSamples = options.numTrainSamples !== undefined ? options.numTrainSamples : 1000;
+    this.numValSamples = options.numValSamples ?? null;
+    this.seed = options.seed ?? 0;
     this.printEvery = options.printEvery ?? 10;
     this.verbose = options.verbose ?? true;
-    this.checkpointName = options.checkpointName ?? null;
-    this.checkpointDir = options.checkpointDir ?? '.';
-    this.modelSpec = options.modelSpec !== undefined ? options.modelSpec : modelSpecOf(model);
-    this.run = options.run !== undefined ? options.run : (options.resume?.run ?? null);
     this.log = options.log ?? console.log;
     checkCount('options.batchSize', this.batchSize, false);
     checkCount('options.numEpochs', this.numEpochs, false);
@@ -235,14 +234,19 @@ export class Solver {
     checkCount('options.numTrainSamples', this.numTrainSamples, true);
     checkCount('options.numValSamples', this.numValSamples, true);
     if (!(this.lrDecay > 0)) throw new Error(`Solver: options.lrDecay must be positive, got ${this.lrDecay}`);
-    if (this.lrSchedule) {
-      checkSchedule(this.lrSchedule);
-      if (this.lrDecay !== 1) throw new Error(`Solver: options.lrSchedule sets the learning rate of every step; lrDecay must be 1 with it, got ${this.lrDecay}`);
+    if (this.lrSchedule !== null && typeof this.lrSchedule !== 'function') {
+      throw new Error(`Solver: options.lrSchedule must be a function from epoch to learning rate, got ${typeof this.lrSchedule}`);
+    }
+    if (this.lrSchedule && (this.lrDecay !== 1 || options.optimConfig?.learningRate !== undefined)) {
+      throw new Error(
+        `Solver: options.lrSchedule sets the learning rate of every step; do not pass optimConfig.learningRate ` +
+          `(${options.optimConfig?.learningRate}) or lrDecay (${this.lrDecay}) with it`,
+      );
     }
     if (!Number.isFinite(this.seed)) throw new Error(`Solver: options.seed must be a finite number, got ${this.seed}`);
-    this.checkData(data);
+    checkData(data);
 
-    const rule = options.updateRule ?? options.resume?.optimizer?.updateRule ?? 'sgd';
+    const rule = options.updateRule ?? 'sgd';
     if (typeof rule === 'string') {
       this.updateRule = getUpdateRule(rule);
       this.updateRuleName = rule;
@@ -258,98 +262,7 @@ export class Solver {
       }
     }
     for (const name of Object.keys(model.params)) this.optimConfigs[name] = { ...(options.optimConfig ?? {}) };
-
-    if (options.resume) this.restore(options.resume);
-    const rngs = epochRngs(this.seed, this.epoch);
-    this.batchRng = rngs.batch;
-    this.accuracyRng = rngs.accuracy;
-    this.augmentRng = rngs.augment;
-  }
-
-  /**
-   * Loads the checkpoint at `checkpointPath` (written by a Solver at the end of an epoch), builds a Solver that
-   * continues that run, and frees the loaded copy. The model must have the checkpoint's parameter names and shapes.
-   */
-  static resume(model: Model, data: SolverData, checkpointPath: string, options: Omit<SolverOptions, 'resume'> = {}): Solver {
-    const ckpt = loadCheckpoint(checkpointPath);
-    try {
-      return new Solver(model, data, { ...options, resume: ckpt });
-    } finally {
-      disposeCheckpoint(ckpt);
-    }
-  }
-
-  private checkData(d: SolverData): void {
-    const pairs: [string, tf.Tensor, string, tf.Tensor][] = [
-      ['XTrain', d.XTrain, 'yTrain', d.yTrain],
-      ['XVal', d.XVal, 'yVal', d.yVal],
-    ];
-    for (const [xn, x, yn, y] of pairs) {
-      if (!x || !y) throw new Error(`Solver: data.${x ? yn : xn} is missing; data needs XTrain, yTrain, XVal, yVal`);
-      if (y.rank !== 1 || y.dtype !== 'int32') throw new Error(`Solver: data.${yn} must be int32 labels [N], got ${y.dtype} [${y.shape}]`);
-      if (x.rank < 2 || x.shape[0] !== y.shape[0] || x.shape[0] === 0) {
-        throw new Error(`Solver: data.${xn} [${x.shape}] must be [N, ...] with N = ${y.shape[0]}, the length of data.${yn}`);
-      }
-    }
-  }
-
-  /** Copies a checkpoint's state into this Solver and its model, after checking that it fits. */
-  private restore(c: Checkpoint): void {
-    checkCheckpointMatchesModel(c, this.model, this.modelSpec);
-    this.checkSameTrainingSet(c);
-    if (this.options.optimConfig) {
-      throw new CheckpointError(`Solver: resuming from ${c.manifestPath} takes each parameter's update-rule config from the checkpoint; do not pass optimConfig too`);
-    }
-    if (c.optimizer && c.optimizer.updateRule !== this.updateRuleName) {
-      throw new CheckpointError(`Solver: checkpoint ${c.manifestPath} was trained with update rule '${c.optimizer.updateRule}', not '${this.updateRuleName}'`);
-    }
-    const best = describeMismatch(c.bestParams, this.model.params, ['checkpoint best parameters', 'model']);
-    if (Object.keys(c.bestParams).length > 0 && best.length > 0) {
-      throw new CheckpointError(`checkpoint ${c.manifestPath} best parameters do not match the model:\n  ${best.join('\n  ')}`);
-    }
-    const stateNames = Object.keys(c.modelState);
-    if (stateNames.length > 0 && !this.model.loadState) {
-      throw new CheckpointError(`checkpoint ${c.manifestPath} holds model state (${stateNames.join(', ')}) but the model has no loadState()`);
-    }
-    for (const [name, p] of Object.entries(this.model.params)) p.assign(c.params[name]);
-    if (this.model.loadState && stateNames.length > 0) {
-      this.model.loadState(Object.fromEntries(stateNames.map((k) => [k, tf.clone(c.modelState[k])])));
-    }
-    for (const [name, t] of Object.entries(c.bestParams)) this.bestParams[name] = tf.clone(t);
-    if (c.optimizer) {
-      for (const name of Object.keys(this.model.params)) {
-        const saved = c.optimizer.configs[name];
-        if (!saved) throw new CheckpointError(`checkpoint ${c.manifestPath} has no update-rule config for parameter '${name}'`);
-        const copy: Record<string, number | tf.Tensor> = {};
-        for (const [k, v] of Object.entries(saved)) copy[k] = v instanceof tf.Tensor ? tf.clone(v) : (v as number);
-        this.optimConfigs[name] = copy as Partial<OptimConfig>;
-      }
-    }
-    this.epoch = c.epoch;
-    this.iteration = c.iteration;
-    this.lossHistory = [...c.lossHistory];
-    this.trainAccHistory = [...c.trainAccHistory];
-    this.valAccHistory = [...c.valAccHistory];
-    this.bestValAcc = c.bestValAcc;
-  }
-
-  /**
-   * An epoch is a pass over the training set: continuing a run on another training set (or batch size) would
-   * count epochs in other units, so that the run overshoots or stops short (epoch 5 of 3). Checked by the size the
-   * checkpoint records, and for older checkpoints by its iterations per epoch (a save may fall mid-epoch).
-   */
-  private checkSameTrainingSet(c: Checkpoint): void {
-    const n = this.data.XTrain.shape[0];
-    const saved = c.solver?.numTrain;
-    if (saved !== undefined && saved !== n) {
-      throw new CheckpointError(`checkpoint ${c.manifestPath} was trained on ${saved} training examples, but this data has ${n}; resume with the same data`);
-    }
-    if (Math.floor(c.iteration / this.iterationsPerEpoch) !== c.epoch) {
-      throw new CheckpointError(
-        `checkpoint ${c.manifestPath} took ${c.iteration} iterations in ${c.epoch} epochs, but an epoch of this data (${n} examples, batch ` +
-          `${this.batchSize}) is ${this.iterationsPerEpoch} iterations; resume with the same data and batch size`,
-      );
-    }
+    this.rngs = epochRngs(this.seed, this.epoch);
   }
 
   /** Iterations in one epoch: one pass over the training set in minibatches (at least 1), as the course. */
@@ -377,16 +290,12 @@ export class Solver {
    */
   step(): number {
     this.checkAlive('step');
-    const n = this.data.XTrain.shape[0];
-    const indices = this.batchRng.choice(n, this.batchSize);
-    if (this.lrSchedule) {
-      const lr = learningRateAt(this.lrSchedule, this.iteration / this.iterationsPerEpoch);
-      for (const config of Object.values(this.optimConfigs)) config.learningRate = lr;
-    }
+    const indices = this.rngs.batch.choice(this.data.XTrain.shape[0], this.batchSize);
+    if (this.lrSchedule) this.setScheduledRate(this.lrSchedule);
     const loss = tf.tidy(() => {
       const idx = tf.tensor1d(indices, 'int32');
       // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
-      // multi-index for every element and took ~30x longer (200 rows of 3072: 75 ms vs 2 ms; docs/performance.md).
+      // multi-index for every element and took ~30x longer (docs/performance.md).
       const batch = tf.gatherND(this.data.XTrain, tf.reshape(idx, [-1, 1]));
       const X = this.options.augment ? this.augmentBatch(batch) : batch;
       const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
@@ -394,27 +303,15 @@ export class Solver {
       const value = loss.dataSync()[0];
       if (!Number.isFinite(value)) {
         const lr = this.learningRate;
-        throw new SolverError(
-          `Solver: the loss is ${value} at epoch ${this.epoch}, iteration ${this.iteration + 1} / ${this.numIterations}, ` +
+        this.fail(
+          `the loss is ${value} at epoch ${this.epoch}, iteration ${this.iteration + 1} / ${this.numIterations}, ` +
             `learning rate ${lr === undefined ? "the rule's default" : lr}; the parameters diverged: lower the learning rate or check the model's loss`,
-          this.epoch,
-          this.iteration + 1,
-          lr,
         );
       }
-      for (const [name, param] of Object.entries(this.model.params)) {
-        const grad = grads[name];
-        if (!grad) {
-          throw new SolverError(`Solver: model.loss returned no gradient for parameter '${name}'`, this.epoch, this.iteration + 1, this.learningRate);
-        }
-        const old = this.optimConfigs[name];
-        const { next, config } = this.updateRule(param, grad, old);
-        param.assign(next);
-        const fresh = tensorsOf(config);
-        for (const t of fresh) tf.keep(t);
-        for (const t of tensorsOf(old)) if (!fresh.includes(t)) t.dispose();
-        this.optimConfigs[name] = config;
+      for (const name of Object.keys(this.model.params)) {
+        if (!grads[name]) this.fail(`model.loss returned no gradient for parameter '${name}'`);
       }
+      for (const [name, param] of Object.entries(this.model.params)) this.update(name, param, grads[name]);
       return value;
     });
     this.iteration += 1;
@@ -422,17 +319,36 @@ export class Solver {
     return loss;
   }
 
+  /** The update rule on one parameter; keeps the rule's new state tensors and frees the ones it replaced. */
+  private update(name: string, param: tf.Variable, grad: tf.Tensor): void {
+    const old = this.optimConfigs[name];
+    const { next, config } = this.updateRule(param, grad, old);
+    param.assign(next);
+    const fresh = tensorsOf(config);
+    for (const t of fresh) tf.keep(t);
+    for (const t of tensorsOf(old)) if (!fresh.includes(t)) t.dispose();
+    this.optimConfigs[name] = config;
+  }
+
+  /** Every parameter's learning rate from the schedule at the step about to be taken. */
+  private setScheduledRate(schedule: (epoch: number) => number): void {
+    const lr = schedule(this.iteration / this.iterationsPerEpoch);
+    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
+      this.fail(`options.lrSchedule must return a finite learning rate >= 0, got ${String(lr)} at iteration ${this.iteration + 1}`);
+    }
+    for (const config of Object.values(this.optimConfigs)) config.learningRate = lr;
+  }
+
+  private fail(message: string): never {
+    throw new SolverError(`Solver: ${message}`, this.epoch, this.iteration + 1, this.learningRate);
+  }
+
   /** options.augment on a minibatch, checked to keep its shape. Call inside step's tidy. */
   private augmentBatch(batch: tf.Tensor): tf.Tensor {
-    const out = (this.options.augment as NonNullable<SolverOptions['augment']>)(batch, this.augmentRng);
+    const out = (this.options.augment as NonNullable<SolverOptions['augment']>)(batch, this.rngs.augment);
     if (!(out instanceof tf.Tensor) || out.rank !== batch.rank || out.shape.some((s, i) => s !== batch.shape[i])) {
       const got = out instanceof tf.Tensor ? `shape [${out.shape}]` : String(out);
-      throw new SolverError(
-        `Solver: options.augment must return a tensor of the minibatch's shape [${batch.shape}], got ${got}`,
-        this.epoch,
-        this.iteration + 1,
-        this.learningRate,
-      );
+      this.fail(`options.augment must return a tensor of the minibatch's shape [${batch.shape}], got ${got}`);
     }
     return out;
   }
@@ -450,7 +366,7 @@ export class Solver {
     if (y.shape[0] !== n) throw new Error(`Solver.checkAccuracy: X [${X.shape}] and y [${y.shape}] must have the same N`);
     const labels = y.dataSync();
     if (numSamples === null || n <= numSamples) return predictionAccuracy(modelPredictions(this.model, X, batchSize), labels);
-    const indices = this.accuracyRng.choice(n, numSamples);
+    const indices = this.rngs.accuracy.choice(n, numSamples);
     // gatherND, not tf.gather: see step().
     const sample = tf.tidy(() => tf.gatherND(X, tf.tensor2d(indices, [indices.length, 1], 'int32')));
     const pred = modelPredictions(this.model, sample, batchSize);
@@ -459,27 +375,19 @@ export class Solver {
   }
 
   /**
-   * The whole run: numEpochs epochs of steps from wherever this Solver stands (0, or a resumed checkpoint). At
-   * the end the model holds the parameters with the best validation accuracy, as the course.
+   * The whole run: numEpochs epochs of steps from wherever this Solver stands (0, or a restored state). At the
+   * end the model holds the parameters (and state) with the best validation accuracy, as the course.
    */
   train(): void {
     this.checkAlive('train');
-    this.progress = createProgressBar(this.numIterations, { enabled: this.options.progress ?? false, label: 'train', fields: ['epoch', 'loss'] });
-    try {
-      this.progress.update(this.iteration, { epoch: this.epoch, loss: '' });
-      let more = true;
-      while (more) more = this.trainIteration();
-    } finally {
-      this.progress.stop();
-      this.progress = null;
-    }
+    while (this.trainIteration());
     this.useBestParams();
   }
 
   /**
    * One iteration of train()'s loop: a step, then the epoch's bookkeeping when it ends one (learning-rate
-   * decay, accuracy checks, best parameters, checkpoint). Returns false once every iteration is done. Lets a
-   * caller (a web page) interleave training with drawing; call useBestParams() when done.
+   * decay, accuracy checks, best parameters, onEpochEnd). Returns false once every iteration is done. Lets a
+   * caller (a web page, a time budget) interleave training with its own work; call useBestParams() when done.
    */
   trainIteration(): boolean {
     this.checkAlive('trainIteration');
@@ -487,100 +395,116 @@ export class Solver {
     const t = this.iteration;
     if (t >= numIterations) return false;
     const loss = this.step();
-    if (this.verbose && t % this.printEvery === 0) this.print(`(Iteration ${t + 1} / ${numIterations}) loss: ${loss.toFixed(6)}`);
-
+    if (this.verbose && t % this.printEvery === 0) this.log(`(Iteration ${t + 1} / ${numIterations}) loss: ${loss.toFixed(6)}`);
     const epochEnd = (t + 1) % this.iterationsPerEpoch === 0;
-    if (epochEnd) {
-      this.epoch += 1;
-      for (const config of Object.values(this.optimConfigs)) {
-        if (typeof config.learningRate === 'number') config.learningRate *= this.lrDecay;
-      }
-    }
-    if (t === 0 || t === numIterations - 1 || epochEnd) this.checkEpoch();
-    if (epochEnd) {
-      if (this.checkpointName) this.saveCheckpoint();
-      const rngs = epochRngs(this.seed, this.epoch);
-      this.batchRng = rngs.batch;
-      this.accuracyRng = rngs.accuracy;
-      this.augmentRng = rngs.augment;
-    }
-    this.progress?.update(t + 1, { epoch: this.epoch, loss: loss.toFixed(4) });
-    this.options.onIteration?.({ iteration: t + 1, numIterations, epoch: this.epoch, loss });
+    if (t === 0 && !epochEnd) this.checkEpoch();
+    if (epochEnd) this.endEpoch();
+    this.options.onIteration?.({ iteration: t + 1, numIterations, epoch: this.epoch, loss }, this);
     return t + 1 < numIterations;
   }
 
-  /** Train and validation accuracy, their histories, and the best parameters so far. */
-  private checkEpoch(): void {
+  /** The course's end of an epoch: decay the learning rate, check accuracy; then the next epoch's generators. */
+  private endEpoch(): void {
+    this.epoch += 1;
+    for (const config of Object.values(this.optimConfigs)) {
+      if (typeof config.learningRate === 'number') config.learningRate *= this.lrDecay;
+    }
+    const { trainAcc, valAcc } = this.checkEpoch();
+    this.rngs = epochRngs(this.seed, this.epoch);
+    this.options.onEpochEnd?.({ epoch: this.epoch, numEpochs: this.numEpochs, iteration: this.iteration, trainAcc, valAcc, bestValAcc: this.bestValAcc }, this);
+  }
+
+  /** Train and validation accuracy, their histories, and the best parameters and model state so far. */
+  private checkEpoch(): { trainAcc: number; valAcc: number } {
     const trainAcc = this.checkAccuracy(this.data.XTrain, this.data.yTrain, this.numTrainSamples);
     const valAcc = this.checkAccuracy(this.data.XVal, this.data.yVal, this.numValSamples);
     this.trainAccHistory.push(trainAcc);
     this.valAccHistory.push(valAcc);
-    if (this.verbose) this.print(`(Epoch ${this.epoch} / ${this.numEpochs}) train acc: ${trainAcc.toFixed(6)}; val_acc: ${valAcc.toFixed(6)}`);
+    if (this.verbose) this.log(`(Epoch ${this.epoch} / ${this.numEpochs}) train acc: ${trainAcc.toFixed(6)}; val_acc: ${valAcc.toFixed(6)}`);
     if (valAcc > this.bestValAcc) {
       this.bestValAcc = valAcc;
-      for (const [name, p] of Object.entries(this.model.params)) {
-        this.bestParams[name]?.dispose();
-        this.bestParams[name] = tf.keep(tf.clone(p));
-      }
+      tf.dispose([...Object.values(this.bestParams), ...Object.values(this.bestState)]);
+      this.bestParams = cloneAll(this.model.params);
+      this.bestState = cloneAll(this.model.state?.() ?? {});
     }
-    this.options.onEpoch?.({ epoch: this.epoch, numEpochs: this.numEpochs, iteration: this.iteration, trainAcc, valAcc, bestValAcc: this.bestValAcc });
+    return { trainAcc, valAcc };
   }
 
-  private print(line: string): void {
-    if (this.progress) this.progress.log(line, this.log);
-    else this.log(line);
-  }
-
-  /** Sets the model's parameters to the best ones seen (no change if no validation check has improved on 0). */
+  /**
+   * Sets the model's parameters, and its state (batchnorm running statistics), to the best ones seen (no change
+   * if no validation check has improved on 0).
+   */
   useBestParams(): void {
     this.checkAlive('useBestParams');
     for (const [name, p] of Object.entries(this.model.params)) {
       const best = this.bestParams[name];
       if (best) p.assign(best);
     }
+    if (this.model.loadState && Object.keys(this.bestState).length > 0) this.model.loadState(cloneAll(this.bestState));
   }
 
-  /** Writes `<checkpointDir>/<checkpointName>_epoch_<epoch>.{json,bin}` and returns the base path. */
-  saveCheckpoint(): string {
-    this.checkAlive('saveCheckpoint');
-    const name = this.checkpointName ?? 'checkpoint';
-    const base = path.join(this.checkpointDir, `${name}_epoch_${this.epoch}`);
-    tf.tidy(() => {
-      saveCheckpoint(base, {
-        model: this.modelSpec,
-        run: this.run,
-        params: this.model.params,
-        modelState: this.model.state?.() ?? {},
-        bestParams: this.bestParams,
-        optimizer: { updateRule: this.updateRuleName, configs: this.optimConfigs },
-        epoch: this.epoch,
-        iteration: this.iteration,
-        solver: {
-          batchSize: this.batchSize,
-          numEpochs: this.numEpochs,
-          lrDecay: this.lrDecay,
-          ...(this.lrSchedule ? { lrSchedule: this.lrSchedule } : {}),
-          numTrainSamples: this.numTrainSamples,
-          numValSamples: this.numValSamples,
-          seed: this.seed,
-          numTrain: this.data.XTrain.shape[0],
-        },
-        lossHistory: this.lossHistory,
-        trainAccHistory: this.trainAccHistory,
-        valAccHistory: this.valAccHistory,
-        bestValAcc: this.bestValAcc,
-      });
-    });
-    return base;
+  /** The training state (see SolverState). Its tensors stay the Solver's: read them, do not dispose them. */
+  state(): SolverState {
+    this.checkAlive('state');
+    return {
+      epoch: this.epoch,
+      iteration: this.iteration,
+      lossHistory: this.lossHistory,
+      trainAccHistory: this.trainAccHistory,
+      valAccHistory: this.valAccHistory,
+      bestValAcc: this.bestValAcc,
+      bestParams: this.bestParams,
+      bestState: this.bestState,
+      optimConfigs: this.optimConfigs,
+    };
   }
 
-  /** Frees the update rules' state and the best-parameter copies. The model and the data stay the caller's. */
+  /**
+   * Continues from a saved state (a checkpoint taken at the end of an epoch): copies its tensors, replaces this
+   * Solver's, and derives the epoch's generators. The model's own parameters and state are the caller's to
+   * restore. Throws, changing nothing, when the state does not fit the model or this Solver's epochs.
+   */
+  restore(s: SolverState): void {
+    this.checkAlive('restore');
+    const names = Object.keys(this.model.params);
+    for (const name of names) {
+      if (!s.optimConfigs[name]) throw new Error(`Solver.restore: the state has no update-rule config for parameter '${name}'`);
+      const best = s.bestParams[name];
+      const p = this.model.params[name];
+      if (Object.keys(s.bestParams).length > 0 && (!best || best.shape.join() !== p.shape.join())) {
+        throw new Error(`Solver.restore: best parameter '${name}' is [${best?.shape ?? 'missing'}], the model's is [${p.shape}]`);
+      }
+    }
+    if (Math.floor(s.iteration / this.iterationsPerEpoch) !== s.epoch) {
+      throw new Error(
+        `Solver.restore: the state took ${s.iteration} iterations in ${s.epoch} epochs, but an epoch of this data (${this.data.XTrain.shape[0]} ` +
+          `examples, batch ${this.batchSize}) is ${this.iterationsPerEpoch} iterations; resume with the same data and batch size`,
+      );
+    }
+    const old = [...Object.values(this.optimConfigs).flatMap(tensorsOf), ...Object.values(this.bestParams), ...Object.values(this.bestState)];
+    this.optimConfigs = Object.fromEntries(
+      names.map((name) => [name, Object.fromEntries(Object.entries(s.optimConfigs[name]).map(([k, v]) => [k, v instanceof tf.Tensor ? tf.keep(tf.clone(v)) : v]))]),
+    );
+    this.bestParams = cloneAll(s.bestParams);
+    this.bestState = cloneAll(s.bestState);
+    tf.dispose(old);
+    this.epoch = s.epoch;
+    this.iteration = s.iteration;
+    this.lossHistory = [...s.lossHistory];
+    this.trainAccHistory = [...s.trainAccHistory];
+    this.valAccHistory = [...s.valAccHistory];
+    this.bestValAcc = s.bestValAcc;
+    this.rngs = epochRngs(this.seed, this.epoch);
+  }
+
+  /** Frees the update rules' state and the best copies. The model and the data stay the caller's. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const config of Object.values(this.optimConfigs)) tf.dispose(tensorsOf(config));
-    tf.dispose(Object.values(this.bestParams));
+    tf.dispose([...Object.values(this.bestParams), ...Object.values(this.bestState)]);
     this.optimConfigs = {};
     this.bestParams = {};
+    this.bestState = {};
   }
 }

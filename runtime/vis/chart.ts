@@ -154,23 +154,19 @@ function axisEncoding(
   };
 }
 
+type ChartRow = { series: string; x: number; y: number; lo?: number; hi?: number };
+
 /**
- * Builds a line chart (any mix of lines, point clouds and error bars) as a ChartPanel.
- *
- * Points that cannot be drawn are left out rather than breaking the chart: non-finite values (a diverged loss), and
- * values <= 0 on a log axis. On a log y axis an error bar whose lower end would reach <= 0 is cut at its point.
+ * The series as one table of rows, after checking them: unique names, x and y (and yStd) of the same length.
+ * Points that cannot be drawn are left out: non-finite values (a diverged loss), values <= 0 on a log axis. On a
+ * log y axis an error bar whose lower end would reach <= 0 is cut at its point.
  */
-export function linePanel(opts: LineChartOptions): ChartPanel {
-  const fn = 'linePanel';
-  const width = opts.width ?? DEFAULT_WIDTH;
-  const height = opts.height ?? DEFAULT_HEIGHT;
-  checkSize(fn, width, height);
+function chartRows(fn: string, opts: LineChartOptions): ChartRow[] {
   if (opts.series.length === 0) throw new Error(`${fn}: series must hold at least one series, got none`);
   const names = opts.series.map((s) => s.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) throw new Error(`${fn}: series names must be unique, '${duplicate}' appears twice`);
-
-  const rows: { series: string; x: number; y: number; lo?: number; hi?: number }[] = [];
+  const rows: ChartRow[] = [];
   for (const s of opts.series) {
     checkSameLength(fn, `series '${s.name}'`, s.x, s.y, 'y');
     if (s.yStd) checkSameLength(fn, `series '${s.name}'`, s.x, s.yStd, 'yStd');
@@ -187,46 +183,43 @@ export function linePanel(opts: LineChartOptions): ChartPanel {
       }
     }
   }
+  return rows;
+}
 
+/** The chart's layers: lines, error bars and points, each drawing the series that asked for that mark. */
+function lineLayers(opts: LineChartOptions) {
+  const names = opts.series.map((s) => s.name);
   const x = axisEncoding('x', opts.xLabel, opts.logX, opts.xDomain);
   const y = axisEncoding('y', opts.yLabel, opts.logY, opts.yDomain);
   // One colour scale for every layer, in the caller's order, so a series keeps its colour across marks.
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: { domain: names },
-    legend: names.length > 1 ? {} : null,
-  };
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: names }, legend: names.length > 1 ? {} : null };
   const only = (list: string[]) => [{ filter: { field: 'series', oneOf: list } }];
   const lineNames = opts.series.filter((s) => (s.mark ?? 'line') !== 'points').map((s) => s.name);
   const pointNames = opts.series.filter((s) => s.mark === 'points' || s.mark === 'line+points').map((s) => s.name);
   const errorNames = opts.series.filter((s) => s.yStd).map((s) => s.name);
   // Thin lines for long histories (a loss curve per iteration), thicker for a few points (accuracy per epoch).
-  const longest = Math.max(...opts.series.map((s) => s.x.length));
-  const strokeWidth = longest > 500 ? 1 : 2;
+  const strokeWidth = Math.max(...opts.series.map((s) => s.x.length)) > 500 ? 1 : 2;
   const clip = opts.xDomain !== undefined || opts.yDomain !== undefined;
-
   const layer = [];
   if (lineNames.length > 0) {
     layer.push({ transform: only(lineNames), mark: { type: 'line' as const, strokeWidth, clip }, encoding: { x, y, color } });
   }
   if (errorNames.length > 0) {
-    layer.push({
-      transform: only(errorNames),
-      mark: { type: 'rule' as const, strokeWidth: 1.5, clip },
-      encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
-    });
+    layer.push({ transform: only(errorNames), mark: { type: 'rule' as const, strokeWidth: 1.5, clip }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } });
   }
   if (pointNames.length > 0) {
-    layer.push({
-      transform: only(pointNames),
-      mark: { type: 'point' as const, filled: true, size: 30, opacity: 0.8, clip },
-      encoding: { x, y, color },
-    });
+    layer.push({ transform: only(pointNames), mark: { type: 'point' as const, filled: true, size: 30, opacity: 0.8, clip }, encoding: { x, y, color } });
   }
+  return layer;
+}
 
-  const spec: TopLevelSpec = { ...specBase(opts.title, width, height, rows), layer, config: CONFIG };
+/** Builds a line chart (any mix of lines, point clouds and error bars) as a ChartPanel; see chartRows for what is left out. */
+export function linePanel(opts: LineChartOptions): ChartPanel {
+  const width = opts.width ?? DEFAULT_WIDTH;
+  const height = opts.height ?? DEFAULT_HEIGHT;
+  checkSize('linePanel', width, height);
+  const rows = chartRows('linePanel', opts);
+  const spec: TopLevelSpec = { ...specBase(opts.title, width, height, rows), layer: lineLayers(opts), config: CONFIG };
   return { spec, width, height };
 }
 

@@ -148,25 +148,10 @@ function textOverlay(width: number, height: number, items: TextItem[], color: st
   );
 }
 
-/**
- * Draws images as a grid and writes it as a PNG.
- *
- * images: all of the same h x w (c may mix 1 and 3; grey tiles are drawn grey), filled row by row, opts.cols per row.
- * Layout, top to bottom: title, column labels, then each row of tiles with each tile's label below it; row labels
- * sit to the left. Returns the absolute path and the PNG's size.
- */
-export async function imageGrid(
-  filePath: string,
-  images: GridImage[],
-  opts: ImageGridOptions,
-): Promise<{ path: string; width: number; height: number }> {
-  const fn = 'imageGrid';
-  if (images.length === 0) throw new Error(`${fn}: images must hold at least one image, got none`);
+/** Throws, naming the first problem, unless the images fit one grid of opts.cols columns. Returns the row count. */
+function checkGrid(fn: string, images: GridImage[], opts: ImageGridOptions, scale: number, pad: number): number {
   const { cols } = opts;
-  const scale = opts.scale ?? 1;
-  const pad = opts.padding ?? 2;
-  const fontSize = opts.fontSize ?? 12;
-  const bg = opts.background ?? [255, 255, 255];
+  if (images.length === 0) throw new Error(`${fn}: images must hold at least one image, got none`);
   if (!Number.isInteger(cols) || cols <= 0) throw new Error(`${fn}: cols must be a positive integer, got ${cols}`);
   if (!Number.isInteger(scale) || scale <= 0) throw new Error(`${fn}: scale must be a positive integer, got ${scale}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`${fn}: padding must be a non-negative integer, got ${pad}`);
@@ -188,10 +173,34 @@ export async function imageGrid(
   if (opts.colLabels && opts.colLabels.length > cols) {
     throw new Error(`${fn}: colLabels has ${opts.colLabels.length} labels for ${cols} columns`);
   }
+  return rows;
+}
 
-  // Layout in pixels.
-  const tileW = w * scale;
-  const tileH = h * scale;
+/** Where everything of a grid goes, in pixels. */
+interface GridLayout {
+  cols: number;
+  scale: number;
+  fontSize: number;
+  tileW: number;
+  tileH: number;
+  titleH: number;
+  colLabelH: number;
+  tileLabelH: number;
+  rowLabelW: number;
+  cellW: number;
+  cellH: number;
+  pad: number;
+  gridLeft: number;
+  gridTop: number;
+  width: number;
+  height: number;
+}
+
+/** The layout, top to bottom: title, column labels, then rows of tiles, each tile's label below it; row labels left. */
+function gridLayout(images: GridImage[], opts: ImageGridOptions, rows: number, scale: number, pad: number): GridLayout {
+  const fontSize = opts.fontSize ?? 12;
+  const tileW = images[0].w * scale;
+  const tileH = images[0].h * scale;
   const lineH = Math.ceil(fontSize * 1.5);
   const titleH = opts.title ? Math.ceil(fontSize * 1.3 * 1.6) : 0;
   const colLabelH = opts.colLabels ? lineH : 0;
@@ -202,27 +211,28 @@ export async function imageGrid(
   const cellH = tileH + tileLabelH + pad;
   const gridLeft = rowLabelW + pad;
   const gridTop = titleH + colLabelH + pad;
-  const width = gridLeft + cols * cellW;
-  const height = gridTop + rows * cellH;
+  const { cols } = opts;
+  return {
+    cols, scale, fontSize, tileW, tileH, titleH, colLabelH, tileLabelH, rowLabelW, cellW, cellH, pad, gridLeft, gridTop,
+    width: gridLeft + cols * cellW,
+    height: gridTop + rows * cellH,
+  };
+}
 
-  // Canvas: background, then each tile blitted with nearest-neighbour upscaling.
-  const canvas = new Uint8Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) canvas.set(bg, i * 3);
-  const globalRange = opts.normalize === 'global' ? minMax(images) : undefined;
+/** The canvas as RGB bytes: the background, then each tile blitted with nearest-neighbour upscaling. */
+function drawTiles(images: GridImage[], L: GridLayout, normalize: GridNormalize, bg: [number, number, number]): Uint8Array {
+  const canvas = new Uint8Array(L.width * L.height * 3);
+  for (let i = 0; i < L.width * L.height; i++) canvas.set(bg, i * 3);
+  const globalRange = normalize === 'global' ? minMax(images) : undefined;
   images.forEach((img, n) => {
-    const bytes =
-      opts.normalize === 'per-image'
-        ? normalizeToUint8(img.data)
-        : opts.normalize === 'global'
-          ? normalizeToUint8(img.data, globalRange)
-          : clampToUint8(img.data);
-    const left = gridLeft + (n % cols) * cellW;
-    const top = gridTop + Math.floor(n / cols) * cellH;
-    for (let y = 0; y < tileH; y++) {
-      const srcRow = Math.floor(y / scale) * w;
-      let dst = ((top + y) * width + left) * 3;
-      for (let x = 0; x < tileW; x++, dst += 3) {
-        const src = (srcRow + Math.floor(x / scale)) * img.c;
+    const bytes = normalize === 'per-image' ? normalizeToUint8(img.data) : normalize === 'global' ? normalizeToUint8(img.data, globalRange) : clampToUint8(img.data);
+    const left = L.gridLeft + (n % L.cols) * L.cellW;
+    const top = L.gridTop + Math.floor(n / L.cols) * L.cellH;
+    for (let y = 0; y < L.tileH; y++) {
+      const srcRow = Math.floor(y / L.scale) * img.w;
+      let dst = ((top + y) * L.width + left) * 3;
+      for (let x = 0; x < L.tileW; x++, dst += 3) {
+        const src = (srcRow + Math.floor(x / L.scale)) * img.c;
         if (img.c === 3) {
           canvas[dst] = bytes[src];
           canvas[dst + 1] = bytes[src + 1];
@@ -233,31 +243,55 @@ export async function imageGrid(
       }
     }
   });
+  return canvas;
+}
 
-  // Text: dark on a light background, light on a dark one.
-  const luminance = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2];
-  const textColor = luminance > 128 ? '#222222' : '#eeeeee';
-  const baseline = (top: number, band: number) => top + Math.round((band + fontSize * 0.7) / 2);
+/** The title, column, row and tile labels, each fitted to its room and placed on its band's baseline. */
+function gridLabels(images: GridImage[], opts: ImageGridOptions, L: GridLayout): TextItem[] {
+  const size = L.fontSize;
+  const baseline = (top: number, band: number) => top + Math.round((band + size * 0.7) / 2);
   const items: TextItem[] = [];
-  const size = fontSize;
   if (opts.title) {
-    const titleSize = Math.round(fontSize * 1.3);
-    const text = fitText(opts.title, width, titleSize);
-    items.push({ text, x: width / 2, y: baseline(0, titleH), anchor: 'middle', size: titleSize, bold: true });
+    const titleSize = Math.round(size * 1.3);
+    items.push({ text: fitText(opts.title, L.width, titleSize), x: L.width / 2, y: baseline(0, L.titleH), anchor: 'middle', size: titleSize, bold: true });
   }
   (opts.colLabels ?? []).forEach((label, c) => {
-    const [x, y] = [gridLeft + c * cellW + tileW / 2, baseline(titleH, colLabelH + pad)];
-    items.push({ text: fitText(label, cellW, size), x, y, anchor: 'middle', size });
+    const [x, y] = [L.gridLeft + c * L.cellW + L.tileW / 2, baseline(L.titleH, L.colLabelH + L.pad)];
+    items.push({ text: fitText(label, L.cellW, size), x, y, anchor: 'middle', size });
   });
   (opts.rowLabels ?? []).forEach((text, r) => {
-    items.push({ text, x: rowLabelW - fontSize / 2, y: baseline(gridTop + r * cellH, tileH), anchor: 'end', size });
+    items.push({ text, x: L.rowLabelW - size / 2, y: baseline(L.gridTop + r * L.cellH, L.tileH), anchor: 'end', size });
   });
   images.forEach((img, n) => {
     if (!img.label) return;
-    const [x, y] = [gridLeft + (n % cols) * cellW + tileW / 2, baseline(gridTop + Math.floor(n / cols) * cellH + tileH, tileLabelH)];
-    items.push({ text: fitText(img.label, cellW, size), x, y, anchor: 'middle', size });
+    const [x, y] = [L.gridLeft + (n % L.cols) * L.cellW + L.tileW / 2, baseline(L.gridTop + Math.floor(n / L.cols) * L.cellH + L.tileH, L.tileLabelH)];
+    items.push({ text: fitText(img.label, L.cellW, size), x, y, anchor: 'middle', size });
   });
+  return items;
+}
 
+/**
+ * Draws images as a grid and writes it as a PNG.
+ *
+ * images: all of the same h x w (c may mix 1 and 3; grey tiles are drawn grey), filled row by row, opts.cols per row.
+ * Layout, top to bottom: title, column labels, then each row of tiles with each tile's label below it; row labels
+ * sit to the left. Returns the absolute path and the PNG's size.
+ */
+export async function imageGrid(
+  filePath: string,
+  images: GridImage[],
+  opts: ImageGridOptions,
+): Promise<{ path: string; width: number; height: number }> {
+  const scale = opts.scale ?? 1;
+  const pad = opts.padding ?? 2;
+  const bg = opts.background ?? [255, 255, 255];
+  const rows = checkGrid('imageGrid', images, opts, scale, pad);
+  const layout = gridLayout(images, opts, rows, scale, pad);
+  const { width, height } = layout;
+  const canvas = drawTiles(images, layout, opts.normalize ?? 'none', bg);
+  // Text: dark on a light background, light on a dark one.
+  const textColor = 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2] > 128 ? '#222222' : '#eeeeee';
+  const items = gridLabels(images, opts, layout);
   let image = sharp(canvas, { raw: { width, height, channels: 3 } });
   if (items.length > 0) image = image.composite([{ input: textOverlay(width, height, items, textColor), left: 0, top: 0 }]);
   const png = await image.png().toBuffer();

@@ -11,6 +11,7 @@ type Net = FullyConnectedNet | TwoLayerNet;
 import { NUMERIC_BOUND, numericGradient, relError } from '../../src/gradcheck';
 import { UpdateRuleName } from '../../src/optim';
 import { Solver, SolverData } from '../../src/solver';
+import { solverProgress } from '../../runtime/progress';
 import { linePanel, multiChart } from '../../runtime/vis/chart';
 import type { ScriptContext } from './cli';
 import { secondsSince } from './cifar';
@@ -101,6 +102,7 @@ export function trainNetSettings(
     ctx.log(`${title}: ${describeSetting(setting)}`);
     const model = make(setting);
     const t0 = Date.now();
+    const bar = solverProgress(ctx.progress, ctx.log);
     const solver = new Solver(model, data, {
       updateRule: setting.updateRule,
       optimConfig: { learningRate: setting.learningRate },
@@ -109,12 +111,13 @@ export function trainNetSettings(
       batchSize: setting.batchSize ?? 200,
       printEvery: 100,
       seed: ctx.rng.nextUint32(),
-      progress: ctx.progress,
-      log: ctx.log,
+      log: bar.log,
+      onIteration: bar.onIteration,
     });
     try {
       solver.train();
     } finally {
+      bar.stop();
       solver.dispose();
     }
     const run: NetRun = {

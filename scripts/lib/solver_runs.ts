@@ -12,6 +12,7 @@ import type { Model } from '../../src/model';
 import { modelPredictions, predictionAccuracy } from '../../src/classifiers/accuracy';
 import { Solver, SolverData, SolverError, SolverOptions } from '../../src/solver';
 import { ChartPanel, linePanel } from '../../runtime/vis/chart';
+import { solverProgress } from '../../runtime/progress';
 import type { ScriptContext } from './cli';
 
 /** One finished training run: the Solver's histories and how long it took. */
@@ -38,7 +39,8 @@ const last = (xs: number[]): number => (xs.length > 0 ? xs[xs.length - 1] : NaN)
  * (by validation accuracy), as the course's Solver leaves it. Solver lines go to ctx.log (stderr), under the
  * Solver's own progress bar when progress is on.
  *
- * options: SolverOptions (the seed defaults to one drawn from ctx.rng). allowDivergence: a loss that becomes NaN
+ * options: SolverOptions (the seed defaults to one drawn from ctx.rng), and progress (default ctx.progress): a bar
+ * attached through the Solver's hooks. allowDivergence: a loss that becomes NaN
  * or infinite ends the run with `diverged` set instead of throwing (the weight-scale sweep expects some).
  */
 export function trainRun(
@@ -46,11 +48,13 @@ export function trainRun(
   name: string,
   model: Model,
   data: SolverData,
-  options: SolverOptions,
+  options: SolverOptions & { progress?: boolean },
   allowDivergence = false,
 ): TrainedRun {
   const started = Date.now();
-  const solver = new Solver(model, data, { seed: ctx.rng.nextUint32(), log: ctx.log, progress: ctx.progress, ...options });
+  const { progress = ctx.progress, ...solverOptions } = options;
+  const bar = solverProgress(progress, ctx.log);
+  const solver = new Solver(model, data, { seed: ctx.rng.nextUint32(), log: bar.log, onIteration: bar.onIteration, ...solverOptions });
   let diverged: string | undefined;
   try {
     solver.train();
@@ -61,6 +65,8 @@ export function trainRun(
     }
     diverged = err.message;
     solver.useBestParams();
+  } finally {
+    bar.stop();
   }
   const run: TrainedRun = {
     name,

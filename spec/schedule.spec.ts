@@ -1,16 +1,19 @@
 /**
- * Learning-rate schedules (src/optim/schedule.ts) and the Solver's lrSchedule option: the one-cycle curve at its
+ * Learning-rate schedules (runtime/schedule.ts) and the Solver's lrSchedule hook: the one-cycle curve at its
  * corners and in between, step decay, errors for curves that cannot be, and a Solver that sets every parameter's
- * rate from the schedule before each step, saves the schedule in its checkpoints and continues on it when resumed.
+ * rate from the schedule before each step, whose checkpoints (runtime/resume.ts) record the schedule so that a
+ * resumed run continues on it.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../support/backend';
-import { LrSchedule, OneCycleSchedule, checkSchedule, learningRateAt } from '../../src/optim/schedule';
-import { Solver } from '../../src/solver';
-import { TinyNet, tinyData } from '../support/tiny_net';
+import { useBackend } from './support/backend';
+import { LrSchedule, OneCycleSchedule, checkSchedule, learningRateAt, scheduleFunction } from '../runtime/schedule';
+import { Solver } from '../src/solver';
+import { checkpointEachEpoch, resumeSolverFrom } from '../runtime/resume';
+import { loadCheckpoint, disposeCheckpoint } from '../runtime/checkpoint';
+import { TinyNet, tinyData } from './support/tiny_net';
 
 beforeAll(() => useBackend());
 
@@ -61,13 +64,12 @@ describe('Solver with lrSchedule', () => {
     const rates: number[] = [];
     const solver = new Solver(model, solverData, {
       updateRule: 'sgd_momentum',
-      lrSchedule: schedule,
+      lrSchedule: scheduleFunction(schedule),
       batchSize: 10,
       numEpochs: 3,
       verbose: false,
-      checkpointName: 'ckpt',
-      checkpointDir: dir,
-      onIteration: () => rates.push(solver.learningRate as number),
+      onEpochEnd: checkpointEachEpoch(dir, 'ckpt', { lrSchedule: schedule }),
+      onIteration: (_, s) => rates.push(s.learningRate as number),
     });
     solver.train();
     const expected = Array.from({ length: 12 }, (_, i) => learningRateAt(schedule, i / 4));
@@ -75,8 +77,10 @@ describe('Solver with lrSchedule', () => {
     for (const config of Object.values(solver.optimConfigs)) expect(config.learningRate).toBeCloseTo(expected[11], 12);
     expect(solver.bestValAcc).toBeGreaterThan(0.9);
 
-    const resumed = Solver.resume(new TinyNet(), solverData, path.join(dir, 'ckpt_epoch_2.json'), { verbose: false });
-    expect(resumed.lrSchedule).toEqual(schedule);
+    const saved = loadCheckpoint(path.join(dir, 'ckpt_epoch_2.json'));
+    expect(saved.solver?.lrSchedule).toEqual(schedule);
+    disposeCheckpoint(saved);
+    const resumed = resumeSolverFrom(new TinyNet(), solverData, path.join(dir, 'ckpt_epoch_2.json'), { verbose: false });
     resumed.step();
     expect(resumed.learningRate).toBeCloseTo(learningRateAt(schedule, 2), 12);
     const before = tf.memory().numTensors;
@@ -89,12 +93,21 @@ describe('Solver with lrSchedule', () => {
     tf.dispose([data.X, data.y, val.X, val.y]);
   });
 
-  it('refuses a schedule together with an lrDecay, and a schedule that cannot be', () => {
+  it('is the only home of the learning rate: refuses a schedule with an lrDecay or a learningRate, a schedule that cannot be, and a rate that is not one', () => {
     const data = tinyData(10, 5, 3, 3);
     const d = { XTrain: data.X, yTrain: data.y, XVal: data.X, yVal: data.y };
     const model = new TinyNet();
-    expect(() => new Solver(model, d, { lrSchedule: CYCLE, lrDecay: 0.9 })).toThrow('Solver: options.lrSchedule sets the learning rate of every step; lrDecay must be 1 with it, got 0.9');
-    expect(() => new Solver(model, d, { lrSchedule: { ...CYCLE, totalEpochs: 0 } })).toThrow('one-cycle totalEpochs must be positive, got 0');
+    const cycle = scheduleFunction(CYCLE);
+    expect(() => new Solver(model, d, { lrSchedule: cycle, lrDecay: 0.9 })).toThrow(
+      'Solver: options.lrSchedule sets the learning rate of every step; do not pass optimConfig.learningRate (undefined) or lrDecay (0.9) with it',
+    );
+    expect(() => new Solver(model, d, { lrSchedule: cycle, optimConfig: { learningRate: 0.1 } })).toThrow('do not pass optimConfig.learningRate (0.1) or lrDecay (1) with it');
+    expect(() => scheduleFunction({ ...CYCLE, totalEpochs: 0 })).toThrow('one-cycle totalEpochs must be positive, got 0');
+    const before = tf.memory().numTensors;
+    const nan = new Solver(model, d, { lrSchedule: () => NaN, batchSize: 5, verbose: false });
+    expect(() => nan.step()).toThrow('Solver: options.lrSchedule must return a finite learning rate >= 0, got NaN at iteration 1');
+    nan.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
     tf.dispose([data.X, data.y]);
   });

@@ -1,7 +1,7 @@
 /**
  * Learning-rate schedules: the learning rate as a function of training progress, measured in epochs (fractional:
- * iteration / iterations per epoch). The Solver sets every parameter's learningRate from the schedule before each
- * step (SolverOptions.lrSchedule), in place of the course's per-epoch lrDecay.
+ * iteration / iterations per epoch), beyond the course's per-epoch lrDecay. scheduleFunction turns one into the
+ * Solver's lrSchedule hook, which sets every parameter's learningRate before each step.
  *
  * One-cycle (Smith 2018, "Super-Convergence"; the piecewise-linear form of Page's ResNet-9): the rate rises
  * linearly from `start` to `peak` over the first `warmupEpochs` and falls linearly to `end` at `totalEpochs`.
@@ -66,4 +66,10 @@ export function learningRateAt(s: LrSchedule, epoch: number): number {
   if (epoch < s.warmupEpochs) return s.start + ((s.peak - s.start) * epoch) / s.warmupEpochs;
   if (epoch >= s.totalEpochs) return s.end;
   return s.peak + ((s.end - s.peak) * (epoch - s.warmupEpochs)) / (s.totalEpochs - s.warmupEpochs);
+}
+
+/** The Solver's lrSchedule hook for schedule s (checked first): epoch (fractional) -> learning rate. */
+export function scheduleFunction(s: LrSchedule): (epoch: number) => number {
+  checkSchedule(s);
+  return (epoch) => learningRateAt(s, epoch);
 }

@@ -1,0 +1,174 @@
+/**
+ * `npm run train`'s clock: how many epochs fit in the time budget (planEpochs, for the one-cycle schedule to end
+ * when the budget does), the training loop that stops within it (trainWithinBudget), and which parameters to
+ * evaluate after (chooseFinalParams).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ResNet } from '../../src/classifiers/resnet';
+import { augmentBatch } from '../../src/data/augment';
+import type { Solver, SolverData } from '../../src/solver';
+import type { ScriptContext } from './cli';
+import type { TrainOptions } from './train_options';
+import type { LrSchedule } from '../../runtime/schedule';
+
+/** The data a train run uses: the Solver's training and validation sets and the test set. */
+export interface TrainData extends SolverData {
+  XTest: tf.Tensor4D;
+  yTest: tf.Tensor1D;
+  official: boolean;
+}
+
+/**
+ * planEpochs' timing: steps discarded, then steps timed. The first steps of a fresh process run slower while wasm
+ * grows its memory, so a short warm-up planned for too slow a step (docs/performance.md, "npm run train").
+ */
+const PLAN_WARMUP_STEPS = 4;
+const PLAN_TIMED_STEPS = 5;
+/**
+ * Time an epoch takes beyond its steps as timed by planEpochs: the accuracy checks, the checkpoint and a machine
+ * that slows down (8 to 17% in the default run's epochs; docs/performance.md).
+ */
+const PLAN_MARGIN = 0.15;
+
+/**
+ * Epochs of a fresh ResNet run without --epochs: as many as fit in the time budget, so that the one-cycle schedule
+ * ends (its learning rate reaches 0) when the budget does. Times training steps of a throwaway model of the same
+ * shape on real minibatches (the median of PLAN_TIMED_STEPS after PLAN_WARMUP_STEPS), adds PLAN_MARGIN for the
+ * Solver's own work and a machine that slows down, and sets the evaluation's time aside. Returns at least 1.
+ */
+export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainData, started: number): number {
+  const probe = new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg });
+  const rng = ctx.rng.fork();
+  const n = data.XTrain.shape[0];
+  const batch = Math.min(opts.batchSize, n);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < PLAN_WARMUP_STEPS + PLAN_TIMED_STEPS; i++) {
+      const t0 = Date.now();
+      tf.tidy(() => {
+        const idx = tf.tensor2d(rng.choice(n, batch), [batch, 1], 'int32');
+        const X = augmentBatch(tf.gatherND(data.XTrain, idx) as tf.Tensor4D, rng, { flip: true, padding: 4 });
+        const { loss, grads } = probe.loss(X, tf.gatherND(data.yTrain, idx) as tf.Tensor1D);
+        loss.dataSync();
+        for (const g of Object.values(grads)) g.dataSync();
+      });
+      if (i >= PLAN_WARMUP_STEPS) times.push((Date.now() - t0) / 1000);
+    }
+  } finally {
+    probe.dispose();
+  }
+  const perStep = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const stepsPerEpoch = Math.max(Math.floor(n / opts.batchSize), 1);
+  // Test-mode passes cost about a third of a training step per image; TTA doubles them.
+  const evalImages = (data.XVal.shape[0] + 2 * data.XTest.shape[0]) * (opts.tta ? 2 : 1);
+  const evalSeconds = (perStep / batch) * (evalImages / 3) + 30;
+  const left = opts.timeBudget * 60 - (Date.now() - started) / 1000 - evalSeconds;
+  const epochSeconds = perStep * stepsPerEpoch * (1 + PLAN_MARGIN);
+  const epochs = Math.max(1, Math.floor(left / epochSeconds));
+  ctx.log(
+    `planning: ${perStep.toFixed(2)} s per step of ${batch} images, ~${(epochSeconds / 60).toFixed(1)} min per epoch with a ${PLAN_MARGIN * 100}% margin: ` +
+      `${epochs} epochs fit in the ${opts.timeBudget}-minute budget (pass --epochs to fix the number)`,
+  );
+  return epochs;
+}
+
+export type StoppedBy = 'epochs' | 'time budget' | 'time budget, mid-epoch';
+
+export interface TrainingTimes {
+  stoppedBy: StoppedBy;
+  epochSeconds: number[];
+  iterationSeconds: number[];
+  valChecks: { iteration: number; val_acc: number }[];
+  trainSeconds: number;
+}
+
+/**
+ * The training loop, one iteration at a time: validation checks between epochs (--val-every) and stops within
+ * the time budget, at an epoch boundary when another epoch would not fit, mid-epoch only when the epoch under
+ * way cannot end in time (the first epoch of a short budget on a slow machine). started: the script's start (ms).
+ */
+export function trainWithinBudget(ctx: ScriptContext, opts: TrainOptions, s: Solver, data: TrainData, started: number): TrainingTimes {
+  const budgetSeconds = opts.timeBudget * 60;
+  const epochSeconds: number[] = [];
+  const iterationSeconds: number[] = [];
+  const valChecks: { iteration: number; val_acc: number }[] = [];
+  const trainStarted = Date.now();
+  let epochStarted = trainStarted;
+  let stoppedBy: StoppedBy = 'epochs';
+  /** Seconds the end of the run takes: forward passes over val + test (about a third of a training step per image), the figures. */
+  const evaluationSeconds = (perIteration: number) => (perIteration / s.batchSize) * ((data.XVal.shape[0] + data.XTest.shape[0]) / 3) + 10;
+  const elapsed = () => (Date.now() - started) / 1000;
+  const bar = ctx.progressBar(s.numIterations, 'train', ['epoch', 'loss']);
+  try {
+    bar.update(s.iteration, { epoch: s.epoch, loss: '' });
+    let more = s.iteration < s.numIterations;
+    while (more) {
+      const epochBefore = s.epoch;
+      const iterationStarted = Date.now();
+      more = s.trainIteration();
+      bar.update(s.iteration, { epoch: s.epoch, loss: s.lossHistory[s.lossHistory.length - 1].toFixed(4) });
+      if (s.epoch === epochBefore) {
+        // Iterations without an epoch's accuracy checks and checkpoint time the step itself.
+        if (s.iteration > 1) iterationSeconds.push((Date.now() - iterationStarted) / 1000);
+        if (opts.valEvery && s.iteration % opts.valEvery === 0) {
+          const valAcc = s.checkAccuracy(data.XVal, data.yVal);
+          valChecks.push({ iteration: s.iteration, val_acc: valAcc });
+          ctx.log(`(Iteration ${s.iteration} / ${s.numIterations}) val acc: ${valAcc.toFixed(4)}`);
+        }
+        const perIteration = iterationSeconds.reduce((a, b) => a + b, 0) / Math.max(iterationSeconds.length, 1);
+        if (more && elapsed() + perIteration + evaluationSeconds(perIteration) > budgetSeconds) {
+          stoppedBy = 'time budget, mid-epoch';
+          ctx.log(
+            `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used and epoch ${s.epoch + 1} cannot end in time: ` +
+              `stopping at iteration ${s.iteration} (no checkpoint for the partial epoch; --resume starts from the last epoch's)`,
+          );
+          break;
+        }
+        continue;
+      }
+      const seconds = (Date.now() - epochStarted) / 1000;
+      epochSeconds.push(seconds);
+      epochStarted = Date.now();
+      ctx.log(`epoch ${s.epoch} / ${s.numEpochs}: ${seconds.toFixed(0)} s, val acc ${s.valAccHistory[s.valAccHistory.length - 1].toFixed(4)}, checkpoint written`);
+      if (!more) break;
+      // Another epoch as long as the slowest so far, then the evaluation.
+      const nextEpoch = Math.max(...epochSeconds);
+      const evaluation = evaluationSeconds(nextEpoch / s.iterationsPerEpoch);
+      if (elapsed() + nextEpoch + evaluation > budgetSeconds) {
+        stoppedBy = 'time budget';
+        ctx.log(
+          `time budget: ${(elapsed() / 60).toFixed(1)} of ${opts.timeBudget} min used; another epoch (~${(nextEpoch / 60).toFixed(1)} min) ` +
+            `and the evaluation (~${(evaluation / 60).toFixed(1)} min) would exceed it: stopping after epoch ${s.epoch}`,
+        );
+        break;
+      }
+    }
+  } finally {
+    bar.stop();
+  }
+  return { stoppedBy, epochSeconds, iterationSeconds, valChecks, trainSeconds: (Date.now() - trainStarted) / 1000 };
+}
+
+/**
+ * Puts the parameters to evaluate in the model: after a completed one-cycle `schedule` the last ones, else the
+ * Solver's best by validation accuracy (with the batchnorm statistics of the same moment). After a mid-epoch stop
+ * the current parameters are checked first: the Solver's best are then from the last epoch boundary, perhaps only
+ * from the check after the first step. Returns the (possibly fractional) epoch of the parameters kept.
+ */
+export function chooseFinalParams(ctx: ScriptContext, s: Solver, schedule: LrSchedule | null, data: TrainData, stoppedBy: StoppedBy): number {
+  if (schedule?.kind === 'one-cycle' && stoppedBy === 'epochs') {
+    // The schedule's end (learning rate 0) is the point of the run: keep the last parameters rather than an
+    // earlier epoch that did as well on 1,000 validation images by chance.
+    ctx.log(`one-cycle schedule completed: evaluating the last parameters (epoch ${s.epoch}; best validation accuracy ${s.bestValAcc.toFixed(4)})`);
+    return s.epoch;
+  }
+  if (stoppedBy === 'time budget, mid-epoch') {
+    const now = s.checkAccuracy(data.XVal, data.yVal);
+    const keepCurrent = now >= s.bestValAcc;
+    ctx.log(`val acc at the stop ${now.toFixed(4)}, best at an epoch boundary ${s.bestValAcc.toFixed(4)}: keeping the ${keepCurrent ? 'current' : 'best'} parameters`);
+    // In (fractional) epochs, as the Solver counts them.
+    if (keepCurrent) return s.iteration / s.iterationsPerEpoch;
+  }
+  s.useBestParams();
+  return s.valAccHistory.indexOf(s.bestValAcc);
+}
