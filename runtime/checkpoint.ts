@@ -247,7 +247,7 @@ function readWeights(manifestPath: string, m: Manifest): { weightsPath: string; 
     buf = readBoundedFileSync(weightsPath, {
       maxBytes: MAX_WEIGHTS_BYTES,
       expect: { bytes: m.weights.bytes, recordedIn: manifestPath },
-      error: (message) => new CheckpointError(`loadCheckpoint: ${message}; the checkpoint is corrupt`),
+      error: (message, kind) => new CheckpointError(`loadCheckpoint: ${message}${kind === 'type' ? '' : '; the checkpoint is corrupt'}`),
     });
   } catch (err) {
     throw fsFailure(err, weightsPath, 'weights file');

@@ -126,6 +126,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const show = (v: unknown): string => (JSON.stringify(v) ?? String(v)).slice(0, 80);
+/** A name read from the file, its control characters escaped, for a message between quotes. */
+const showName = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(1, -1).slice(0, 80) : show(v));
 
 /** Refuses JSON nested deeper than 8 levels or holding an unsafe key anywhere (options and run records). */
 function checkPlainJson(v: unknown, what: string, fail: Fail, depth = 0): void {
@@ -191,6 +193,12 @@ function checkTensors(v: unknown, weightsBytes: number, fail: Fail): TensorEntry
   const seen = new Set<string>();
   let offset = 0;
   for (const [i, e] of v.entries()) {
+    for (const key of ['name', 'field'] as const) {
+      const name = isObject(e) ? e[key] : undefined;
+      if (typeof name === 'string' && !NAME.test(name)) {
+        fail(`tensor entry ${i} has ${key} '${showName(name)}'; names are a letter, then letters, digits, '_', '.' or '-' (64 at most)`);
+      }
+    }
     const ok =
       isObject(e) &&
       ['params', 'state', 'best', 'optim'].includes(e.group as string) &&
@@ -237,18 +245,18 @@ function checkNames(o: Record<string, unknown>, tensors: TensorEntry[], fail: Fa
     return fail(`'optimizer' must be null or { updateRule, configs }, got ${show(optimizer)}`);
   }
   const rule = optimizer.updateRule;
-  if (!(UPDATE_RULE_NAMES as readonly string[]).includes(rule)) fail(`update rule '${show(rule)}' is not one of ${UPDATE_RULE_NAMES.join(', ')}`);
+  if (!(UPDATE_RULE_NAMES as readonly string[]).includes(rule)) fail(`update rule '${showName(rule)}' is not one of ${UPDATE_RULE_NAMES.join(', ')}`);
   const fields = OPTIM_FIELDS[rule];
   const referred = new Set<string>();
   for (const [name, config] of Object.entries(optimizer.configs)) {
-    if (!params.has(name)) fail(`the optimizer has a config for '${show(name)}', which is not one of the parameters (${[...params].join(', ')})`);
+    if (!params.has(name)) fail(`the optimizer has a config for '${showName(name)}', which is not one of the parameters (${[...params].join(', ')})`);
     if (!isObject(config)) return fail(`the optimizer config of '${name}' must be an object, got ${show(config)}`);
     for (const [field, value] of Object.entries(config)) {
       if (isFiniteNumber(value) && fields.numbers.includes(field)) continue;
       const ref = isObject(value) && value.tensor === true && Object.keys(value).length === 1;
       if (!ref || !fields.tensors.includes(field)) {
         fail(
-          `the ${rule} config of '${name}' has field '${show(field)}' = ${show(value)}; ${rule} configs hold numbers ` +
+          `the ${rule} config of '${name}' has field '${showName(field)}' = ${show(value)}; ${rule} configs hold numbers ` +
             `${fields.numbers.join(', ')}${fields.tensors.length > 0 ? ` and tensors ${fields.tensors.join(', ')}` : ''}`,
         );
       }
@@ -268,7 +276,7 @@ export function validateManifest(m: unknown, where: string): Manifest {
     throw new CheckpointError(`loadCheckpoint: ${where}: ${what}`);
   };
   if (!isObject(m)) return fail('manifest is not a JSON object');
-  if (m.format !== CHECKPOINT_FORMAT) fail(`format is '${show(m.format)}', expected '${CHECKPOINT_FORMAT}'`);
+  if (m.format !== CHECKPOINT_FORMAT) fail(`format is '${showName(m.format)}', expected '${CHECKPOINT_FORMAT}'`);
   if (m.version !== CHECKPOINT_VERSION) fail(`format version ${show(m.version)} is not supported (this code reads version ${CHECKPOINT_VERSION})`);
   if (m.byteOrder !== 'little-endian') fail(`'byteOrder' must be 'little-endian', got ${show(m.byteOrder)}`);
   checkModel(m.model ?? null, fail);

@@ -12,8 +12,11 @@ export interface BoundedReadOptions {
   maxBytes: number;
   /** The size the file must have, when the caller knows it, and the file that records it (for the message). */
   expect?: { bytes: number; recordedIn: string };
-  /** Builds the error thrown for a refusal; the message says what was wrong with the file. */
-  error: (message: string) => Error;
+  /**
+   * Builds the error thrown for a refusal; the message says what was wrong with the file, and kind which check
+   * failed: 'type' (not a regular file), 'size' (over the bound or not the expected size), 'changed' (while read).
+   */
+  error: (message: string, kind: 'type' | 'size' | 'changed') => Error;
 }
 
 /** O_NONBLOCK so that opening a FIFO returns at once (to be refused) instead of waiting for a writer. */
@@ -37,23 +40,23 @@ export function readBoundedFileSync(file: string, options: BoundedReadOptions): 
   const fd = fs.openSync(file, OPEN_FLAGS);
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw options.error(`${file} is ${describeFileType(stat)}, not a regular file; refusing to read it`);
+    if (!stat.isFile()) throw options.error(`${file} is ${describeFileType(stat)}, not a regular file; refusing to read it`, 'type');
     if (stat.size > options.maxBytes) {
-      throw options.error(`${file} has ${stat.size} bytes, more than the ${options.maxBytes} this reader accepts; refusing to read it`);
+      throw options.error(`${file} has ${stat.size} bytes, more than the ${options.maxBytes} this reader accepts; refusing to read it`, 'size');
     }
     const expect = options.expect;
     if (expect !== undefined && stat.size !== expect.bytes) {
       const why = stat.size < expect.bytes ? 'truncated' : 'longer than recorded';
-      throw options.error(`${file} has ${stat.size} bytes but ${expect.recordedIn} records ${expect.bytes} (${why})`);
+      throw options.error(`${file} has ${stat.size} bytes but ${expect.recordedIn} records ${expect.bytes} (${why})`, 'size');
     }
     const buf = Buffer.alloc(stat.size);
     let got = 0;
     while (got < buf.length) {
       const n = fs.readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) throw options.error(`${file} shrank from ${stat.size} to ${got} bytes while being read`);
+      if (n === 0) throw options.error(`${file} shrank from ${stat.size} to ${got} bytes while being read`, 'changed');
       got += n;
     }
-    if (fs.readSync(fd, Buffer.alloc(1), 0, 1, got) !== 0) throw options.error(`${file} grew beyond ${stat.size} bytes while being read`);
+    if (fs.readSync(fd, Buffer.alloc(1), 0, 1, got) !== 0) throw options.error(`${file} grew beyond ${stat.size} bytes while being read`, 'changed');
     return buf;
   } finally {
     fs.closeSync(fd);

@@ -44,7 +44,7 @@ import { CLASS_NAMES } from '../runtime/data/cifar10_format';
 import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
 import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
-import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint } from '../runtime/checkpoint';
+import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint, readManifest } from '../runtime/checkpoint';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../src/optim';
 import { Solver, SolverData } from '../src/solver';
 import { Rng } from '../src/random';
@@ -317,7 +317,7 @@ function checkpointFiles(dir: string): string[] {
 function describeSavedRun(dir: string, files: string[]): string {
   const manifests = files.filter((f) => f.endsWith('.json')).sort((a, b) => Number(CHECKPOINT_FILE.exec(b)?.[1]) - Number(CHECKPOINT_FILE.exec(a)?.[1]));
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, manifests[0]), 'utf8'));
+    const m = readManifest(path.join(dir, manifests[0]));
     const run = m.run as Partial<TrainRunRecord> | null;
     const arch = m.model ? describeSpec(m.model.kind, m.model.options) : 'a model';
     const how = run ? `run ${run.id} (${arch}${run.quick ? ', quick' : ''}, seed ${run.seed})` : `a run of unknown settings (${arch})`;
