@@ -22,7 +22,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendChoice, initBackendAndReport } from '../../runtime/backend';
 import { Rng } from '../../src/random';
 import { createProgressBar, ProgressBar } from '../../runtime/progress';
-import { prepareOutDir } from './run_dir';
+import { claimOutDir } from './run_dir';
 
 /** The options every script's command has, as commander returns them. */
 export interface CommonOptions {
@@ -178,8 +178,9 @@ export async function startScript(name: string, options: CommonOptions): Promise
     if (bar.active) current = bar;
     return bar;
   };
-  // The output folder first: a path that cannot be written is refused before the backend takes its seconds.
-  const outDir = prepareOutDir(options.out ?? path.join('runs', name));
+  // The output folder first: a path that cannot be written, or that another run is writing, is refused before
+  // the backend takes its seconds.
+  const outDir = claimOutDir(options.out ?? path.join('runs', name), name, log);
   const backend = await initBackendAndReport(options.backend, log);
   const seed = options.seed;
   const quick = options.quick;
