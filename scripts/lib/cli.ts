@@ -14,6 +14,7 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
+import './refuse_unknown_impl';
 import '../../learn/use_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -129,7 +130,56 @@ export function parseNumber(flag: string): (value: string) => number {
   };
 }
 
-function parseScriptBackend(value: string): ScriptBackend {
+/**
+ * An argument parser for a number flag within bounds: `--lr -1` -> "--lr must be a number > 0, got '-1'".
+ * min and max: the bounds; open: which of them are excluded ('min', 'max' or 'both').
+ */
+export function parseNumberIn(flag: string, min: number, max: number, open: 'min' | 'max' | 'both' | 'none' = 'none'): (value: string) => number {
+  const asNumber = parseNumber(flag);
+  const lo = open === 'min' || open === 'both' ? '>' : '>=';
+  const hi = open === 'max' || open === 'both' ? '<' : '<=';
+  const words = `a number ${lo} ${min}${max === Infinity ? '' : ` and ${hi} ${max}`}`;
+  return (value: string) => {
+    let n = NaN;
+    try {
+      n = asNumber(value);
+    } catch {
+      // Worded below with the range.
+    }
+    const aboveMin = lo === '>' ? n > min : n >= min;
+    const belowMax = hi === '<' ? n < max : n <= max;
+    if (!(aboveMin && belowMax)) throw new InvalidArgumentError(`${flag} must be ${words}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A learning rate, a step length, a time budget: a finite number > 0. */
+export function parsePositiveNumber(flag: string): (value: string) => number {
+  return parseNumberIn(flag, 0, Infinity, 'min');
+}
+
+/** A regularisation strength, a standard deviation: a finite number >= 0. */
+export function parseNonNegativeNumber(flag: string): (value: string) => number {
+  return parseNumberIn(flag, 0, Infinity);
+}
+
+/** An argument parser for an integer flag from min to max (a port, a count with a ceiling). */
+export function parseIntegerIn(flag: string, min: number, max: number): (value: string) => number {
+  const asInteger = parseInteger(flag);
+  return (value: string) => {
+    let n = NaN;
+    try {
+      n = asInteger(value);
+    } catch {
+      // Worded below with the range.
+    }
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got '${value}'`);
+    return n;
+  };
+}
+
+/** The parser of --backend: one of SCRIPT_BACKENDS, in any case. */
+export function parseScriptBackend(value: string): ScriptBackend {
   const v = value.trim().toLowerCase();
   if ((SCRIPT_BACKENDS as readonly string[]).includes(v)) return v as ScriptBackend;
   throw new InvalidArgumentError(`--backend must be one of ${SCRIPT_BACKENDS.join(', ')}, got '${value}'`);
