@@ -34,7 +34,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../src/model';
 import type { OptimConfig } from '../src/optim';
 import * as path from 'node:path';
-import { describeFsError, isTempName, processAlive, writeFileAtomicSync } from './atomic';
+import { describeFsError, ensureDirSync, isTempName, processAlive, tempPathBeside, writeFileAtomicSync } from './atomic';
+import { DataError } from '../src/data/errors';
 import { readBoundedFileSync } from './read_bounded';
 import {
   CHECKPOINT_FORMAT,
@@ -446,6 +447,24 @@ export function cleanCheckpointDir(dir: string): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Makes sure checkpoints can be written to `dir` before any training starts, instead of failing at the end of the
+ * first epoch: creates it (and its parents) if needed, then writes and removes a probe file in it (a read-only
+ * mount or a full disk refuses that even where the permission bits would allow it). Throws a DataError naming the
+ * folder and what failed. Returns the absolute path.
+ */
+export function prepareCheckpointDir(dir: string): string {
+  const abs = ensureDirSync(dir, 'checkpoint folder');
+  const probe = tempPathBeside(path.join(abs, 'write-probe'));
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+  } catch (err) {
+    throw new DataError(`checkpoint folder ${dir}: cannot write in ${abs}: ${describeFsError(err) ?? (err as Error).message}; no training was started`);
+  }
+  return abs;
 }
 
 /** A checkpoint skipped while looking for one to resume from, and why. */

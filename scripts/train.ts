@@ -44,7 +44,7 @@ import { CLASS_NAMES } from '../runtime/data/cifar10_format';
 import { LrSchedule, learningRateAt } from '../src/optim/schedule';
 import { augmentBatch } from '../src/data/augment';
 import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
-import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint, readManifest } from '../runtime/checkpoint';
+import { Checkpoint, CheckpointError, RunRecord, cleanCheckpointDir, disposeCheckpoint, loadLatestCheckpoint, prepareCheckpointDir, readManifest } from '../runtime/checkpoint';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../src/optim';
 import { Solver, SolverData } from '../src/solver';
 import { Rng } from '../src/random';
@@ -850,7 +850,7 @@ async function main(): Promise<void> {
   const { opts, explicit } = parseOptions();
   const started = Date.now();
   const ctx = await startScript('train', opts);
-  const checkpointDir = path.join(ctx.outDir, 'checkpoints');
+  const checkpointDir = prepareCheckpointDir(path.join(ctx.outDir, 'checkpoints'));
   let resumeFrom = prepareCheckpoints(ctx, opts, explicit, checkpointDir);
   let data: TrainData | null = null;
   let model: TrainModel | null = null;

@@ -8,9 +8,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, checkpointPaths, cleanCheckpointDir, disposeCheckpoint, loadCheckpoint, readManifest, saveCheckpoint } from '../runtime/checkpoint';
+import {
+  CheckpointError,
+  checkpointPaths,
+  cleanCheckpointDir,
+  disposeCheckpoint,
+  loadCheckpoint,
+  prepareCheckpointDir,
+  readManifest,
+  saveCheckpoint,
+} from '../runtime/checkpoint';
 import { MAX_EPOCH } from '../runtime/checkpoint_schema';
 import { useBackend } from './support/backend';
+import { failFs } from './data/fixtures';
 
 let dir: string;
 let counter = 0;
@@ -187,5 +197,24 @@ describe('loading an untrusted checkpoint', () => {
     });
     expect(() => loadCheckpoint(checkpointPaths(a.base).manifestPath)).toThrow(CheckpointError);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a checkpoint folder that cannot be written', () => {
+  it('is refused before training starts, naming the folder', () => {
+    const file = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(file, 'x');
+    expect(() => prepareCheckpointDir(file)).toThrow(`checkpoint folder ${file}: cannot use ${file}: it exists and is not a folder`);
+    // Root may write anywhere: a read-only mount is seen through a refusing open().
+    const restore = failFs('openSync', 'EROFS', (p) => p.includes('write-probe'));
+    try {
+      expect(() => prepareCheckpointDir(path.join(dir, 'ro'))).toThrow(
+        `checkpoint folder ${path.join(dir, 'ro')}: cannot write in ${path.join(dir, 'ro')}: read-only file system (EROFS); no training was started`,
+      );
+    } finally {
+      restore();
+    }
+    expect(prepareCheckpointDir(path.join(dir, 'ok'))).toBe(path.join(dir, 'ok'));
+    expect(fs.readdirSync(path.join(dir, 'ok'))).toEqual([]);
   });
 });
