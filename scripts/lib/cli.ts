@@ -4,9 +4,12 @@
  * Common flags:
  *   --seed <n>        seed of the run's Rng, 0 to 2^32 - 1 (default 0): the same seed reproduces the same run
  *   --quick           smoke run, about a minute: each script shrinks its data and iterations
- *   --out <dir>       output folder (default runs/<script>/)
+ *   --out <dir>       output folder (default runs/<script>/); one run at a time writes there
  *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
  *   --no-progress     no progress bar (logs and results still print)
+ *
+ * Every flag's value goes through one of the parsers below (the same flag, the same parser, in every script),
+ * and `--impl` is checked against IMPL_CHOICES before anything else loads (refuse_unknown_impl.ts).
  *
  * Usage in a script:
  *   const program = createCommand('knn', 'k-nearest-neighbour classifier on CIFAR-10')
@@ -212,7 +215,8 @@ function displayPath(dir: string): string {
 }
 
 /**
- * Starts a script: initialises the backend (printed once), creates the output folder, seeds the Rng.
+ * Starts a script: creates the output folder and locks it for this process (a second run into the same --out is
+ * refused, naming this one: see claimOutDir), initialises the backend (printed once), seeds the Rng.
  *
  * name: the script's name (the default output folder is runs/<name>/, relative to the working directory, which
  * `npm run` sets to the repository root). options: the parsed common options.
