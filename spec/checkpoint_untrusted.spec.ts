@@ -124,6 +124,11 @@ describe('loading an untrusted checkpoint', () => {
       ['a parameter', (m) => {
         m.tensors[0].name = 'polluted_key';
       }],
+      ['every mention of a parameter, consistently', (m) => {
+        const text = JSON.stringify(m).split('"W1"').join('"polluted_key"');
+        for (const k of Object.keys(m)) delete m[k];
+        Object.assign(m, JSON.parse(text));
+      }],
       ['the run record', (m) => {
         m.run = { id: 'r', polluted_key: { polluted: 1 } };
       }],
