@@ -34,7 +34,7 @@ import { conv3Step, fcBnEpoch, twolayerEpoch } from './net_workloads';
 import { featuresExtract } from './feature_workloads';
 import { conv2dPeak, matmulPeak } from './peak_workloads';
 import { featuresExtractParallel, knnDistsParallel } from './parallel';
-import { parseInteger } from '../scripts/lib/cli';
+import { parseScriptBackend, parseSeed } from '../scripts/lib/cli';
 
 /** The workloads of bench/README.md, in its order. */
 const WORKLOADS = ['knn.dists', 'svm.loss_grad', 'softmax.loss_grad', 'linear.train', 'twolayer.epoch', 'fc_bn.epoch', 'conv3.step', 'features.extract'] as const;
@@ -63,12 +63,6 @@ function parseOnly(value: string): string[] {
     throw new InvalidArgumentError(`--only takes names from ${KNOWN.join(', ')}; got '${value}'`);
   }
   return names;
-}
-
-function parseBackend(value: string): string {
-  const v = value.trim().toLowerCase();
-  if (!(BACKENDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--backend must be one of ${BACKENDS.join(', ')}, got '${value}'`);
-  return v;
 }
 
 function parseScale(env: NodeJS.ProcessEnv): number {
@@ -177,11 +171,11 @@ async function main(): Promise<void> {
   const program = new Command('bench')
     .description('times the bench/README.md workloads with the library code; JSON lines on stdout')
     .option('--only <names>', `comma-separated subset of: ${KNOWN.join(', ')}`, parseOnly)
-    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`, parseBackend)
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`, parseScriptBackend)
     .option('--compare-autodiff', 'also time twolayer.epoch, fc_bn.epoch, conv3.step with autodiff gradients', false)
     .option('--peak', `also time the backend ceilings (${PEAKS.join(', ')})`, false)
     .option('--parallel', 'also time knn.dists and features.extract split over worker_threads, one per core', false)
-    .option('--seed <n>', 'seed of the random inputs', parseInteger('--seed'), 0)
+    .option('--seed <n>', 'seed of the random inputs', parseSeed('--seed'), 0)
     .option('--in-process', 'run every workload in this process instead of one child process each', false)
     .showHelpAfterError('(run with --help for usage)');
   program.parse();

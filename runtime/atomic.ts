@@ -88,6 +88,10 @@ export function ensureDirSync(dir: string, label: string): string {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') fail(p, describeFsError(err) ?? (err as Error).message);
+      // stat follows links: a link to nothing reads as missing, and mkdir would then fail on the link itself.
+      if (code === 'ENOENT' && fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        fail(p, `it is a symbolic link to ${fs.readlinkSync(p)}, which does not exist; create that folder or remove the link`);
+      }
     }
     if (stat !== null) {
       if (!stat.isDirectory()) fail(p, 'it exists and is not a folder');

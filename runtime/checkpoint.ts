@@ -20,72 +20,48 @@
  * process killed at any point leaves the old checkpoint or the new one, whole, plus at most some leftovers that
  * cleanCheckpointDir removes and reports. A pair copied or renamed together still loads: the loader looks for
  * `<base>.<sha>.bin` with its own base, then `<base>.bin`, and checks them against the recorded length and SHA-256.
- * Loading refuses truncated or corrupt files, weights that are not finite (NaN or infinite values cannot come
- * from a run worth continuing), and tensors that do not fit the model they are loaded into, naming every
- * difference.
+ * Loading trusts nothing it reads (checkpoint_schema.ts): it refuses anything but a regular file, compares each
+ * file's size on disk with its bound and with what the manifest records before reading it, validates the
+ * manifest before building anything from it, and refuses truncated or corrupt files, weights that are not finite
+ * (NaN or infinite values cannot come from a run worth continuing), and tensors that do not fit the model they
+ * are loaded into, naming every difference. Loaded tensors are kept in null-prototype objects, so no name read
+ * from a file can reach Object.prototype.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LrSchedule } from './schedule';
 import type { Model } from '../src/model';
 import type { OptimConfig } from '../src/optim';
 import * as path from 'node:path';
-import { isTempName, processAlive, writeFileAtomicSync } from './atomic';
+import { describeFsError, ensureDirSync, isTempName, processAlive, tempPathBeside, writeFileAtomicSync } from './atomic';
+import { DataError } from '../src/data/errors';
+import { readBoundedFileSync } from './read_bounded';
+import {
+  BEST_STATE_PREFIX,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  MAX_MANIFEST_BYTES,
+  MAX_WEIGHTS_BYTES,
+  type Manifest,
+  type ModelSpec,
+  type RunRecord,
+  type SolverSettings,
+  type TensorEntry,
+  type TensorGroup,
+  type TensorRef,
+  type TrainingProgress,
+  validateManifest,
+} from './checkpoint_schema';
 
-export const CHECKPOINT_FORMAT = 'cs231n-tfjs-checkpoint';
-/** Version 2 names its weights file and records the run; version 1 (weights always `<base>.bin`) still loads. */
-export const CHECKPOINT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
-
-/** A model's kind (its class name) and constructor options, enough for a registry to rebuild it. */
-export interface ModelSpec {
-  kind: string;
-  /** JSON-serialisable constructor options. */
-  options?: unknown;
-}
+export { BEST_STATE_PREFIX, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, validateManifest };
+export type { ModelSpec, RunRecord, SolverSettings, TrainingProgress };
 
 /** An update rule's name and one config per parameter (numbers and state tensors). */
 export interface OptimizerState {
   updateRule: string;
   configs: Record<string, Partial<OptimConfig>>;
-}
-
-/** The Solver settings a resumed run needs to continue the same run. */
-export interface SolverSettings {
-  batchSize: number;
-  numEpochs: number;
-  lrDecay: number;
-  /** The learning-rate schedule (runtime/schedule.ts), when the run had one. */
-  lrSchedule?: LrSchedule;
-  numTrainSamples: number | null;
-  numValSamples: number | null;
-  seed: number;
-  /** Training examples the run trained on (its epochs are passes over them); absent in older checkpoints. */
-  numTrain?: number;
-}
-
-/**
- * Which run a checkpoint belongs to: an id that a fresh run draws anew and a resumed run keeps, and whatever else
- * the run was started with that a resume must match (for example quick, seed and data sizes). JSON values only.
- */
-export interface RunRecord {
-  id: string;
-  [key: string]: unknown;
-}
-
-/** How far training got: stored as they are in the manifest and returned as they are by loading. */
-export interface TrainingProgress {
-  /** Epochs completed. */
-  epoch: number;
-  /** Solver steps taken. */
-  iteration: number;
-  solver: SolverSettings | null;
-  lossHistory: number[];
-  trainAccHistory: number[];
-  valAccHistory: number[];
-  bestValAcc: number;
 }
 
 /** What a checkpoint holds. Tensors are the caller's: saving reads them, loading returns new ones. */
@@ -110,45 +86,9 @@ export interface Checkpoint extends CheckpointContents {
   weightsPath: string;
 }
 
-export class CheckpointError extends Error {}
-
-/** In group `best`, the names of the best epoch's model state start with this; the parameters' names never do. */
-export const BEST_STATE_PREFIX = 'state/';
-
-type TensorGroup = 'params' | 'state' | 'best' | 'optim';
-type StoredDtype = 'float32' | 'int32';
-
-interface TensorEntry {
-  group: TensorGroup;
-  name: string;
-  /** For group 'optim': which config field (velocity, cache, m, v). */
-  field?: string;
-  shape: number[];
-  dtype: StoredDtype;
-  offset: number;
-  bytes: number;
-}
-
-/** In the manifest, a config field that is a tensor appears as this marker; the entry has group 'optim'. */
-interface TensorRef {
-  tensor: true;
-}
-
-interface Manifest extends TrainingProgress {
-  format: string;
-  version: number;
-  byteOrder: 'little-endian';
-  model: ModelSpec | null;
-  run?: RunRecord | null;
-  optimizer: { updateRule: string; configs: Record<string, Record<string, number | TensorRef>> } | null;
-  /** file: the weights file's name as saved, `<base>.<sha12>.bin` (version 2; version 1 used `<base>.bin`). */
-  weights: { file?: string; bytes: number; sha256: string };
-  tensors: TensorEntry[];
-}
-
 /**
  * The manifest path for a checkpoint base path (`runs/fc_epoch_3` or `runs/fc_epoch_3.json`), and `<base>.bin`:
- * where version-1 checkpoints keep their weights, and where a copied pair's weights may sit.
+ * where a pair copied under a plain name keeps its weights.
  */
 export function checkpointPaths(base: string): { manifestPath: string; weightsPath: string } {
   const stem = base.endsWith('.json') ? base.slice(0, -'.json'.length) : base;
@@ -246,11 +186,10 @@ export function saveCheckpoint(base: string, contents: CheckpointContents, optio
   return { manifestPath, weightsPath };
 }
 
-/** The weights file an existing manifest names (null when there is no readable manifest, or it names none). */
+/** The weights file an existing manifest names (null when there is no manifest that validates). */
 function namedWeights(manifestPath: string): string | null {
   try {
-    const m = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Partial<Manifest>;
-    return typeof m.weights?.sha256 === 'string' && m.version !== 1 ? weightsCandidates(manifestPath, m.weights.sha256)[0] : null;
+    return weightsCandidates(manifestPath, readManifest(manifestPath).weights.sha256)[0];
   } catch {
     return null;
   }
@@ -258,7 +197,8 @@ function namedWeights(manifestPath: string): string | null {
 
 /**
  * Where a manifest's weights may be, in order: `<base>.<sha12>.bin` (as saved; <base> is the manifest's own, so a
- * pair renamed together still loads), then `<base>.bin` (version 1, or a pair copied under a plain name).
+ * pair renamed together still loads), then `<base>.bin` (a pair copied under a plain name). The name the manifest
+ * records is never used as a path: it could point anywhere.
  */
 function weightsCandidates(manifestPath: string, digest: string): string[] {
   const stem = manifestPath.slice(0, -'.json'.length);
@@ -269,108 +209,84 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function isFiniteNumberArray(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-}
-
-/** Checks the manifest's structure; throws naming the first field that is missing or wrong. */
-function validateManifest(m: unknown, where: string): Manifest {
-  const fail = (what: string): never => {
-    throw new CheckpointError(`loadCheckpoint: ${where}: ${what}`);
-  };
-  if (typeof m !== 'object' || m === null) return fail('manifest is not a JSON object');
-  const o = m as Record<string, unknown>;
-  if (o.format !== CHECKPOINT_FORMAT) fail(`format is '${String(o.format)}', expected '${CHECKPOINT_FORMAT}'`);
-  if (!READABLE_VERSIONS.includes(o.version as number)) {
-    fail(`format version ${String(o.version)} is not supported (this code reads versions ${READABLE_VERSIONS.join(' and ')})`);
-  }
-  const run = o.run as Record<string, unknown> | null | undefined;
-  if (run !== undefined && run !== null && (typeof run !== 'object' || typeof run.id !== 'string')) fail(`'run' must be null or an object with a string 'id'`);
-  for (const k of ['epoch', 'iteration', 'bestValAcc']) {
-    if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) fail(`'${k}' must be a finite number, got ${JSON.stringify(o[k])}`);
-  }
-  for (const k of ['lossHistory', 'trainAccHistory', 'valAccHistory']) {
-    if (!isFiniteNumberArray(o[k])) fail(`'${k}' must be an array of finite numbers`);
-  }
-  const w = o.weights as Record<string, unknown> | undefined;
-  if (!w || typeof w.bytes !== 'number' || typeof w.sha256 !== 'string') {
-    fail("'weights' must be { bytes, sha256 }");
-  }
-  if (!Array.isArray(o.tensors)) fail("'tensors' must be an array");
-  for (const [i, e] of (o.tensors as unknown[]).entries()) {
-    const t = e as Record<string, unknown>;
-    const ok =
-      typeof t === 'object' &&
-      t !== null &&
-      ['params', 'state', 'best', 'optim'].includes(t.group as string) &&
-      typeof t.name === 'string' &&
-      (t.group !== 'optim' || typeof t.field === 'string') &&
-      Array.isArray(t.shape) &&
-      t.shape.every((s) => Number.isInteger(s) && s >= 0) &&
-      (t.dtype === 'float32' || t.dtype === 'int32') &&
-      Number.isInteger(t.offset) &&
-      Number.isInteger(t.bytes);
-    if (!ok) fail(`tensor entry ${i} is malformed: ${JSON.stringify(e)}`);
-  }
-  return m as Manifest;
+/** "loadCheckpoint: <file>: no such file" and the like, for a file-system error met while reading a checkpoint. */
+function fsFailure(err: unknown, file: string, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || err instanceof CheckpointError) return err;
+  return new CheckpointError(`loadCheckpoint: cannot read the ${what} ${file}: ${describeFsError(err) ?? (err as Error).message}`);
 }
 
 /**
- * Reads a checkpoint written by saveCheckpoint. base: the path without extension, or the .json path.
- * Returns its contents with new tensors (free them with disposeCheckpoint). Throws a CheckpointError naming the
- * problem for a missing file, invalid JSON, a manifest of another format or version, or weights whose size,
- * checksum or tensor layout disagree with the manifest.
+ * Reads and validates a checkpoint manifest (step 1 of loading): a regular file of at most MAX_MANIFEST_BYTES,
+ * valid JSON, and valid against checkpoint_schema.ts. Builds nothing. Throws a CheckpointError naming the file.
  */
-export function loadCheckpoint(base: string): Checkpoint {
-  checkLittleEndian('loadCheckpoint');
-  const { manifestPath } = checkpointPaths(base);
-  if (!fs.existsSync(manifestPath)) throw new CheckpointError(`loadCheckpoint: no checkpoint manifest at ${manifestPath}`);
+export function readManifest(manifestPath: string): Manifest {
+  let text: string;
+  try {
+    text = readBoundedFileSync(manifestPath, {
+      maxBytes: MAX_MANIFEST_BYTES,
+      error: (message) => new CheckpointError(`loadCheckpoint: ${message}`),
+    }).toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointError(`loadCheckpoint: no checkpoint manifest at ${manifestPath}`);
+    throw fsFailure(err, manifestPath, 'checkpoint manifest');
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new CheckpointError(`loadCheckpoint: ${manifestPath} is not valid JSON (${(err as Error).message}); the file is corrupt`);
   }
-  const m = validateManifest(parsed, manifestPath);
+  return validateManifest(parsed, manifestPath);
+}
+
+/**
+ * Finds and reads the weights a validated manifest names (step 2): a regular file whose size on disk is the
+ * recorded one before a byte is read, whose SHA-256 is the recorded one, and whose float32 values are finite.
+ */
+function readWeights(manifestPath: string, m: Manifest): { weightsPath: string; buf: Buffer } {
   const candidates = weightsCandidates(manifestPath, m.weights.sha256);
-  const weightsPath = candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
-  if (!fs.existsSync(weightsPath)) {
+  const weightsPath = candidates.find((f) => fs.existsSync(f));
+  if (weightsPath === undefined) {
     throw new CheckpointError(`loadCheckpoint: weights file ${candidates[0]} (or ${path.basename(candidates[1])}) named by ${manifestPath} is missing`);
   }
-  const buf = fs.readFileSync(weightsPath);
-  if (buf.byteLength !== m.weights.bytes) {
-    const why = buf.byteLength < m.weights.bytes ? 'truncated' : 'longer than recorded';
-    throw new CheckpointError(
-      `loadCheckpoint: ${weightsPath} has ${buf.byteLength} bytes but ${manifestPath} records ${m.weights.bytes} (${why}); the checkpoint is corrupt`,
-    );
+  let buf: Buffer;
+  try {
+    buf = readBoundedFileSync(weightsPath, {
+      maxBytes: MAX_WEIGHTS_BYTES,
+      expect: { bytes: m.weights.bytes, recordedIn: manifestPath },
+      error: (message, kind) => new CheckpointError(`loadCheckpoint: ${message}${kind === 'type' ? '' : '; the checkpoint is corrupt'}`),
+    });
+  } catch (err) {
+    throw fsFailure(err, weightsPath, 'weights file');
   }
   if (sha256(buf) !== m.weights.sha256) {
     throw new CheckpointError(
       `loadCheckpoint: ${weightsPath} does not match the SHA-256 recorded in ${manifestPath}; the weights are corrupt or come from another save`,
     );
   }
-
-  let expectedOffset = 0;
-  for (const e of m.tensors) {
-    const label = `${e.group} '${e.name}'${e.field ? `.${e.field}` : ''}`;
-    const size = e.shape.reduce((a, b) => a * b, 1);
-    if (e.bytes !== size * 4) throw new CheckpointError(`loadCheckpoint: ${label} has shape [${e.shape}] (${size * 4} bytes) but records ${e.bytes} bytes`);
-    if (e.offset !== expectedOffset) throw new CheckpointError(`loadCheckpoint: ${label} starts at byte ${e.offset}, expected ${expectedOffset}`);
-    expectedOffset += e.bytes;
-  }
-  if (expectedOffset !== buf.byteLength) {
-    throw new CheckpointError(`loadCheckpoint: the tensors in ${manifestPath} cover ${expectedOffset} bytes but ${weightsPath} has ${buf.byteLength}`);
-  }
   checkFinite(m.tensors, buf, manifestPath);
+  return { weightsPath, buf };
+}
 
+/** A record with no prototype: a key read from a file ('__proto__' included) is only ever an own property. */
+function bare<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/**
+ * Builds the tensors and configs of a validated manifest from its weights (step 3). Every record is a
+ * null-prototype object. The validation has already matched every config's tensor to a listed entry.
+ */
+function buildContents(m: Manifest, buf: Buffer, manifestPath: string, weightsPath: string): Checkpoint {
   const out: Checkpoint = {
     manifestPath,
     weightsPath,
     model: m.model ?? null,
     run: m.run ?? null,
-    params: {},
-    modelState: {},
-    bestParams: {},
+    params: bare(),
+    modelState: bare(),
+    bestParams: bare(),
     optimizer: null,
     epoch: m.epoch,
     iteration: m.iteration,
@@ -380,7 +296,7 @@ export function loadCheckpoint(base: string): Checkpoint {
     valAccHistory: m.valAccHistory,
     bestValAcc: m.bestValAcc,
   };
-  const optimTensors: Record<string, Record<string, tf.Tensor>> = {};
+  const optimTensors = new Map<string, tf.Tensor>();
   for (const e of m.tensors) {
     // Copy the bytes out: a Buffer's offset into its pool need not be 4-byte aligned for a typed-array view.
     const bytes = buf.buffer.slice(buf.byteOffset + e.offset, buf.byteOffset + e.offset + e.bytes);
@@ -389,29 +305,34 @@ export function loadCheckpoint(base: string): Checkpoint {
     if (e.group === 'params') out.params[e.name] = t;
     else if (e.group === 'state') out.modelState[e.name] = t;
     else if (e.group === 'best') out.bestParams[e.name] = t;
-    else (optimTensors[e.name] ??= {})[e.field as string] = t;
+    else optimTensors.set(`${e.name}.${e.field}`, t);
   }
   if (m.optimizer) {
-    const configs: Record<string, Partial<OptimConfig>> = {};
+    const configs = bare<Partial<OptimConfig>>();
     for (const [name, stored] of Object.entries(m.optimizer.configs)) {
-      const config: Record<string, number | tf.Tensor> = {};
+      const config = bare<number | tf.Tensor>();
       for (const [field, value] of Object.entries(stored)) {
-        if (typeof value === 'number') config[field] = value;
-        else {
-          const t = optimTensors[name]?.[field];
-          if (!t) {
-            disposeCheckpoint(out);
-            tf.dispose(Object.values(optimTensors).flatMap((r) => Object.values(r)));
-            throw new CheckpointError(`loadCheckpoint: optimizer config of '${name}' refers to tensor '${field}', which ${manifestPath} does not list`);
-          }
-          config[field] = t;
-        }
+        config[field] = typeof value === 'number' ? value : (optimTensors.get(`${name}.${field}`) as tf.Tensor);
       }
       configs[name] = config as Partial<OptimConfig>;
     }
     out.optimizer = { updateRule: m.optimizer.updateRule, configs };
   }
   return out;
+}
+
+/**
+ * Reads a checkpoint written by saveCheckpoint. base: the path without extension, or the .json path.
+ * Returns its contents with new tensors (free them with disposeCheckpoint). Throws a CheckpointError naming the
+ * problem for a missing file, one that is not a regular file or too large, invalid JSON, a manifest that fails
+ * the schema (checkpoint_schema.ts), or weights whose size, checksum or values disagree with the manifest.
+ */
+export function loadCheckpoint(base: string): Checkpoint {
+  checkLittleEndian('loadCheckpoint');
+  const { manifestPath } = checkpointPaths(base);
+  const manifest = readManifest(manifestPath);
+  const { weightsPath, buf } = readWeights(manifestPath, manifest);
+  return buildContents(manifest, buf, manifestPath, weightsPath);
 }
 
 /**
@@ -499,8 +420,6 @@ export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec |
   }
 }
 
-/** Temporaries of the older writer (`.NAME.PID.K.tmp`), still found in folders written before. */
-const OLD_TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
 const WEIGHTS_NAME = /^(.+)\.[0-9a-f]{12}\.bin$/;
 
 /**
@@ -520,7 +439,7 @@ export function cleanCheckpointDir(dir: string): string[] {
   }
   const lines: string[] = [];
   for (const name of names) {
-    const temp = isTempName(name) ? /-(\d+)-[0-9a-z]+-\d+$/.exec(name) : OLD_TEMP_NAME.exec(name);
+    const temp = isTempName(name) ? /-(\d+)-[0-9a-z]+-\d+$/.exec(name) : null;
     if (temp !== null) {
       const pid = Number(temp[1]);
       if (pid === process.pid || processAlive(pid)) continue;
@@ -535,6 +454,24 @@ export function cleanCheckpointDir(dir: string): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Makes sure checkpoints can be written to `dir` before any training starts, instead of failing at the end of the
+ * first epoch: creates it (and its parents) if needed, then writes and removes a probe file in it (a read-only
+ * mount or a full disk refuses that even where the permission bits would allow it). Throws a DataError naming the
+ * folder and what failed. Returns the absolute path.
+ */
+export function prepareCheckpointDir(dir: string): string {
+  const abs = ensureDirSync(dir, 'checkpoint folder');
+  const probe = tempPathBeside(path.join(abs, 'write-probe'));
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+  } catch (err) {
+    throw new DataError(`checkpoint folder ${dir}: cannot write in ${abs}: ${describeFsError(err) ?? (err as Error).message}; no training was started`);
+  }
+  return abs;
 }
 
 /** A checkpoint skipped while looking for one to resume from, and why. */

@@ -1,6 +1,6 @@
 /**
- * A lock file so that only one import writes a data folder at a time. The file holds the owner's process id,
- * host and start time as JSON; it is created whole (written under a temporary name, then hard-linked into place,
+ * A lock file so that only one process writes a folder at a time (an import into a data folder, a script's run
+ * into its --out). The file holds the owner's process id, host, start time and what it is doing as JSON; it is created whole (written under a temporary name, then hard-linked into place,
  * which fails if a lock is already there). A lock whose process is no longer running on this host is stale and
  * is replaced, with a line saying so.
  *
@@ -12,12 +12,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError } from '../src/data/errors';
 import { asDataError, processAlive } from './atomic';
+import { printable } from './printable';
+import { readBoundedFileSync } from './read_bounded';
 
 export interface LockOwner {
   pid: number;
   host: string;
   /** ISO time the lock was taken. */
   since: string;
+  /** What the owner is doing, in words ("npm run train"); absent in locks of older writers. */
+  doing?: string;
 }
 
 export interface Lock {
@@ -39,19 +43,29 @@ function releaseHeld(): void {
 
 function readOwner(file: string): LockOwner | null {
   try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
-    return typeof o.pid === 'number' && typeof o.host === 'string' ? { pid: o.pid, host: o.host, since: String(o.since) } : null;
+    // A lock is a few hundred bytes; a bigger file (or a symlink to a device) is no lock this code wrote.
+    const o = JSON.parse(readBoundedFileSync(file, { maxBytes: 4096, error: (m) => new Error(m) }).toString('utf8')) as Partial<LockOwner>;
+    if (!Number.isSafeInteger(o.pid) || typeof o.host !== 'string') return null;
+    return { pid: o.pid as number, host: printable(o.host), since: printable(String(o.since)), ...(typeof o.doing === 'string' ? { doing: printable(o.doing) } : {}) };
   } catch {
     return null;
   }
 }
 
+/** The options of acquireLock beyond the file and the work. */
+export interface LockOptions {
+  /** What this process is doing, recorded in the lock for another process's message ("npm run train"). */
+  doing?: string;
+  /** What else the user can do than wait, appended to the refusal ("or pass another --out"). */
+  otherwise?: string;
+}
+
 /**
- * Takes the lock `file`, or throws a DataError naming the process that holds it. what: the work being locked, for
- * the message ("an import into data/").
+ * Takes the lock `file`, or throws a DataError naming the process that holds it and what it is doing. what: the
+ * work being locked, for the message ("an import into data/").
  */
-export function acquireLock(file: string, what: string): Lock {
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
+export function acquireLock(file: string, what: string, options: LockOptions = {}): Lock {
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...(options.doing ? { doing: options.doing } : {}) };
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}`);
   let replacedStale: LockOwner | null = null;
   try {
@@ -70,9 +84,10 @@ export function acquireLock(file: string, what: string): Lock {
       const owner = readOwner(file);
       const stale = owner !== null && owner.host === me.host && owner.pid !== process.pid && !processAlive(owner.pid);
       if (!stale || attempt > 0) {
-        const who = owner ? `process ${owner.pid} on ${owner.host}, since ${owner.since}` : 'a process that left no readable owner';
+        const who = owner ? `${owner.doing ? `${owner.doing}, ` : ''}process ${owner.pid} on ${owner.host}, since ${owner.since}` : 'a process that left no readable owner';
         throw new DataError(
-          `${what} is already running (${who}; lock ${file}). Wait for it to finish; if that process is gone, delete the lock file.`,
+          `${what} is already running (${who}; lock ${file}). Wait for it to finish${options.otherwise ? ` ${options.otherwise}` : ''}; ` +
+            'if that process is gone, delete the lock file.',
         );
       }
       fs.rmSync(file, { force: true });

@@ -32,6 +32,7 @@ import {
   disposeCheckpoint,
   loadCheckpoint,
   loadLatestCheckpoint,
+  readManifest,
   restoreModel,
   saveCheckpoint,
 } from './checkpoint';
@@ -213,7 +214,7 @@ function checkpointFiles(dir: string, pattern: RegExp): string[] {
 function describeSavedRun(dir: string, files: string[], pattern: RegExp, describe: PrepareOptions['describeRun']): string {
   const manifests = files.filter((f) => f.endsWith('.json')).sort((a, b) => Number(pattern.exec(b)?.[1]) - Number(pattern.exec(a)?.[1]));
   try {
-    return describe(JSON.parse(fs.readFileSync(path.join(dir, manifests[0]), 'utf8')));
+    return describe(readManifest(path.join(dir, manifests[0])));
   } catch {
     return `${manifests.length} checkpoint(s) that cannot be read`;
   }

@@ -26,7 +26,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parsePositiveInt, parsePositiveNumber, startScript } from './lib/cli';
 import { SpeedupRow, checkSandwichLayers, timeFastLayers } from './lib/conv_layer_checks';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
@@ -251,7 +251,7 @@ function report(
 async function main(): Promise<void> {
   const program = createCommand('convnet', 'three-layer convolutional net on CIFAR-10 (ConvolutionalNetworks.ipynb)')
     .option('--epochs <n>', 'epochs of the full-data run (the notebook: 1)', parsePositiveInt('--epochs'), 1)
-    .option('--lr <x>', 'adam learning rate of the full-data run', parseNumber('--lr'), 1e-3)
+    .option('--lr <x>', 'adam learning rate of the full-data run', parsePositiveNumber('--lr'), 1e-3)
     .option('--no-batchnorm', "the full-data run without spatial batchnorm (the notebook's plain net)");
   program.parse();
   const opts = program.opts<Options>();

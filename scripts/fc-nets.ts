@@ -19,7 +19,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from 'commander';
-import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, parsePositiveNumber, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, TrainedRun, modelAccuracy, historyPanels, lossPanel, runMetrics, trainRun, trainValPanel } from './lib/solver_runs';
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const program = createCommand('fc-nets', 'fully-connected nets on CIFAR-10 (FullyConnectedNets.ipynb)')
     .option('--best-hidden <dims>', 'hidden layer sizes of the best model, comma-separated', parseDims, [512, 256])
     .option('--best-epochs <n>', 'epochs of the best model', parsePositiveInt('--best-epochs'), 10)
-    .option('--best-lr <x>', 'adam learning rate of the best model', parseNumber('--best-lr'), 1e-3)
+    .option('--best-lr <x>', 'adam learning rate of the best model', parsePositiveNumber('--best-lr'), 1e-3)
     .option('--best-keep <p>', 'dropout keep probability of the best model', parseKeep, 0.8)
     .option('--best-batch <n>', 'batch size of the best model', parsePositiveInt('--best-batch'), 200);
   program.parse();

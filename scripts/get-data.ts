@@ -11,14 +11,18 @@ import { Command } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { DataError } from '../src/data/errors';
 import { describeFsError, removeLiveTempsSync } from '../runtime/atomic';
+import { printable } from '../runtime/printable';
 import { getCifar10, type Phase } from '../runtime/data/get_data';
 import { parsePositiveInt, parseSeed } from './lib/cli';
 
-/** One line for the user: a DataError's message, a file-system error in words, else the error's message (no stack). */
+/**
+ * One line for the user: a DataError's message, a file-system error in words, else the error's message (no
+ * stack). Control characters are escaped: names in it may come from an archive.
+ */
 function errorLine(err: unknown): string {
-  if (err instanceof DataError) return err.message;
+  if (err instanceof DataError) return printable(err.message);
   const words = describeFsError(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = printable(err instanceof Error ? err.message : String(err));
   return words === null ? `unexpected error: ${message}` : `${words} (${message})`;
 }
 

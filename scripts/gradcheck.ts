@@ -11,13 +11,13 @@
  * Conv2DBackpropFilter kernel, which the wasm backend lacks (tensorflow/tfjs#8474). The backend line and progress
  * go to stderr. The exit status is 1 when any row fails (or a check throws), 0 otherwise.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { initBackendAndReport } from '../runtime/backend';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
 import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';
 import { GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES } from '../reference/catalogue/harness';
-import { parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
+import { parseScriptBackend, parseSeed, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
 import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
@@ -25,12 +25,6 @@ interface Options {
   backend: ScriptBackend;
   json: boolean;
   only?: string;
-}
-
-function parseBackend(value: string): ScriptBackend {
-  const v = value.trim().toLowerCase();
-  if ((SCRIPT_BACKENDS as readonly string[]).includes(v)) return v as ScriptBackend;
-  throw new InvalidArgumentError(`--backend must be one of ${SCRIPT_BACKENDS.join(', ')}, got '${value}'`);
 }
 
 /** A relative error as people read it: 3.1e-8; NaN when the check threw. */
@@ -76,10 +70,10 @@ function jsonRow(r: GradRow): string {
 async function main(): Promise<void> {
   const program = new Command('gradcheck')
     .description('check every hand-written gradient against tfjs autodiff and centred differences')
-    .option('--seed <n>', 'seed of the inputs (same seed, same inputs)', parseInteger('--seed'), 0)
+    .option('--seed <n>', 'seed of the inputs (same seed, same inputs)', parseSeed('--seed'), 0)
     .addOption(
       new Option('--backend <name>', `tfjs backend: ${SCRIPT_BACKENDS.join(' | ')} (default cpu: wasm cannot differentiate conv2d)`)
-        .argParser(parseBackend)
+        .argParser(parseScriptBackend)
         .default('cpu'),
     )
     .option('--json', 'one JSON object per row on stdout instead of the table', false)

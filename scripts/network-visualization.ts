@@ -41,7 +41,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Option } from 'commander';
-import { CommonOptions, ScriptContext, createCommand, parseNumber, parsePositiveInt, startScript } from './lib/cli';
+import { CommonOptions, ScriptContext, createCommand, parseNonNegativeNumber, parsePositiveInt, parsePositiveNumber, startScript } from './lib/cli';
 import { printSummary, writeMetrics } from './lib/run_dir';
 import { Assignment2Data, disposeAssignment2Data, firstExamples, loadAssignment2Data } from './lib/cifar2';
 import { Check, modelAccuracy, trainRun } from './lib/solver_runs';
@@ -253,15 +253,15 @@ async function main(): Promise<void> {
     .option('--saliency-images <n>', 'validation images with saliency maps', parsePositiveInt('--saliency-images'), 5)
     .option('--fool-images <n>', 'correctly classified validation images to fool', parsePositiveInt('--fool-images'), 20)
     .option('--fool-show <n>', 'fooling images drawn in fooling.png', parsePositiveInt('--fool-show'), 5)
-    .option('--fool-lr <x>', 'L2 length of each fooling step, in pixel levels', parseNumber('--fool-lr'), FOOL_LR)
+    .option('--fool-lr <x>', 'L2 length of each fooling step, in pixel levels', parsePositiveNumber('--fool-lr'), FOOL_LR)
     .option('--fool-iters <n>', 'most fooling steps per image', parsePositiveInt('--fool-iters'), FOOLING_DEFAULTS.maxIters)
     .option('--vis-iters <n>', `class visualisation iterations ${visDefault('numIterations')}`, parsePositiveInt('--vis-iters'))
-    .option('--vis-lr <x>', `L2 length of each class visualisation step, in pixel levels ${visDefault('learningRate')}`, parseNumber('--vis-lr'))
-    .option('--vis-l2 <x>', `L2 regularisation of the class visualisation, per squared pixel level ${visDefault('l2Reg')}`, parseNumber('--vis-l2'))
+    .option('--vis-lr <x>', `L2 length of each class visualisation step, in pixel levels ${visDefault('learningRate')}`, parsePositiveNumber('--vis-lr'))
+    .option('--vis-l2 <x>', `L2 regularisation of the class visualisation, per squared pixel level ${visDefault('l2Reg')}`, parseNonNegativeNumber('--vis-l2'))
     .option('--vis-jitter <n>', `largest jitter in pixels ${visDefault('maxJitter')}`, parsePositiveInt('--vis-jitter'))
     .option('--vis-blur-every <n>', `blur every n iterations ${visDefault('blurEvery')}`, parsePositiveInt('--vis-blur-every'))
-    .option('--vis-blur-sigma <x>', `blur standard deviation in pixels ${visDefault('blurSigma')}`, parseNumber('--vis-blur-sigma'))
-    .option('--vis-init-std <x>', `standard deviation of the starting noise, in pixel levels ${visDefault('initStd')}`, parseNumber('--vis-init-std'))
+    .option('--vis-blur-sigma <x>', `blur standard deviation in pixels ${visDefault('blurSigma')}`, parseNonNegativeNumber('--vis-blur-sigma'))
+    .option('--vis-init-std <x>', `standard deviation of the starting noise, in pixel levels ${visDefault('initStd')}`, parseNonNegativeNumber('--vis-init-std'))
     .addOption(new Option('--objective <name>', "what fooling and class visualisation climb: the target's score (the course's) or its log-softmax").choices(['score', 'logProb']).default('score'));
   program.parse();
   const opts = program.opts<Options>();

@@ -40,7 +40,7 @@ import { augmentBatch } from '../src/data/augment';
 import { Solver, SolverOptions } from '../src/solver';
 import { Rng } from '../src/random';
 import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
-import { Checkpoint, disposeCheckpoint } from '../runtime/checkpoint';
+import { Checkpoint, disposeCheckpoint, prepareCheckpointDir } from '../runtime/checkpoint';
 import { LrSchedule, scheduleFunction } from '../runtime/schedule';
 import { checkSameData, checkSameRun, checkpointEachEpoch, newRunId, prepareCheckpoints, resumeSolver } from '../runtime/resume';
 
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const { opts, explicit } = parseTrainOptions();
   const started = Date.now();
   const ctx = await startScript('train', opts);
-  const checkpointDir = path.join(ctx.outDir, 'checkpoints');
+  const checkpointDir = prepareCheckpointDir(path.join(ctx.outDir, 'checkpoints'));
   let resumeFrom = checkpointToResume(ctx, opts, explicit, checkpointDir);
   let data: TrainData | null = null;
   let built: Built | null = null;

@@ -10,13 +10,13 @@ import { Command } from 'commander';
 import { resolveCifar10Dir } from '../runtime/data/reader';
 import { HOW_TO_GET_DATA } from '../src/data/errors';
 import { TRAIN_BATCH_FILES } from '../runtime/data/cifar10_format';
-import { parseInteger } from './lib/cli';
+import { parseIntegerIn } from './lib/cli';
 import { startServer } from '../web/server';
 
 async function main(): Promise<void> {
   const program = new Command('web')
     .description('serve the browser playground: train the course models live on WebGL')
-    .option('--port <n>', 'port to listen on (0 picks a free one)', parseInteger('--port'), 8231)
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parseIntegerIn('--port', 0, 65535), 8231)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'folder with the CIFAR-10 batch files (default: CIFAR10_DIR, else data/cifar-10-batches-bin)');
   program.parse();

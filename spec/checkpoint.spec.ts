@@ -228,7 +228,7 @@ describe('checkpoints', () => {
 
     const otherVersion = copyPair(epoch2, 'other_version');
     fs.writeFileSync(`${otherVersion}.json`, JSON.stringify({ ...manifest, version: 7 }));
-    expect(() => loadCheckpoint(otherVersion)).toThrow('format version 7 is not supported (this code reads versions 1 and 2)');
+    expect(() => loadCheckpoint(otherVersion)).toThrow('format version 7 is not supported (this code reads version 2)');
 
     const noWeights = copyPair(epoch2, 'no_weights');
     fs.rmSync(`${noWeights}.bin`);
@@ -319,9 +319,9 @@ describe('checkpoints', () => {
     disposeCheckpoint(loaded);
     expect(cleanCheckpointDir(crashDir)).toEqual([`removed ${path.basename(aWeights)}: weights that no manifest names (a save of ckpt_epoch_1 was killed half-way)`]);
 
-    // Temporaries of a killed writer (both naming schemes) go; a running process's are left alone.
+    // Temporaries of a killed writer go; a running process's are left alone.
     const pid = deadPid();
-    const stale = [`.ckpt_epoch_2.json.tmp-${pid}-abc-0`, `.ckpt_epoch_2.bin.${pid}.3.tmp`];
+    const stale = [`.ckpt_epoch_2.json.tmp-${pid}-abc-0`, `.ckpt_epoch_2.bin.tmp-${pid}-abd-3`];
     const live = `.ckpt_epoch_3.json.tmp-${process.pid}-abc-0`;
     for (const f of [...stale, live]) fs.writeFileSync(path.join(crashDir, f), 'partial');
     expect(cleanCheckpointDir(crashDir)).toEqual(stale.sort().map((f) => `removed ${f}: a temporary of a save that was killed (process ${pid})`));

@@ -14,6 +14,7 @@ import { BuildOptions, buildDirAtomic, describeFsError } from '../atomic';
 import { DataError } from '../../src/data/errors';
 import { BATCHES_DIR_NAME, META_FILE, RECORDS_PER_BATCH, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from './cifar10_format';
 import { checkCifar10Dir } from './reader';
+import { printable } from '../printable';
 
 const OFFICIAL_FILES = [...TRAIN_BATCH_FILES, TEST_BATCH_FILE, META_FILE];
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
@@ -34,28 +35,65 @@ export function normaliseEntryPath(p: string): string | null {
   return norm;
 }
 
-/** Lists an archive, keeping image files' bytes. Throws a DataError naming the file if it is not a readable tar. */
+/** The largest image entry kept: a 32x32 CIFAR image is a few KB; a bigger entry is refused before it is read. */
+export const MAX_IMAGE_ENTRY_BYTES = 10 * 1024 * 1024;
+/** The most image bytes kept in all (60,000 small JPEGs are ~25 MB). */
+export const MAX_IMAGE_TOTAL_BYTES = 1024 * 1024 * 1024;
+/** The most entries listed (CIFAR-10 as images has 60,000 plus folders). */
+export const MAX_ENTRIES = 1_000_000;
+
+/**
+ * Lists an archive, keeping image files' bytes. Throws a DataError naming the file if it is not a readable tar,
+ * and naming the entry (its control characters escaped) for an image entry larger than MAX_IMAGE_ENTRY_BYTES, which
+ * is refused from its header, before its data is decompressed or held.
+ */
 export async function scanArchive(file: string, signal?: AbortSignal): Promise<ArchiveScan> {
   const stat = await fs.promises.stat(file).catch(() => null);
   if (stat === null || !stat.isFile()) throw new DataError(`archive ${file}: no such file`);
   const names: string[] = [];
   const images = new Map<string, Buffer>();
+  let kept = 0;
+  let refusal: DataError | null = null;
+  const parser = new tar.Parser({
+    onReadEntry: (entry) => {
+      const name = normaliseEntryPath(entry.path);
+      const image = name !== null && (entry.type === 'File' || entry.type === 'OldFile') && IMAGE_EXT.test(name);
+      if (name !== null && (entry.type === 'File' || entry.type === 'OldFile')) names.push(name);
+      const refuse = (why: string) => {
+        refusal ??= new DataError(`archive ${file}: ${printable(name ?? entry.path)}: ${why}`);
+        parser.abort(refusal);
+      };
+      if (names.length > MAX_ENTRIES) refuse(`more than ${MAX_ENTRIES} files; this is not CIFAR-10`);
+      else if (image && entry.size > MAX_IMAGE_ENTRY_BYTES) {
+        refuse(`an image entry of ${entry.size} bytes, more than ${MAX_IMAGE_ENTRY_BYTES} (a CIFAR-10 image is a few KB); refusing it unread`);
+      } else if (image && kept + entry.size > MAX_IMAGE_TOTAL_BYTES) refuse(`the images so far exceed ${MAX_IMAGE_TOTAL_BYTES} bytes; this is not CIFAR-10`);
+      if (!image || refusal !== null) {
+        entry.resume();
+        return;
+      }
+      kept += entry.size;
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => images.set(name, Buffer.concat(chunks)));
+    },
+  });
   try {
-    await tar.t({
-      file,
-      onReadEntry: (entry) => {
-        const name = normaliseEntryPath(entry.path);
-        if (name === null || (entry.type !== 'File' && entry.type !== 'OldFile')) return;
-        names.push(name);
-        if (!IMAGE_EXT.test(name)) return;
-        const chunks: Buffer[] = [];
-        entry.on('data', (c: Buffer) => chunks.push(c));
-        entry.on('end', () => images.set(name, Buffer.concat(chunks)));
-      },
+    await new Promise<void>((resolve, reject) => {
+      const stream = fs.createReadStream(file);
+      const fail = (err: unknown) => {
+        stream.destroy();
+        reject(err);
+      };
+      parser.on('abort', fail);
+      parser.on('error', fail);
+      parser.on('end', () => resolve());
+      stream.on('error', fail);
+      signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
+      stream.pipe(parser);
     });
   } catch (err) {
-    if (signal?.aborted) throw err;
-    throw new DataError(`archive ${file}: cannot read it as a tar or tar.gz file (${(err as Error).message})`);
+    if (signal?.aborted || refusal !== null) throw refusal ?? err;
+    throw new DataError(`archive ${file}: cannot read it as a tar or tar.gz file (${printable((err as Error).message)})`);
   }
   signal?.throwIfAborted();
   return { names, images };
@@ -68,7 +106,7 @@ export function detectLayout(file: string, scan: ArchiveScan): ArchiveLayout {
     const root = path.posix.dirname(batch[0]);
     const inRoot = (f: string) => (root === '.' ? f : `${root}/${f}`);
     const missing = OFFICIAL_FILES.filter((f) => !scan.names.includes(inRoot(f)));
-    if (missing.length > 0) throw new DataError(`archive ${file}: has ${batch[0]} but lacks ${missing.map(inRoot).join(', ')}`);
+    if (missing.length > 0) throw new DataError(`archive ${file}: has ${printable(batch[0])} but lacks ${printable(missing.map(inRoot).join(', '))}`);
     return { kind: 'official', root };
   }
   if (scan.images.size > 0) return { kind: 'images' };
@@ -115,7 +153,7 @@ export async function extractOfficial(
         await checkCifar10Dir(tmp, recordsPerBatch);
       } catch (err) {
         // Name the file inside the archive, not the temporary folder it was extracted to.
-        if (err instanceof DataError) throw new DataError(`archive ${file}: ${err.message.split(tmp).join(root)}`);
+        if (err instanceof DataError) throw new DataError(`archive ${file}: ${err.message.split(tmp).join(printable(root))}`);
         throw err;
       }
     },

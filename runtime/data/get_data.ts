@@ -86,7 +86,7 @@ export async function getCifar10(options: GetDataOptions = {}): Promise<GetDataR
   if (options.from !== undefined) checkFrom(options.from);
   const out = ensureDirSync(options.out ?? defaultDataRoot(), '--out');
   const dir = path.join(out, BATCHES_DIR_NAME);
-  const lock = acquireLock(path.join(out, `.${BATCHES_DIR_NAME}.lock`), `an import into ${out}`);
+  const lock = acquireLock(path.join(out, `.${BATCHES_DIR_NAME}.lock`), `an import into ${out}`, { doing: 'npm run get-data' });
   try {
     if (lock.replacedStale) log(`replaced a stale lock of process ${lock.replacedStale.pid} (since ${lock.replacedStale.since}), which is no longer running`);
     for (const line of recoverLeftovers(dir)) log(line);

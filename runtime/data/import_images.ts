@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { Rng } from '../../src/random';
 import { BuildOptions, buildDirAtomic } from '../atomic';
 import { DataError } from '../../src/data/errors';
+import { printable } from '../printable';
 import {
   CLASS_NAMES,
   IMAGE_BYTES,
@@ -71,10 +72,10 @@ export function groupImageEntries(file: string, images: Map<string, Buffer>): { 
     if (m === null) continue;
     const [, prefix = '', split, cls] = m;
     if (root === undefined) root = prefix;
-    else if (root !== prefix) throw new DataError(`archive ${file}: images under two roots, '${root}/' and '${prefix}/' (${name})`);
+    else if (root !== prefix) throw new DataError(`archive ${file}: images under two roots, '${printable(root)}/' and '${printable(prefix)}/' (${printable(name)})`);
     const label = CLASS_NAMES.indexOf(cls);
     if (label < 0) {
-      throw new DataError(`archive ${file}: ${name} is in class folder '${cls}', which is not one of ${CLASS_NAMES.join(', ')}`);
+      throw new DataError(`archive ${file}: ${printable(name)} is in class folder '${printable(cls)}', which is not one of ${CLASS_NAMES.join(', ')}`);
     }
     (split === 'train' ? train : test).push({ name, label, data });
   }
@@ -89,17 +90,20 @@ export function groupImageEntries(file: string, images: Map<string, Buffer>): { 
  * image to three equal channels.
  */
 export async function decodeCifarImage(name: string, data: Buffer): Promise<Uint8Array> {
+  // The name comes from an archive: its control characters must not reach the terminal as they are.
+  const shown = printable(name);
+  if (data.length === 0) throw new DataError(`${shown}: empty file`);
   const image = sharp(data);
-  const cannot = (err: unknown) => new DataError(`${name}: cannot decode image (${(err as Error).message})`);
+  const cannot = (err: unknown) => new DataError(`${shown}: cannot decode image (${(err as Error).message})`);
   const header = await image.metadata().catch((err) => Promise.reject(cannot(err)));
   const { width, height, channels } = header;
   if (width !== IMAGE_SIZE || height !== IMAGE_SIZE || channels !== IMAGE_CHANNELS) {
     throw new DataError(
-      `${name}: image is ${width}x${height} with ${channels} channels (${header.space}); CIFAR-10 images must be 32x32 RGB (3 channels)`,
+      `${shown}: image is ${width}x${height} with ${channels} channels (${header.space}); CIFAR-10 images must be 32x32 RGB (3 channels)`,
     );
   }
   const decoded = await image.raw().toBuffer().catch((err) => Promise.reject(cannot(err)));
-  if (decoded.length !== IMAGE_BYTES) throw new DataError(`${name}: decoded to ${decoded.length} bytes, expected ${IMAGE_BYTES}`);
+  if (decoded.length !== IMAGE_BYTES) throw new DataError(`${shown}: decoded to ${decoded.length} bytes, expected ${IMAGE_BYTES}`);
   return decoded;
 }
 

@@ -4,16 +4,21 @@
  *
  * Where: `loadCifar10({ dir })`, else the environment variable CIFAR10_DIR, else `data/cifar-10-batches-bin`
  * under the project root. Every problem is a DataError that names the file and says what was expected.
+ *
+ * One consistent read: `get-data --force` may replace the folder while a script loads it, so each file is opened
+ * once, checked (a regular file of the right size) on its open descriptor and read from that descriptor, and the
+ * folder's identity (device and inode) and each file's are compared before and after: a folder that changed
+ * meanwhile is refused, instead of two data sets mixed or a half-written file read as records.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, HOW_TO_GET_DATA } from '../../src/data/errors';
 import { describeFsError, leftoverNames } from '../atomic';
+import { describeFileType } from '../read_bounded';
 import {
   BATCHES_DIR_NAME,
   IMAGE_BYTES,
   META_FILE,
-  RECORD_BYTES,
   RECORDS_PER_BATCH,
   TEST_BATCH_FILE,
   TRAIN_BATCH_FILES,
@@ -42,6 +47,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Records each batch file must hold: 10,000 (official, the default), another count, or 'any' multiple of 3,073. */
   recordsPerBatch?: number | 'any';
+  /** Called after each file is read, with its path (tests replace the folder there to check it is noticed). */
+  onFileRead?: (file: string) => void | Promise<void>;
 }
 
 /** The nearest folder above this file that holds package.json: the project root, from src/ or a built dist/. */
@@ -103,30 +110,116 @@ async function checkFilesPresent(dir: string, source: string): Promise<void> {
   }
 }
 
-/** Checks every batch file's size before any is read, so a bad one fails fast. Returns record counts. */
-async function checkSizes(dir: string, files: string[], recordsPerBatch: number | 'any'): Promise<number[]> {
-  const counts: number[] = [];
-  for (const f of files) {
-    const file = path.join(dir, f);
-    const { size } = await fs.promises.stat(file);
-    counts.push(checkBatchSize(file, size, recordsPerBatch));
-  }
-  return counts;
+/** The largest batches.meta.txt read: ten short names. */
+const MAX_META_BYTES = 64 * 1024;
+
+/** A file or folder's identity: replaced by a rename, the same path names another inode. */
+function identity(stat: fs.Stats): string {
+  return `${stat.dev}:${stat.ino}`;
 }
 
-/** Reads a list of batch files into one split. */
-async function readSplit(dir: string, files: string[], counts: number[]): Promise<CifarSplit> {
-  const total = counts.reduce((a, b) => a + b, 0);
-  const images = new Uint8Array(total * IMAGE_BYTES);
-  const labels = new Uint8Array(total);
-  let first = 0;
-  for (const f of files) {
-    const file = path.join(dir, f);
-    const bytes = await fs.promises.readFile(file);
-    if (bytes.length % RECORD_BYTES !== 0) throw new DataError(`${file}: changed size while being read (${bytes.length} bytes)`);
-    first += decodeRecords(file, bytes, images, labels, first);
+function changed(dir: string, what: string): DataError {
+  return new DataError(
+    `CIFAR-10: ${dir} changed while it was being read (${what}), e.g. by \`npm run get-data -- --force\`; ` +
+      'nothing was loaded from it. Run again once it is done.',
+  );
+}
+
+/** An open file of the folder: its path, descriptor, size and identity on that descriptor. */
+interface OpenFile {
+  file: string;
+  handle: fs.promises.FileHandle;
+  size: number;
+  id: string;
+}
+
+/** Opens `file` once (O_NONBLOCK: a FIFO is refused, not waited on) and checks it is a regular file of size allowed by check. */
+async function openChecked(file: string, check: (size: number) => void): Promise<OpenFile> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw new DataError(`CIFAR-10: cannot read ${file}: ${describeFsError(err) ?? (err as Error).message}`);
   }
-  return new CifarSplit(images, labels);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new DataError(`${file}: is ${describeFileType(stat)}, not a regular file; the folder is not CIFAR-10 as get-data writes it`);
+    check(stat.size);
+    return { file, handle, size: stat.size, id: identity(stat) };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Reads exactly size bytes from an open file; a file that shrank or grew since it was opened is refused. */
+async function readWhole(dir: string, f: OpenFile): Promise<Buffer> {
+  const buf = Buffer.alloc(f.size);
+  let got = 0;
+  while (got < f.size) {
+    const { bytesRead } = await f.handle.read(buf, got, f.size - got, got);
+    if (bytesRead === 0) throw changed(dir, `${path.basename(f.file)} shrank from ${f.size} to ${got} bytes`);
+    got += bytesRead;
+  }
+  if ((await f.handle.read(Buffer.alloc(1), 0, 1, got)).bytesRead !== 0) throw changed(dir, `${path.basename(f.file)} grew beyond ${f.size} bytes`);
+  return buf;
+}
+
+/** Throws unless dir and each open file are still the ones opened (same identity, same size). */
+async function checkUnchanged(dir: string, dirId: string, open: OpenFile[]): Promise<void> {
+  const now = await fs.promises.stat(dir).catch(() => null);
+  if (now === null || identity(now) !== dirId) throw changed(dir, 'the folder was replaced');
+  for (const f of open) {
+    const st = await fs.promises.stat(f.file).catch(() => null);
+    if (st === null || identity(st) !== f.id || st.size !== f.size) throw changed(dir, `${path.basename(f.file)} was replaced or rewritten`);
+  }
+}
+
+/**
+ * Reads the folder's batch files and batches.meta.txt consistently (see the file comment), handing each batch to
+ * consume as it is read (so one batch at a time is held besides what consume keeps). Sizes are checked on every
+ * open descriptor before any byte is read. Returns the class names and the records of each batch.
+ */
+async function readFolder(
+  dir: string,
+  source: string,
+  files: string[],
+  recordsPerBatch: number | 'any',
+  consume: (file: string, bytes: Buffer, index: number, counts: number[]) => void,
+  onFileRead?: LoadOptions['onFileRead'],
+): Promise<{ classNames: string[]; counts: number[] }> {
+  const dirStat = await fs.promises.stat(dir).catch(() => null);
+  await checkFilesPresent(dir, source);
+  if (dirStat === null) throw changed(dir, 'the folder appeared while it was being checked');
+  const dirId = identity(dirStat);
+  const open: OpenFile[] = [];
+  try {
+    const counts: number[] = [];
+    for (const f of files) {
+      const file = path.join(dir, f);
+      open.push(await openChecked(file, (size) => counts.push(checkBatchSize(file, size, recordsPerBatch))));
+    }
+    const metaFile = path.join(dir, META_FILE);
+    const meta = await openChecked(metaFile, (size) => {
+      if (size > MAX_META_BYTES) throw new DataError(`${metaFile}: ${size} bytes, more than the ${MAX_META_BYTES} ten class names need`);
+    });
+    open.push(meta);
+    await checkUnchanged(dir, dirId, open);
+    const classNames = parseClassNames(metaFile, (await readWhole(dir, meta)).toString('utf8'));
+    for (const [i, f] of open.slice(0, files.length).entries()) {
+      consume(f.file, await readWhole(dir, f), i, counts);
+      await onFileRead?.(f.file);
+    }
+    await checkUnchanged(dir, dirId, open);
+    return { classNames, counts };
+  } finally {
+    await Promise.all(open.map((f) => f.handle.close()));
+  }
+}
+
+/** Where each batch's records go in one split's arrays: the running sum of the record counts before it. */
+function firstRecord(counts: number[], index: number): number {
+  return counts.slice(0, index).reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -136,14 +229,27 @@ async function readSplit(dir: string, files: string[], counts: number[]): Promis
 export async function loadCifar10(options: LoadOptions = {}): Promise<Cifar10> {
   const { dir, source } = resolveCifar10Dir(options.dir, options.env);
   const recordsPerBatch = options.recordsPerBatch ?? RECORDS_PER_BATCH;
-  await checkFilesPresent(dir, source);
-  const trainCounts = await checkSizes(dir, TRAIN_BATCH_FILES, recordsPerBatch);
-  const testCounts = await checkSizes(dir, [TEST_BATCH_FILE], recordsPerBatch);
-  const metaFile = path.join(dir, META_FILE);
-  const classNames = parseClassNames(metaFile, await fs.promises.readFile(metaFile, 'utf8'));
-  const train = await readSplit(dir, TRAIN_BATCH_FILES, trainCounts);
-  const test = await readSplit(dir, [TEST_BATCH_FILE], testCounts);
-  return { train, test, classNames, dir };
+  const files = [...TRAIN_BATCH_FILES, TEST_BATCH_FILE];
+  const splits: { images: Uint8Array; labels: Uint8Array }[] = [];
+  const { classNames } = await readFolder(
+    dir,
+    source,
+    files,
+    recordsPerBatch,
+    (file, bytes, i, counts) => {
+      const train = i < TRAIN_BATCH_FILES.length;
+      // Both splits' arrays are made once every size is known: before the first batch is decoded.
+      if (splits.length === 0) {
+        for (const n of [firstRecord(counts, TRAIN_BATCH_FILES.length), counts[counts.length - 1]]) {
+          splits.push({ images: new Uint8Array(n * IMAGE_BYTES), labels: new Uint8Array(n) });
+        }
+      }
+      const split = splits[train ? 0 : 1];
+      decodeRecords(file, bytes, split.images, split.labels, train ? firstRecord(counts, i) : 0);
+    },
+    options.onFileRead,
+  );
+  return { train: new CifarSplit(splits[0].images, splits[0].labels), test: new CifarSplit(splits[1].images, splits[1].labels), classNames, dir };
 }
 
 /**
@@ -151,14 +257,5 @@ export async function loadCifar10(options: LoadOptions = {}): Promise<Cifar10> {
  * 0..9, ten class names. Throws the same DataErrors as loadCifar10. Used before skipping or after writing data.
  */
 export async function checkCifar10Dir(dir: string, recordsPerBatch: number | 'any' = RECORDS_PER_BATCH): Promise<void> {
-  const abs = path.resolve(dir);
-  await checkFilesPresent(abs, 'the folder checked');
-  const files = [...TRAIN_BATCH_FILES, TEST_BATCH_FILE];
-  await checkSizes(abs, files, recordsPerBatch);
-  for (const f of files) {
-    const file = path.join(abs, f);
-    checkLabels(file, await fs.promises.readFile(file));
-  }
-  const metaFile = path.join(abs, META_FILE);
-  parseClassNames(metaFile, await fs.promises.readFile(metaFile, 'utf8'));
+  await readFolder(path.resolve(dir), 'the folder checked', [...TRAIN_BATCH_FILES, TEST_BATCH_FILE], recordsPerBatch, (file, bytes) => checkLabels(file, bytes));
 }

@@ -4,9 +4,12 @@
  * Common flags:
  *   --seed <n>        seed of the run's Rng, 0 to 2^32 - 1 (default 0): the same seed reproduces the same run
  *   --quick           smoke run, about a minute: each script shrinks its data and iterations
- *   --out <dir>       output folder (default runs/<script>/)
+ *   --out <dir>       output folder (default runs/<script>/); one run at a time writes there
  *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
  *   --no-progress     no progress bar (logs and results still print)
+ *
+ * Every flag's value goes through one of the parsers below (the same flag, the same parser, in every script),
+ * and `--impl` is checked against IMPL_CHOICES before anything else loads (refuse_unknown_impl.ts).
  *
  * Usage in a script:
  *   const program = createCommand('knn', 'k-nearest-neighbour classifier on CIFAR-10')
@@ -14,6 +17,7 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
+import './refuse_unknown_impl';
 import '../../learn/use_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +26,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendChoice, initBackendAndReport } from '../../runtime/backend';
 import { Rng } from '../../src/random';
 import { createProgressBar, ProgressBar } from '../../runtime/progress';
-import { prepareOutDir } from './run_dir';
+import { claimOutDir } from './run_dir';
 
 /** The options every script's command has, as commander returns them. */
 export interface CommonOptions {
@@ -129,7 +133,56 @@ export function parseNumber(flag: string): (value: string) => number {
   };
 }
 
-function parseScriptBackend(value: string): ScriptBackend {
+/**
+ * An argument parser for a number flag within bounds: `--lr -1` -> "--lr must be a number > 0, got '-1'".
+ * min and max: the bounds; open: which of them are excluded ('min', 'max' or 'both').
+ */
+export function parseNumberIn(flag: string, min: number, max: number, open: 'min' | 'max' | 'both' | 'none' = 'none'): (value: string) => number {
+  const asNumber = parseNumber(flag);
+  const lo = open === 'min' || open === 'both' ? '>' : '>=';
+  const hi = open === 'max' || open === 'both' ? '<' : '<=';
+  const words = `a number ${lo} ${min}${max === Infinity ? '' : ` and ${hi} ${max}`}`;
+  return (value: string) => {
+    let n = NaN;
+    try {
+      n = asNumber(value);
+    } catch {
+      // Worded below with the range.
+    }
+    const aboveMin = lo === '>' ? n > min : n >= min;
+    const belowMax = hi === '<' ? n < max : n <= max;
+    if (!(aboveMin && belowMax)) throw new InvalidArgumentError(`${flag} must be ${words}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A learning rate, a step length, a time budget: a finite number > 0. */
+export function parsePositiveNumber(flag: string): (value: string) => number {
+  return parseNumberIn(flag, 0, Infinity, 'min');
+}
+
+/** A regularisation strength, a standard deviation: a finite number >= 0. */
+export function parseNonNegativeNumber(flag: string): (value: string) => number {
+  return parseNumberIn(flag, 0, Infinity);
+}
+
+/** An argument parser for an integer flag from min to max (a port, a count with a ceiling). */
+export function parseIntegerIn(flag: string, min: number, max: number): (value: string) => number {
+  const asInteger = parseInteger(flag);
+  return (value: string) => {
+    let n = NaN;
+    try {
+      n = asInteger(value);
+    } catch {
+      // Worded below with the range.
+    }
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got '${value}'`);
+    return n;
+  };
+}
+
+/** The parser of --backend: one of SCRIPT_BACKENDS, in any case. */
+export function parseScriptBackend(value: string): ScriptBackend {
   const v = value.trim().toLowerCase();
   if ((SCRIPT_BACKENDS as readonly string[]).includes(v)) return v as ScriptBackend;
   throw new InvalidArgumentError(`--backend must be one of ${SCRIPT_BACKENDS.join(', ')}, got '${value}'`);
@@ -162,7 +215,8 @@ function displayPath(dir: string): string {
 }
 
 /**
- * Starts a script: initialises the backend (printed once), creates the output folder, seeds the Rng.
+ * Starts a script: creates the output folder and locks it for this process (a second run into the same --out is
+ * refused, naming this one: see claimOutDir), initialises the backend (printed once), seeds the Rng.
  *
  * name: the script's name (the default output folder is runs/<name>/, relative to the working directory, which
  * `npm run` sets to the repository root). options: the parsed common options.
@@ -178,8 +232,9 @@ export async function startScript(name: string, options: CommonOptions): Promise
     if (bar.active) current = bar;
     return bar;
   };
-  // The output folder first: a path that cannot be written is refused before the backend takes its seconds.
-  const outDir = prepareOutDir(options.out ?? path.join('runs', name));
+  // The output folder first: a path that cannot be written, or that another run is writing, is refused before
+  // the backend takes its seconds.
+  const outDir = claimOutDir(options.out ?? path.join('runs', name), name, log);
   const backend = await initBackendAndReport(options.backend, log);
   const seed = options.seed;
   const quick = options.quick;

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../runtime/vis/write_atomic';
 import { ensureDirSync } from '../../runtime/atomic';
+import { acquireLock } from '../../runtime/lock';
 
 export { writeFileAtomic };
 
@@ -17,6 +18,26 @@ export { writeFileAtomic };
  */
 export function prepareOutDir(dir: string): string {
   return ensureDirSync(dir, '--out');
+}
+
+/** The lock file of a run folder: one script at a time writes there (see claimOutDir). */
+export const RUN_LOCK_NAME = '.run.lock';
+
+/**
+ * prepareOutDir, then locks the folder for this process until it exits, so that two runs into one --out cannot
+ * overwrite each other's checkpoints and results while both report success. script: the script's name, recorded
+ * in the lock so that a second run's refusal names the holder ("npm run train, process 4242 on host, since ...").
+ * A lock whose process has died is replaced, and log says so. Returns the folder's absolute path.
+ */
+export function claimOutDir(dir: string, script: string, log: (line: string) => void): string {
+  const outDir = prepareOutDir(dir);
+  const lock = acquireLock(path.join(outDir, RUN_LOCK_NAME), `a run into --out ${outDir}`, {
+    doing: `npm run ${script}`,
+    otherwise: 'or pass another --out',
+  });
+  const stale = lock.replacedStale;
+  if (stale) log(`replaced a stale lock of ${stale.doing ?? 'a run'} (process ${stale.pid}, since ${stale.since}), which is no longer running`);
+  return outDir;
 }
 
 /**

@@ -3,7 +3,7 @@
  * parsers of the flags that take lists or names, and the checks that need several flags at once.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { CommonOptions, createCommand, parseNumber, parsePositiveInt } from './cli';
+import { CommonOptions, createCommand, parseNonNegativeNumber, parseNumberIn, parsePositiveInt, parsePositiveNumber } from './cli';
 import { ConvBlock, DEFAULT_BLOCKS } from '../../src/classifiers/convnet';
 import { UPDATE_RULE_NAMES, UpdateRuleName } from '../../src/optim';
 
@@ -96,17 +96,17 @@ function buildCommand(): Command {
       `epochs to train (default: resnet, as many as fit in --time-budget; convnet ${DEFAULT_EPOCHS}; ${QUICK.epochs} with --quick; with --resume, the checkpoint's)`,
       parsePositiveInt('--epochs'),
     )
-    .option('--time-budget <minutes>', 'stop at the last epoch boundary that keeps the whole run within this many minutes', parseNumber('--time-budget'), DEFAULT_TIME_BUDGET)
+    .option('--time-budget <minutes>', 'stop at the last epoch boundary that keeps the whole run within this many minutes', parsePositiveNumber('--time-budget'), DEFAULT_TIME_BUDGET)
     .option('--batch-size <n>', 'minibatch size (default resnet 256, convnet 64)', parsePositiveInt('--batch-size'))
     .option('--update-rule <name>', `${UPDATE_RULE_NAMES.join(' | ')} (default resnet sgd_momentum, convnet adam)`, parseUpdateRule)
-    .option('--lr <x>', 'learning rate: the peak of a one-cycle schedule, the start of a step schedule (default resnet 0.2, convnet 1e-3)', parseNumber('--lr'))
+    .option('--lr <x>', 'learning rate: the peak of a one-cycle schedule, the start of a step schedule (default resnet 0.2, convnet 1e-3)', parsePositiveNumber('--lr'))
     .option('--schedule <name>', 'one-cycle (warm-up, then a linear decay to 0) | step (times --lr-decay every epoch); default resnet one-cycle, convnet step', parseSchedule)
-    .option('--warmup <fraction>', 'one-cycle: the fraction of the epochs spent rising to the peak', parseNumber('--warmup'), 0.2)
-    .option('--lr-decay <x>', 'step schedule: learning rate multiplied by this after every epoch', parseNumber('--lr-decay'), 0.8)
-    .option('--reg <x>', 'L2 regularisation strength, the weight decay (default resnet 5e-4, convnet 1e-4)', parseNumber('--reg'))
+    .option('--warmup <fraction>', 'one-cycle: the fraction of the epochs spent rising to the peak', parseNumberIn('--warmup', 0, 1, 'max'), 0.2)
+    .option('--lr-decay <x>', 'step schedule: learning rate multiplied by this after every epoch', parseNumberIn('--lr-decay', 0, 1, 'min'), 0.8)
+    .option('--reg <x>', 'L2 regularisation strength, the weight decay (default resnet 5e-4, convnet 1e-4)', parseNonNegativeNumber('--reg'))
     .option('--width <n>', 'resnet: channels of the first layer (the others 2, 4 and 8 times as many)', parsePositiveInt('--width'), 16)
     .option('--no-residual', 'resnet: drop the skip connections (the same layers as a plain net)')
-    .option('--label-smoothing <eps>', 'softmax loss label smoothing in [0, 1) (default resnet 0.2, convnet 0; resnet only)', parseNumber('--label-smoothing'))
+    .option('--label-smoothing <eps>', 'softmax loss label smoothing in [0, 1) (default resnet 0.2, convnet 0; resnet only)', parseNumberIn('--label-smoothing', 0, 1, 'max'))
     .option('--no-tta', 'evaluate without test-time augmentation (averaging the scores of each test image and its mirror)')
     .option('--blocks <list>', 'conv blocks: filters each, p for a 2x2 max pool after', parseBlocks, DEFAULT_BLOCKS.map((b) => ({ ...b })))
     .option('--hidden <dims>', "hidden affine layers of the head, e.g. 256 or 256,128 ('none' for none)", parseHidden, [] as number[])

@@ -77,7 +77,7 @@ describe('get-data safety', () => {
     expect(results[1].status).toBe('rejected');
     const lock = path.join(out, '.cifar-10-batches-bin.lock');
     expect(String((results[1] as PromiseRejectedResult).reason.message)).toMatch(
-      new RegExp(`^an import into ${out} is already running \\(process ${process.pid} on ${os.hostname()}, since .*; lock ${lock}\\)\\. Wait for it to finish`),
+      new RegExp(`^an import into ${out} is already running \\(npm run get-data, process ${process.pid} on ${os.hostname()}, since .*; lock ${lock}\\)\\. Wait for it to finish`),
     );
     expect((await loadCifar10({ dir: path.join(out, 'cifar-10-batches-bin'), recordsPerBatch: R })).train.n).toBe(20);
     expect(fs.readdirSync(out)).toEqual(['cifar-10-batches-bin']);

@@ -2,8 +2,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { CommanderError } from 'commander';
 import { CommonOptions, createCommand, parseNumber, parsePositiveInt, parseSeed, startScript } from '../../scripts/lib/cli';
+import { RUN_LOCK_NAME } from '../../scripts/lib/run_dir';
 import { Rng } from '../../src/random';
 import { failFs } from '../data/fixtures';
 
@@ -151,5 +153,61 @@ describe('startScript', () => {
     for (const bad of ['-1', '4294967296', '1.5', 'abc', '']) {
       expect(() => seed(bad)).toThrow(`--seed must be an integer from 0 to 4294967295, got '${bad}'`);
     }
+  });
+});
+
+describe('one run per --out', () => {
+  let dir: string;
+  let stderr: jest.SpyInstance;
+  let written: string;
+  const opts = { seed: 0, quick: false, backend: 'cpu' as const, progress: false };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-lock-spec-'));
+    written = '';
+    stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => {
+    stderr.mockRestore();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a second run into an --out another running process holds, naming the holder', async () => {
+    const holder = spawn('sleep', ['30']);
+    try {
+      const lock = { pid: holder.pid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', doing: 'npm run train' };
+      fs.writeFileSync(path.join(dir, RUN_LOCK_NAME), JSON.stringify(lock));
+      await expect(startScript('convnet', { ...opts, out: dir })).rejects.toThrow(
+        `a run into --out ${dir} is already running (npm run train, process ${holder.pid} on ${os.hostname()}, since 2026-01-01T00:00:00.000Z; ` +
+          `lock ${path.join(dir, RUN_LOCK_NAME)}). Wait for it to finish or pass another --out; if that process is gone, delete the lock file.`,
+      );
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('holds the lock for the whole process: a second start into the same --out is refused', async () => {
+    await startScript('convnet', { ...opts, out: dir });
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, RUN_LOCK_NAME), 'utf8'));
+    expect(lock).toMatchObject({ pid: process.pid, doing: 'npm run convnet' });
+    await expect(startScript('train', { ...opts, out: dir })).rejects.toThrow(`is already running (npm run convnet, process ${process.pid}`);
+  });
+
+  it('replaces the lock of a process that is gone, and says so', async () => {
+    const gone = spawnSync('true').pid as number;
+    fs.writeFileSync(path.join(dir, RUN_LOCK_NAME), JSON.stringify({ pid: gone, host: os.hostname(), since: 'earlier', doing: 'npm run train' }));
+    await startScript('convnet', { ...opts, out: dir });
+    expect(written).toContain(`replaced a stale lock of npm run train (process ${gone}, since earlier), which is no longer running`);
+  });
+
+  it('says what is wrong with a dangling --out symlink instead of a raw ENOENT', async () => {
+    const link = path.join(dir, 'out-link');
+    fs.symlinkSync(path.join(dir, 'nowhere'), link);
+    await expect(startScript('demo', { ...opts, out: path.join(link, 'run') })).rejects.toThrow(
+      `--out ${path.join(link, 'run')}: cannot use ${link}: it is a symbolic link to ${path.join(dir, 'nowhere')}, which does not exist; create that folder or remove the link`,
+    );
+    await expect(startScript('demo', { ...opts, out: link })).rejects.toThrow(`cannot use ${link}: it is a symbolic link to`);
   });
 });

@@ -235,12 +235,12 @@ describe('npm run train', () => {
     expect(badModel.stderr).toContain("--model must be resnet or convnet, got 'vgg'");
     const badSmoothing = train(['--label-smoothing', '1']);
     expect(badSmoothing.status).not.toBe(0);
-    expect(badSmoothing.stderr).toContain('--label-smoothing must be in [0, 1), got 1');
+    expect(badSmoothing.stderr).toContain("--label-smoothing must be a number >= 0 and < 1, got '1'");
     const convnetSmoothing = train(['--model', 'convnet', '--label-smoothing', '0.1']);
     expect(convnetSmoothing.status).not.toBe(0);
     expect(convnetSmoothing.stderr).toContain('--label-smoothing is a resnet option');
     const badBudget = train(['--time-budget', '0']);
     expect(badBudget.status).not.toBe(0);
-    expect(badBudget.stderr).toContain('--time-budget must be a positive number of minutes, got 0');
+    expect(badBudget.stderr).toContain("--time-budget must be a number > 0, got '0'");
   }, 90000);
 });

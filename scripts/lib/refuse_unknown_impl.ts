@@ -1,0 +1,11 @@
+/**
+ * Imported first by scripts/lib/cli.ts, before learn/use_impl acts on `--impl`: stops the script with one line
+ * when `--impl` or CS231N_IMPL names no implementation (see runtime/impl_choice.ts).
+ */
+import { implChoiceProblem } from '../../runtime/impl_choice';
+
+const problem = implChoiceProblem(process.argv, process.env);
+if (problem !== null) {
+  process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
