@@ -414,10 +414,17 @@ export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec |
   if (stateNames.length > 0 && !model.loadState) {
     throw new CheckpointError(`checkpoint ${c.manifestPath} holds model state (${stateNames.join(', ')}) but the model has no loadState()`);
   }
-  for (const [name, p] of Object.entries(model.params)) p.assign(c.params[name]);
+  // State first: a model that refuses it has then changed nothing, and the clones it did not take are freed.
   if (model.loadState && stateNames.length > 0) {
-    model.loadState(Object.fromEntries(stateNames.map((k) => [k, tf.clone(c.modelState[k])])));
+    const clones = Object.fromEntries(stateNames.map((k) => [k, tf.clone(c.modelState[k])]));
+    try {
+      model.loadState(clones);
+    } catch (err) {
+      for (const t of Object.values(clones)) t.dispose();
+      throw new CheckpointError(`checkpoint ${c.manifestPath}: ${(err as Error).message}`);
+    }
   }
+  for (const [name, p] of Object.entries(model.params)) p.assign(c.params[name]);
 }
 
 const WEIGHTS_NAME = /^(.+)\.[0-9a-f]{12}\.bin$/;

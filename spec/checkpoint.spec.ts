@@ -415,4 +415,28 @@ describe('checkpoints', () => {
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('restoreModel refuses state the model does not have without changing the model or leaking the copies', () => {
+    const net = () => new FullyConnectedNet({ hiddenDims: [8], inputDim: 5, numClasses: 3, normalization: 'batchnorm', seed: 4 });
+    const saved = net();
+    const base = path.join(dir, 'foreign_state');
+    const mean = tf.zeros([8]);
+    const variance = tf.ones([8]);
+    saveCheckpoint(base, {
+      epoch: 1, iteration: 1, solver: null, lossHistory: [], trainAccHistory: [], valAccHistory: [], bestValAcc: 0,
+      model: { kind: 'FullyConnectedNet', options: {} }, params: saved.params, modelState: { runningMean1: mean, runningVar1: variance, runningMean7: mean, runningVar7: variance },
+      bestParams: {}, optimizer: null,
+    });
+    tf.dispose([mean, variance]);
+    const loaded = loadCheckpoint(base);
+    const target = new FullyConnectedNet({ hiddenDims: [8], inputDim: 5, numClasses: 3, normalization: 'batchnorm', seed: 9 });
+    const before = values(target.params);
+    const count = tf.memory().numTensors;
+    expect(() => restoreModel(loaded, target)).toThrow(/runningMean7' is not the running statistic of a batchnorm layer of this net/);
+    expect(tf.memory().numTensors).toBe(count);
+    expect(values(target.params)).toEqual(before);
+    disposeCheckpoint(loaded);
+    saved.dispose();
+    target.dispose();
+  });
 });
