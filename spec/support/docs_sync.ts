@@ -345,7 +345,8 @@ export function checkCodeMentions(repo: Repository, file: string, text: string):
   const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
   text.split('\n').forEach((line, i) => {
     for (const m of line.matchAll(mention)) {
-      if (!repo.hasPath(m[1])) problems.push({ page: file, line: i + 1, name: m[1], why: `no file or folder ${m[1]} in the repository` });
+      // A module named as an import names it, without its .ts.
+      if (!repo.hasPath(m[1]) && !repo.hasPath(`${m[1]}.ts`)) problems.push({ page: file, line: i + 1, name: m[1], why: `no file or folder ${m[1]} in the repository` });
     }
   });
   return problems;
