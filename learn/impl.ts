@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { exerciseOfFunction } from './manifest';
 
 /** The project's root folder (the one holding src/). */
@@ -45,59 +46,137 @@ type ResolveFilename = (request: string, parent: Module | undefined, isMain: boo
 const ModuleInternals = Module as unknown as { _resolveFilename: ResolveFilename };
 
 let redirectDir: string | undefined;
-let bypass = 0;
+let redirected: ReadonlySet<string> | undefined;
 
 /** The workspace the hook redirects to, or undefined when it is not registered. */
 export function activeWorkspace(): string | undefined {
   return redirectDir;
 }
 
-/** Where an import that resolved to `resolved` really goes: the workspace's copy of a src file, when there is one. */
-export function redirect(resolved: string, dir: string): string {
+/**
+ * Where an import that resolved to `resolved` really goes: the workspace's copy of a src file, when there is one
+ * (and, given only, when that file is one of them: paths relative to src/, 'layers/affine.ts').
+ */
+export function redirect(resolved: string, dir: string, only?: ReadonlySet<string>): string {
   const rel = path.relative(SRC_DIR, resolved);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return resolved;
+  if (only && !only.has(rel.split(path.sep).join('/'))) return resolved;
   const mine = path.join(dir, rel);
   return fs.existsSync(mine) ? mine : resolved;
 }
 
+/** The one-line refusal when a workspace file imports the library's own copy of itself. */
+export function selfImportMessage(rel: string): string {
+  return `${rel} in your workspace imports the library's solution src/${rel}: the exercise is to write it yourself; remove that import`;
+}
+
 /**
- * Registers the hook (once per process). Imports of packages from a workspace outside the project fall back to
- * the project's node_modules.
+ * Registers the hook (once per process). only: the workspace files to use, relative to src/ (default: every file
+ * the workspace holds); the rest come from src/. Imports of packages from a workspace outside the project fall back
+ * to the project's node_modules. A workspace file that imports its own src/ twin is refused with one line
+ * (redirected, that import would load the file itself, and the library's answer is not the learner's).
  */
-export function useWorkspace(dir: string): void {
+export function useWorkspace(dir: string, only?: ReadonlySet<string>): void {
   if (redirectDir !== undefined) {
     if (redirectDir !== dir) throw new Error(`useWorkspace: already redirecting to ${redirectDir}`);
     return;
   }
   redirectDir = dir;
+  redirected = only;
   const original = ModuleInternals._resolveFilename;
   const projectParent = new Module(path.join(PROJECT_ROOT, 'package.json'));
   projectParent.filename = path.join(PROJECT_ROOT, 'package.json');
   projectParent.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(PROJECT_ROOT);
   ModuleInternals._resolveFilename = function (request, parent, isMain, options) {
     let resolved: string;
+    const fromWorkspace = parent?.filename !== undefined && parent.filename.startsWith(dir + path.sep);
     try {
       resolved = original.call(this, request, parent, isMain, options);
     } catch (err) {
       const bare = !request.startsWith('.') && !path.isAbsolute(request);
-      if (!bare || parent?.filename === undefined || !parent.filename.startsWith(dir + path.sep)) throw err;
+      if (!bare || !fromWorkspace) throw err;
       resolved = original.call(this, request, projectParent, isMain, options);
     }
-    return bypass > 0 ? resolved : redirect(resolved, dir);
+    if (fromWorkspace) {
+      const own = path.relative(dir, parent!.filename);
+      if (path.join(SRC_DIR, own) === resolved) throw new Error(selfImportMessage(own.split(path.sep).join('/')));
+    }
+    return redirect(resolved, dir, redirected);
   };
 }
 
-/**
- * Runs f with the hook paused: whatever f requires (and everything that requires in turn) comes from src/. The
- * checks load the solutions this way, to compare the learner's values with them.
- */
-export function withSolutions<T>(f: () => T): T {
-  bypass++;
-  try {
-    return f();
-  } finally {
-    bypass--;
+/** Relative module specifiers of a TypeScript file (imports, re-exports, require calls). */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName).filter((f) => f.startsWith('.'));
+}
+
+/** A src/ file that a relative specifier names from `from`, relative to src/, or undefined. */
+function srcFileOf(from: string, spec: string, dir: string): string | undefined {
+  const base = path.resolve(path.dirname(from), spec);
+  // Seen from the workspace, a specifier names a src/ file through the workspace's rewritten imports.
+  const inSrc = base.startsWith(SRC_DIR + path.sep) ? base : undefined;
+  const fromWs = base.startsWith(dir + path.sep) ? path.join(SRC_DIR, path.relative(dir, base)) : undefined;
+  const target = inSrc ?? fromWs;
+  if (!target) return undefined;
+  for (const candidate of [target, `${target}.ts`, path.join(target, 'index.ts')]) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return path.relative(SRC_DIR, candidate).split(path.sep).join('/');
   }
+  return undefined;
+}
+
+/**
+ * The workspace files that code starting at `files` (paths relative to src/) runs through: those files, and every
+ * workspace file reached by following imports, through the library's files too (a sandwich layer of src/ that
+ * calls the learner's affine). What a check of those files loads from the workspace; the rest is the library's.
+ */
+export function workspaceClosure(dir: string, files: readonly string[]): Set<string> {
+  const mine = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [...files];
+  while (queue.length > 0) {
+    const rel = queue.pop()!;
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    const ws = path.join(dir, rel);
+    const file = fs.existsSync(ws) ? ws : path.join(SRC_DIR, rel);
+    if (file === ws) mine.add(rel);
+    if (!fs.existsSync(file)) continue;
+    for (const spec of importsOf(file)) {
+      const next = srcFileOf(file, spec, dir);
+      if (next && !seen.has(next)) queue.push(next);
+    }
+  }
+  return mine;
+}
+
+/** The autodiff entry points of tfjs, refused in the workspace as in src/. */
+const AUTODIFF = new Set(['grad', 'grads', 'valueAndGrad', 'valueAndGrads', 'variableGrads', 'customGrad']);
+
+/**
+ * The first use of tfjs autodiff in a workspace file, as one line (`layers/affine.ts:12 calls tf.grads`), or
+ * undefined. Counts a call of a property or an imported name in AUTODIFF, and any use of tf.train.
+ */
+export function findAutodiff(text: string, label: string): string | undefined {
+  const source = ts.createSourceFile(label, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  let found: string | undefined;
+  const at = (node: ts.Node, what: string): void => {
+    if (found) return;
+    const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+    found = `${label}:${line} uses ${what}: no autodiff in the exercises (the course writes every gradient by hand); remove it`;
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      if (ts.isPropertyAccessExpression(callee) && AUTODIFF.has(callee.name.text)) at(node, `${callee.getText(source)}()`);
+      else if (ts.isIdentifier(callee) && AUTODIFF.has(callee.text)) at(node, `${callee.text}()`);
+    }
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'train' && ts.isIdentifier(node.expression) && node.expression.text === 'tf') at(node, 'tf.train');
+    if (ts.isImportSpecifier(node) && AUTODIFF.has((node.propertyName ?? node.name).text)) at(node, `an import of ${(node.propertyName ?? node.name).text}`);
+    node.forEachChild(visit);
+  };
+  visit(source);
+  return found;
 }
 
 /** src/ files that the workspace replaces and that are already loaded from src/. */
