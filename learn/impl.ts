@@ -105,6 +105,18 @@ export function useWorkspace(dir: string, only?: ReadonlySet<string>): void {
   };
 }
 
+/**
+ * Changes which workspace files the registered hook loads (the checks of one file's exercises after another's, in
+ * one worker), and forgets every module of src/, reference/, learn/checks/ and the workspace already loaded, so that
+ * the next imports resolve again under the new set.
+ */
+export function redirectOnly(only: ReadonlySet<string>): void {
+  if (redirectDir === undefined) throw new Error('redirectOnly: call useWorkspace first');
+  redirected = only;
+  const roots = [SRC_DIR, path.join(PROJECT_ROOT, 'reference'), path.join(__dirname, 'checks'), redirectDir].map((r) => r + path.sep);
+  for (const file of Object.keys(require.cache)) if (roots.some((r) => file.startsWith(r))) delete require.cache[file];
+}
+
 /** Relative module specifiers of a TypeScript file (imports, re-exports, require calls). */
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');

@@ -20,10 +20,25 @@ export interface Exercise {
   functions: string[];
   /** The page of docs/ that explains the derivation. */
   doc: string;
+  /** The file of learn/checks/ whose CHECKS holds this exercise's check, by id (one file per notebook). */
+  checks: string;
 }
 
+/** Which file of learn/checks/ checks a notebook's exercises. */
+const CHECK_FILES: Record<string, string> = {
+  'Q1 knn': 'a1_knn',
+  'Q2 svm': 'a1_linear',
+  'Q3 softmax': 'a1_linear',
+  'Q4 two_layer_net': 'a1_two_layer_net',
+  'Q1 FullyConnectedNets': 'a2_fc',
+  'Q2 BatchNormalization': 'a2_batchnorm',
+  'Q3 Dropout': 'a2_dropout',
+  'Q4 ConvolutionalNetworks': 'a2_conv',
+  'Q5 Network Visualization': 'a2_vis',
+};
+
 function ex(id: string, assignment: 'A1' | 'A2', notebook: string, file: string, functions: string[], doc: string): Exercise {
-  return { id, assignment, notebook, file, functions, doc };
+  return { id, assignment, notebook, file, functions, doc, checks: CHECK_FILES[notebook] ?? 'beyond' };
 }
 
 const KNN = 'classifiers/knn.ts';

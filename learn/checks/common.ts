@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../src/random';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, relError } from '../../src/gradcheck';
 import { GradRow } from '../../reference/catalogue/harness';
-import { runCatalogue } from '../../reference/catalogue/run';
 import { autodiffGrads } from '../../reference/crosscheck';
 import { ratioHint } from '../hints';
 
@@ -79,6 +78,8 @@ export function expectThrows(what: string, f: () => unknown): void {
 
 /** The first failing row of a catalogue case as a CheckFailure; a row that errored rethrows its error. */
 export function gradients(caseName: string): void {
+  // Loaded on first use: the catalogue imports every layer, and most checks need none of it.
+  const { runCatalogue } = require('../../reference/catalogue/run') as typeof import('../../reference/catalogue/run');
   const rows: GradRow[] = runCatalogue({ seed: SEED, filter: (layer) => layer === caseName });
   if (rows.length === 0) throw new Error(`no gradient check named '${caseName}' in reference/catalogue/`);
   for (const row of rows) {
@@ -154,14 +155,15 @@ export function backwardVsAutodiff(
   what: string,
   inputs: Record<string, tf.Tensor>,
   outShape: number[],
-  backward: (dout: tf.Tensor) => Record<string, tf.Tensor>,
+  backward: (dout: tf.Tensor) => object,
   ref: (p: Record<string, tf.Tensor>) => tf.Tensor,
   grads: Record<string, string>,
   fn: string,
 ): void {
   const dout = new Rng(SEED + 7).randn(outShape);
   try {
-    const got = call(fn, { dout, ...inputs }, () => backward(dout));
+    const got = call(fn, { dout, ...inputs }, () => backward(dout)) as Record<string, tf.Tensor>;
+    if (got === null || typeof got !== 'object') throw new CheckProblem(`${fn} returned ${String(got)}; expected an object of gradients (${Object.keys(grads).join(', ')})`);
     try {
       tf.tidy(() => {
         const auto = autodiffGrads(ref, inputs, dout);
