@@ -68,6 +68,8 @@ export interface StubOptions {
   more?: (name: string) => string | undefined;
   /** Keep the bodies (a workspace holding the solutions): only the imports are rewritten. */
   keepBodies?: boolean;
+  /** Per function, statements to put in its body instead (the specs' planted answers). */
+  bodies?: Readonly<Record<string, string>>;
 }
 
 /** The workspace copy of one src/ file. Throws when a named function is not in the file. */
@@ -78,9 +80,11 @@ export function makeStubFile(text: string, o: StubOptions): string {
   for (const name of o.functions) {
     const body = found.get(name);
     if (!body) throw new Error(`${o.label}: no function or method '${name}' (the exercise list names it)`);
-    if (o.keepBodies) continue;
+    const planted = o.bodies?.[name];
+    if (o.keepBodies && planted === undefined) continue;
     const indent = indentOf(text, body.getStart(source));
-    edits.push([body.getStart(source), body.end, `{\n${indent}  throw new Error('${stubError(name, o.label, o.more?.(name))}');\n${indent}}`]);
+    const inside = planted ?? `throw new Error('${stubError(name, o.label, o.more?.(name))}');`;
+    edits.push([body.getStart(source), body.end, `{\n${indent}  ${inside}\n${indent}}`]);
   }
   edits.sort((a, b) => b[0] - a[0]);
   let out = text;

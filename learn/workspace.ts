@@ -18,7 +18,7 @@ function header(file: string): string {
 }
 
 /** The text of one workspace file, from the current src/. keepBodies: the solutions, imports rewritten only. */
-export function workspaceFileText(file: string, dir: string, keepBodies = false): string {
+export function workspaceFileText(file: string, dir: string, keepBodies = false, bodies?: Readonly<Record<string, string>>): string {
   const srcFile = path.join(SRC_DIR, file);
   const functions = EXERCISES.filter((e) => e.file === file).flatMap((e) => e.functions);
   const text = fs.readFileSync(srcFile, 'utf8');
@@ -26,7 +26,7 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false)
     const e = exerciseOfFunction(name);
     return e && `exercise ${e.id}, explained in docs/${e.doc}`;
   };
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more });
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies });
 }
 
 export interface InitResult {
@@ -34,8 +34,11 @@ export interface InitResult {
   kept: string[];
 }
 
-/** Writes every missing workspace file; never overwrites. keepBodies: a workspace holding the solutions. */
-export function initWorkspace(dir: string, keepBodies = false): InitResult {
+/**
+ * Writes every missing workspace file; never overwrites. keepBodies: a workspace holding the solutions. bodies:
+ * per function, statements that replace its body (what the specs plant).
+ */
+export function initWorkspace(dir: string, keepBodies = false, bodies?: Readonly<Record<string, string>>): InitResult {
   const result: InitResult = { written: [], kept: [] };
   for (const file of exerciseFiles()) {
     const out = path.join(dir, file);
@@ -44,7 +47,7 @@ export function initWorkspace(dir: string, keepBodies = false): InitResult {
       continue;
     }
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies), { flag: 'wx' });
+    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies, bodies), { flag: 'wx' });
     result.written.push(file);
   }
   return result;
