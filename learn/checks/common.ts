@@ -51,7 +51,12 @@ export function expectClose(tensor: string, got: tf.Tensor | number, want: tf.Te
       throw new CheckProblem(`${tensor}: shape [${g.shape}], expected [${w.shape}] (a sum or mean over the wrong axis?)`);
     }
     const err = relError(g, w).norm;
-    if (!(err <= bound)) throw new CheckFailure(tensor, err, bound, against, ratioHint(g, w) ?? hint?.());
+    if (!(err <= bound)) {
+      // Any two numbers are multiples of each other: for a scalar, only a telling factor (-1, N, 1/N) is a hint.
+      const ratio = ratioHint(g, w);
+      const telling = ratio !== undefined && !(g.size === 1 && ratio.endsWith('a scale factor is off'));
+      throw new CheckFailure(tensor, err, bound, against, (telling ? ratio : undefined) ?? hint?.());
+    }
   } finally {
     if (g !== got) g.dispose();
     if (w !== want) w.dispose();
@@ -181,7 +186,7 @@ export function backwardVsAutodiff(
 }
 
 /** Disposes every tensor reachable from v (a forward pass's out and cache), except those in keep. */
-export function disposeAll(v: unknown, keep: tf.Tensor[] = []): void {
-  const ids = new Set(keep.map((t) => t.id));
+export function disposeAll(v: unknown, keep: Array<tf.Tensor | undefined> = []): void {
+  const ids = new Set(keep.filter((t): t is tf.Tensor => t instanceof tf.Tensor).map((t) => t.id));
   for (const t of reachable(v, new Map()).values()) if (!ids.has(t.id) && !t.isDisposed) t.dispose();
 }
