@@ -93,9 +93,16 @@ export function useWorkspace(dir: string, only?: ReadonlySet<string>): void {
     try {
       resolved = original.call(this, request, parent, isMain, options);
     } catch (err) {
+      if (!fromWorkspace) throw err;
       const bare = !request.startsWith('.') && !path.isAbsolute(request);
-      if (!bare || !fromWorkspace) throw err;
-      resolved = original.call(this, request, projectParent, isMain, options);
+      if (bare) resolved = original.call(this, request, projectParent, isMain, options);
+      else {
+        // A workspace copied to another folder: its imports of src/ point where the project is not. The part of
+        // the path after its last src/ names the same file of this project's src/.
+        const i = request.lastIndexOf('/src/');
+        if (i < 0) throw err;
+        resolved = original.call(this, path.join(SRC_DIR, request.slice(i + '/src/'.length)), parent, isMain, options);
+      }
     }
     if (fromWorkspace) {
       const own = path.relative(dir, parent!.filename);
@@ -129,7 +136,10 @@ function srcFileOf(from: string, spec: string, dir: string): string | undefined 
   // Seen from the workspace, a specifier names a src/ file through the workspace's rewritten imports.
   const inSrc = base.startsWith(SRC_DIR + path.sep) ? base : undefined;
   const fromWs = base.startsWith(dir + path.sep) ? path.join(SRC_DIR, path.relative(dir, base)) : undefined;
-  const target = inSrc ?? fromWs;
+  // A workspace copied elsewhere: the part after the last src/ names the file (as the resolver hook reads it).
+  const i = spec.lastIndexOf('/src/');
+  const copied = i >= 0 ? path.join(SRC_DIR, spec.slice(i + '/src/'.length)) : undefined;
+  const target = inSrc ?? fromWs ?? copied;
   if (!target) return undefined;
   for (const candidate of [target, `${target}.ts`, path.join(target, 'index.ts')]) {
     if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return path.relative(SRC_DIR, candidate).split(path.sep).join('/');
