@@ -1,15 +1,17 @@
 /**
  * `--impl exercises`: run the project on the learner's code. One module-resolution hook, registered once, sends
  * every import of `src/<file>` to `<workspace>/<file>` when the workspace holds that file; everything else (and
- * every file the learner has not been given) still comes from src/. Scripts get it from scripts/lib/cli.ts,
- * `npm run check` registers it itself.
+ * every file the learner has not been given) still comes from src/.
  *
- * Choosing: `--impl exercises` (or `--impl=exercises`) on the command line, or CS231N_IMPL=exercises.
+ * Choosing: the `--impl <which>` option that scripts/lib/cli.ts's createCommand gives every script (its --help
+ * lists it; CS231N_IMPL sets it too), one of IMPLS; the script calls useImplementation with it once parsed
+ * (startScript does). `npm run check` registers the hook itself, per exercise (learn/check_worker.ts).
  * The workspace: CS231N_EXERCISES_DIR, default `exercises/` at the project root.
  *
  * The hook patches Node's CommonJS resolver (Module._resolveFilename), which tsx's TypeScript loader goes through
- * too. A module already loaded from src/ before the hook is registered cannot be swapped afterwards: a script
- * that imported one first is started again as a child process with the hook loaded before anything else.
+ * too. A module already loaded from src/ cannot be swapped afterwards, and a script imports its layers before it
+ * parses its flags: useImplementation then starts the script again as a child process with the hook loaded first
+ * (`node --import learn/preload.ts`), and exits with its status.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,25 +19,18 @@ import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { exerciseOfFunction } from './manifest';
+import { EXERCISES, exerciseOfFunction } from './manifest';
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const SRC_DIR = path.join(PROJECT_ROOT, 'src');
 
-export type Impl = 'library' | 'exercises';
+/** The values of `--impl`: whose code a script runs. */
+export const IMPLS = ['library', 'exercises'] as const;
+export type Impl = (typeof IMPLS)[number];
 
-/** The implementation asked for: `--impl NAME` / `--impl=NAME` in argv, else CS231N_IMPL, else 'library'. */
-export function implFromArgs(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Impl {
-  let value = env.CS231N_IMPL;
-  argv.forEach((a, i) => {
-    if (a === '--impl') value = argv[i + 1];
-    else if (a.startsWith('--impl=')) value = a.slice('--impl='.length);
-  });
-  if (value === undefined || value === '' || value === 'library') return 'library';
-  if (value === 'exercises') return 'exercises';
-  throw new Error(`--impl: expected 'library' or 'exercises', got '${value}'`);
-}
+/** What `--help` says of `--impl`. */
+export const IMPL_HELP = "whose code runs: 'library' (src/) or 'exercises' (your workspace: CS231N_EXERCISES_DIR, else exercises/; docs/exercises.md)";
 
 /** The learner's workspace: CS231N_EXERCISES_DIR, default `<project>/exercises`. Always absolute. */
 export function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -206,19 +201,25 @@ function swappedTooLate(dir: string): string[] {
   return Object.keys(require.cache).filter((file) => redirect(file, dir) !== file);
 }
 
-/**
- * What scripts call once, from scripts/lib/cli.ts: with `--impl exercises` (or CS231N_IMPL=exercises), registers
- * the hook on the workspace; when the script already loaded some of those files from src/, reruns the whole
- * script in a child process that loads the hook first, and exits with its status.
- */
-export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
-  const impl = implFromArgs(argv, env);
-  const original = [...argv];
-  // Taken off the command line, so that no script's own parser has to know the flag.
-  for (let i = argv.length - 1; i >= 0; i--) {
-    if (argv[i] === '--impl') argv.splice(i, 2);
-    else if (argv[i].startsWith('--impl=')) argv.splice(i, 1);
+/** The exercises whose every function the workspace holds written (no stub left), in course order. */
+export function writtenExercises(dir: string): { written: string[]; stubs: number } {
+  const written: string[] = [];
+  let stubs = 0;
+  for (const e of EXERCISES) {
+    const file = path.join(dir, e.file);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (text !== '' && e.functions.every((f) => !text.includes(`not implemented yet: ${f} (`))) written.push(e.id);
+    else stubs++;
   }
+  return { written, stubs };
+}
+
+/**
+ * What a script calls once its flags are parsed, with its `--impl`: for 'exercises', registers the hook on the
+ * workspace and says, first thing, whose code runs; when the script already loaded some of those files from src/,
+ * reruns the whole script in a child process that loads the hook first, and exits with its status.
+ */
+export function useImplementation(impl: Impl, argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
   if (impl !== 'exercises') return;
   const dir = workspaceDir(env);
   if (!fs.existsSync(dir)) {
@@ -226,13 +227,15 @@ export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.Proce
     process.exit(2);
   }
   if (env.CS231N_IMPL_PRELOADED !== '1' && swappedTooLate(dir).length > 0) {
-    const child = spawnSync(process.execPath, [...process.execArgv, '--import', pathToFileURL(path.join(__dirname, 'preload.ts')).href, ...original.slice(1)], {
+    const child = spawnSync(process.execPath, [...process.execArgv, '--import', pathToFileURL(path.join(__dirname, 'preload.ts')).href, ...argv.slice(1)], {
       stdio: 'inherit',
-      env: { ...env, CS231N_IMPL: 'exercises', CS231N_EXERCISES_DIR: dir, CS231N_IMPL_PRELOADED: '1' },
+      env: { ...env, CS231N_EXERCISES_DIR: dir, CS231N_IMPL_PRELOADED: '1' },
     });
     process.exit(child.status ?? 1);
   }
   useWorkspace(dir);
+  const { written, stubs } = writtenExercises(dir);
+  console.error(`using your exercises (${dir}): ${written.length > 0 ? written.join(', ') : 'none written yet'}${stubs > 0 ? `; ${stubs} still stubs (the script stops at the first it reaches)` : ''}`);
   stopAtFirstStub();
 }
 

@@ -14,7 +14,7 @@ import { makeStubFile } from './stubs';
 /** One line at the top of every workspace file: what it is and how to check it. */
 function header(file: string): string {
   const ids = EXERCISES.filter((e) => e.file === file).map((e) => e.id);
-  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; the solution is src/${file}.\n`;
+  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; docs/exercises.md explains the workspace.\n`;
 }
 
 /** The text of one workspace file, from the current src/. keepBodies: the solutions, imports rewritten only. */

@@ -17,10 +17,12 @@ import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
 import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';
 import { GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES } from '../reference/catalogue/harness';
-import { parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
+import { implOption, parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
+import { Impl, useImplementation } from '../learn/impl';
 import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
+  impl: Impl;
   seed: number;
   backend: ScriptBackend;
   json: boolean;
@@ -84,9 +86,11 @@ async function main(): Promise<void> {
     )
     .option('--json', 'one JSON object per row on stdout instead of the table', false)
     .option('--only <text>', 'only the layers and models whose name contains this text')
+    .addOption(implOption())
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const opts = program.opts<Options>();
+  useImplementation(opts.impl);
 
   const backend = await initBackendAndReport(opts.backend);
   const only = opts.only?.toLowerCase();
