@@ -9,7 +9,6 @@ export type Check = () => void;
 
 /** The check of an exercise; throws when its file has none (a manifest and a check file that disagree). */
 export function checkOf(exercise: Exercise): Check {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(`./${exercise.checks}`) as { CHECKS: Record<string, Check> };
   const check = mod.CHECKS[exercise.id];
   if (!check) throw new Error(`learn/checks/${exercise.checks}.ts has no check for ${exercise.id}`);
