@@ -16,7 +16,7 @@ export interface Exercise {
   notebook: string;
   /** The file under src/ (and under the workspace) that holds it. */
   file: string;
-  /** The functions whose bodies the learner writes. */
+  /** The functions whose bodies the learner writes: the exercise's own, and the helpers that are part of it. */
   functions: string[];
   /** The page of docs/ that explains the derivation. */
   doc: string;
@@ -55,7 +55,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('compute_distances_two_loops', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesTwoLoops'], 'knn-distances.md'),
   ex('compute_distances_one_loop', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesOneLoop'], 'knn-distances.md'),
   ex('compute_distances_no_loops', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesNoLoops'], 'knn-distances.md'),
-  ex('knn_predict_labels', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.predictLabels'], 'knn-distances.md'),
+  ex('knn_predict_labels', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.predictLabels', 'nearestIndices', 'voteLabels'], 'knn-distances.md'),
   ex('svm_loss_naive', 'A1', 'Q2 svm', 'classifiers/linear_svm.ts', ['svmLossNaive'], 'svm-softmax-gradients.md'),
   ex('svm_loss_vectorized', 'A1', 'Q2 svm', 'classifiers/linear_svm.ts', ['svmLossVectorized'], 'svm-softmax-gradients.md'),
   ex('softmax_loss_naive', 'A1', 'Q3 softmax', 'classifiers/softmax.ts', ['softmaxLossNaive'], 'svm-softmax-gradients.md'),
@@ -69,12 +69,12 @@ export const EXERCISES: readonly Exercise[] = [
   ex('relu_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/relu.ts', ['reluBackward'], FC),
   ex('softmax_loss', 'A2', 'Q1 FullyConnectedNets', 'layers/softmax_loss.ts', ['softmaxLoss'], FC),
   ex('svm_loss', 'A2', 'Q1 FullyConnectedNets', 'layers/svm_loss.ts', ['svmLoss'], FC),
-  ex('fc_net_loss', 'A2', 'Q1 FullyConnectedNets', 'classifiers/fc_net.ts', ['FullyConnectedNet.loss'], FC),
+  ex('fc_net_loss', 'A2', 'Q1 FullyConnectedNets', 'classifiers/fc_net.ts', ['FullyConnectedNet.loss', 'FullyConnectedNet.forward', 'FullyConnectedNet.backward'], FC),
   ex('sgd_momentum', 'A2', 'Q1 FullyConnectedNets', 'optim/sgd_momentum.ts', ['sgdMomentum'], 'optimizers.md'),
   ex('rmsprop', 'A2', 'Q1 FullyConnectedNets', 'optim/rmsprop.ts', ['rmsprop'], 'optimizers.md'),
   ex('adam', 'A2', 'Q1 FullyConnectedNets', 'optim/adam.ts', ['adam'], 'optimizers.md'),
   ex('batchnorm_forward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormForward'], BN),
-  ex('batchnorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackward'], BN),
+  ex('batchnorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackward', 'testModeBackward'], BN),
   ex('batchnorm_backward_alt', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackwardAlt'], BN),
   ex('layernorm_forward', 'A2', 'Q2 BatchNormalization', 'layers/layernorm.ts', ['layernormForward'], BN),
   ex('layernorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/layernorm.ts', ['layernormBackward'], BN),
@@ -84,7 +84,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('conv_backward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/conv_naive.ts', ['convBackwardNaive'], CONV),
   ex('max_pool_forward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/pool_naive.ts', ['maxPoolForwardNaive'], CONV),
   ex('max_pool_backward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/pool_naive.ts', ['maxPoolBackwardNaive'], CONV),
-  ex('three_layer_convnet_loss', 'A2', 'Q4 ConvolutionalNetworks', 'classifiers/cnn.ts', ['ThreeLayerConvNet.loss'], CONV),
+  ex('three_layer_convnet_loss', 'A2', 'Q4 ConvolutionalNetworks', 'classifiers/cnn.ts', ['ThreeLayerConvNet.loss', 'ThreeLayerConvNet.forward', 'ThreeLayerConvNet.backward'], CONV),
   ex('spatial_batchnorm_forward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_batchnorm.ts', ['spatialBatchnormForward'], BN),
   ex('spatial_batchnorm_backward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_batchnorm.ts', ['spatialBatchnormBackward'], BN),
   ex('spatial_groupnorm_forward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_groupnorm.ts', ['spatialGroupnormForward'], BN),

@@ -70,6 +70,33 @@ export interface StubOptions {
   keepBodies?: boolean;
   /** Per function, statements to put in its body instead (the specs' planted answers). */
   bodies?: Readonly<Record<string, string>>;
+  /**
+   * Said instead of the file's opening doc comment after its first sentence, in a stub file: that comment derives
+   * the answer, which is the exercise (docs/ keeps the derivation).
+   */
+  fileNote?: string;
+}
+
+/** The file's opening doc comment cut to its first sentence and followed by note, or undefined without one. */
+function shortenedHeader(text: string, note: string): [number, number, string] | undefined {
+  const m = /^\/\*\*([\s\S]*?)\*\//.exec(text);
+  if (!m) return undefined;
+  const prose = m[1]
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trim())
+    .join(' ')
+    .trim();
+  const end = prose.search(/\.(\s|$)/);
+  const first = end < 0 ? prose : prose.slice(0, end + 1);
+  const wrap = (para: string): string[] => {
+    const out: string[] = [];
+    for (const word of para.split(' ')) {
+      if (out.length > 0 && out[out.length - 1].length + word.length < 110) out[out.length - 1] += ` ${word}`;
+      else out.push(word);
+    }
+    return out.map((l) => ` * ${l}`);
+  };
+  return [0, m[0].length, ['/**', ...wrap(first), ' *', ...wrap(note), ' */'].join('\n')];
 }
 
 /** The workspace copy of one src/ file. Throws when a named function is not in the file. */
@@ -86,6 +113,8 @@ export function makeStubFile(text: string, o: StubOptions): string {
     const inside = planted ?? `throw new Error('${stubError(name, o.label, o.more?.(name))}');`;
     edits.push([body.getStart(source), body.end, `{\n${indent}  ${inside}\n${indent}}`]);
   }
+  const header = !o.keepBodies && o.fileNote ? shortenedHeader(text, o.fileNote) : undefined;
+  if (header) edits.push(header);
   edits.sort((a, b) => b[0] - a[0]);
   let out = text;
   for (const [start, end, replacement] of edits) out = out.slice(0, start) + replacement + out.slice(end);

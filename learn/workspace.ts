@@ -26,7 +26,9 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false,
     const e = exerciseOfFunction(name);
     return e && `exercise ${e.id}, explained in docs/${e.doc}`;
   };
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies });
+  const docs = [...new Set(EXERCISES.filter((e) => e.file === file).map((e) => `docs/${e.doc}`))].join(' and ');
+  const fileNote = `What each exercise below computes is in its doc comment; how to derive it, in ${docs}.`;
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote });
 }
 
 export interface InitResult {
