@@ -19,6 +19,7 @@ import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';
 import { GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES } from '../reference/catalogue/harness';
 import { implOption, parseInteger, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
 import { Impl, useImplementation } from '../learn/impl';
+import { exercisesToFix } from '../learn/catalogue_exercises';
 import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
   if (failed.length > 0) {
     process.stderr.write(`FAILED: ${failed.map((r) => `${r.layer} ${r.param}${r.error ? ` (${r.error})` : ''}`).join('; ')}\n`);
     process.exitCode = 1;
+    const fix = opts.impl === 'exercises' ? exercisesToFix(failed.map((r) => r.layer)) : undefined;
+    if (fix) process.stderr.write(`${fix}\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import { makeStubFile } from '../../learn/stubs';
 import { initWorkspace, typecheckWorkspace } from '../../learn/workspace';
 import { IMPLS, findAutodiff, workspaceClosure } from '../../learn/impl';
 import { checkOf } from '../../learn/checks/index';
+import { CATALOGUE_CASES, exercisesToFix } from '../../learn/catalogue_exercises';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -62,6 +63,14 @@ describe('the manifest', () => {
       const ids = Object.keys((require(`../../learn/checks/${f}`) as { CHECKS: Record<string, unknown> }).CHECKS);
       expect(ids.filter((id) => !EXERCISES.some((e) => e.id === id && e.checks === f))).toEqual([]);
     }
+  });
+
+  it('names an exercise for every catalogue case a check runs, each a case of the catalogue', () => {
+    const { CATALOGUE } = require('../../reference/catalogue/run') as typeof import('../../reference/catalogue/run');
+    const names = new Set(CATALOGUE.map((c) => c.layer));
+    expect(CATALOGUE_CASES.filter((c) => !names.has(c))).toEqual([]);
+    expect(exercisesToFix(['relu', 'affine', 'conv fast (stride 2, pad 0)'])).toBe('your exercises to fix: affine_backward, relu_backward; `npm run check -- affine_backward relu_backward` says what is wrong');
+    expect(exercisesToFix(['conv fast (stride 2, pad 0)'])).toBeUndefined();
   });
 
   it('offers --impl library and exercises', () => {
