@@ -30,7 +30,7 @@ export const IMPLS = ['library', 'exercises'] as const;
 export type Impl = (typeof IMPLS)[number];
 
 /** What `--help` says of `--impl`. */
-export const IMPL_HELP = "whose code runs: 'library' (src/) or 'exercises' (your workspace: CS231N_EXERCISES_DIR, else exercises/; docs/exercises.md)";
+export const IMPL_HELP = "whose code runs: 'library' (src/, the default) or 'exercises' (your workspace: CS231N_EXERCISES_DIR, else exercises/; docs/exercises.md)";
 
 /** The learner's workspace: CS231N_EXERCISES_DIR, default `<project>/exercises`. Always absolute. */
 export function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -168,11 +168,12 @@ export function workspaceClosure(dir: string, files: readonly string[]): Set<str
 }
 
 /** The autodiff entry points of tfjs, refused in the workspace as in src/. */
-const AUTODIFF = new Set(['grad', 'grads', 'valueAndGrad', 'valueAndGrads', 'variableGrads', 'customGrad']);
+const AUTODIFF = new Set(['grad', 'grads', 'valueAndGrad', 'valueAndGrads', 'variableGrads', 'customGrad', 'gradients']);
 
 /**
  * The first use of tfjs autodiff in a workspace file, as one line (`layers/affine.ts:12 calls tf.grads`), or
- * undefined. Counts a call of a property or an imported name in AUTODIFF, and any use of tf.train.
+ * undefined. Counts a call of a property or an imported name in AUTODIFF (engine().gradients too), and any use of
+ * tf.train.
  */
 export function findAutodiff(text: string, label: string): string | undefined {
   const source = ts.createSourceFile(label, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);

@@ -23,7 +23,7 @@ import { exercisesToFix } from '../learn/catalogue_exercises';
 import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
-  impl: Impl;
+  impl?: Impl;
   seed: number;
   backend: ScriptBackend;
   json: boolean;
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const opts = program.opts<Options>();
-  useImplementation(opts.impl);
+  useImplementation(opts.impl ?? 'library');
 
   const backend = await initBackendAndReport(opts.backend);
   const only = opts.only?.toLowerCase();

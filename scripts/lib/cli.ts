@@ -158,9 +158,12 @@ export function createCommand(name: string, description: string): Command {
     .showHelpAfterError('(run with --help for usage)');
 }
 
-/** `--impl <which>`, one of learn/impl.ts's IMPLS (also from CS231N_IMPL); pass its value to useImplementation. */
+/**
+ * `--impl <which>`, one of learn/impl.ts's IMPLS (also from CS231N_IMPL; absent means 'library'); pass its value
+ * to useImplementation.
+ */
 export function implOption(): Option {
-  return new Option('--impl <which>', IMPL_HELP).choices(IMPLS).env('CS231N_IMPL').default('library');
+  return new Option('--impl <which>', IMPL_HELP).choices(IMPLS).env('CS231N_IMPL');
 }
 
 /** A folder as a person would type it: relative to the working directory when inside it, else absolute. */
