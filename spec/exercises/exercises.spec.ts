@@ -207,7 +207,7 @@ describe('--impl exercises', () => {
   }, 60_000);
 
   it('lists --impl in --help, and refuses a value that is not one of IMPLS', () => {
-    expect(run(['spec/exercises/fixtures/relu_script.ts', '--help']).out).toMatch(/--impl <which>\s+whose code runs: 'library' \(src\/, the default\) or 'exercises'/);
+    expect(run(['spec/exercises/fixtures/relu_script.ts', '--help']).out).toMatch(/--impl <which>\s+whose code runs:\s+'library'\s+\(src\/,\s+the\s+default\)\s+or\s+'exercises'/);
     const bad = run(['spec/exercises/fixtures/relu_script.ts', '--impl', 'mine']);
     expect(bad.out).toMatch(/option '--impl <which>' argument 'mine' is invalid\. Allowed choices are library, exercises/);
     expect(bad.code).not.toBe(0);
