@@ -75,6 +75,15 @@ export interface StubOptions {
    * the answer, which is the exercise (docs/ keeps the derivation).
    */
   fileNote?: string;
+  /** Per function, the doc comment its stub gets instead of the library's (which may give the answer away). */
+  docs?: Readonly<Record<string, string>>;
+}
+
+/** The last doc comment (`/** ... *\/`) right before a declaration, as [start, end], or undefined. */
+function docRange(text: string, decl: ts.Node): [number, number] | undefined {
+  const ranges = ts.getLeadingCommentRanges(text, decl.getFullStart()) ?? [];
+  const last = ranges[ranges.length - 1];
+  return last && text.startsWith('/**', last.pos) ? [last.pos, last.end] : undefined;
 }
 
 /** The file's opening doc comment cut to its first sentence and followed by note, or undefined without one. */
@@ -108,6 +117,12 @@ export function makeStubFile(text: string, o: StubOptions): string {
     const body = found.get(name);
     if (!body) throw new Error(`${o.label}: no function or method '${name}' (the exercise list names it)`);
     const planted = o.bodies?.[name];
+    const doc = o.keepBodies ? undefined : o.docs?.[name];
+    const range = doc === undefined ? undefined : docRange(text, body.parent);
+    if (doc !== undefined && range) {
+      const pad = indentOf(text, range[0]);
+      edits.push([range[0], range[1], ['/**', ...doc.split('\n').map((l) => (l ? ` * ${l}` : ' *')), ' */'].join(`\n${pad}`)]);
+    }
     if (o.keepBodies && planted === undefined) continue;
     const indent = indentOf(text, body.getStart(source));
     const inside = planted ?? `throw new Error('${stubError(name, o.label, o.more?.(name))}');`;

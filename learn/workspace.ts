@@ -10,6 +10,7 @@ import ts from 'typescript';
 import { PROJECT_ROOT, SRC_DIR } from './impl';
 import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
 import { makeStubFile } from './stubs';
+import { STUB_DOCS } from './stub_docs';
 
 /** One line at the top of every workspace file: what it is and how to check it. */
 function header(file: string): string {
@@ -28,7 +29,7 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false,
   };
   const docs = [...new Set(EXERCISES.filter((e) => e.file === file).map((e) => `docs/${e.doc}`))].join(' and ');
   const fileNote = `What each exercise below computes is in its doc comment; how to derive it, in ${docs}.`;
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote });
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote, docs: STUB_DOCS });
 }
 
 export interface InitResult {

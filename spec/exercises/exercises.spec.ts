@@ -130,6 +130,15 @@ describe('the workspace', () => {
     fs.writeFileSync(file, before);
   });
 
+  it('keeps no derivation of an answer in a stub, and no banner naming the solution', () => {
+    const read = (f: string): string => fs.readFileSync(path.join(stubs, f), 'utf8');
+    expect(read('layers/batchnorm.ts')).not.toMatch(/dx = \(gamma \/ sigma\)|dmu\/dx_i|dx = dout \* gamma \/ std/);
+    expect(read('classifiers/knn.ts')).not.toContain('||x||^2 + ||t||^2');
+    expect(read('optim/adam.ts')).not.toContain('mt =  m / (1 - beta1^t)');
+    expect(read('classifiers/fc_net.ts')).toMatch(/not implemented yet: FullyConnectedNet\.forward/);
+    for (const f of new Set(EXERCISES.map((e) => e.file))) expect(read(f)).not.toMatch(/the solution is src\//);
+  });
+
   it('type-checks as generated', () => {
     expect(typecheckWorkspace(stubs)).toEqual([]);
   }, 120_000);
