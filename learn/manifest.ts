@@ -1,9 +1,10 @@
 /**
  * The exercises: what assignments 1 and 2 of cs231n ask a learner to write, in the course's order, each with the
  * functions of src/ that hold its solution. `npm run exercises -- init` strips those bodies; `npm run check`
- * checks them (learn/checks/, one file per notebook, named by each exercise's `checks`). The last three go beyond the course: the layers of the residual net that
- * `npm run train` trains (docs/best-model.md). What the course hands out ready-made (HOG, the Solver, data loading, the fast
- * layers, the sandwich layers) is not here, so it always comes from src/.
+ * checks them (learn/checks/, one file per notebook, named by each exercise's `checks`). The last three go beyond
+ * the course: the layers of the residual net that `npm run train` trains (docs/best-model.md). What the course
+ * hands out ready-made (HOG, the Solver, data loading, the fast layers, the sandwich layers) is not here, so it
+ * always comes from src/.
  *
  * A function is named as written in its file: `affineForward`, or `Class.method` for a method.
  */
