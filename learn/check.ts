@@ -1,18 +1,21 @@
 /**
- * `npm run check [-- ids...] [--watch]`: runs the checks of the learner's exercises (learn/checks.ts) and prints
- * one line per exercise, then the progress and what to do next. Exit status 1 while any checked exercise does
- * not pass. Words pick exercises by id or part of one (`affine` = affine_forward and affine_backward).
- * --watch reruns in a fresh process whenever a workspace file changes.
+ * `npm run check [-- ids...] [--watch] [--timeout <s>]`: runs the checks of the learner's exercises
+ * (learn/checks/, each exercise in a worker thread with a time limit: learn/run_checks.ts) and prints one line per
+ * exercise, then the progress and what to do next. Exit status 1 while any checked exercise does not pass. Words
+ * pick exercises by id or part of one (`affine` = affine_forward and affine_backward). --watch reruns in a fresh
+ * process whenever a workspace file changes.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, ChildProcess } from 'node:child_process';
-import { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../runtime/backend';
-import { useWorkspace, workspaceDir } from './impl';
+import { Command, InvalidArgumentError } from 'commander';
+import { workspaceDir } from './impl';
 import { EXERCISES, selectExercises } from './manifest';
-import type { Outcome } from './run_checks';
+import { Outcome, runChecks } from './run_checks';
+
+/** Seconds one exercise's check may run by default: about ten times the slowest check on a busy 2-core machine. */
+export const DEFAULT_TIMEOUT_S = 30;
 
 /** One line for an exercise's outcome. */
 export function formatOutcome(o: Outcome, dir: string): string {
@@ -24,7 +27,7 @@ export function formatOutcome(o: Outcome, dir: string): string {
     case 'todo':
       return `  todo   ${id} write ${s.fn} in ${path.join(dir, o.exercise.file)}`;
     case 'waits':
-      return `  todo   ${id} needs ${s.on.id} first (${s.fn} is not implemented yet)`;
+      return `  todo   ${id} needs ${s.on} first (${s.fn} is not implemented yet)`;
     case 'fails':
       return `  FAILS  ${id} ${s.message}`;
   }
@@ -44,39 +47,22 @@ function shortPath(dir: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
 }
 
-async function checkOnce(ids: string[], dir: string): Promise<number> {
+async function checkOnce(ids: string[], dir: string, timeoutS: number): Promise<number> {
   const selected = selectExercises(ids);
-  useWorkspace(dir);
-  // The cpu backend has every gradient kernel the autodiff reference needs, and small tensors run fastest on it.
-  await initBackend(process.env.TFJS_BACKEND ?? 'cpu');
-  tf.env().set('DEBUG', false);
-  // PROD quiets tfjs's advice to install tfjs-node, which would come first in every check's output.
-  tf.env().set('PROD', true);
-  // Loaded after the redirect, so that its imports of src/ reach the workspace.
-  let runCheck: typeof import('./run_checks').runCheck;
-  try {
-    ({ runCheck } = require('./run_checks') as typeof import('./run_checks'));
-  } catch (err) {
-    console.error(`cannot load the workspace ${dir}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
-  const outcomes: Outcome[] = [];
-  for (const exercise of selected) {
-    const o = runCheck(exercise);
-    outcomes.push(o);
-    console.log(formatOutcome(o, shortPath(dir)));
-  }
+  const parallel = Math.min(2, os.availableParallelism());
+  const outcomes = await runChecks(selected, { dir, timeoutS, parallel, onOutcome: (o) => console.log(formatOutcome(o, shortPath(dir))) });
   console.log(progressLine(outcomes));
   return outcomes.every((o) => o.status.kind === 'pass') ? 0 : 1;
 }
 
-function watch(ids: string[], dir: string): void {
+function watch(args: string[]): void {
   let child: ChildProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const dir = args[args.indexOf('--dir') + 1];
   const run = (): void => {
     child?.kill();
     console.log(`\n--- ${new Date().toLocaleTimeString()}: checking ${dir}`);
-    child = spawn(process.execPath, [...process.execArgv, __filename, ...ids, '--dir', dir], { stdio: 'inherit' });
+    child = spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: 'inherit' });
   };
   fs.watch(dir, { recursive: true }, () => {
     clearTimeout(timer);
@@ -85,22 +71,29 @@ function watch(ids: string[], dir: string): void {
   run();
 }
 
+function parseTimeout(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 600)) throw new InvalidArgumentError(`expected seconds in (0, 600], got '${v}'`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const program = new Command('check')
     .description('check the exercises of your workspace (default: all of them, in the course order)')
     .argument('[ids...]', `exercise ids or parts of them, e.g. affine batchnorm (${EXERCISES.length} exercises)`)
     .option('--dir <dir>', 'the workspace (default: CS231N_EXERCISES_DIR, else exercises/)')
+    .option('--timeout <s>', "seconds one exercise's check may run", parseTimeout, DEFAULT_TIMEOUT_S)
     .option('--watch', 'check again whenever a workspace file changes')
     .parse();
-  const opts = program.opts<{ dir?: string; watch?: boolean }>();
+  const opts = program.opts<{ dir?: string; watch?: boolean; timeout: number }>();
   const dir = opts.dir ? path.resolve(opts.dir) : workspaceDir();
   if (!fs.existsSync(dir)) {
     console.error(`no workspace at ${dir}: run \`npm run exercises -- init\` first`);
     process.exit(2);
   }
   selectExercises(program.args); // unknown ids fail here, before anything runs
-  if (opts.watch) watch(program.args, dir);
-  else process.exitCode = await checkOnce(program.args, dir);
+  if (opts.watch) watch([...program.args, '--dir', dir, '--timeout', String(opts.timeout)]);
+  else process.exitCode = await checkOnce(program.args, dir, opts.timeout);
 }
 
 if (require.main === module) {

@@ -1,40 +1,37 @@
 /**
  * `--impl exercises`: run the project on the learner's code. One module-resolution hook, registered once, sends
  * every import of `src/<file>` to `<workspace>/<file>` when the workspace holds that file; everything else (and
- * every file the learner has not been given) still comes from src/. Scripts get it from scripts/lib/cli.ts,
- * `npm run check` registers it itself.
+ * every file the learner has not been given) still comes from src/.
  *
- * Choosing: `--impl exercises` (or `--impl=exercises`) on the command line, or CS231N_IMPL=exercises.
+ * Choosing: the `--impl <which>` option that scripts/lib/cli.ts's createCommand gives every script (its --help
+ * lists it; CS231N_IMPL sets it too), one of IMPLS; the script calls useImplementation with it once parsed
+ * (startScript does). `npm run check` registers the hook itself, per exercise (learn/check_worker.ts).
  * The workspace: CS231N_EXERCISES_DIR, default `exercises/` at the project root.
  *
  * The hook patches Node's CommonJS resolver (Module._resolveFilename), which tsx's TypeScript loader goes through
- * too. A module already loaded from src/ before the hook is registered cannot be swapped afterwards: a script
- * that imported one first is started again as a child process with the hook loaded before anything else.
+ * too. A module already loaded from src/ cannot be swapped afterwards, and a script imports its layers before it
+ * parses its flags: useImplementation then starts the script again as a child process with the hook loaded first
+ * (`node --import learn/preload.ts`), and exits with its status.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { exerciseOfFunction } from './manifest';
+import ts from 'typescript';
+import { EXERCISES, exerciseOfFunction } from './manifest';
+import { IMPL_CHOICES, type ImplChoice } from '../runtime/impl_choice';
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const SRC_DIR = path.join(PROJECT_ROOT, 'src');
 
-export type Impl = 'library' | 'exercises';
+/** The values of `--impl`: whose code a script runs (the one list, runtime/impl_choice.ts). */
+export const IMPLS = IMPL_CHOICES;
+export type Impl = ImplChoice;
 
-/** The implementation asked for: `--impl NAME` / `--impl=NAME` in argv, else CS231N_IMPL, else 'library'. */
-export function implFromArgs(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Impl {
-  let value = env.CS231N_IMPL;
-  argv.forEach((a, i) => {
-    if (a === '--impl') value = argv[i + 1];
-    else if (a.startsWith('--impl=')) value = a.slice('--impl='.length);
-  });
-  if (value === undefined || value === '' || value === 'library') return 'library';
-  if (value === 'exercises') return 'exercises';
-  throw new Error(`--impl: expected 'library' or 'exercises', got '${value}'`);
-}
+/** What `--help` says of `--impl`. */
+export const IMPL_HELP = "whose code runs: 'library' (src/, the default) or 'exercises' (your workspace: CS231N_EXERCISES_DIR, else exercises/; docs/exercises.md)";
 
 /** The learner's workspace: CS231N_EXERCISES_DIR, default `<project>/exercises`. Always absolute. */
 export function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,59 +42,160 @@ type ResolveFilename = (request: string, parent: Module | undefined, isMain: boo
 const ModuleInternals = Module as unknown as { _resolveFilename: ResolveFilename };
 
 let redirectDir: string | undefined;
-let bypass = 0;
+let redirected: ReadonlySet<string> | undefined;
 
 /** The workspace the hook redirects to, or undefined when it is not registered. */
 export function activeWorkspace(): string | undefined {
   return redirectDir;
 }
 
-/** Where an import that resolved to `resolved` really goes: the workspace's copy of a src file, when there is one. */
-export function redirect(resolved: string, dir: string): string {
+/**
+ * Where an import that resolved to `resolved` really goes: the workspace's copy of a src file, when there is one
+ * (and, given only, when that file is one of them: paths relative to src/, 'layers/affine.ts').
+ */
+export function redirect(resolved: string, dir: string, only?: ReadonlySet<string>): string {
   const rel = path.relative(SRC_DIR, resolved);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return resolved;
+  if (only && !only.has(rel.split(path.sep).join('/'))) return resolved;
   const mine = path.join(dir, rel);
   return fs.existsSync(mine) ? mine : resolved;
 }
 
+/** The one-line refusal when a workspace file imports the library's own copy of itself. */
+export function selfImportMessage(rel: string): string {
+  return `${rel} in your workspace imports the library's solution src/${rel}: the exercise is to write it yourself; remove that import`;
+}
+
 /**
- * Registers the hook (once per process). Imports of packages from a workspace outside the project fall back to
- * the project's node_modules.
+ * Registers the hook (once per process). only: the workspace files to use, relative to src/ (default: every file
+ * the workspace holds); the rest come from src/. Imports of packages from a workspace outside the project fall back
+ * to the project's node_modules. A workspace file that imports its own src/ twin is refused with one line
+ * (redirected, that import would load the file itself, and the library's answer is not the learner's).
  */
-export function useWorkspace(dir: string): void {
+export function useWorkspace(dir: string, only?: ReadonlySet<string>): void {
   if (redirectDir !== undefined) {
     if (redirectDir !== dir) throw new Error(`useWorkspace: already redirecting to ${redirectDir}`);
     return;
   }
   redirectDir = dir;
+  redirected = only;
   const original = ModuleInternals._resolveFilename;
   const projectParent = new Module(path.join(PROJECT_ROOT, 'package.json'));
   projectParent.filename = path.join(PROJECT_ROOT, 'package.json');
   projectParent.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(PROJECT_ROOT);
   ModuleInternals._resolveFilename = function (request, parent, isMain, options) {
     let resolved: string;
+    const fromWorkspace = parent?.filename !== undefined && parent.filename.startsWith(dir + path.sep);
     try {
       resolved = original.call(this, request, parent, isMain, options);
     } catch (err) {
+      if (!fromWorkspace) throw err;
       const bare = !request.startsWith('.') && !path.isAbsolute(request);
-      if (!bare || parent?.filename === undefined || !parent.filename.startsWith(dir + path.sep)) throw err;
-      resolved = original.call(this, request, projectParent, isMain, options);
+      if (bare) resolved = original.call(this, request, projectParent, isMain, options);
+      else {
+        // A workspace copied to another folder: its imports of src/ point where the project is not. The part of
+        // the path after its last src/ names the same file of this project's src/.
+        const i = request.lastIndexOf('/src/');
+        if (i < 0) throw err;
+        resolved = original.call(this, path.join(SRC_DIR, request.slice(i + '/src/'.length)), parent, isMain, options);
+      }
     }
-    return bypass > 0 ? resolved : redirect(resolved, dir);
+    if (fromWorkspace) {
+      const own = path.relative(dir, parent!.filename);
+      if (path.join(SRC_DIR, own) === resolved) throw new Error(selfImportMessage(own.split(path.sep).join('/')));
+    }
+    return redirect(resolved, dir, redirected);
   };
 }
 
 /**
- * Runs f with the hook paused: whatever f requires (and everything that requires in turn) comes from src/. The
- * checks load the solutions this way, to compare the learner's values with them.
+ * Changes which workspace files the registered hook loads (the checks of one file's exercises after another's, in
+ * one worker), and forgets every module of src/, reference/, learn/checks/ and the workspace already loaded, so that
+ * the next imports resolve again under the new set.
  */
-export function withSolutions<T>(f: () => T): T {
-  bypass++;
-  try {
-    return f();
-  } finally {
-    bypass--;
+export function redirectOnly(only: ReadonlySet<string>): void {
+  if (redirectDir === undefined) throw new Error('redirectOnly: call useWorkspace first');
+  redirected = only;
+  const roots = [SRC_DIR, path.join(PROJECT_ROOT, 'reference'), path.join(__dirname, 'checks'), redirectDir].map((r) => r + path.sep);
+  for (const file of Object.keys(require.cache)) if (roots.some((r) => file.startsWith(r))) delete require.cache[file];
+}
+
+/** Relative module specifiers of a TypeScript file (imports, re-exports, require calls). */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName).filter((f) => f.startsWith('.'));
+}
+
+/** A src/ file that a relative specifier names from `from`, relative to src/, or undefined. */
+function srcFileOf(from: string, spec: string, dir: string): string | undefined {
+  const base = path.resolve(path.dirname(from), spec);
+  // Seen from the workspace, a specifier names a src/ file through the workspace's rewritten imports.
+  const inSrc = base.startsWith(SRC_DIR + path.sep) ? base : undefined;
+  const fromWs = base.startsWith(dir + path.sep) ? path.join(SRC_DIR, path.relative(dir, base)) : undefined;
+  // A workspace copied elsewhere: the part after the last src/ names the file (as the resolver hook reads it).
+  const i = spec.lastIndexOf('/src/');
+  const copied = i >= 0 ? path.join(SRC_DIR, spec.slice(i + '/src/'.length)) : undefined;
+  const target = inSrc ?? fromWs ?? copied;
+  if (!target) return undefined;
+  for (const candidate of [target, `${target}.ts`, path.join(target, 'index.ts')]) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return path.relative(SRC_DIR, candidate).split(path.sep).join('/');
   }
+  return undefined;
+}
+
+/**
+ * The workspace files that code starting at `files` (paths relative to src/) runs through: those files, and every
+ * workspace file reached by following imports, through the library's files too (a sandwich layer of src/ that
+ * calls the learner's affine). What a check of those files loads from the workspace; the rest is the library's.
+ */
+export function workspaceClosure(dir: string, files: readonly string[]): Set<string> {
+  const mine = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [...files];
+  while (queue.length > 0) {
+    const rel = queue.pop()!;
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    const ws = path.join(dir, rel);
+    const file = fs.existsSync(ws) ? ws : path.join(SRC_DIR, rel);
+    if (file === ws) mine.add(rel);
+    if (!fs.existsSync(file)) continue;
+    for (const spec of importsOf(file)) {
+      const next = srcFileOf(file, spec, dir);
+      if (next && !seen.has(next)) queue.push(next);
+    }
+  }
+  return mine;
+}
+
+/** The autodiff entry points of tfjs, refused in the workspace as in src/. */
+const AUTODIFF = new Set(['grad', 'grads', 'valueAndGrad', 'valueAndGrads', 'variableGrads', 'customGrad', 'gradients']);
+
+/**
+ * The first use of tfjs autodiff in a workspace file, as one line (`layers/affine.ts:12 calls tf.grads`), or
+ * undefined. Counts a call of a property or an imported name in AUTODIFF (engine().gradients too), and any use of
+ * tf.train.
+ */
+export function findAutodiff(text: string, label: string): string | undefined {
+  const source = ts.createSourceFile(label, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  let found: string | undefined;
+  const at = (node: ts.Node, what: string): void => {
+    if (found) return;
+    const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+    found = `${label}:${line} uses ${what}: no autodiff in the exercises (the course writes every gradient by hand); remove it`;
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      if (ts.isPropertyAccessExpression(callee) && AUTODIFF.has(callee.name.text)) at(node, `${callee.getText(source)}()`);
+      else if (ts.isIdentifier(callee) && AUTODIFF.has(callee.text)) at(node, `${callee.text}()`);
+    }
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'train' && ts.isIdentifier(node.expression) && node.expression.text === 'tf') at(node, 'tf.train');
+    if (ts.isImportSpecifier(node) && AUTODIFF.has((node.propertyName ?? node.name).text)) at(node, `an import of ${(node.propertyName ?? node.name).text}`);
+    node.forEachChild(visit);
+  };
+  visit(source);
+  return found;
 }
 
 /** src/ files that the workspace replaces and that are already loaded from src/. */
@@ -105,19 +203,25 @@ function swappedTooLate(dir: string): string[] {
   return Object.keys(require.cache).filter((file) => redirect(file, dir) !== file);
 }
 
-/**
- * What scripts call once, from scripts/lib/cli.ts: with `--impl exercises` (or CS231N_IMPL=exercises), registers
- * the hook on the workspace; when the script already loaded some of those files from src/, reruns the whole
- * script in a child process that loads the hook first, and exits with its status.
- */
-export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
-  const impl = implFromArgs(argv, env);
-  const original = [...argv];
-  // Taken off the command line, so that no script's own parser has to know the flag.
-  for (let i = argv.length - 1; i >= 0; i--) {
-    if (argv[i] === '--impl') argv.splice(i, 2);
-    else if (argv[i].startsWith('--impl=')) argv.splice(i, 1);
+/** The exercises whose every function the workspace holds written (no stub left), in course order. */
+export function writtenExercises(dir: string): { written: string[]; stubs: number } {
+  const written: string[] = [];
+  let stubs = 0;
+  for (const e of EXERCISES) {
+    const file = path.join(dir, e.file);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (text !== '' && e.functions.every((f) => !text.includes(`not implemented yet: ${f} (`))) written.push(e.id);
+    else stubs++;
   }
+  return { written, stubs };
+}
+
+/**
+ * What a script calls once its flags are parsed, with its `--impl`: for 'exercises', registers the hook on the
+ * workspace and says, first thing, whose code runs; when the script already loaded some of those files from src/,
+ * reruns the whole script in a child process that loads the hook first, and exits with its status.
+ */
+export function useImplementation(impl: Impl, argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
   if (impl !== 'exercises') return;
   const dir = workspaceDir(env);
   if (!fs.existsSync(dir)) {
@@ -125,13 +229,15 @@ export function applyImplChoice(argv: string[] = process.argv, env: NodeJS.Proce
     process.exit(2);
   }
   if (env.CS231N_IMPL_PRELOADED !== '1' && swappedTooLate(dir).length > 0) {
-    const child = spawnSync(process.execPath, [...process.execArgv, '--import', pathToFileURL(path.join(__dirname, 'preload.ts')).href, ...original.slice(1)], {
+    const child = spawnSync(process.execPath, [...process.execArgv, '--import', pathToFileURL(path.join(__dirname, 'preload.ts')).href, ...argv.slice(1)], {
       stdio: 'inherit',
-      env: { ...env, CS231N_IMPL: 'exercises', CS231N_EXERCISES_DIR: dir, CS231N_IMPL_PRELOADED: '1' },
+      env: { ...env, CS231N_EXERCISES_DIR: dir, CS231N_IMPL_PRELOADED: '1' },
     });
     process.exit(child.status ?? 1);
   }
   useWorkspace(dir);
+  const { written, stubs } = writtenExercises(dir);
+  console.error(`using your exercises (${dir}): ${written.length > 0 ? written.join(', ') : 'none written yet'}${stubs > 0 ? `; ${stubs} still stubs (the script stops at the first it reaches)` : ''}`);
   stopAtFirstStub();
 }
 

@@ -1,9 +1,10 @@
 /**
  * The exercises: what assignments 1 and 2 of cs231n ask a learner to write, in the course's order, each with the
  * functions of src/ that hold its solution. `npm run exercises -- init` strips those bodies; `npm run check`
- * checks them (learn/checks.ts). The last three go beyond the course: the layers of the residual net that
- * `npm run train` trains (docs/best-model.md). What the course hands out ready-made (HOG, the Solver, data loading, the fast
- * layers, the sandwich layers) is not here, so it always comes from src/.
+ * checks them (learn/checks/, one file per notebook, named by each exercise's `checks`). The last three go beyond
+ * the course: the layers of the residual net that `npm run train` trains (docs/best-model.md). What the course
+ * hands out ready-made (HOG, the Solver, data loading, the fast layers, the sandwich layers) is not here, so it
+ * always comes from src/.
  *
  * A function is named as written in its file: `affineForward`, or `Class.method` for a method.
  */
@@ -16,14 +17,29 @@ export interface Exercise {
   notebook: string;
   /** The file under src/ (and under the workspace) that holds it. */
   file: string;
-  /** The functions whose bodies the learner writes. */
+  /** The functions whose bodies the learner writes: the exercise's own, and the helpers that are part of it. */
   functions: string[];
   /** The page of docs/ that explains the derivation. */
   doc: string;
+  /** The file of learn/checks/ whose CHECKS holds this exercise's check, by id (one file per notebook). */
+  checks: string;
 }
 
+/** Which file of learn/checks/ checks a notebook's exercises. */
+const CHECK_FILES: Record<string, string> = {
+  'Q1 knn': 'a1_knn',
+  'Q2 svm': 'a1_linear',
+  'Q3 softmax': 'a1_linear',
+  'Q4 two_layer_net': 'a1_two_layer_net',
+  'Q1 FullyConnectedNets': 'a2_fc',
+  'Q2 BatchNormalization': 'a2_batchnorm',
+  'Q3 Dropout': 'a2_dropout',
+  'Q4 ConvolutionalNetworks': 'a2_conv',
+  'Q5 Network Visualization': 'a2_vis',
+};
+
 function ex(id: string, assignment: 'A1' | 'A2', notebook: string, file: string, functions: string[], doc: string): Exercise {
-  return { id, assignment, notebook, file, functions, doc };
+  return { id, assignment, notebook, file, functions, doc, checks: CHECK_FILES[notebook] ?? 'beyond' };
 }
 
 const KNN = 'classifiers/knn.ts';
@@ -40,7 +56,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('compute_distances_two_loops', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesTwoLoops'], 'knn-distances.md'),
   ex('compute_distances_one_loop', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesOneLoop'], 'knn-distances.md'),
   ex('compute_distances_no_loops', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.computeDistancesNoLoops'], 'knn-distances.md'),
-  ex('knn_predict_labels', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.predictLabels'], 'knn-distances.md'),
+  ex('knn_predict_labels', 'A1', 'Q1 knn', KNN, ['KNearestNeighbor.predictLabels', 'nearestIndices', 'voteLabels'], 'knn-distances.md'),
   ex('svm_loss_naive', 'A1', 'Q2 svm', 'classifiers/linear_svm.ts', ['svmLossNaive'], 'svm-softmax-gradients.md'),
   ex('svm_loss_vectorized', 'A1', 'Q2 svm', 'classifiers/linear_svm.ts', ['svmLossVectorized'], 'svm-softmax-gradients.md'),
   ex('softmax_loss_naive', 'A1', 'Q3 softmax', 'classifiers/softmax.ts', ['softmaxLossNaive'], 'svm-softmax-gradients.md'),
@@ -54,12 +70,12 @@ export const EXERCISES: readonly Exercise[] = [
   ex('relu_backward', 'A2', 'Q1 FullyConnectedNets', 'layers/relu.ts', ['reluBackward'], FC),
   ex('softmax_loss', 'A2', 'Q1 FullyConnectedNets', 'layers/softmax_loss.ts', ['softmaxLoss'], FC),
   ex('svm_loss', 'A2', 'Q1 FullyConnectedNets', 'layers/svm_loss.ts', ['svmLoss'], FC),
-  ex('fc_net_loss', 'A2', 'Q1 FullyConnectedNets', 'classifiers/fc_net.ts', ['FullyConnectedNet.loss'], FC),
+  ex('fc_net_loss', 'A2', 'Q1 FullyConnectedNets', 'classifiers/fc_net.ts', ['FullyConnectedNet.loss', 'FullyConnectedNet.forward', 'FullyConnectedNet.backward'], FC),
   ex('sgd_momentum', 'A2', 'Q1 FullyConnectedNets', 'optim/sgd_momentum.ts', ['sgdMomentum'], 'optimizers.md'),
   ex('rmsprop', 'A2', 'Q1 FullyConnectedNets', 'optim/rmsprop.ts', ['rmsprop'], 'optimizers.md'),
   ex('adam', 'A2', 'Q1 FullyConnectedNets', 'optim/adam.ts', ['adam'], 'optimizers.md'),
   ex('batchnorm_forward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormForward'], BN),
-  ex('batchnorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackward'], BN),
+  ex('batchnorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackward', 'testModeBackward'], BN),
   ex('batchnorm_backward_alt', 'A2', 'Q2 BatchNormalization', 'layers/batchnorm.ts', ['batchnormBackwardAlt'], BN),
   ex('layernorm_forward', 'A2', 'Q2 BatchNormalization', 'layers/layernorm.ts', ['layernormForward'], BN),
   ex('layernorm_backward', 'A2', 'Q2 BatchNormalization', 'layers/layernorm.ts', ['layernormBackward'], BN),
@@ -69,7 +85,7 @@ export const EXERCISES: readonly Exercise[] = [
   ex('conv_backward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/conv_naive.ts', ['convBackwardNaive'], CONV),
   ex('max_pool_forward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/pool_naive.ts', ['maxPoolForwardNaive'], CONV),
   ex('max_pool_backward_naive', 'A2', 'Q4 ConvolutionalNetworks', 'layers/pool_naive.ts', ['maxPoolBackwardNaive'], CONV),
-  ex('three_layer_convnet_loss', 'A2', 'Q4 ConvolutionalNetworks', 'classifiers/cnn.ts', ['ThreeLayerConvNet.loss'], CONV),
+  ex('three_layer_convnet_loss', 'A2', 'Q4 ConvolutionalNetworks', 'classifiers/cnn.ts', ['ThreeLayerConvNet.loss', 'ThreeLayerConvNet.forward', 'ThreeLayerConvNet.backward'], CONV),
   ex('spatial_batchnorm_forward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_batchnorm.ts', ['spatialBatchnormForward'], BN),
   ex('spatial_batchnorm_backward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_batchnorm.ts', ['spatialBatchnormBackward'], BN),
   ex('spatial_groupnorm_forward', 'A2', 'Q4 ConvolutionalNetworks', 'layers/spatial_groupnorm.ts', ['spatialGroupnormForward'], BN),

@@ -1,18 +1,22 @@
 /**
- * Runs exercises' checks on the workspace the redirect points at and turns each outcome into a status:
- * pass, todo (the exercise's own stub threw), waits (another exercise's stub threw: do that one first) or fails.
- * Load only after learn/impl.ts's useWorkspace.
+ * Runs exercises' checks in worker threads (learn/check_worker.ts), at most `parallel` at a time, each check under
+ * a time limit. The exercises of one workspace file form a group; a worker checks a group loading from the
+ * workspace only the files that group runs through (learn/impl.ts's workspaceClosure), so a file that does not
+ * compile blocks only the exercises that import it. A check that times out or ends its worker (process.exit)
+ * costs that worker; a fresh one takes the rest. An outcome is pass, todo (the exercise's own stub threw), waits
+ * (another exercise's stub threw: do that one first) or fails; only a worker's explicit result message is a pass.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { CHECKS, CheckFailure, CheckProblem } from './checks';
-import { STATIC_HINTS } from './hints';
-import { STUB_MESSAGE, activeWorkspace } from './impl';
-import { Exercise, exerciseOfFunction } from './manifest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { findAutodiff, workspaceClosure } from './impl';
+import { Exercise, exerciseById } from './manifest';
+import type { GroupMessage, WorkerInput } from './check_worker';
 
 export type Status =
   | { kind: 'pass' }
   | { kind: 'todo'; fn: string }
-  | { kind: 'waits'; on: Exercise; fn: string }
+  | { kind: 'waits'; on: string; fn: string }
   | { kind: 'fails'; message: string };
 
 export interface Outcome {
@@ -21,36 +25,134 @@ export interface Outcome {
   seconds: number;
 }
 
-/** Runs one exercise's check. */
-export function runCheck(exercise: Exercise): Outcome {
-  const start = performance.now();
-  const before = tf.memory().numTensors;
-  let status: Status;
-  try {
-    const check = CHECKS[exercise.id];
-    if (!check) throw new Error(`no check for ${exercise.id}`);
-    check();
-    const leaked = tf.memory().numTensors - before;
-    status = leaked > 0 ? { kind: 'fails', message: `leaks ${leaked} tensor(s): wrap the work in tf.tidy, or dispose what you made` } : { kind: 'pass' };
-  } catch (err) {
-    status = classify(exercise, err);
-  }
-  return { exercise, status, seconds: (performance.now() - start) / 1000 };
+export interface RunOptions {
+  /** The workspace, absolute. */
+  dir: string;
+  /** Seconds one exercise's check may take before it is stopped. */
+  timeoutS: number;
+  /** Workers at a time. */
+  parallel: number;
+  /** Called with each outcome, in the order of the exercises given. */
+  onOutcome?: (o: Outcome) => void;
 }
 
-function classify(exercise: Exercise, err: unknown): Status {
-  const message = err instanceof Error ? err.message : String(err);
-  const stub = STUB_MESSAGE.exec(message);
-  if (stub) {
-    const owner = exerciseOfFunction(stub[1]);
-    if (!owner || owner.id === exercise.id) return { kind: 'todo', fn: stub[1] };
-    return { kind: 'waits', on: owner, fn: stub[1] };
+/** What loads a worker: tsx's require hook, then the worker's TypeScript. */
+const BOOT = `require('tsx/cjs/api').register(); require(${JSON.stringify(path.join(__dirname, 'check_worker.ts'))});`;
+
+/** What the learner's code prints, indented under the outcome lines so that it can never read as one. */
+function forward(stream: NodeJS.ReadableStream): void {
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) console.log(`       | ${line}`);
+  });
+  stream.on('end', () => {
+    if (rest) console.log(`       | ${rest}`);
+  });
+}
+
+function isStatus(v: unknown): v is Status {
+  if (v === null || typeof v !== 'object') return false;
+  const s = v as Record<string, unknown>;
+  if (s.kind === 'pass') return true;
+  if (s.kind === 'todo') return typeof s.fn === 'string';
+  if (s.kind === 'waits') return typeof s.fn === 'string' && typeof s.on === 'string';
+  return s.kind === 'fails' && typeof s.message === 'string';
+}
+
+interface Group {
+  exercises: Exercise[];
+  files: string[];
+}
+
+/**
+ * One worker's life: takes groups from the queue until it is empty, or until a check stops it (a timeout, an exit,
+ * an error outside the checks); the rest of that group goes back to the front of the queue for the next worker.
+ */
+function workerLife(queue: Group[], o: RunOptions, done: (e: Exercise, s: Status, seconds: number) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const input: WorkerInput = { dir: o.dir };
+    const worker = new Worker(BOOT, { eval: true, workerData: input, stdout: true, stderr: true });
+    forward(worker.stdout);
+    forward(worker.stderr);
+    let group: Group | undefined;
+    let left = new Set<string>();
+    let current: Exercise | undefined;
+    let started = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    const end = (status: Status): void => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      if (current) {
+        done(current, status, (performance.now() - started) / 1000);
+        left.delete(current.id);
+      } else if (group) {
+        // Stopped before a check began: the same reason for every exercise of its group.
+        for (const id of left) done(exerciseById(id), status, 0);
+        left.clear();
+      }
+      if (group && left.size > 0) queue.unshift({ exercises: group.exercises.filter((e) => left.has(e.id)), files: group.files });
+      void worker.terminate();
+      resolve();
+    };
+    const nextGroup = (): void => {
+      group = queue.shift();
+      if (!group) {
+        ended = true;
+        void worker.terminate().then(() => resolve());
+        return;
+      }
+      left = new Set(group.exercises.map((e) => e.id));
+      const message: GroupMessage = { type: 'group', files: group.files, ids: [...left] };
+      worker.postMessage(message);
+    };
+    worker.on('message', (m: { type?: string; id?: string; status?: unknown; seconds?: number }) => {
+      if (ended) return;
+      if (m?.type === 'idle' && left.size === 0) nextGroup();
+      else if (m?.type === 'start' && typeof m.id === 'string' && left.has(m.id)) {
+        current = exerciseById(m.id);
+        started = performance.now();
+        clearTimeout(timer);
+        const id = current.id;
+        timer = setTimeout(() => end({ kind: 'fails', message: `timed out after ${o.timeoutS} s (an endless loop? \`npm run check -- ${id} --timeout <s>\` allows more)` }), o.timeoutS * 1000);
+      } else if (m?.type === 'result' && current && m.id === current.id && isStatus(m.status)) {
+        clearTimeout(timer);
+        done(current, m.status, typeof m.seconds === 'number' ? m.seconds : 0);
+        left.delete(current.id);
+        current = undefined;
+      }
+    });
+    worker.on('error', (err) => {
+      const text = err instanceof Error ? err.message : String(err);
+      end({ kind: 'fails', message: current ? `threw outside the check (in a callback or a promise): ${text}` : `could not run the check: ${text}` });
+    });
+    worker.on('exit', (code) => end({ kind: 'fails', message: `ended the check without a result (exit code ${code}): is there a process.exit in your code?` }));
+  });
+}
+
+/** Checks the exercises; outcomes in the order given. */
+export async function runChecks(exercises: readonly Exercise[], o: RunOptions): Promise<Outcome[]> {
+  const results = new Map<string, Outcome>();
+  let printed = 0;
+  const done = (exercise: Exercise, status: Status, seconds: number): void => {
+    results.set(exercise.id, { exercise, status, seconds });
+    while (printed < exercises.length && results.has(exercises[printed].id)) o.onOutcome?.(results.get(exercises[printed++].id)!);
+  };
+  const byFile = new Map<string, Exercise[]>();
+  for (const e of exercises) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+  const queue: Group[] = [];
+  for (const [file, group] of byFile) {
+    const files = [...workspaceClosure(o.dir, [file])];
+    const refused = files.map((f) => findAutodiff(fs.readFileSync(path.join(o.dir, f), 'utf8'), f)).find((r) => r !== undefined);
+    if (refused) group.forEach((e) => done(e, { kind: 'fails', message: refused }, 0));
+    else queue.push({ exercises: group, files });
   }
-  const hint = STATIC_HINTS[exercise.id];
-  if (err instanceof CheckFailure) return { kind: 'fails', message: err.hint || !hint ? message : `${message}; usual mistake: ${hint}` };
-  if (err instanceof CheckProblem) return { kind: 'fails', message };
-  // An error of the learner's own code: its message, and where it came from.
-  const dir = activeWorkspace();
-  const where = err instanceof Error && dir ? (err.stack ?? '').split('\n').find((l) => l.includes(dir)) : undefined;
-  return { kind: 'fails', message: `threw: ${message}${where ? ` (${where.trim()})` : ''}` };
+  const lane = async (): Promise<void> => {
+    while (queue.length > 0) await workerLife(queue, o, done);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.parallel) }, lane));
+  return exercises.map((e) => results.get(e.id)!);
 }

@@ -68,6 +68,44 @@ export interface StubOptions {
   more?: (name: string) => string | undefined;
   /** Keep the bodies (a workspace holding the solutions): only the imports are rewritten. */
   keepBodies?: boolean;
+  /** Per function, statements to put in its body instead (the specs' planted answers). */
+  bodies?: Readonly<Record<string, string>>;
+  /**
+   * Said instead of the file's opening doc comment after its first sentence, in a stub file: that comment derives
+   * the answer, which is the exercise (docs/ keeps the derivation).
+   */
+  fileNote?: string;
+  /** Per function, the doc comment its stub gets instead of the library's (which may give the answer away). */
+  docs?: Readonly<Record<string, string>>;
+}
+
+/** The last doc comment (`/** ... *\/`) right before a declaration, as [start, end], or undefined. */
+function docRange(text: string, decl: ts.Node): [number, number] | undefined {
+  const ranges = ts.getLeadingCommentRanges(text, decl.getFullStart()) ?? [];
+  const last = ranges[ranges.length - 1];
+  return last && text.startsWith('/**', last.pos) ? [last.pos, last.end] : undefined;
+}
+
+/** The file's opening doc comment cut to its first sentence and followed by note, or undefined without one. */
+function shortenedHeader(text: string, note: string): [number, number, string] | undefined {
+  const m = /^\/\*\*([\s\S]*?)\*\//.exec(text);
+  if (!m) return undefined;
+  const prose = m[1]
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trim())
+    .join(' ')
+    .trim();
+  const end = prose.search(/\.(\s|$)/);
+  const first = end < 0 ? prose : prose.slice(0, end + 1);
+  const wrap = (para: string): string[] => {
+    const out: string[] = [];
+    for (const word of para.split(' ')) {
+      if (out.length > 0 && out[out.length - 1].length + word.length < 110) out[out.length - 1] += ` ${word}`;
+      else out.push(word);
+    }
+    return out.map((l) => ` * ${l}`);
+  };
+  return [0, m[0].length, ['/**', ...wrap(first), ' *', ...wrap(note), ' */'].join('\n')];
 }
 
 /** The workspace copy of one src/ file. Throws when a named function is not in the file. */
@@ -78,10 +116,20 @@ export function makeStubFile(text: string, o: StubOptions): string {
   for (const name of o.functions) {
     const body = found.get(name);
     if (!body) throw new Error(`${o.label}: no function or method '${name}' (the exercise list names it)`);
-    if (o.keepBodies) continue;
+    const planted = o.bodies?.[name];
+    const doc = o.keepBodies ? undefined : o.docs?.[name];
+    const range = doc === undefined ? undefined : docRange(text, body.parent);
+    if (doc !== undefined && range) {
+      const pad = indentOf(text, range[0]);
+      edits.push([range[0], range[1], ['/**', ...doc.split('\n').map((l) => (l ? ` * ${l}` : ' *')), ' */'].join(`\n${pad}`)]);
+    }
+    if (o.keepBodies && planted === undefined) continue;
     const indent = indentOf(text, body.getStart(source));
-    edits.push([body.getStart(source), body.end, `{\n${indent}  throw new Error('${stubError(name, o.label, o.more?.(name))}');\n${indent}}`]);
+    const inside = planted ?? `throw new Error('${stubError(name, o.label, o.more?.(name))}');`;
+    edits.push([body.getStart(source), body.end, `{\n${indent}  ${inside}\n${indent}}`]);
   }
+  const header = !o.keepBodies && o.fileNote ? shortenedHeader(text, o.fileNote) : undefined;
+  if (header) edits.push(header);
   edits.sort((a, b) => b[0] - a[0]);
   let out = text;
   for (const [start, end, replacement] of edits) out = out.slice(0, start) + replacement + out.slice(end);

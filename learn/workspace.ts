@@ -10,15 +10,16 @@ import ts from 'typescript';
 import { PROJECT_ROOT, SRC_DIR } from './impl';
 import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
 import { makeStubFile } from './stubs';
+import { STUB_DOCS } from './stub_docs';
 
 /** One line at the top of every workspace file: what it is and how to check it. */
 function header(file: string): string {
   const ids = EXERCISES.filter((e) => e.file === file).map((e) => e.id);
-  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; the solution is src/${file}.\n`;
+  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; docs/exercises.md explains the workspace.\n`;
 }
 
 /** The text of one workspace file, from the current src/. keepBodies: the solutions, imports rewritten only. */
-export function workspaceFileText(file: string, dir: string, keepBodies = false): string {
+export function workspaceFileText(file: string, dir: string, keepBodies = false, bodies?: Readonly<Record<string, string>>): string {
   const srcFile = path.join(SRC_DIR, file);
   const functions = EXERCISES.filter((e) => e.file === file).flatMap((e) => e.functions);
   const text = fs.readFileSync(srcFile, 'utf8');
@@ -26,7 +27,9 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false)
     const e = exerciseOfFunction(name);
     return e && `exercise ${e.id}, explained in docs/${e.doc}`;
   };
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more });
+  const docs = [...new Set(EXERCISES.filter((e) => e.file === file).map((e) => `docs/${e.doc}`))].join(' and ');
+  const fileNote = `What each exercise below computes is in its doc comment; how to derive it, in ${docs}.`;
+  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote, docs: STUB_DOCS });
 }
 
 export interface InitResult {
@@ -34,8 +37,11 @@ export interface InitResult {
   kept: string[];
 }
 
-/** Writes every missing workspace file; never overwrites. keepBodies: a workspace holding the solutions. */
-export function initWorkspace(dir: string, keepBodies = false): InitResult {
+/**
+ * Writes every missing workspace file; never overwrites. keepBodies: a workspace holding the solutions. bodies:
+ * per function, statements that replace its body (what the specs plant).
+ */
+export function initWorkspace(dir: string, keepBodies = false, bodies?: Readonly<Record<string, string>>): InitResult {
   const result: InitResult = { written: [], kept: [] };
   for (const file of exerciseFiles()) {
     const out = path.join(dir, file);
@@ -44,7 +50,7 @@ export function initWorkspace(dir: string, keepBodies = false): InitResult {
       continue;
     }
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies), { flag: 'wx' });
+    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies, bodies), { flag: 'wx' });
     result.written.push(file);
   }
   return result;

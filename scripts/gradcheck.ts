@@ -17,10 +17,13 @@ import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP } from '../src/gradcheck';
 import { ABS_FLOOR } from '../reference/crosscheck';
 import { CATALOGUE, runCatalogue } from '../reference/catalogue/run';
 import { GradRow, NUMERIC_FLOOR, NUMERIC_SAMPLES } from '../reference/catalogue/harness';
-import { parseScriptBackend, parseSeed, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
+import { implOption, parseScriptBackend, parseSeed, SCRIPT_BACKENDS, ScriptBackend } from './lib/cli';
+import { Impl, useImplementation } from '../learn/impl';
+import { exercisesToFix } from '../learn/catalogue_exercises';
 import { Cell, formatSummary } from './lib/run_dir';
 
 interface Options {
+  impl?: Impl;
   seed: number;
   backend: ScriptBackend;
   json: boolean;
@@ -78,9 +81,11 @@ async function main(): Promise<void> {
     )
     .option('--json', 'one JSON object per row on stdout instead of the table', false)
     .option('--only <text>', 'only the layers and models whose name contains this text')
+    .addOption(implOption())
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const opts = program.opts<Options>();
+  useImplementation(opts.impl ?? 'library');
 
   const backend = await initBackendAndReport(opts.backend);
   const only = opts.only?.toLowerCase();
@@ -134,6 +139,8 @@ async function main(): Promise<void> {
   if (failed.length > 0) {
     process.stderr.write(`FAILED: ${failed.map((r) => `${r.layer} ${r.param}${r.error ? ` (${r.error})` : ''}`).join('; ')}\n`);
     process.exitCode = 1;
+    const fix = opts.impl === 'exercises' ? exercisesToFix(failed.map((r) => r.layer)) : undefined;
+    if (fix) process.stderr.write(`${fix}\n`);
   }
 }
 

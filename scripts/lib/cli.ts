@@ -9,7 +9,8 @@
  *   --no-progress     no progress bar (logs and results still print)
  *
  * Every flag's value goes through one of the parsers below (the same flag, the same parser, in every script),
- * and `--impl` is checked against IMPL_CHOICES before anything else loads (refuse_unknown_impl.ts).
+ * and `--impl` is checked against IMPL_CHOICES (runtime/impl_choice.ts) before anything else loads
+ * (refuse_unknown_impl.ts), so that a mistyped value is one line, not a stack trace.
  *
  * Usage in a script:
  *   const program = createCommand('knn', 'k-nearest-neighbour classifier on CIFAR-10')
@@ -18,7 +19,6 @@
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
 import './refuse_unknown_impl';
-import '../../learn/use_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeWasmThreads } from '../../runtime/wasm_threads';
@@ -27,9 +27,12 @@ import { BackendChoice, initBackendAndReport } from '../../runtime/backend';
 import { Rng } from '../../src/random';
 import { createProgressBar, ProgressBar } from '../../runtime/progress';
 import { claimOutDir } from './run_dir';
+import { IMPLS, IMPL_HELP, Impl, useImplementation } from '../../learn/impl';
 
 /** The options every script's command has, as commander returns them. */
 export interface CommonOptions {
+  /** Whose code runs: the library's (src/, the default) or the learner's exercises (learn/impl.ts). */
+  impl?: Impl;
   seed: number;
   quick: boolean;
   out?: string;
@@ -205,7 +208,16 @@ export function createCommand(name: string, description: string): Command {
       ),
     )
     .option('--no-progress', 'no progress bar (a bar shows only when stderr is a terminal)')
+    .addOption(implOption())
     .showHelpAfterError('(run with --help for usage)');
+}
+
+/**
+ * `--impl <which>`, one of learn/impl.ts's IMPLS (also from CS231N_IMPL; absent means 'library'); pass its value
+ * to useImplementation.
+ */
+export function implOption(): Option {
+  return new Option('--impl <which>', IMPL_HELP).choices(IMPLS).env('CS231N_IMPL');
 }
 
 /** A folder as a person would type it: relative to the working directory when inside it, else absolute. */
@@ -222,6 +234,7 @@ function displayPath(dir: string): string {
  * `npm run` sets to the repository root). options: the parsed common options.
  */
 export async function startScript(name: string, options: CommonOptions): Promise<ScriptContext> {
+  useImplementation(options.impl ?? 'library');
   const started = new Date();
   // The bar on screen, if any, so that log lines go through it instead of tearing it.
   let current: ProgressBar | null = null;

@@ -1,5 +1,5 @@
 /**
- * Imported first by scripts/lib/cli.ts, before learn/use_impl acts on `--impl`: stops the script with one line
+ * Imported first by scripts/lib/cli.ts, before any module that `--impl` swaps is loaded: stops the script with one line
  * when `--impl` or CS231N_IMPL names no implementation (see runtime/impl_choice.ts).
  */
 import { implChoiceProblem } from '../../runtime/impl_choice';

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { EXERCISES, selectExercises } from '../../learn/manifest';
 import { makeStubFile } from '../../learn/stubs';
 import { initWorkspace, typecheckWorkspace } from '../../learn/workspace';
-import { implFromArgs } from '../../learn/impl';
+import { IMPLS, findAutodiff, workspaceClosure } from '../../learn/impl';
+import { checkOf } from '../../learn/checks/index';
+import { CATALOGUE_CASES, exercisesToFix } from '../../learn/catalogue_exercises';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -54,11 +56,35 @@ describe('the manifest', () => {
     expect(() => selectExercises(['no_such_thing'])).toThrow(/unknown exercise 'no_such_thing'/);
   });
 
-  it('reads --impl and CS231N_IMPL', () => {
-    expect(implFromArgs(['node', 'x.ts', '--impl', 'exercises'], {})).toBe('exercises');
-    expect(implFromArgs(['node', 'x.ts', '--impl=library'], { CS231N_IMPL: 'exercises' })).toBe('library');
-    expect(implFromArgs(['node', 'x.ts'], { CS231N_IMPL: 'exercises' })).toBe('exercises');
-    expect(() => implFromArgs(['node', 'x.ts', '--impl', 'mine'], {})).toThrow(/expected 'library' or 'exercises'/);
+  it('gives every exercise a check in its notebook\'s file of learn/checks/, and no check without an exercise', () => {
+    for (const e of EXERCISES) expect(typeof checkOf(e)).toBe('function');
+    const files = new Set(EXERCISES.map((e) => e.checks));
+    for (const f of files) {
+      const ids = Object.keys((require(`../../learn/checks/${f}`) as { CHECKS: Record<string, unknown> }).CHECKS);
+      expect(ids.filter((id) => !EXERCISES.some((e) => e.id === id && e.checks === f))).toEqual([]);
+    }
+  });
+
+  it('names an exercise for every catalogue case a check runs, each a case of the catalogue', () => {
+    const { CATALOGUE } = require('../../reference/catalogue/run') as typeof import('../../reference/catalogue/run');
+    const names = new Set(CATALOGUE.map((c) => c.layer));
+    expect(CATALOGUE_CASES.filter((c) => !names.has(c))).toEqual([]);
+    expect(exercisesToFix(['relu', 'affine', 'conv fast (stride 2, pad 0)'])).toBe('your exercises to fix: affine_backward, relu_backward; `npm run check -- affine_backward relu_backward` says what is wrong');
+    expect(exercisesToFix(['conv fast (stride 2, pad 0)'])).toBeUndefined();
+  });
+
+  it('offers --impl library and exercises', () => {
+    expect(IMPLS).toEqual(['library', 'exercises']);
+  });
+});
+
+describe('the workspace guards', () => {
+  it('finds autodiff in a workspace file, with its line', () => {
+    expect(findAutodiff('const a = 1;\nconst g = tf.grads((x) => x);\n', 'layers/affine.ts')).toMatch(/^layers\/affine\.ts:2 uses tf\.grads\(\)/);
+    expect(findAutodiff("import { valueAndGrad } from '@tensorflow/tfjs-core';", 'a.ts')).toMatch(/an import of valueAndGrad/);
+    expect(findAutodiff('tf.train.sgd(0.1);', 'a.ts')).toMatch(/uses tf\.train/);
+    // A variable called grads is no autodiff.
+    expect(findAutodiff('const grads = { W1: dw };\ngrads.W1.dispose();', 'a.ts')).toBeUndefined();
   });
 });
 
@@ -104,6 +130,15 @@ describe('the workspace', () => {
     fs.writeFileSync(file, before);
   });
 
+  it('keeps no derivation of an answer in a stub, and no banner naming the solution', () => {
+    const read = (f: string): string => fs.readFileSync(path.join(stubs, f), 'utf8');
+    expect(read('layers/batchnorm.ts')).not.toMatch(/dx = \(gamma \/ sigma\)|dmu\/dx_i|dx = dout \* gamma \/ std/);
+    expect(read('classifiers/knn.ts')).not.toContain('||x||^2 + ||t||^2');
+    expect(read('optim/adam.ts')).not.toContain('mt =  m / (1 - beta1^t)');
+    expect(read('classifiers/fc_net.ts')).toMatch(/not implemented yet: FullyConnectedNet\.forward/);
+    for (const f of new Set(EXERCISES.map((e) => e.file))) expect(read(f)).not.toMatch(/the solution is src\//);
+  });
+
   it('type-checks as generated', () => {
     expect(typecheckWorkspace(stubs)).toEqual([]);
   }, 120_000);
@@ -136,33 +171,31 @@ describe('npm run check', () => {
     expect(r.lines.get('softmax_loss')).toMatch(/^todo write softmaxLoss/);
     expect(r.code).toBe(1);
   }, 180_000);
+});
 
-  /**
-   * Planted bugs, each in a copy of a solution and each in another exercise, so one run checks them all:
-   * [exercise, file, the solution's text, the bug, what the message must say].
-   */
-  const BUGS: Array<[string, string, string, string, RegExp]> = [
-    ['affine_backward', 'layers/affine.ts', 'tf.matMul(dout, tf.transpose(w))', 'tf.neg(tf.matMul(dout, tf.transpose(w)))', /^FAILS dx: rel error .* vs autodiff/],
-    ['softmax_loss', 'layers/softmax_loss.ts', 'tf.div(tf.neg(tf.sum(tf.mul(oneHot, logProbs))), n)', 'tf.neg(tf.sum(tf.mul(oneHot, logProbs)))', /^FAILS loss: rel error .*; hint: it is 5 times the expected value: a missing 1\/N/],
-    ['layernorm_forward', 'layers/layernorm.ts', 'tf.sub(x, tf.mean(x, 1, true))', 'tf.sub(x, tf.mean(x, 0, true))', /^FAILS out: rel error .* vs autodiff reference; usual mistake: normalise each row \(axis 1\)/],
-    ['batchnorm_forward', 'layers/batchnorm.ts', 'tf.mul(variance, 1 - momentum)', 'tf.mul(tf.mul(variance, x.shape[0] / (x.shape[0] - 1)), 1 - momentum)', /^FAILS bnParam\.runningVar: .*unbiased variance/],
-    ['adam', 'optim/adam.ts', 'tf.div(m, 1 - Math.pow(beta1, t))', 'tf.mul(m, 1 - Math.pow(beta1, t))', /^FAILS next_w \(step 1\): rel error .*divide, not multiply/],
-  ];
+describe('a workspace elsewhere', () => {
+  it('loads only the files an exercise runs through, through the library\'s files too', () => {
+    // two_layer_net.ts calls affine, relu and softmax_loss, and the library's sandwich layers, which import the
+    // conv, pool and batchnorm layers: all of them the learner's, none of the optimisers or the other nets.
+    expect([...workspaceClosure(stubs, ['classifiers/two_layer_net.ts'])].sort()).toEqual([
+      'classifiers/two_layer_net.ts',
+      'layers/affine.ts',
+      'layers/batchnorm.ts',
+      'layers/conv_naive.ts',
+      'layers/pool_naive.ts',
+      'layers/relu.ts',
+      'layers/softmax_loss.ts',
+      'layers/spatial_batchnorm.ts',
+    ]);
+    expect([...workspaceClosure(stubs, ['layers/affine.ts'])]).toEqual(['layers/affine.ts']);
+  });
 
-  it('fails each planted bug, naming the tensor, and passes the rest', () => {
-    const dir = path.join(tmp, 'bugs');
-    initWorkspace(dir, true);
-    for (const [, file, good, bad] of BUGS) {
-      const text = fs.readFileSync(path.join(dir, file), 'utf8');
-      expect(text).toContain(good);
-      fs.writeFileSync(path.join(dir, file), text.replace(good, bad));
-    }
-    const r = check(dir, [...BUGS.map((b) => b[0]), 'affine_forward', 'conv_forward_naive']);
-    for (const [id, , , , message] of BUGS) expect(r.lines.get(id)).toMatch(message);
-    expect(r.lines.get('affine_forward')).toBe('pass');
-    expect(r.lines.get('conv_forward_naive')).toBe('pass');
-    expect(r.out).toContain(`2 of ${BUGS.length + 2} exercises pass`);
-    expect(r.code).toBe(1);
+  it('made with --dir and copied to a folder at another depth, still checks', () => {
+    const copy = path.join(tmp, 'moved', 'deeper', 'still');
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.cpSync(solutions, copy, { recursive: true });
+    const r = check(copy, ['affine', 'two_layer_net_loss']);
+    expect([...r.lines.values()]).toEqual(['pass', 'pass', 'pass']);
   }, 120_000);
 });
 
@@ -173,11 +206,20 @@ describe('--impl exercises', () => {
     fs.copyFileSync(path.join(solutions, 'layers/affine.ts'), path.join(one, 'layers/affine.ts'));
   });
 
-  it.each(['relu_script.ts', 'relu_script_late.ts'])('%s runs the learner\'s affine and stops at the relu stub, naming the exercise', (script) => {
-    const r = run([`spec/exercises/fixtures/${script}`, '--impl', 'exercises'], { CS231N_EXERCISES_DIR: one });
+  it('runs the learner\'s affine, says so first, and stops at the relu stub naming the exercise and its check', () => {
+    const r = run(['spec/exercises/fixtures/relu_script.ts', '--impl', 'exercises'], { CS231N_EXERCISES_DIR: one });
+    expect(r.out).toMatch(/^using your exercises \(.*\): affine_forward, affine_backward; 41 still stubs/m);
+    expect(r.out).toContain('affine 1,-2');
     expect(r.out).toMatch(/not implemented yet: reluForward \(layers\/relu\.ts\): exercise relu_forward/);
+    expect(r.out).toContain('`npm run check -- relu_forward`');
     expect(r.code).toBe(1);
-    if (script === 'relu_script.ts') expect(r.out).toContain('affine 1,-2');
+  }, 60_000);
+
+  it('lists --impl in --help, and refuses a value that is not one of IMPLS', () => {
+    expect(run(['spec/exercises/fixtures/relu_script.ts', '--help']).out).toMatch(/--impl <which>\s+whose code runs:\s+'library'\s+\(src\/,\s+the\s+default\)\s+or\s+'exercises'/);
+    const bad = run(['spec/exercises/fixtures/relu_script.ts', '--impl', 'mine']);
+    expect(bad.out).toMatch(/option '--impl <which>' argument 'mine' is invalid\. Allowed choices are library, exercises/);
+    expect(bad.code).not.toBe(0);
   }, 60_000);
 
   it('without the switch, the same script runs the library', () => {

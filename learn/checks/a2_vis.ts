@@ -1,0 +1,107 @@
+/**
+ * Checks of A2 Q5 (NetworkVisualization), on a small convnet whose input gradients come from autodiff
+ * (reference/), so that these checks use none of the learner's layers: saliency maps against the autodiff input
+ * gradient; fooling images and class visualisations step for step against the course's loops written out in
+ * reference/vis_loops.ts (deterministic given the model, the images and the Rng).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../src/random';
+import { inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
+import { classVisualizationRef, foolingRef } from '../../reference/vis_loops';
+import { InputGradientModel, computeSaliencyMaps } from '../../src/vis/saliency';
+import { makeFoolingImages } from '../../src/vis/fooling';
+import { createClassVisualization } from '../../src/vis/class_visualization';
+import { CheckProblem, FORWARD_BOUND, MODEL_BOUND, SEED, call, expectClose } from './common';
+
+/** A three-layer convnet [6, 6, 3] -> 5 classes, seen through inputGradient only; dispose() frees its weights. */
+function tinyConvNet(): InputGradientModel & { scores: (X: tf.Tensor) => tf.Tensor; dispose(): void } {
+  const rng = new Rng(SEED + 2);
+  const params: Record<string, tf.Tensor> = {
+    W1: rng.randn([3, 3, 3, 4], 0.3),
+    b1: rng.randn([4], 0.1),
+    W2: rng.randn([36, 8], 0.3),
+    b2: rng.randn([8], 0.1),
+    W3: rng.randn([8, 5], 0.3),
+    b3: rng.randn([5], 0.1),
+  };
+  const scores = (X: tf.Tensor): tf.Tensor => threeLayerConvNetScoresRef(params, X);
+  return {
+    scores,
+    inputGradient: (X, dscores) =>
+      tf.tidy(() => {
+        const s = scores(X) as tf.Tensor2D;
+        return { scores: s, dX: inputGradientRef(scores, X, dscores(s)) as tf.Tensor4D };
+      }),
+    dispose: () => tf.dispose(Object.values(params)),
+  };
+}
+
+function saliency(): void {
+  const rng = new Rng(SEED);
+  const model = tinyConvNet();
+  const X = rng.randn([3, 6, 6, 3], 10) as tf.Tensor4D;
+  const y = tf.tensor1d([0, 3, 4], 'int32');
+  try {
+    const got = call('computeSaliencyMaps', { X, y }, () => computeSaliencyMaps(model, X, y));
+    tf.tidy(() => {
+      const want = tf.max(tf.abs(inputGradientRef(model.scores, X, tf.oneHot(y, 5))), 3);
+      expectClose('saliency', got, want, FORWARD_BOUND, 'autodiff reference', () => 'the gradient of each image\'s correct-class score (not the loss), then the max of its absolute value over the channels');
+    });
+    if (got instanceof tf.Tensor) got.dispose();
+  } finally {
+    model.dispose();
+    tf.dispose([X, y]);
+  }
+}
+
+function fooling(): void {
+  const rng = new Rng(SEED);
+  const model = tinyConvNet();
+  const X = rng.randn([2, 6, 6, 3], 10) as tf.Tensor4D;
+  try {
+    const target = [2, 4];
+    const options = { maxIters: 20, learningRate: 1 };
+    const got = call('makeFoolingImages', { X }, () => makeFoolingImages(model, X, target, options));
+    if (got === null || typeof got !== 'object') throw new CheckProblem(`makeFoolingImages returned ${String(got)}; expected { XFooling, fooled, iterations, ... }`);
+    try {
+      tf.tidy(() => {
+        const want = foolingRef(model.scores, X, target, options);
+        const hint = () => 'each step is learningRate times the gradient of the target score divided by its L2 norm over the whole image; stop an image once the model predicts its target';
+        if (String(got.iterations) !== String(want.iterations)) {
+          throw new CheckProblem(`iterations: [${got.iterations}], expected [${want.iterations}] (stop as soon as the model predicts the target)`);
+        }
+        expectClose('XFooling', got.XFooling, want.XFooling, MODEL_BOUND, "the course's loop", hint);
+        if (String(got.fooled) !== String(want.fooled)) throw new CheckProblem(`fooled: [${got.fooled}], expected [${want.fooled}]`);
+      });
+    } finally {
+      if (got.XFooling instanceof tf.Tensor) got.XFooling.dispose();
+    }
+  } finally {
+    model.dispose();
+    X.dispose();
+  }
+}
+
+function classVisualization(): void {
+  const model = tinyConvNet();
+  const mean = tf.fill([6, 6, 3], 120) as tf.Tensor3D;
+  try {
+    const target = [1, 3];
+    const options = { l2Reg: 1e-3, learningRate: 20, numIterations: 12, blurEvery: 5, blurSigma: 0.5, maxJitter: 2, initStd: 30 };
+    const got = call('createClassVisualization', { meanImage: mean }, () => createClassVisualization(model, target, mean, new Rng(SEED), options));
+    tf.tidy(() => {
+      const want = classVisualizationRef(model.scores, target, mean, new Rng(SEED), options);
+      expectClose('X', got, want, MODEL_BOUND, "the course's loop", () => 'per iteration: draw the jitter (oy, then ox), roll, step along the normalised gradient of score - l2Reg ||I||^2, roll back, blur every blurEvery iterations (from 0), clamp to [-mean, 255 - mean]');
+    });
+    if (got instanceof tf.Tensor) got.dispose();
+  } finally {
+    model.dispose();
+    mean.dispose();
+  }
+}
+
+export const CHECKS: Record<string, () => void> = {
+  compute_saliency_maps: saliency,
+  make_fooling_image: fooling,
+  class_visualization_update: classVisualization,
+};
