@@ -78,3 +78,40 @@ export function columnStatsPlain(x: ArrayLike<number>, n: number, d: number): { 
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) variance[j] += (x[i * d + j] - mean[j]) ** 2 / n;
   return { mean, variance };
 }
+
+/**
+ * Max pool backward as plain loops over NHWC arrays, for the two valid ways to treat tied maxima: 'first' gives
+ * a window's gradient to its first maximum (row by row, as autodiff and an argmax do), 'split' shares it evenly
+ * among the window's maxima (the course's fast reshape layer). Both are subgradients of the max; giving the
+ * whole gradient to every tied maximum is not. x: [N, H, W, C]; dout: [N, HO, WO, C]; returns dx [N, H, W, C].
+ */
+export function maxPoolBackwardPlain(
+  x: ArrayLike<number>,
+  dout: ArrayLike<number>,
+  [N, H, W, C]: number[],
+  pp: { poolHeight: number; poolWidth: number; stride: number },
+  ties: 'first' | 'split',
+): Float64Array {
+  const HO = Math.floor((H - pp.poolHeight) / pp.stride) + 1;
+  const WO = Math.floor((W - pp.poolWidth) / pp.stride) + 1;
+  const at = (n: number, h: number, w: number, c: number) => ((n * H + h) * W + w) * C + c;
+  const dx = new Float64Array(N * H * W * C);
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < HO; i++) {
+      for (let j = 0; j < WO; j++) {
+        for (let c = 0; c < C; c++) {
+          const cells: number[] = [];
+          for (let a = 0; a < pp.poolHeight; a++) {
+            for (let b = 0; b < pp.poolWidth; b++) cells.push(at(n, i * pp.stride + a, j * pp.stride + b, c));
+          }
+          const max = Math.max(...cells.map((k) => x[k]));
+          const maxima = cells.filter((k) => x[k] === max);
+          const g = dout[((n * HO + i) * WO + j) * C + c];
+          if (ties === 'first') dx[maxima[0]] += g;
+          else for (const k of maxima) dx[k] += g / maxima.length;
+        }
+      }
+    }
+  }
+  return dx;
+}
