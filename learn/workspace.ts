@@ -25,7 +25,7 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false,
   const text = fs.readFileSync(srcFile, 'utf8');
   const more = (name: string): string | undefined => {
     const e = exerciseOfFunction(name);
-    return e && `exercise ${e.id}, explained in docs/${e.doc}`;
+    return e && `exercise ${e.id}, explained in docs/${e.doc}; when written: npm run check -- ${e.id}`;
   };
   const docs = [...new Set(EXERCISES.filter((e) => e.file === file).map((e) => `docs/${e.doc}`))].join(' and ');
   const fileNote = `What each exercise below computes is in its doc comment; how to derive it, in ${docs}.`;
