@@ -1,7 +1,19 @@
 /**
- * The live gradient check: one minibatch at the current weights through the model's hand-written backward pass
- * and through tfjs autodiff on the reference twin of the same loss (reference/, where autodiff lives), compared
- * parameter by parameter with the project's norm-wise relative error ||a - b|| / max(||a||, ||b||).
+ * The live gradient check: one minibatch at the current weights through the model's hand-written backward pass,
+ * compared parameter by parameter with the project's norm-wise relative error ||a - b|| / max(||a||, ||b||)
+ * against one of two references:
+ *
+ * - autodiff: tfjs autodiff on the reference twin of the same loss (reference/, where autodiff lives); the same
+ *   float32 maths, so the two agree to about 1e-7 and the bound is AUTODIFF_BOUND (1e-5);
+ * - numeric: the course's own method, a centred difference (f(w + h d) - f(w - h d)) / 2h of the model's own loss,
+ *   with the bound NUMERIC_BOUND (1e-2). The course probes single entries (d = one unit vector) in float64. In
+ *   float32 the difference carries a rounding error of about eps * |loss| / h = 1e-5, and a fresh net's single
+ *   entries have gradients that small, so they fail at random. The page probes one direction per parameter, the
+ *   hand-written gradient's own (d = g / ||g||): the centred difference along it must equal ||g||; a wrong sign
+ *   gives -||g|| (relative error 2), a wrong scale or a gradient pointing elsewhere a shorter derivative.
+ *
+ * "Plant a bug" flips the sign of the first parameter's hand-written gradient (W, or W1) before the comparison,
+ * as a wrong sign in that layer's backward pass would: its row must fail, by a relative error near 1 or above.
  *
  * Where the page trains on wasm and the model convolves, both run on the cpu backend: wasm has no kernel for
  * the filter gradient of a convolution (Conv2DBackpropFilter), so autodiff through conv2d fails there. The
@@ -12,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { autodiffGrads } from '../reference/crosscheck';
 import { softmaxLossRef } from '../reference/layers_dense';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
-import { AUTODIFF_BOUND, relError } from '../src/gradcheck';
+import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, relError } from '../src/gradcheck';
 import type { PageModel } from './models';
 
 export interface GradCheckRow {
@@ -25,7 +37,25 @@ export interface GradCheckRow {
   pass: boolean;
 }
 
+/**
+ * The centred difference's step along the unit direction: src/gradcheck's 1e-2, except in the first layer, whose
+ * weights multiply pixels of about +-100, where a step of 1e-2 moves the scores far enough for the softmax's
+ * curvature to show.
+ */
+export const FIRST_LAYER_STEP = 1e-3;
+
+export type GradCheckMode = 'autodiff' | 'numeric';
+
+export interface GradCheckOptions {
+  mode: GradCheckMode;
+  /** Flip the sign of the first parameter's hand-written gradient (see the file comment). */
+  plant: boolean;
+}
+
 export interface GradCheckResult {
+  mode: GradCheckMode;
+  /** The parameter whose gradient was planted wrong, or null. */
+  planted: string | null;
   rows: GradCheckRow[];
   /** The backend both ran on. */
   backend: string;
@@ -51,11 +81,18 @@ function referenceLoss(params: Record<string, tf.Tensor>, X: tf.Tensor, y: tf.Te
  * X: [N, 32, 32, 3], y: [N] int32 — the minibatch. reg: the model's regularisation strength.
  * Returns one row per parameter. Leaves the page's backend as it found it.
  */
-export async function gradientCheck(model: PageModel, twin: () => PageModel, X: tf.Tensor4D, y: tf.Tensor1D, reg: number): Promise<GradCheckResult> {
+export async function gradientCheck(
+  model: PageModel,
+  twin: () => PageModel,
+  X: tf.Tensor4D,
+  y: tf.Tensor1D,
+  reg: number,
+  options: GradCheckOptions = { mode: 'autodiff', plant: false },
+): Promise<GradCheckResult> {
   const home = tf.getBackend();
   const convolves = model.params.W1?.rank === 4;
-  const away = home === 'wasm' && convolves;
-  if (!away) return { ...compare(model, X, y, reg), backend: home };
+  const away = home === 'wasm' && convolves && options.mode === 'autodiff';
+  if (!away) return { ...compare(model, X, y, reg, options), backend: home };
 
   const weights = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, values: v.dataSync().slice() }]));
   const xs = { shape: X.shape, values: X.dataSync().slice() };
@@ -73,7 +110,7 @@ export async function gradientCheck(model: PageModel, twin: () => PageModel, X: 
     const Xc = tf.tensor4d(xs.values as Float32Array, xs.shape);
     const yc = tf.tensor1d(ys as Int32Array, 'int32');
     local.push(Xc, yc);
-    return { ...compare(copy, Xc, yc, reg), backend: 'cpu' };
+    return { ...compare(copy, Xc, yc, reg, options), backend: 'cpu' };
   } finally {
     // Tensors made for the copy live on cpu: free them there, then go home.
     copy?.dispose();
@@ -82,16 +119,60 @@ export async function gradientCheck(model: PageModel, twin: () => PageModel, X: 
   }
 }
 
-function compare(model: PageModel, X: tf.Tensor4D, y: tf.Tensor1D, reg: number): Omit<GradCheckResult, 'backend'> {
+/** The parameter a planted bug flips: the first layer's weights. */
+function plantedParam(model: PageModel): string {
+  return model.params.W1 ? 'W1' : 'W';
+}
+
+function compare(model: PageModel, X: tf.Tensor4D, y: tf.Tensor1D, reg: number, options: GradCheckOptions): Omit<GradCheckResult, 'backend'> {
+  const planted = options.plant ? plantedParam(model) : null;
+  const bound = options.mode === 'autodiff' ? AUTODIFF_BOUND : NUMERIC_BOUND;
   return tf.tidy(() => {
     const { loss, grads } = model.loss(X, y);
-    const params: Record<string, tf.Tensor> = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.clone(v)]));
-    const reference = autodiffGrads((named) => referenceLoss(named, X, y, reg), params);
+    const hand: Record<string, tf.Tensor> = { ...grads };
+    if (planted) hand[planted] = tf.neg(grads[planted]);
+    const errors = options.mode === 'autodiff' ? autodiffErrors(model, hand, X, y, reg) : numericErrors(model, hand, X, y);
     const rows = Object.keys(model.params).map((param) => {
-      const e = relError(grads[param], reference[param]);
-      const norm = tf.sqrt(tf.sum(tf.square(grads[param]))).dataSync()[0];
-      return { param, shape: grads[param].shape, relError: e.norm, norm, pass: e.norm <= AUTODIFF_BOUND };
+      const norm = tf.sqrt(tf.sum(tf.square(hand[param]))).dataSync()[0];
+      return { param, shape: hand[param].shape, relError: errors[param], norm, pass: errors[param] <= bound };
     });
-    return { rows, examples: X.shape[0], loss: loss.dataSync()[0], bound: AUTODIFF_BOUND };
+    return { mode: options.mode, planted, rows, examples: X.shape[0], loss: loss.dataSync()[0], bound };
   });
+}
+
+function autodiffErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.Tensor4D, y: tf.Tensor1D, reg: number): Record<string, number> {
+  const params: Record<string, tf.Tensor> = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.clone(v)]));
+  const reference = autodiffGrads((named) => referenceLoss(named, X, y, reg), params);
+  return Object.fromEntries(Object.keys(model.params).map((k) => [k, relError(hand[k], reference[k]).norm]));
+}
+
+/**
+ * The centred difference of the model's own loss along each parameter's hand-written gradient, against that
+ * gradient's length. Each parameter gets its own value back before the next is probed.
+ */
+function numericErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.Tensor4D, y: tf.Tensor1D): Record<string, number> {
+  const out: Record<string, number> = {};
+  const first = plantedParam(model);
+  for (const [name, param] of Object.entries(model.params)) {
+    const length = tf.sqrt(tf.sum(tf.square(hand[name]))).dataSync()[0];
+    if (length === 0) {
+      out[name] = 0;
+      continue;
+    }
+    const h = name === first ? FIRST_LAYER_STEP : NUMERIC_STEP;
+    const saved = tf.clone(param);
+    try {
+      const lossAt = (sign: number): number =>
+        tf.tidy(() => {
+          param.assign(tf.add(saved, tf.mul(hand[name], (sign * h) / length)));
+          return model.loss(X, y).loss.dataSync()[0];
+        });
+      const numeric = (lossAt(1) - lossAt(-1)) / (2 * h);
+      out[name] = relError([numeric], [length]).norm;
+    } finally {
+      param.assign(saved);
+      saved.dispose();
+    }
+  }
+  return out;
 }
