@@ -42,11 +42,14 @@ export function isPageBackend(s: string): s is PageBackend {
   return (PAGE_BACKENDS as readonly string[]).includes(s);
 }
 
-/** The renderer string of a fresh WebGL context, or undefined when WebGL is unavailable. */
+/**
+ * The renderer string of a fresh WebGL context, or undefined when WebGL is unavailable. Works in the page and in
+ * its training worker (which has no document, only OffscreenCanvas).
+ */
 function webglRenderer(): { renderer: string; version: number } | undefined {
-  const canvas = document.createElement('canvas');
-  const gl2 = canvas.getContext('webgl2');
-  const gl = gl2 ?? canvas.getContext('webgl');
+  const canvas = typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
+  const gl2 = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+  const gl = gl2 ?? (canvas.getContext('webgl') as WebGLRenderingContext | null);
   if (!gl) return undefined;
   const info = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));

@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { autodiffGrads } from '../reference/crosscheck';
 import { softmaxLossRef } from '../reference/layers_dense';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, relError } from '../src/gradcheck';
+import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, relError, tidyValue } from '../src/gradcheck';
 import type { PageModel } from './models';
 
 export interface GradCheckRow {
@@ -127,7 +127,7 @@ function plantedParam(model: PageModel): string {
 function compare(model: PageModel, X: tf.Tensor4D, y: tf.Tensor1D, reg: number, options: GradCheckOptions): Omit<GradCheckResult, 'backend'> {
   const planted = options.plant ? plantedParam(model) : null;
   const bound = options.mode === 'autodiff' ? AUTODIFF_BOUND : NUMERIC_BOUND;
-  return tf.tidy(() => {
+  return tidyValue(() => {
     const { loss, grads } = model.loss(X, y);
     const hand: Record<string, tf.Tensor> = { ...grads };
     if (planted) hand[planted] = tf.neg(grads[planted]);

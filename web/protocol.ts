@@ -4,7 +4,7 @@
  * touches a tensor and no setting can freeze it: the worker may be busy, the page still answers.
  */
 import type { BackendReport, PageBackend } from './backend';
-import type { GradCheckResult } from './gradient_check';
+import type { GradCheckMode, GradCheckResult } from './gradient_check';
 import type { LayerRow } from './layer_view';
 import type { Hyperparameters, ModelName } from './models';
 import type { Saliency } from './saliency';
@@ -19,8 +19,6 @@ export interface WeightsSnapshot {
   examplesSeen: number;
   params: Record<string, { shape: number[]; values: Float32Array }>;
 }
-
-export type GradCheckMode = 'autodiff' | 'numeric';
 
 export type ToWorker =
   | { type: 'init'; backend: PageBackend; explicit: boolean; wasmBase: string; dataBase: string; maxTrain: number; maxVal: number; seed: number; evalEvery: number; stripSize: number }
