@@ -5,12 +5,15 @@
  *
  * - autodiff: tfjs autodiff on the reference twin of the same loss (reference/, where autodiff lives); the same
  *   float32 maths, so the two agree to about 1e-7 and the bound is AUTODIFF_BOUND (1e-5);
- * - numeric: the course's own method, a centred difference (f(w + h d) - f(w - h d)) / 2h of the model's own loss,
- *   with the bound NUMERIC_BOUND (1e-2). The course probes single entries (d = one unit vector) in float64. In
- *   float32 the difference carries a rounding error of about eps * |loss| / h = 1e-5, and a fresh net's single
- *   entries have gradients that small, so they fail at random. The page probes one direction per parameter, the
- *   hand-written gradient's own (d = g / ||g||): the centred difference along it must equal ||g||; a wrong sign
- *   gives -||g|| (relative error 2), a wrong scale or a gradient pointing elsewhere a shorter derivative.
+ * - numeric: the course's own method, centred differences, with the bound NUMERIC_BOUND (1e-2). The course
+ *   differentiates the loss entry by entry in float64. In float32 the loss near ln 10 carries a rounding error of
+ *   about 1e-7, as large as a fresh convnet's whole change in loss along a small step, so the page does what the
+ *   course's layer checks do (eval_numerical_gradient_array): it differentiates the scores S, contracted with the
+ *   upstream gradient dL/dS = (softmax(S) - onehot(y)) / N, whose rounding is relative to the scores' own tiny
+ *   size; the regularisation term, a plain sum of squares, is differenced in float64. One direction per
+ *   parameter, the hand-written gradient's own (d = g / ||g||): the centred difference along it must equal
+ *   ||g||; a wrong sign gives -||g|| (relative error 2), a wrong scale or a gradient pointing elsewhere a
+ *   shorter derivative.
  *
  * "Plant a bug" flips the sign of the first parameter's hand-written gradient (W, or W1) before the comparison,
  * as a wrong sign in that layer's backward pass would: its row must fail, by a relative error near 1 or above.
@@ -24,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { autodiffGrads } from '../reference/crosscheck';
 import { softmaxLossRef } from '../reference/layers_dense';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
-import { AUTODIFF_BOUND, NUMERIC_BOUND, NUMERIC_STEP, relError, tidyValue } from '../src/gradcheck';
+import { AUTODIFF_BOUND, NUMERIC_BOUND, relError, tidyValue } from '../src/gradcheck';
 import type { PageModel } from './models';
 
 export interface GradCheckRow {
@@ -38,11 +41,13 @@ export interface GradCheckRow {
 }
 
 /**
- * The centred difference's step along the unit direction: src/gradcheck's 1e-2, except in the first layer, whose
- * weights multiply pixels of about +-100, where a step of 1e-2 moves the scores far enough for the softmax's
- * curvature to show.
+ * The centred difference's step along the unit direction: RELATIVE_STEP of the parameter's norm, or MIN_STEP for
+ * a parameter that is all zeros (fresh biases). On the synthetic set at fresh weights (8 images) these leave
+ * relative errors of 4e-8 to 3e-3 over the three models' parameters; 1e-3 pushed the convnet's W2 to 6e-3 (a
+ * relu kink crossed), 1e-3 for zero biases its b1 to 7e-3.
  */
-export const FIRST_LAYER_STEP = 1e-3;
+export const RELATIVE_STEP = 1e-4;
+export const MIN_STEP = 1e-4;
 
 export type GradCheckMode = 'autodiff' | 'numeric';
 
@@ -131,7 +136,7 @@ function compare(model: PageModel, X: tf.Tensor4D, y: tf.Tensor1D, reg: number, 
     const { loss, grads } = model.loss(X, y);
     const hand: Record<string, tf.Tensor> = { ...grads };
     if (planted) hand[planted] = tf.neg(grads[planted]);
-    const errors = options.mode === 'autodiff' ? autodiffErrors(model, hand, X, y, reg) : numericErrors(model, hand, X, y);
+    const errors = options.mode === 'autodiff' ? autodiffErrors(model, hand, X, y, reg) : numericErrors(model, hand, X, y, reg);
     const rows = Object.keys(model.params).map((param) => {
       const norm = tf.sqrt(tf.sum(tf.square(hand[param]))).dataSync()[0];
       return { param, shape: hand[param].shape, relError: errors[param], norm, pass: errors[param] <= bound };
@@ -147,32 +152,59 @@ function autodiffErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf
 }
 
 /**
- * The centred difference of the model's own loss along each parameter's hand-written gradient, against that
+ * The regularisation's weight on sum(w^2) for one parameter: assignment 1's softmax puts reg on all of W (bias
+ * row included); the nets put reg / 2 on their weights W1, W2, W3 and none on their biases.
+ */
+function regWeight(model: PageModel, name: string, reg: number): number {
+  if (model.params.W && !model.params.W1) return name === 'W' ? reg : 0;
+  return name.startsWith('W') ? 0.5 * reg : 0;
+}
+
+/**
+ * The centred difference along each parameter's hand-written gradient (see the file comment), against that
  * gradient's length. Each parameter gets its own value back before the next is probed.
  */
-function numericErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.Tensor4D, y: tf.Tensor1D): Record<string, number> {
+function numericErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.Tensor4D, y: tf.Tensor1D, reg: number): Record<string, number> {
   const out: Record<string, number> = {};
-  const first = plantedParam(model);
-  for (const [name, param] of Object.entries(model.params)) {
-    const length = tf.sqrt(tf.sum(tf.square(hand[name]))).dataSync()[0];
-    if (length === 0) {
-      out[name] = 0;
-      continue;
+  const n = X.shape[0];
+  const dScores = tf.tidy(() => {
+    const scores = model.loss(X) as tf.Tensor2D;
+    return tf.div(tf.sub(tf.softmax(scores), tf.oneHot(y, scores.shape[1])), n);
+  });
+  try {
+    for (const [name, param] of Object.entries(model.params)) {
+      const g = hand[name].dataSync();
+      let length = 0;
+      for (const v of g) length += v * v;
+      length = Math.sqrt(length);
+      if (length === 0) {
+        out[name] = 0;
+        continue;
+      }
+      const w0 = param.dataSync().slice();
+      let wNorm = 0;
+      for (const v of w0) wNorm += v * v;
+      const h = wNorm > 0 ? RELATIVE_STEP * Math.sqrt(wNorm) : MIN_STEP;
+      const saved = tf.clone(param);
+      try {
+        const scoresAt = (sign: number): number =>
+          tf.tidy(() => {
+            param.assign(tf.add(saved, tf.mul(hand[name], (sign * h) / length)));
+            return tf.sum(tf.mul(model.loss(X) as tf.Tensor, dScores)).dataSync()[0];
+          });
+        const dataPart = (scoresAt(1) - scoresAt(-1)) / (2 * h);
+        // sum((w + h d)^2) - sum((w - h d)^2) = 4 h sum(w d), in float64.
+        let wd = 0;
+        for (let i = 0; i < w0.length; i++) wd += w0[i] * (g[i] / length);
+        const regPart = regWeight(model, name, reg) * 2 * wd;
+        out[name] = relError([dataPart + regPart], [length]).norm;
+      } finally {
+        param.assign(saved);
+        saved.dispose();
+      }
     }
-    const h = name === first ? FIRST_LAYER_STEP : NUMERIC_STEP;
-    const saved = tf.clone(param);
-    try {
-      const lossAt = (sign: number): number =>
-        tf.tidy(() => {
-          param.assign(tf.add(saved, tf.mul(hand[name], (sign * h) / length)));
-          return model.loss(X, y).loss.dataSync()[0];
-        });
-      const numeric = (lossAt(1) - lossAt(-1)) / (2 * h);
-      out[name] = relError([numeric], [length]).norm;
-    } finally {
-      param.assign(saved);
-      saved.dispose();
-    }
+  } finally {
+    dScores.dispose();
   }
   return out;
 }

@@ -573,6 +573,8 @@ function onProgress(p: ProgressData): void {
 function onSlow(s: SlowData): void {
   state.paramSums = s.paramSums;
   state.slowRedraws += 1;
+  // The layer view and saliency follow the weights as they train.
+  if (state.saliencyShown) send({ type: 'inspect', position: state.selected });
   drawWeights(s.tiles);
   state.strip?.update(s.stripProbs);
   if (s.confusion) drawConfusion(s.confusion, s.confusionIteration ?? 0);
