@@ -160,7 +160,7 @@ export function architectureProblem(name: ModelName, h: Hyperparameters): string
 }
 
 /** A step whose estimated time is above this is refused: the page would crawl and the learner would learn nothing. */
-export const STEP_TIME_LIMIT_S = 2;
+export const STEP_TIME_LIMIT_S = 1;
 
 /**
  * About how many floating-point operations one training step takes: the forward pass's multiply-adds (2 flops
