@@ -10,7 +10,7 @@
  */
 import { UPDATE_RULE_NAMES, type UpdateRuleName } from '../src/optim';
 import { CifarSplit } from '../src/data/split';
-import { describeBackend, type BackendReport, type PageBackend } from './backend';
+import { describeBackend, pageHasWebgl, type BackendReport, type PageBackend } from './backend';
 import { drawLineChart, runningMean } from './charts';
 import type { GradCheckMode, GradCheckResult } from './gradient_check';
 import { drawActivations, MAX_MAPS, type LayerRow } from './layer_view';
@@ -64,6 +64,8 @@ export interface PlaygroundStatus {
   saliencyShown: boolean;
   layers: { name: string; shape: number[]; gradNorm: number; note: string }[];
   gradCheck: GradCheckResult | null;
+  /** Gradient checks shown so far. */
+  gradChecks: number;
   confusion: number[][] | null;
   upload: { top: string; probs: number[] } | null;
   error: string | null;
@@ -174,6 +176,10 @@ const state = {
   pendingMark: null as string | null,
   /** Start training once the pending build lands (Start after a stop). */
   startAfterBuild: false,
+  /** The shared pause flag (protocol.ts), where the page is cross-origin isolated. */
+  control: (self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null) as Int32Array | null,
+  /** Gradient checks shown so far. */
+  gradChecks: 0,
 };
 
 function send(m: ToWorker): void {
@@ -252,7 +258,7 @@ const positiveInteger = (v: number) => Number.isInteger(v) && v > 0;
 /** The hyperparameters in the controls, or the first field that does not parse. */
 function readHyper(): Parsed {
   const fields: [keyof Hyperparameters, HTMLInputElement, string, (v: number) => boolean, string][] = [
-    ['learningRate', ui.learningRate, 'learning rate', (v) => v > 0 && v <= 1e6, 'a positive number (e.g. 1e-3)'],
+    ['learningRate', ui.learningRate, 'learning rate', (v) => v > 0 && v <= 1e38, 'a positive number (e.g. 1e-3)'],
     ['batchSize', ui.batchSize, 'batch size', (v) => positiveInteger(v) && v <= 5000, 'an integer from 1 to 5000'],
     ['reg', ui.reg, 'regularisation', (v) => v >= 0 && v <= 1e9, 'a number from 0 to 1e9'],
     ['hiddenDim', ui.hiddenDim, 'hidden units', (v) => positiveInteger(v) && v <= 100000, 'an integer from 1 to 100000'],
@@ -371,6 +377,7 @@ function start(): void {
 function pause(): void {
   if (state.phase !== 'running') return;
   setPhase('pausing');
+  if (state.control) Atomics.store(state.control, 0, 1);
   send({ type: 'pause' });
 }
 
@@ -397,6 +404,8 @@ function startWorker(backend: PageBackend | null): void {
     seed: session.seed,
     evalEvery: session.evalEvery,
     stripSize: STRIP_SIZE,
+    control: state.control,
+    webgl: pageHasWebgl(),
   });
 }
 
@@ -662,7 +671,7 @@ function drawConfusion(matrix: number[][], iteration: number): void {
   state.confusion = matrix;
   const names = state.classNames;
   const head = document.createElement('tr');
-  head.append(Object.assign(document.createElement('th'), { textContent: 'true \\ predicted' }));
+  head.append(Object.assign(document.createElement('th'), { textContent: 'true ↓' }));
   for (const n of names) head.append(Object.assign(document.createElement('th'), { textContent: n.slice(0, 3), title: n, scope: 'col' }));
   const rows = matrix.map((row, i) => {
     const tr = document.createElement('tr');
@@ -786,6 +795,7 @@ function onGradCheck(r: GradCheckResult | null, error?: string): void {
     return;
   }
   state.gradCheck = r;
+  state.gradChecks += 1;
   const head = document.createElement('tr');
   for (const h of ['parameter', 'shape', '||grad||', 'relative error', '']) head.appendChild(Object.assign(document.createElement('th'), { textContent: h }));
   const rows = r.rows.map((row) => {
@@ -913,6 +923,7 @@ function status(): PlaygroundStatus {
     saliencyShown: state.saliencyShown,
     layers: [...state.layers],
     gradCheck: state.gradCheck,
+    gradChecks: state.gradChecks,
     confusion: state.confusion,
     upload: state.upload,
     error: state.error,

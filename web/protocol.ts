@@ -21,7 +21,12 @@ export interface WeightsSnapshot {
 }
 
 export type ToWorker =
-  | { type: 'init'; backend: PageBackend; explicit: boolean; wasmBase: string; dataBase: string; maxTrain: number; maxVal: number; seed: number; evalEvery: number; stripSize: number }
+  /**
+   * control: when the page is cross-origin isolated, a shared Int32Array [1]: the page stores 1 to pause, and the
+   * worker reads it before every step, so that Pause is answered after the step under way even while the worker's
+   * message queue waits behind a training slice.
+   */
+  | { type: 'init'; backend: PageBackend; explicit: boolean; wasmBase: string; dataBase: string; maxTrain: number; maxVal: number; seed: number; evalEvery: number; stripSize: number; control: Int32Array | null; webgl: boolean }
   /** New weights (or `weights`' values) for `model`; refused, with the old model kept, when a guard says no. */
   | { type: 'build'; model: ModelName; hyper: Hyperparameters; weights?: WeightsSnapshot }
   | { type: 'live'; hyper: Hyperparameters }

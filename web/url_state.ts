@@ -49,7 +49,7 @@ type Check = { ok: (v: number) => boolean; expected: string };
 const positiveInt = (max: number): Check => ({ ok: (v) => Number.isInteger(v) && v >= 1 && v <= max, expected: `an integer from 1 to ${max}` });
 
 const NUMBER_CHECKS: Record<string, Check> = {
-  lr: { ok: (v) => v > 0 && v <= 1e6, expected: 'a number above 0 and at most 1e6' },
+  lr: { ok: (v) => v > 0 && v <= 1e38, expected: 'a number above 0 and at most 1e38' },
   reg: { ok: (v) => v >= 0 && v <= 1e9, expected: 'a number from 0 to 1e9' },
   batch: positiveInt(5000),
   hidden: positiveInt(100000),

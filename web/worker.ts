@@ -52,7 +52,12 @@ const state = {
   reportedChecks: 0,
   lastSlow: 0,
   slowMs: 0,
+  /** The page's pause flag (see protocol.ts), or null where the page is not cross-origin isolated. */
+  control: null as Int32Array | null,
 };
+
+/** Whether the page asked for a pause through the shared flag. */
+const pauseAsked = (): boolean => state.control !== null && Atomics.load(state.control, 0) === 1;
 
 let queue: Promise<void> = Promise.resolve();
 
@@ -148,8 +153,9 @@ function checkGuards(name: ModelName, h: Hyperparameters): void {
 
 async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   state.settings = { seed: m.seed, evalEvery: m.evalEvery, stripSize: m.stripSize };
+  state.control = m.control;
   try {
-    state.backend = await initPageBackend(m.backend, m.wasmBase, m.explicit);
+    state.backend = await initPageBackend(m.backend, m.wasmBase, m.explicit, m.webgl);
   } catch (e) {
     post({ type: 'failed', stage: 'backend', message: (e as Error).message });
     return;
@@ -233,6 +239,10 @@ function slice(): void {
   const start = performance.now();
   try {
     do {
+      if (pauseAsked()) {
+        state.running = false;
+        break;
+      }
       // An accuracy check runs in chunks before the next step, so that every chunk sees the same weights.
       if (t.checking) t.checkChunk();
       else state.newLosses.push([t.iteration + 1, t.step()]);
@@ -339,6 +349,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     case 'start':
       void enqueue(() => {
+        if (state.control) Atomics.store(state.control, 0, 0);
         if (state.running || !state.trainer) return;
         state.trainer.resetClock();
         state.running = true;
