@@ -575,8 +575,27 @@ function onProgress(p: ProgressData): void {
     state.timeline.addCheck(c.iteration, c.trainAcc, c.valAcc);
   }
   if (state.phase === 'pausing' && p.phase !== 'running') setPhase('paused');
-  redrawCharts();
-  redrawStatus();
+  scheduleRedraw();
+}
+
+let redrawPending = false;
+
+/**
+ * Redraws the charts and the status line at most once a frame, however many reports arrive: the worker may
+ * report faster than the page can draw, and a page that drew every report would fall behind its own messages
+ * (the click on Pause waiting behind seconds of stale redraws).
+ */
+function scheduleRedraw(): void {
+  if (redrawPending) return;
+  redrawPending = true;
+  const draw = () => {
+    redrawPending = false;
+    redrawCharts();
+    redrawStatus();
+  };
+  // A hidden tab gets no animation frames; a timer keeps its numbers current.
+  if (document.hidden) setTimeout(draw, 200);
+  else requestAnimationFrame(draw);
 }
 
 function onSlow(s: SlowData): void {
