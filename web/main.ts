@@ -180,6 +180,8 @@ const state = {
   control: (self.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null) as Int32Array | null,
   /** Gradient checks shown so far. */
   gradChecks: 0,
+  /** The model and hyperparameters of the last build asked for, to skip a change event that changes nothing. */
+  lastRequest: '',
 };
 
 function send(m: ToWorker): void {
@@ -324,6 +326,7 @@ function requestBuild(mark: string | null): void {
     showRefusal(`Cannot build the ${MODELS[currentModel()].label}: ${parsed.message}. The current model is kept.`, parsed.field);
     return;
   }
+  state.lastRequest = JSON.stringify([currentModel(), parsed.hyper]);
   clearMessages();
   state.pendingMark = mark;
   if (state.phase === 'running') pause();
@@ -349,6 +352,8 @@ function changeLive(changed: HTMLElement): void {
   clearMessages();
   const next = parsed.hyper;
   let text = describeChange(named(state.model, h), named(state.model, next));
+  // A change event that changes nothing (the field lost focus) is not an event.
+  if (!text) return;
   if (next.updateRule !== h.updateRule) {
     text += ` (${next.updateRule === 'sgd' ? 'sgd keeps no state' : `${next.updateRule}'s ${next.updateRule === 'sgd_momentum' ? 'velocity starts' : 'moments start'} from zero`})`;
   }
@@ -539,8 +544,12 @@ function onBuilt(m: Extract<FromWorker, { type: 'built' }>): void {
   state.layers = [];
   state.gradCheck = null;
   ui.gradcheckTable.replaceChildren();
-  ui.model.value = m.model;
-  writeHyper(m.hyper);
+  if (m.restored) {
+    // Carried over from another backend: the fields show what the model is. Otherwise the fields were the
+    // request, and the learner may have typed on since it was sent.
+    ui.model.value = m.model;
+    writeHyper(m.hyper);
+  }
   showArchitectureFields();
   ui.description.textContent = MODELS[m.model].describe(m.hyper);
   ui.accuracyCaption.textContent =
@@ -897,7 +906,14 @@ function wireControls(): void {
     requestBuild(null);
   });
   for (const input of [ui.learningRate, ui.reg, ui.updateRule, ui.batchSize]) input.addEventListener('change', () => changeLive(input));
-  for (const input of [ui.hiddenDim, ui.numFilters, ui.filterSize]) input.addEventListener('change', () => requestBuild(null));
+  for (const input of [ui.hiddenDim, ui.numFilters, ui.filterSize]) {
+    input.addEventListener('change', () => {
+      // A change event that leaves the architecture as it was (the field lost focus) needs no new weights.
+      const parsed = readHyper();
+      if (parsed.ok && state.refusal === null && JSON.stringify([currentModel(), parsed.hyper]) === state.lastRequest) return;
+      requestBuild(null);
+    });
+  }
   ui.logScale.addEventListener('change', redrawCharts);
   // Charts and tiles are drawn at the canvas's CSS size: a turned phone or a resized window redraws them.
   window.addEventListener('resize', redrawCharts);
