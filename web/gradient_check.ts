@@ -41,10 +41,11 @@ export interface GradCheckRow {
 }
 
 /**
- * The centred difference's step along the unit direction: RELATIVE_STEP of the parameter's norm, or MIN_STEP for
- * a parameter that is all zeros (fresh biases). On the synthetic set at fresh weights (8 images) these leave
- * relative errors of 4e-8 to 3e-3 over the three models' parameters; 1e-3 pushed the convnet's W2 to 6e-3 (a
- * relu kink crossed), 1e-3 for zero biases its b1 to 7e-3.
+ * The centred difference's step along the unit direction: RELATIVE_STEP of the parameter's norm, and at least
+ * MIN_STEP (fresh biases are zero, and a few steps later still tiny: a step of 1e-4 of their norm drowns in
+ * rounding). On the synthetic set at fresh weights (8 images) these leave relative errors of 4e-8 to 3e-3 over
+ * the three models' parameters; a relative step of 1e-3 pushed the convnet's W2 to 6e-3 (a relu kink crossed), a
+ * step of 1e-3 on zero biases its b1 to 7e-3.
  */
 export const RELATIVE_STEP = 1e-4;
 export const MIN_STEP = 1e-4;
@@ -184,7 +185,7 @@ function numericErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.
       const w0 = param.dataSync().slice();
       let wNorm = 0;
       for (const v of w0) wNorm += v * v;
-      const h = wNorm > 0 ? RELATIVE_STEP * Math.sqrt(wNorm) : MIN_STEP;
+      const h = Math.max(RELATIVE_STEP * Math.sqrt(wNorm), MIN_STEP);
       const saved = tf.clone(param);
       try {
         const scoresAt = (sign: number): number =>

@@ -263,7 +263,7 @@ function readHyper(): Parsed {
     ['learningRate', ui.learningRate, 'learning rate', (v) => v > 0 && v <= 1e38, 'a positive number (e.g. 1e-3)'],
     ['batchSize', ui.batchSize, 'batch size', (v) => positiveInteger(v) && v <= 5000, 'an integer from 1 to 5000'],
     ['reg', ui.reg, 'regularisation', (v) => v >= 0 && v <= 1e9, 'a number from 0 to 1e9'],
-    ['hiddenDim', ui.hiddenDim, 'hidden units', (v) => positiveInteger(v) && v <= 100000, 'an integer from 1 to 100000'],
+    ['hiddenDim', ui.hiddenDim, 'hidden units', (v) => positiveInteger(v) && v <= 1e6, 'an integer from 1 to 1000000'],
     ['numFilters', ui.numFilters, 'filters', (v) => positiveInteger(v) && v <= 512, 'an integer from 1 to 512'],
     ['filterSize', ui.filterSize, 'filter size', (v) => positiveInteger(v) && v % 2 === 1, 'an odd positive integer (3, 5, 7)'],
   ];
@@ -535,6 +535,11 @@ function onBuilt(m: Extract<FromWorker, { type: 'built' }>): void {
     if (rebuilt) state.timeline.mark(0, state.pendingMark ?? `new weights: ${describeModel(m.model, m.hyper)}`);
   }
   state.pendingMark = null;
+  if (state.phase === 'stopped') {
+    // New weights after a divergence: the stop's message has been read, the curves keep its marker.
+    state.error = null;
+    ui.error.hidden = true;
+  }
   state.model = m.model;
   state.hyper = m.hyper;
   if (!m.restored) {

@@ -52,7 +52,7 @@ const NUMBER_CHECKS: Record<string, Check> = {
   lr: { ok: (v) => v > 0 && v <= 1e38, expected: 'a number above 0 and at most 1e38' },
   reg: { ok: (v) => v >= 0 && v <= 1e9, expected: 'a number from 0 to 1e9' },
   batch: positiveInt(5000),
-  hidden: positiveInt(100000),
+  hidden: positiveInt(1000000),
   filters: positiveInt(512),
   filterSize: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= MAX_FILTER_SIZE && v % 2 === 1, expected: `an odd integer from 1 to ${MAX_FILTER_SIZE}` },
   seed: { ok: (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 31, expected: 'an integer from 0 to 2^31 - 1' },

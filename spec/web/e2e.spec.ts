@@ -443,7 +443,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
     expect(s.error).not.toMatch(/ \/ \d+/);
     await setLive(page, 'learning-rate', '5e-7', (st) => st.hyper.learningRate === 5e-7);
     await page.click('#reset');
-    await waitFor(page, 'new weights', (st) => st.phase === 'ready' && st.iteration === 0);
+    const fresh = await waitFor(page, 'new weights after the stop', (st) => st.phase === 'ready' && st.iteration === 0);
+    expect(fresh.error).toBeNull();
   }, 60000);
 
   test('guards: 20,000 hidden units refused for compute time, 200,000 for memory, filter size 33 and -5 refused; the running model stays', async () => {
