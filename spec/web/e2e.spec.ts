@@ -353,8 +353,10 @@ describeWithChromium('the playground page in headless Chromium', () => {
     await waitFor(page, 'the two-layer net', (st) => st.model === 'two_layer_net' && st.paramSums.W1 !== undefined);
     await setField(page, 'hidden-dim', '50');
     await waitFor(page, 'the two-layer net with 50 hidden units', (st) => st.hyper.hiddenDim === 50);
-    await train(page, 3);
+    // Centred differences at fresh weights (see the convnet's test); autodiff after training too.
     const net = await expectLayersAndGradChecks(page, 4);
+    await train(page, 3);
+    expect((await gradCheck(page, 'autodiff', false)).rows.every((r) => r.pass)).toBe(true);
     expect(consoleErrors).toEqual([]);
     summary.gradCheck = { softmax: soft.checks, twoLayerNet: net.checks };
     console.log(`playground e2e: gradient checks softmax ${JSON.stringify(soft.checks)}; two-layer net ${JSON.stringify(net.checks)}`);
