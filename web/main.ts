@@ -849,7 +849,7 @@ function onGradCheck(r: GradCheckResult | null, error?: string): void {
       ? `Relative error = ||hand - autodiff|| / max(||hand||, ||autodiff||): both compute the same float32 maths, so they agree to about 1e-7; ` +
         `above ${r.bound.toExponential(0)} a backward pass is wrong, not merely rounded.`
       : `Centred differences (f(w + h d) - f(w - h d)) / 2h along each parameter's hand-written gradient d, against that gradient's length: ` +
-        `at fresh weights these agree to 3e-3 or better, so the bound is ${r.bound.toExponential(0)}. After training, a gradient of ` +
+        `at fresh weights correct gradients agree to about 1e-2 or better and a wrong sign reads 2, so the bound is ${r.bound.toExponential(0)}. After training, a gradient of ` +
         `about 1e-3 (a bias) can exceed it on float32's rounding of the scores alone: check such a row against autodiff.`;
   const planted = r.planted
     ? ` A bug is planted: ${r.planted}'s gradient has its sign flipped, as a wrong sign in that layer's backward pass would; its row fails.`

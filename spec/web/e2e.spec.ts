@@ -26,7 +26,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../web/server';
 import type { PlaygroundStatus } from '../../web/main';
 import type { BackendReport } from '../../web/backend';
-import { AUTODIFF_BOUND, NUMERIC_BOUND } from '../../src/gradcheck';
+import { AUTODIFF_BOUND } from '../../src/gradcheck';
+import { PAGE_NUMERIC_BOUND } from '../../web/gradient_check';
 import { writeSyntheticCifar } from './synthetic_cifar';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -141,12 +142,15 @@ async function gradCheck(page: Page, mode: 'autodiff' | 'numeric', plant: boolea
   if (!g) throw new Error('no gradient check');
   expect(g.mode).toBe(mode);
   expect(g.rows.map((r) => r.param).sort()).toEqual(Object.keys(s.paramSums).sort());
-  const bound = mode === 'autodiff' ? AUTODIFF_BOUND : NUMERIC_BOUND;
+  const bound = mode === 'autodiff' ? AUTODIFF_BOUND : PAGE_NUMERIC_BOUND;
   for (const r of g.rows) {
     const planted = plant && r.param === g.planted;
     // A planted sign flip fails its row by a relative error near 2; every other row passes.
-    expect({ param: r.param, finite: Number.isFinite(r.relError), pass: r.pass, withinBound: r.relError <= bound, large: planted ? r.relError > 1 : true }).toEqual({
+    // mode and error ride along on both sides so that a failure names them.
+    const shown = `${mode}${plant ? ' planted' : ''}: ${r.relError.toExponential(2)}`;
+    expect({ param: r.param, shown, finite: Number.isFinite(r.relError), pass: r.pass, withinBound: r.relError <= bound, large: planted ? r.relError > 1 : true }).toEqual({
       param: r.param,
+      shown,
       finite: true,
       pass: !planted,
       withinBound: !planted,
