@@ -281,7 +281,20 @@ function drawMarkers(
 ): void {
   ctx.save();
   ctx.font = '10px system-ui, sans-serif';
-  const placed = markers.map((m, i) => ({ ...m, n: i + 1, at: px(m.x) })).filter((m) => m.at >= xMin - 1 && m.at <= xMax + 1);
+  // Markers at the same x share one line and one label ('3,4 lr 5e-7 -> 2e-7; batch 25 -> 50'); one left of the
+  // first point (an event at iteration 0) sits on the axis.
+  const placed: { at: number; n: string; label: string }[] = [];
+  markers.forEach((m, i) => {
+    const at = Math.max(px(m.x), xMin);
+    if (at > xMax + 1) return;
+    const last = placed[placed.length - 1];
+    if (last && Math.abs(last.at - at) < 1) {
+      last.n += `,${i + 1}`;
+      last.label += `; ${m.label}`;
+    } else {
+      placed.push({ at, n: String(i + 1), label: m.label });
+    }
+  });
   placed.forEach((m, i) => {
     ctx.strokeStyle = '#8a4baf';
     ctx.setLineDash([3, 3]);
@@ -292,8 +305,8 @@ function drawMarkers(
     ctx.setLineDash([]);
     const room = (i + 1 < placed.length ? placed[i + 1].at : xMax) - m.at - 4;
     let text = `${m.n} ${m.label}`;
-    while (text.length > String(m.n).length && ctx.measureText(text).width > room) text = text.slice(0, -2);
-    if (text !== `${m.n} ${m.label}` && text.length > String(m.n).length + 1) text = `${text.trimEnd()}…`;
+    while (text.length > m.n.length && ctx.measureText(text).width > room) text = text.slice(0, -2);
+    if (text !== `${m.n} ${m.label}` && text.length > m.n.length + 1) text = `${text.trimEnd()}…`;
     ctx.fillStyle = '#8a4baf';
     ctx.fillText(text, m.at + 2, top + 9);
   });

@@ -15,7 +15,7 @@ import { drawLineChart, runningMean } from './charts';
 import type { GradCheckMode, GradCheckResult } from './gradient_check';
 import { drawActivations, MAX_MAPS, type LayerRow } from './layer_view';
 import { EXPECTED_INITIAL_LOSS, MODEL_NAMES, MODELS, type Hyperparameters, type ModelName } from './models';
-import { drawCifarImage, PredictionStrip } from './predictions';
+import { PredictionStrip } from './predictions';
 import type { FromWorker, ProgressData, SlowData, ToWorker, WeightsSnapshot } from './protocol';
 import { drawSaliency, drawSaliencyScale, type Saliency } from './saliency';
 import { describeChange, Timeline } from './timeline';
