@@ -544,6 +544,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
         sizes.phoneLrToChartBottom = box.chartBottom - box.lrTop;
       }
       await page.screenshot({ path: path.join(OUT_DIR, `playground-${name}.png`), fullPage: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(200);
       await page.screenshot({ path: path.join(OUT_DIR, `playground-${name}-first-screen.png`) });
       if (name === 'phone') {
         for (const [sel, view] of [['#loss-chart', 'loss-markers'], ['#confusion', 'confusion'], ['#upload', 'upload'], ['#gradcheck-table', 'gradcheck'], ['#layers', 'layers']]) {
