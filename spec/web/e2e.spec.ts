@@ -480,6 +480,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
       expect(s.numTensors).toBe(kept.numTensors);
       expect(await page.isDisabled('#start')).toBe(false);
       expect(await page.isDisabled('#reset')).toBe(false);
+      // The worker still holds the model: it answers a gradient check on it.
+      expect((await gradCheck(page, 'autodiff', false)).rows).toHaveLength(4);
       await setField(page, field, '50');
       await waitFor(page, 'the refusal to clear', (st) => st.refusal === null);
       await waitFor(page, 'the rebuilt net', (st) => st.hyper.hiddenDim === 50 && st.iteration === 0);
@@ -494,6 +496,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
     const s = await waitFor(page, 'the refusal of filter size 33', (st) => st.refusal !== null, 10000);
     expect(s.refusal).toMatch(/^Cannot build the Three-layer convnet: filter size 33 is larger than the 32x32 image/);
     expect(s.paramSums).toEqual(conv.paramSums);
+    expect((await gradCheck(page, 'autodiff', false)).rows).toHaveLength(6);
     expect(consoleErrors).toEqual([]);
     summary.guards = s.refusal;
   }, 180000);
