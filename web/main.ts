@@ -360,6 +360,7 @@ function changeLive(changed: HTMLElement): void {
   if (text) state.timeline.mark(state.progress?.iteration ?? 0, text);
   state.hyper = next;
   send({ type: 'live', hyper: { ...next, hiddenDim: h.hiddenDim, numFilters: h.numFilters, filterSize: h.filterSize } });
+  // The architecture stays the model's (the worker takes only the live fields; see Trainer.reconfigure).
   ui.description.textContent = MODELS[state.model].describe(next);
   writeUrl();
   redrawCharts();

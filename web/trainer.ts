@@ -132,7 +132,8 @@ export class Trainer {
    */
   reconfigure(next: LiveHyperparameters): void {
     const old = this.solver;
-    const h = { ...this.hyper, ...next };
+    // Only the live fields: the architecture is the model's, whatever else the caller's object holds.
+    const h: Hyperparameters = { ...this.hyper, learningRate: next.learningRate, reg: next.reg, updateRule: next.updateRule, batchSize: next.batchSize };
     if (next.reg !== this.hyper.reg) {
       const model = this.build(h.reg);
       for (const [name, p] of Object.entries(this.model.params)) model.params[name].assign(p);

@@ -219,8 +219,10 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
   post({ type: 'built', model: m.model, hyper: trainer.hyper, evalSizes: trainer.evalSizes, restored: w !== undefined, progress: progress(), slow: slow(trainer, data) });
 }
 
-function live(h: Hyperparameters): void {
+function live(asked: Hyperparameters): void {
   const { t } = requireTrainer();
+  // The guards judge the model as it is, with the live fields asked for.
+  const h: Hyperparameters = { ...t.hyper, learningRate: asked.learningRate, reg: asked.reg, updateRule: asked.updateRule, batchSize: asked.batchSize };
   try {
     checkGuards(state.model, h);
   } catch (e) {

@@ -99,6 +99,17 @@ describe('Trainer: the runaway test and the epoch', () => {
     }
   });
 
+  it('a live change takes only the live fields: a stale architecture in the same object does not relabel the model', () => {
+    const h = { ...MODELS.softmax.defaults, batchSize: 10, hiddenDim: 40 };
+    const t = new Trainer((reg) => MODELS.softmax.build({ ...h, reg }, 0), data, h, 0, 1000);
+    try {
+      t.reconfigure({ ...h, learningRate: 1e-6, hiddenDim: 100 } as typeof h);
+      expect(t.hyper).toEqual({ ...h, learningRate: 1e-6 });
+    } finally {
+      t.dispose();
+    }
+  });
+
   it("a NaN loss stops with the page's iteration and epoch, not the Solver's internal counters", () => {
     const h = { ...MODELS.softmax.defaults, learningRate: 1e35, batchSize: 10 };
     const t = new Trainer((reg) => MODELS.softmax.build({ ...h, reg }, 0), data, h, 0, 1000);
