@@ -501,6 +501,10 @@ function onReady(m: Extract<FromWorker, { type: 'ready' }>): void {
   state.gflops = m.gflops;
   state.numTrain = m.numTrain;
   const b = m.backend;
+  // A new worker (a backend switch) replaces what the last one said about its backend.
+  state.notices = [...initial.refused];
+  ui.notice.hidden = state.notices.length === 0;
+  ui.notice.textContent = state.notices.join('\n');
   ui.backendChoice.value = b.name;
   ui.backend.textContent = `${describeBackend(b)}; matrix products at ${m.gflops.toFixed(1)} GFLOP/s`;
   ui.backend.classList.toggle('gpu', b.name === 'webgl' && !b.software && b.failures.length === 0);

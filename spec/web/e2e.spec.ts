@@ -518,6 +518,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
     expect(s.timeline.points).toBe(before.timeline.points);
     expect(s.timeline.events[s.timeline.events.length - 1].text).toBe('backend wasm -> cpu (update-rule state restarts)');
     expect(s.url).toContain('backend=cpu');
+    expect(s.notices).toEqual([]);
     const more = await train(page, before.iteration + 3);
     expect(more.status.losses.slice(0, before.losses.length)).toEqual(before.losses);
     expect(consoleErrors).toEqual([]);
