@@ -1,5 +1,9 @@
 /**
- * npm run web [-- --port 8231 --host 127.0.0.1 --data DIR]
+ * npm run web [-- --port 8231 --host 127.0.0.1 --data DIR --impl library|exercises]
+ *
+ * With --impl exercises the page trains the learner's own code: every library file src/<file> whose twin
+ * <workspace>/<file> exists (CS231N_EXERCISES_DIR, default exercises/) is bundled from the workspace, and the page
+ * names those files.
  *
  * Serves the playground page (web/) and the CIFAR-10 batches it trains on: open the printed address in a browser.
  * The data folder is --data, else CIFAR10_DIR, else data/cifar-10-batches-bin (where `npm run get-data` puts it).
@@ -18,17 +22,21 @@ async function main(): Promise<void> {
     .description('serve the browser playground: train the course models live on WebGL')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parseIntegerIn('--port', 0, 65535), 8231)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--data <dir>', 'folder with the CIFAR-10 batch files (default: CIFAR10_DIR, else data/cifar-10-batches-bin)');
+    .option('--data <dir>', 'folder with the CIFAR-10 batch files (default: CIFAR10_DIR, else data/cifar-10-batches-bin)')
+    .option('--impl <which>', "'library' (default) or 'exercises': train the learner's workspace in place of the library's files", 'library');
   program.parse();
-  const opts = program.opts<{ port: number; host: string; data?: string }>();
+  const opts = program.opts<{ port: number; host: string; data?: string; impl: string }>();
+  if (opts.impl !== 'library' && opts.impl !== 'exercises') throw new Error(`--impl: expected 'library' or 'exercises', got '${opts.impl}'`);
 
   const { dir, source } = resolveCifar10Dir(opts.data);
   const trainFile = path.join(dir, TRAIN_BATCH_FILES[0]);
   if (!fs.existsSync(trainFile)) {
     console.error(`warning: ${trainFile} (${source}) does not exist; the page will say so. ${HOW_TO_GET_DATA}`);
   }
-  const server = await startServer({ dataDir: dir, port: opts.port, host: opts.host });
-  console.error(`page built in ${server.bundle.ms.toFixed(0)} ms (${(server.bundle.js.length / 2 ** 20).toFixed(1)} MiB)`);
+  const server = await startServer({ dataDir: dir, port: opts.port, host: opts.host, build: { impl: opts.impl } });
+  const b = server.bundle;
+  console.error(`page built in ${b.ms.toFixed(0)} ms (page ${(b.main.js.length / 2 ** 20).toFixed(1)} MiB, worker ${(b.worker.js.length / 2 ** 20).toFixed(1)} MiB)`);
+  if (b.learner) console.error(`your code (${b.learner.dir}): ${b.learner.files.length > 0 ? b.learner.files.join(', ') : 'none of the library files the page uses'}`);
   console.error(`data: ${dir} (${source})`);
   console.log(`playground: ${server.url}  (Ctrl-C stops it)`);
   const stop = () => {

@@ -42,11 +42,14 @@ export function isPageBackend(s: string): s is PageBackend {
   return (PAGE_BACKENDS as readonly string[]).includes(s);
 }
 
-/** The renderer string of a fresh WebGL context, or undefined when WebGL is unavailable. */
+/**
+ * The renderer string of a fresh WebGL context, or undefined when WebGL is unavailable. Works in the page and in
+ * its training worker (which has no document, only OffscreenCanvas).
+ */
 function webglRenderer(): { renderer: string; version: number } | undefined {
-  const canvas = document.createElement('canvas');
-  const gl2 = canvas.getContext('webgl2');
-  const gl = gl2 ?? canvas.getContext('webgl');
+  const canvas = typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1);
+  const gl2 = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+  const gl = gl2 ?? (canvas.getContext('webgl') as WebGLRenderingContext | null);
   if (!gl) return undefined;
   const info = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
@@ -59,9 +62,14 @@ export function isSoftwareRenderer(renderer: string): boolean {
   return /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i.test(renderer);
 }
 
-async function trySet(name: PageBackend): Promise<string | null> {
+/** Whether the page's own thread gets a WebGL context (a worker's OffscreenCanvas may get one where the page does not). */
+export function pageHasWebgl(): boolean {
+  return webglRenderer() !== undefined;
+}
+
+async function trySet(name: PageBackend, webglAllowed: boolean): Promise<string | null> {
   try {
-    if (name === 'webgl' && !webglRenderer()) return 'webgl: this browser gives the page no WebGL context (disabled, or no GPU driver)';
+    if (name === 'webgl' && (!webglAllowed || !webglRenderer())) return 'webgl: this browser gives the page no WebGL context (disabled, or no GPU driver)';
     const ok = await tf.setBackend(name);
     if (!ok) return `${name}: tfjs could not initialise it`;
     await tf.ready();
@@ -75,13 +83,15 @@ async function trySet(name: PageBackend): Promise<string | null> {
  * Initialises the requested backend, else the next in webgl, wasm, cpu order.
  * requested: the backend asked for; explicit: whether the learner named it (?backend=). A default request for
  * WebGL where WebGL runs in software starts wasm instead (see the file comment).
- * wasmBase: the URL folder the server serves tfjs's .wasm files from ('/wasm/'). Throws when none starts.
+ * wasmBase: the URL folder the server serves tfjs's .wasm files from ('/wasm/'). webglAllowed: false when the
+ * page's own thread has no WebGL (disabled by the learner or the browser): the worker then does not use it either.
+ * Throws when none starts.
  */
-export async function initPageBackend(requested: PageBackend, wasmBase: string, explicit = true): Promise<BackendReport> {
+export async function initPageBackend(requested: PageBackend, wasmBase: string, explicit = true, webglAllowed = true): Promise<BackendReport> {
   // Before any wasm start: tfjs fetches its .wasm binaries from here rather than next to the bundle.
   setWasmPaths(wasmBase);
   let skippedSoftwareWebgl: string | undefined;
-  if (requested === 'webgl' && !explicit) {
+  if (requested === 'webgl' && !explicit && webglAllowed) {
     const gl = webglRenderer();
     if (gl && isSoftwareRenderer(gl.renderer)) {
       skippedSoftwareWebgl = gl.renderer;
@@ -91,7 +101,7 @@ export async function initPageBackend(requested: PageBackend, wasmBase: string, 
   const order = [requested, ...PAGE_BACKENDS.filter((b) => b !== requested)];
   const failures: string[] = [];
   for (const name of order) {
-    const failure = await trySet(name);
+    const failure = await trySet(name, webglAllowed);
     if (failure !== null) {
       failures.push(failure);
       continue;

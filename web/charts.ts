@@ -27,10 +27,17 @@ export interface ChartOptions {
   integerX?: boolean;
   /** Logarithmic y axis (values <= 0 are skipped). */
   logY?: boolean;
+  /** Events drawn as numbered dashed vertical lines at their x (hyperparameter changes, new weights). */
+  markers?: { x: number; label: string }[];
 }
 
-/** Room for the title (first line) and the legend (second line), so that neither covers the other. */
+/**
+ * Room for the title (first line) and the legend (second line), so that neither covers the other; the left
+ * margin grows to the widest y tick label.
+ */
 const PAD = { left: 44, right: 12, top: 40, bottom: 30 };
+/** Log axes get intermediate ticks (2 and 5, then every digit) until they have at least this many. */
+const MIN_LOG_TICKS = 3;
 
 /**
  * A series that keeps at most 2 * maxPoints buckets: when full, neighbouring buckets merge and the bucket size
@@ -113,10 +120,11 @@ function niceTicks(lo: number, hi: number, count: number, integer = false): numb
   return ticks;
 }
 
-/** Tick labels a reader takes in at a glance: 0.05, 2.3, 500, 10k, 1.5M (never 1e+4). */
+/** Tick labels a reader takes in at a glance: 0.05, 2.3, 500, 10k, 1.5M, 3e12 (never 1e+4, never 100000M). */
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
+  if (a >= 1e9) return v.toExponential(Number((v / 10 ** Math.floor(Math.log10(a))).toPrecision(2)) % 1 === 0 ? 0 : 1).replace('e+', 'e');
   if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
   if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
   if (a < 1e-3) return v.toExponential(0);
@@ -144,9 +152,10 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
   // The legend: its own line under the title, left to right.
   let legendX = 4;
   for (const s of series) {
-    if (s.faint) continue;
     ctx.fillStyle = s.color;
-    ctx.fillRect(legendX, 26, 12, 3);
+    ctx.globalAlpha = s.faint ? 0.35 : 1;
+    ctx.fillRect(legendX, s.faint ? 27 : 26, 12, s.faint ? 1 : 3);
+    ctx.globalAlpha = 1;
     ctx.fillStyle = '#222';
     ctx.fillText(s.label, legendX + 16, 31);
     legendX += ctx.measureText(s.label).width + 30;
@@ -177,21 +186,22 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
     if (x > x1) x1 = x;
   }
   x1 = Math.max(x1, x0 + 1);
-  const plotW = width - PAD.left - PAD.right;
+  const yTicks = log ? logTicks(y0, y1) : niceTicks(y0, y1, 4).map((t) => ({ at: t, label: formatTick(t) }));
+  const left = Math.max(PAD.left, 8 + Math.max(...yTicks.map((t) => ctx.measureText(t.label).width)));
+  const plotW = width - left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
-  const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
+  const px = (x: number) => left + ((x - x0) / (x1 - x0)) * plotW;
   const py = (ty: number) => PAD.top + (1 - (ty - y0) / (y1 - y0)) * plotH;
 
   ctx.strokeStyle = '#e4e4e4';
   ctx.fillStyle = '#555';
   ctx.lineWidth = 1;
-  const yTicks = log ? logTicks(y0, y1) : niceTicks(y0, y1, 4).map((t) => ({ at: t, label: formatTick(t) }));
   for (const t of yTicks) {
     ctx.beginPath();
-    ctx.moveTo(PAD.left, py(t.at));
+    ctx.moveTo(left, py(t.at));
     ctx.lineTo(width - PAD.right, py(t.at));
     ctx.stroke();
-    ctx.fillText(t.label, PAD.left - 4 - ctx.measureText(t.label).width, py(t.at) + 4);
+    ctx.fillText(t.label, left - 4 - ctx.measureText(t.label).width, py(t.at) + 4);
   }
   const xTickCount = Math.max(2, Math.min(5, Math.floor(plotW / 70)));
   for (const t of niceTicks(x0, x1, xTickCount, options.integerX)) {
@@ -200,9 +210,11 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
   }
   ctx.fillText(options.xLabel, width - PAD.right - ctx.measureText(options.xLabel).width, height - 4);
 
+  drawMarkers(ctx, options.markers ?? [], px, left, left + plotW, PAD.top, PAD.top + plotH);
+
   ctx.save();
   ctx.beginPath();
-  ctx.rect(PAD.left, PAD.top - 2, plotW, plotH + 4);
+  ctx.rect(left, PAD.top - 2, plotW, plotH + 4);
   ctx.clip();
   for (const s of series) {
     const xs = xsOf(s);
@@ -234,18 +246,71 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], optio
   ctx.restore();
 }
 
-/** Ticks of a log10 axis from lo to hi (both log10 values): powers of ten, with 2 and 5 between when few. */
-function logTicks(lo: number, hi: number): { at: number; label: string }[] {
-  const out: { at: number; label: string }[] = [];
-  const mults = hi - lo < 1.5 ? [1, 2, 5] : [1];
-  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
-    for (const m of mults) {
-      const at = e + Math.log10(m);
-      if (at >= lo - 1e-9 && at <= hi + 1e-9) out.push({ at, label: formatTick(m * 10 ** e) });
+/**
+ * Ticks of a log10 axis from lo to hi (both log10 values): powers of ten, then 2 and 5 between, then every digit,
+ * until there are at least MIN_LOG_TICKS; a range narrower than one digit step gets its two ends.
+ */
+export function logTicks(lo: number, hi: number): { at: number; label: string }[] {
+  let out: { at: number; label: string }[] = [];
+  for (const mults of [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    out = [];
+    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+      for (const m of mults) {
+        const at = e + Math.log10(m);
+        if (at >= lo - 1e-9 && at <= hi + 1e-9) out.push({ at, label: formatTick(m * 10 ** e) });
+      }
     }
+    if (out.length >= MIN_LOG_TICKS) return out;
   }
-  if (out.length === 0) out.push({ at: lo, label: formatTick(10 ** lo) }, { at: hi, label: formatTick(10 ** hi) });
+  if (out.length < 2) out = [{ at: lo, label: formatTick(Number((10 ** lo).toPrecision(2))) }, { at: hi, label: formatTick(Number((10 ** hi).toPrecision(2))) }];
   return out;
+}
+
+/**
+ * Numbered dashed lines at the markers' x, each with its number at the top and as much of its label as fits
+ * before the next marker (the full list is under the chart).
+ */
+function drawMarkers(
+  ctx: CanvasRenderingContext2D,
+  markers: { x: number; label: string }[],
+  px: (x: number) => number,
+  xMin: number,
+  xMax: number,
+  top: number,
+  bottom: number,
+): void {
+  ctx.save();
+  ctx.font = '10px system-ui, sans-serif';
+  // Markers at the same x share one line and one label ('3,4 lr 5e-7 -> 2e-7; batch 25 -> 50'); one left of the
+  // first point (an event at iteration 0) sits on the axis.
+  const placed: { at: number; n: string; label: string }[] = [];
+  markers.forEach((m, i) => {
+    const at = Math.max(px(m.x), xMin);
+    if (at > xMax + 1) return;
+    const last = placed[placed.length - 1];
+    if (last && Math.abs(last.at - at) < 1) {
+      last.n += `,${i + 1}`;
+      last.label += `; ${m.label}`;
+    } else {
+      placed.push({ at, n: String(i + 1), label: m.label });
+    }
+  });
+  placed.forEach((m, i) => {
+    ctx.strokeStyle = '#8a4baf';
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(m.at, top);
+    ctx.lineTo(m.at, bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    const room = (i + 1 < placed.length ? placed[i + 1].at : xMax) - m.at - 4;
+    let text = `${m.n} ${m.label}`;
+    while (text.length > m.n.length && ctx.measureText(text).width > room) text = text.slice(0, -2);
+    if (text !== `${m.n} ${m.label}` && text.length > m.n.length + 1) text = `${text.trimEnd()}…`;
+    ctx.fillStyle = '#8a4baf';
+    ctx.fillText(text, m.at + 2, top + 9);
+  });
+  ctx.restore();
 }
 
 /** The running mean of the last `window` values at every index (the loss curve's trend line). */

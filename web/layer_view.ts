@@ -112,8 +112,11 @@ export function layerRows(model: PageModel, x: tf.Tensor4D, label: number): { ro
   });
 }
 
+/** Feature maps drawn per layer; the page says when a layer has more. */
+export const MAX_MAPS = 16;
+
 /** A canvas for one row's activations: feature maps as a grid of small grey images, a vector as a strip of cells. */
-export function drawActivations(canvas: HTMLCanvasElement, row: LayerRow, maxMaps = 16): void {
+export function drawActivations(canvas: HTMLCanvasElement, row: LayerRow, maxMaps = MAX_MAPS): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const v = row.values;

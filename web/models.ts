@@ -38,6 +38,13 @@ export type ArchitectureField = 'hiddenDim' | 'numFilters' | 'filterSize';
 
 export interface ModelEntry {
   label: string;
+  /**
+   * The starting learning rate of each update rule, each one that trains this model from fresh weights. They differ
+   * by rule because the rules' first steps differ in size: rmsprop's squared-gradient cache starts at zero, so its
+   * first step moves each weight by about lr / sqrt(1 - decayRate) = 10 lr; adam's bias correction makes its first
+   * step about lr per weight; sgd's step is lr times the gradient, whose scale depends on the model.
+   */
+  rates: Record<UpdateRuleName, number>;
   /** One line on what it is, shown under the controls. */
   describe(h: Hyperparameters): string;
   /** Which architecture fields apply (the page hides the others). */
@@ -54,6 +61,7 @@ export const MODELS: Record<ModelName, ModelEntry> = {
     label: 'Softmax (linear)',
     describe: () => 'scores = [x, 1] W, W [3073, 10]; its weights are one 32x32 template per class.',
     uses: [],
+    rates: { sgd: 1e-6, sgd_momentum: 5e-7, rmsprop: 1e-6, adam: 1e-5 },
     // The course's softmax settings (lr 5e-7, reg 2.5e4 on reg * sum W^2) with momentum; weights from N(0, 1e-5^2):
     // at the course's 1e-3 the scores start around +-3 and the first loss near 9, far from ln 10.
     defaults: { learningRate: 5e-7, batchSize: 200, reg: 2.5e4, updateRule: 'sgd_momentum', ...ARCH },
@@ -63,6 +71,7 @@ export const MODELS: Record<ModelName, ModelEntry> = {
     label: 'Two-layer net',
     describe: (h) => `affine (3072 -> ${h.hiddenDim}) - relu - affine (${h.hiddenDim} -> 10) - softmax; first-layer weights shown as 32x32 images.`,
     uses: ['hiddenDim'],
+    rates: { sgd: 1e-3, sgd_momentum: 1e-3, rmsprop: 1e-5, adam: 1e-4 },
     // No regularisation and a small training subset: within a minute the training accuracy leaves the validation
     // accuracy behind, which the page names as overfitting; raising reg live narrows the gap.
     defaults: { learningRate: 1e-4, batchSize: 100, reg: 0, updateRule: 'adam', ...ARCH },
@@ -74,6 +83,7 @@ export const MODELS: Record<ModelName, ModelEntry> = {
       `conv ${h.filterSize}x${h.filterSize}x3x${h.numFilters} - relu - 2x2 max pool - affine (${16 * 16 * h.numFilters} -> ${h.hiddenDim}) - ` +
       `relu - affine (${h.hiddenDim} -> 10) - softmax.`,
     uses: ['numFilters', 'filterSize', 'hiddenDim'],
+    rates: { sgd: 1e-2, sgd_momentum: 1e-2, rmsprop: 1e-4, adam: 1e-3 },
     // Batch 25 rather than the course's 50: a step cannot be interrupted, and half the batch halves the longest
     // wait for a click while the convnet trains.
     defaults: { learningRate: 1e-3, batchSize: 25, reg: 1e-3, updateRule: 'adam', ...ARCH },
@@ -132,4 +142,64 @@ export function checkFitsInMemory(name: ModelName, h: Hyperparameters): void {
 
 export function isModelName(s: string): s is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(s);
+}
+
+/** The largest filter the convnet takes: odd, and no larger than the 32x32 image it slides over. */
+export const MAX_FILTER_SIZE = 31;
+
+/**
+ * The architecture fields checked against the image: a filter larger than the image would look at padding only.
+ * Returns the problem in one line, or null.
+ */
+export function architectureProblem(name: ModelName, h: Hyperparameters): string | null {
+  if (!MODELS[name].uses.includes('filterSize')) return null;
+  if (h.filterSize > MAX_FILTER_SIZE) {
+    return `filter size ${h.filterSize} is larger than the 32x32 image; pick an odd size from 1 to ${MAX_FILTER_SIZE} (the course uses 7)`;
+  }
+  return null;
+}
+
+/** A step whose estimated time is above this is refused: the page would crawl and the learner would learn nothing. */
+export const STEP_TIME_LIMIT_S = 1;
+
+/**
+ * About how many floating-point operations one training step takes: the forward pass's multiply-adds (2 flops
+ * each) of every affine and convolution layer, three times over (forward, and the backward pass's two products per
+ * layer, dx and dW), plus about 20 flops per parameter for the update rule and the regularisation.
+ */
+export function estimateStepFlops(name: ModelName, h: Hyperparameters): number {
+  const D = 3072;
+  const C = 10;
+  const N = h.batchSize;
+  let forward: number;
+  let params: number;
+  if (name === 'softmax') {
+    forward = 2 * N * (D + 1) * C;
+    params = (D + 1) * C;
+  } else if (name === 'two_layer_net') {
+    forward = 2 * N * (D * h.hiddenDim + h.hiddenDim * C);
+    params = D * h.hiddenDim + h.hiddenDim * C;
+  } else {
+    const F = h.numFilters;
+    const conv = 2 * N * 32 * 32 * F * h.filterSize * h.filterSize * 3;
+    forward = conv + 2 * N * (16 * 16 * F * h.hiddenDim + h.hiddenDim * C);
+    params = h.filterSize * h.filterSize * 3 * F + 16 * 16 * F * h.hiddenDim + h.hiddenDim * C;
+  }
+  return 3 * forward + 20 * params;
+}
+
+/**
+ * Throws, before anything is allocated, when a step would take more than STEP_TIME_LIMIT_S at `gflops`, the speed
+ * this backend measured on a matrix product when the page started; says the estimate.
+ */
+export function checkStepTime(name: ModelName, h: Hyperparameters, gflops: number): void {
+  const flops = estimateStepFlops(name, h);
+  const seconds = flops / (gflops * 1e9);
+  if (seconds > STEP_TIME_LIMIT_S) {
+    throw new Error(
+      `one training step would take about ${seconds.toFixed(1)} s (${(flops / 1e9).toFixed(1)} GFLOP at the ${gflops.toFixed(1)} GFLOP/s this ` +
+        `backend measured), more than the ${STEP_TIME_LIMIT_S} s this page allows a step; make it smaller (fewer hidden units or filters, ` +
+        'a smaller batch)',
+    );
+  }
 }

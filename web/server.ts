@@ -4,7 +4,8 @@
  *
  *   GET /                     web/index.html
  *   GET /styles.css           web/styles.css
- *   GET /main.js(.map)        the bundle of web/main.ts and the src/ library it imports
+ *   GET /main.js(.map)        the bundle of web/main.ts, the page's thread
+ *   GET /worker.js(.map)      the bundle of web/worker.ts, the training worker, and the src/ library it imports
  *   GET /wasm/<file>.wasm     @tensorflow/tfjs-backend-wasm's binaries
  *   GET /data/<batch file>    data_batch_1.bin .. data_batch_5.bin, test_batch.bin, batches.meta.txt
  *
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HOW_TO_GET_DATA } from '../src/data/errors';
 import { META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from '../runtime/data/cifar10_format';
-import { buildPage, PageBundle, WEB_DIR } from './build';
+import { buildPage, type BuildOptions, type PageBundle, WEB_DIR } from './build';
 
 export interface ServerOptions {
   /** The folder holding the CIFAR-10 batch files (may be missing: the page then says how to get them). */
@@ -26,6 +27,8 @@ export interface ServerOptions {
   port?: number;
   /** Default 127.0.0.1: the server is for this machine only. */
   host?: string;
+  /** How to build the page (--impl exercises: the learner's workspace in place of the library's files). */
+  build?: BuildOptions;
 }
 
 export interface RunningServer {
@@ -64,7 +67,7 @@ function sendFile(res: http.ServerResponse, file: string, type: string, missing:
 /** Builds the page and starts serving it; resolves once the server listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { dataDir, port = 0, host = '127.0.0.1' } = options;
-  const bundle = await buildPage();
+  const bundle = await buildPage(options.build);
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -77,10 +80,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendFile(res, path.join(WEB_DIR, 'index.html'), 'text/html; charset=utf-8', 'web/index.html is missing');
     } else if (route === '/styles.css') {
       sendFile(res, path.join(WEB_DIR, 'styles.css'), 'text/css; charset=utf-8', 'web/styles.css is missing');
-    } else if (route === '/main.js') {
-      send(res, 200, 'text/javascript; charset=utf-8', bundle.js);
-    } else if (route === '/main.js.map') {
-      send(res, 200, 'application/json; charset=utf-8', bundle.map);
+    } else if (route === '/main.js' || route === '/worker.js') {
+      send(res, 200, 'text/javascript; charset=utf-8', bundle[route === '/main.js' ? 'main' : 'worker'].js);
+    } else if (route === '/main.js.map' || route === '/worker.js.map') {
+      send(res, 200, 'application/json; charset=utf-8', bundle[route === '/main.js.map' ? 'main' : 'worker'].map);
     } else if (route.startsWith('/wasm/') && /^[\w.-]+\.wasm$/.test(route.slice(6))) {
       sendFile(res, path.join(WASM_DIR, route.slice(6)), 'application/wasm', `${route}: no such file in ${WASM_DIR}`);
     } else if (route.startsWith('/data/') && DATA_FILES.has(route.slice(6))) {

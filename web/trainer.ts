@@ -6,14 +6,14 @@
  *   training and keep the weights (and, when the update rule stays, its momentum or moments);
  * - accuracy every `evalEvery` iterations on fixed subsets of the training and validation images, computed a
  *   chunk at a time so that the page answers clicks in between;
- * - a loss history thinned as it grows, the speed measured from the wall clock, a loss that runs away stopped;
+ * - the epoch counted from the examples seen (a batch-size change does not rewrite the past), the speed measured
+ *   from the wall clock, a loss whose running mean runs away stopped, a NaN loss reported with these counters;
  * - every live tensor accounted for, so that a leak shows as a count that grows while the held count stays put.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Solver } from '../src/solver';
+import { Solver, SolverError } from '../src/solver';
 import { predictionAccuracy, modelPredictions } from '../src/classifiers/accuracy';
 import type { UpdateRuleName } from '../src/optim';
-import { ThinnedSeries } from './charts';
 import type { PageData } from './data';
 import type { Hyperparameters, PageModel } from './models';
 
@@ -29,13 +29,21 @@ export interface AccuracyCheck {
   iteration: number;
   trainAcc: number;
   valAcc: number;
+  /** [true class][predicted class] counts on the fixed validation images. */
+  confusion: number[][];
 }
 
 /** The hyperparameters that change a running training without new weights. */
 export type LiveHyperparameters = Pick<Hyperparameters, 'learningRate' | 'reg' | 'updateRule' | 'batchSize'>;
 
-/** A loss this many times the first one means the parameters diverged: training stops. */
+/** A running mean of the loss this many times the first loss means the parameters diverged: training stops. */
 export const RUNAWAY_FACTOR = 10;
+/**
+ * The runaway test looks at the mean loss over the last RUNAWAY_EXAMPLES examples (at least RUNAWAY_MIN_STEPS
+ * steps): one minibatch of one image can score a loss of 25 on a model that is learning fine.
+ */
+export const RUNAWAY_EXAMPLES = 200;
+export const RUNAWAY_MIN_STEPS = 10;
 /** Images in each fixed accuracy subset, and per chunk of an accuracy check. */
 const EVAL_IMAGES = 200;
 const EVAL_CHUNK = 50;
@@ -61,9 +69,12 @@ export class Trainer {
   hyper: Hyperparameters;
   readonly checks: AccuracyCheck[] = [];
   readonly memory: MemoryRecord[] = [];
-  readonly losses = new ThinnedSeries();
   /** The first minibatch's loss, the reference for the runaway check. */
   initialLoss: number | null = null;
+  /** Training examples the model has seen: the sum of every step's batch size. */
+  examplesSeen = 0;
+  /** The latest losses, as many as the runaway test's window holds, with each step's batch size. */
+  private readonly recent: { loss: number; batch: number }[] = [];
   private readonly stamps: { t: number; examples: number }[] = [];
   private pending: PendingCheck | null = null;
   private readonly trainEval: { X: tf.Tensor4D; labels: Int32Array };
@@ -104,9 +115,15 @@ export class Trainer {
     return this.solver.iteration;
   }
 
-  /** Epochs done, fractional: iterations times batch size over the training set's size. */
+  /** Epochs done, fractional: the examples seen over the training set's size. */
   get epoch(): number {
-    return (this.solver.iteration * this.hyper.batchSize) / this.data.XTrain.shape[0];
+    return this.examplesSeen / this.data.XTrain.shape[0];
+  }
+
+  /** The mean loss over the runaway test's window (the last RUNAWAY_EXAMPLES examples, at least RUNAWAY_MIN_STEPS steps). */
+  get runningLoss(): number {
+    if (this.recent.length === 0) return NaN;
+    return this.recent.reduce((a, r) => a + r.loss, 0) / this.recent.length;
   }
 
   /**
@@ -115,7 +132,8 @@ export class Trainer {
    */
   reconfigure(next: LiveHyperparameters): void {
     const old = this.solver;
-    const h = { ...this.hyper, ...next };
+    // Only the live fields: the architecture is the model's, whatever else the caller's object holds.
+    const h: Hyperparameters = { ...this.hyper, learningRate: next.learningRate, reg: next.reg, updateRule: next.updateRule, batchSize: next.batchSize };
     if (next.reg !== this.hyper.reg) {
       const model = this.build(h.reg);
       for (const [name, p] of Object.entries(this.model.params)) model.params[name].assign(p);
@@ -165,34 +183,55 @@ export class Trainer {
     X.dispose();
     p.position += size;
     if (p.position < p.pred.length) return false;
+    const valPred = p.pred.subarray(nt);
+    const confusion = Array.from({ length: this.data.classNames.length }, () => new Array<number>(this.data.classNames.length).fill(0));
+    this.valEval.labels.forEach((label, i) => (confusion[label][valPred[i]] += 1));
     this.checks.push({
       iteration: p.iteration,
       trainAcc: predictionAccuracy(p.pred.subarray(0, nt), this.trainEval.labels),
-      valAcc: predictionAccuracy(p.pred.subarray(nt), this.valEval.labels),
+      valAcc: predictionAccuracy(valPred, this.valEval.labels),
+      confusion,
     });
     this.pending = null;
     return true;
   }
 
   /**
-   * One minibatch step. Returns the minibatch loss. Throws the Solver's error (a NaN or infinite loss, before any
-   * parameter changes) or a RunawayLossError (a loss above RUNAWAY_FACTOR times the first); either stops training.
-   * Starts an accuracy check after the first step and every evalEvery steps.
+   * One minibatch step. Returns the minibatch loss. Throws a RunawayLossError, with this page's iteration and
+   * epoch, when the loss is NaN or infinite (the Solver refuses the step before any parameter changes) or when the
+   * running mean of the loss (see RUNAWAY_EXAMPLES) passes RUNAWAY_FACTOR times the first loss; either stops
+   * training. Starts an accuracy check after the first step and every evalEvery steps.
    */
   step(): number {
-    const loss = this.solver.step();
+    let loss: number;
+    try {
+      loss = this.solver.step();
+    } catch (e) {
+      if (!(e instanceof SolverError)) throw e;
+      const value = /the loss is (\S+) at/.exec(e.message)?.[1] ?? 'not a finite number';
+      throw new RunawayLossError(
+        `the loss is ${value} at iteration ${this.solver.iteration + 1} (epoch ${this.epoch.toFixed(1)}), learning rate ${this.hyper.learningRate}: ` +
+          'the parameters diverged; lower the learning rate (or press New weights)',
+      );
+    }
     const it = this.solver.iteration;
-    this.losses.push(it, loss);
-    this.stamps.push({ t: performance.now(), examples: this.solver.batchSize });
+    const batch = this.solver.batchSize;
+    this.examplesSeen += batch;
+    this.stamps.push({ t: performance.now(), examples: batch });
     while (this.stamps.length > 2 && this.stamps[this.stamps.length - 1].t - this.stamps[0].t > RATE_WINDOW_MS) this.stamps.shift();
     if (this.initialLoss === null) this.initialLoss = loss;
+    this.recent.push({ loss, batch });
+    let windowExamples = this.recent.reduce((a, r) => a + r.batch, 0);
+    while (this.recent.length > RUNAWAY_MIN_STEPS && windowExamples - this.recent[0].batch >= RUNAWAY_EXAMPLES) windowExamples -= this.recent.shift()?.batch ?? 0;
     this.memory.push({ iteration: it, numTensors: tf.memory().numTensors, held: this.heldTensors().total });
     if (this.memory.length > MEMORY_RECORDS) this.memory.shift();
     if (it === 1 || it % this.evalEvery === 0) this.startCheck();
-    if (loss > RUNAWAY_FACTOR * this.initialLoss) {
+    const running = this.runningLoss;
+    if (running > RUNAWAY_FACTOR * this.initialLoss) {
       throw new RunawayLossError(
-        `the loss is ${loss.toPrecision(3)}, more than ${RUNAWAY_FACTOR} times its start (${this.initialLoss.toFixed(3)}), at learning rate ` +
-          `${this.hyper.learningRate}: the parameters diverged; lower the learning rate (or press New weights)`,
+        `the running mean of the loss over the last ${this.recent.length} steps is ${running.toPrecision(3)}, more than ${RUNAWAY_FACTOR} times its ` +
+          `start (${this.initialLoss.toFixed(3)}), at iteration ${it} (epoch ${this.epoch.toFixed(1)}), learning rate ${this.hyper.learningRate}: ` +
+          'the parameters diverged; lower the learning rate (or press New weights)',
       );
     }
     return loss;

@@ -1,0 +1,90 @@
+/**
+ * The messages between the page (main.ts: the DOM, the charts, the history) and its training worker (worker.ts:
+ * the backend, the data tensors, the model, the Solver). Everything crossing is plain data, so the page never
+ * touches a tensor and no setting can freeze it: the worker may be busy, the page still answers.
+ */
+import type { BackendReport, PageBackend } from './backend';
+import type { GradCheckMode, GradCheckResult } from './gradient_check';
+import type { LayerRow } from './layer_view';
+import type { Hyperparameters, ModelName } from './models';
+import type { Saliency } from './saliency';
+import type { AccuracyCheck, MemoryRecord } from './trainer';
+import type { WeightTiles } from './weights_view';
+
+/** The weights of a model as plain arrays, to carry a model from one worker (backend) to the next. */
+export interface WeightsSnapshot {
+  model: ModelName;
+  hyper: Hyperparameters;
+  iteration: number;
+  examplesSeen: number;
+  params: Record<string, { shape: number[]; values: Float32Array }>;
+}
+
+export type ToWorker =
+  /**
+   * control: when the page is cross-origin isolated, a shared Int32Array [1]: the page stores 1 to pause, and the
+   * worker reads it before every step, so that Pause is answered after the step under way even while the worker's
+   * message queue waits behind a training slice.
+   */
+  | { type: 'init'; backend: PageBackend; explicit: boolean; wasmBase: string; dataBase: string; maxTrain: number; maxVal: number; seed: number; evalEvery: number; stripSize: number; control: Int32Array | null; webgl: boolean }
+  /** New weights (or `weights`' values) for `model`; refused, with the old model kept, when a guard says no. */
+  | { type: 'build'; model: ModelName; hyper: Hyperparameters; weights?: WeightsSnapshot }
+  | { type: 'live'; hyper: Hyperparameters }
+  | { type: 'start' }
+  | { type: 'pause' }
+  | { type: 'inspect'; position: number }
+  | { type: 'gradcheck'; mode: GradCheckMode; plant: boolean }
+  /** 32x32 RGB bytes, NHWC, of the learner's own image. */
+  | { type: 'upload'; pixels: Uint8Array }
+  | { type: 'export' };
+
+export interface StripData {
+  /** The strip's validation images: [n * 3072] bytes, their labels and their indices in the validation set. */
+  images: Uint8Array;
+  labels: number[];
+  indices: number[];
+}
+
+export interface ProgressData {
+  phase: 'ready' | 'running' | 'paused';
+  iteration: number;
+  examplesSeen: number;
+  epoch: number;
+  batchSize: number;
+  /** [iteration, loss] of every step since the last progress message. */
+  newLosses: [number, number][];
+  newChecks: AccuracyCheck[];
+  examplesPerSecond: number;
+  numTensors: number;
+  heldTensors: number;
+  held: { data: number; params: number; solver: number };
+  numBytes: number;
+  memory: MemoryRecord[];
+  initialLoss: number | null;
+}
+
+export interface SlowData {
+  tiles: WeightTiles;
+  /** [strip size * C] class probabilities. */
+  stripProbs: Float32Array;
+  paramSums: Record<string, number>;
+  /** Rows: true class, columns: predicted class, on the fixed validation images of the latest check. */
+  confusion: number[][] | null;
+  confusionIteration: number | null;
+}
+
+export type FromWorker =
+  | { type: 'ready'; backend: BackendReport; source: string; classNames: string[]; strip: StripData; gflops: number; numTrain: number }
+  | { type: 'failed'; stage: 'backend' | 'data'; message: string }
+  | { type: 'built'; model: ModelName; hyper: Hyperparameters; evalSizes: { train: number; val: number }; restored: boolean; progress: ProgressData; slow: SlowData }
+  | { type: 'refused'; message: string }
+  | { type: 'live-done'; hyper: Hyperparameters; progress: ProgressData; paramSums: Record<string, number> }
+  | { type: 'progress'; progress: ProgressData }
+  | { type: 'slow'; slow: SlowData }
+  /** Training stopped by itself (a diverged loss); `message` says why, with the page's counters. */
+  | { type: 'stopped'; message: string; progress: ProgressData }
+  | { type: 'inspected'; position: number; index: number; label: number; saliency: Saliency; layers: LayerRow[]; loss: number }
+  | { type: 'gradcheck'; result: GradCheckResult | null; error?: string }
+  | { type: 'uploaded'; probs: Float32Array; saliency: Saliency }
+  | { type: 'exported'; weights: WeightsSnapshot | null }
+  | { type: 'error'; message: string };
