@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { RoundResult, Side, compareMarkdown, compareRows, NUMPY_TARGETS } from './compare_table';
 import { parsePositiveInt } from '../scripts/lib/cli';
+import { claimOutDir } from '../scripts/lib/run_dir';
 import { writeFileAtomic } from '../runtime/atomic';
 import { PEER_UNSET_ENV, peerEnvironment } from './peers';
 
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
   const unset = PEER_UNSET_ENV.filter((v) => process.env[v] !== undefined);
   const peerNote = unset.length > 0 ? `${unset.join(' and ')} unset for the peers` : 'peers in the environment as given';
   const tsxCli = require.resolve('tsx/cli');
-  fs.mkdirSync(o.out, { recursive: true });
+  // One run at a time writes to --out, as every script (scripts/lib/run_dir.ts).
+  o.out = claimOutDir(o.out, 'bench-compare', log);
   const resultsPath = path.join(o.out, 'results.jsonl');
   const all: RoundResult[] = [];
   const raw: string[] = [];
