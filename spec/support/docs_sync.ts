@@ -325,14 +325,17 @@ function checkLink(repo: Repository, page: string, target: string): string | nul
   return anchors.has(anchor) ? null : `no heading #${anchor} in ${resolved}`;
 }
 
-/** The pages checked: README.md and every page in docs/. Paths relative to the root. */
+/** The folders' own READMEs, checked like the pages. */
+const FOLDER_READMES = ['bench/README.md', 'scripts/lib/README.md', 'runtime/data/README.md', 'src/data/README.md', 'src/layers/README.md', 'src/optim/README.md', 'web/README.md'];
+
+/** The pages checked: README.md, every page in docs/ and the folders' READMEs. Paths relative to the root. */
 export function docPages(root: string): string[] {
   const docs = fs
     .readdirSync(path.join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort()
     .map((f) => `docs/${f}`);
-  return ['README.md', ...docs];
+  return ['README.md', ...docs, ...FOLDER_READMES.filter((f) => fs.existsSync(path.join(root, f)))];
 }
 
 /**
