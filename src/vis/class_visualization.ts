@@ -16,6 +16,8 @@
  * hand-written backward pass in test mode, never autodiff. Several classes are visualised at once, one image
  * each, as a batch: the model treats the images independently, so this is the same as one at a time, except
  * that all images share each iteration's jitter offsets.
+ *
+ * Explained, with the figures it makes, in docs/network-visualization.md (#class-visualisation).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';

@@ -14,6 +14,8 @@
  *
  * Several images are fooled together, as one batch: the model treats images independently in test mode, so each
  * image follows exactly the path it would follow alone, and stops (takes no more steps) once it is fooled.
+ *
+ * Explained, with the figures it makes, in docs/network-visualization.md (#fooling-images).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassObjective, InputGradientModel, checkClassIndices, objectiveScoresGradient } from './saliency';

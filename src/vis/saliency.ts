@@ -7,6 +7,8 @@
  * The gradient is the unnormalised class score's (not the loss's), taken in test mode, and comes from the model's
  * hand-written backward pass (its first layer's dx): no autodiff. Images are NHWC [N, H, W, C]; the course's are
  * NCHW, so its max over dim 1 is our max over axis 3.
+ *
+ * Explained, with the figures it makes, in docs/network-visualization.md (#saliency-maps).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
