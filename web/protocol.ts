@@ -17,6 +17,8 @@ export interface WeightsSnapshot {
   hyper: Hyperparameters;
   iteration: number;
   examplesSeen: number;
+  /** The loss of the model's first step (before the switch): the start the page and the runaway test refer to. */
+  initialLoss: number | null;
   params: Record<string, { shape: number[]; values: Float32Array }>;
 }
 

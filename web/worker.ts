@@ -211,6 +211,7 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
     }
     trainer.solver.iteration = w.iteration;
     trainer.examplesSeen = w.examplesSeen;
+    trainer.initialLoss = w.initialLoss;
   }
   state.trainer = trainer;
   state.model = m.model;
@@ -338,6 +339,7 @@ function exportWeights(): void {
     hyper: t.hyper,
     iteration: t.iteration,
     examplesSeen: t.examplesSeen,
+    initialLoss: t.initialLoss,
     params: Object.fromEntries(Object.entries(t.model.params).map(([k, v]) => [k, { shape: v.shape, values: v.dataSync() as Float32Array }])),
   };
   post({ type: 'exported', weights });

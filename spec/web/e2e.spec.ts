@@ -507,6 +507,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
     await setLive(page, 'batch-size', '25', (st) => st.hyper.batchSize === 25);
     await train(page, 5);
     const before = await status(page);
+    const firstLoss = await page.textContent('#initial-loss');
+    expect(firstLoss).toMatch(/^First loss \d/);
     await page.evaluate(() => ((window as unknown as { __notReloaded: boolean }).__notReloaded = true));
     await page.selectOption('#backend-choice', 'cpu');
     const s = await waitFor(page, 'the cpu backend', (st) => st.backend?.name === 'cpu' && st.phase === 'paused', 60000);
@@ -521,6 +523,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
     expect(s.notices).toEqual([]);
     const more = await train(page, before.iteration + 3);
     expect(more.status.losses.slice(0, before.losses.length)).toEqual(before.losses);
+    // The same model's start: the first-loss line (and the runaway test's reference) survive the switch.
+    expect(await page.textContent('#initial-loss')).toBe(firstLoss);
     expect(consoleErrors).toEqual([]);
   }, 120000);
 
