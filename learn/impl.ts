@@ -20,15 +20,14 @@ import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { EXERCISES, exerciseOfFunction } from './manifest';
-import { IMPL_CHOICES, type ImplChoice } from '../runtime/impl_choice';
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const SRC_DIR = path.join(PROJECT_ROOT, 'src');
 
-/** The values of `--impl`: whose code a script runs (the one list, runtime/impl_choice.ts). */
-export const IMPLS = IMPL_CHOICES;
-export type Impl = ImplChoice;
+/** The values of `--impl`: whose code a script runs. */
+export const IMPLS = ['library', 'exercises'] as const;
+export type Impl = (typeof IMPLS)[number];
 
 /** What `--help` says of `--impl`. */
 export const IMPL_HELP = "whose code runs: 'library' (src/, the default) or 'exercises' (your workspace: CS231N_EXERCISES_DIR, else exercises/; docs/exercises.md)";

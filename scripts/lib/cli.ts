@@ -9,8 +9,7 @@
  *   --no-progress     no progress bar (logs and results still print)
  *
  * Every flag's value goes through one of the parsers below (the same flag, the same parser, in every script),
- * and `--impl` is checked against IMPL_CHOICES (runtime/impl_choice.ts) before anything else loads
- * (refuse_unknown_impl.ts), so that a mistyped value is one line, not a stack trace.
+ * and `--impl` (or CS231N_IMPL) is one of learn/impl.ts's IMPLS, checked by commander in one line.
  *
  * Usage in a script:
  *   const program = createCommand('knn', 'k-nearest-neighbour classifier on CIFAR-10')
@@ -18,7 +17,6 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
-import './refuse_unknown_impl';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeWasmThreads } from '../../runtime/wasm_threads';
