@@ -507,8 +507,9 @@ describeWithChromium('the playground page in headless Chromium', () => {
     await setLive(page, 'batch-size', '25', (st) => st.hyper.batchSize === 25);
     await train(page, 5);
     const before = await status(page);
+    // The page redraws once per frame: wait for the line rather than read it at once.
+    await page.waitForFunction(() => document.getElementById('initial-loss')?.textContent?.startsWith('First loss'));
     const firstLoss = await page.textContent('#initial-loss');
-    expect(firstLoss).toMatch(/^First loss \d/);
     await page.evaluate(() => ((window as unknown as { __notReloaded: boolean }).__notReloaded = true));
     await page.selectOption('#backend-choice', 'cpu');
     const s = await waitFor(page, 'the cpu backend', (st) => st.backend?.name === 'cpu' && st.phase === 'paused', 60000);
@@ -524,6 +525,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
     const more = await train(page, before.iteration + 3);
     expect(more.status.losses.slice(0, before.losses.length)).toEqual(before.losses);
     // The same model's start: the first-loss line (and the runaway test's reference) survive the switch.
+    await page.waitForFunction(() => document.getElementById('initial-loss')?.textContent?.startsWith('First loss'));
     expect(await page.textContent('#initial-loss')).toBe(firstLoss);
     expect(consoleErrors).toEqual([]);
   }, 120000);
