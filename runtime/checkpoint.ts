@@ -14,11 +14,15 @@
  * running statistics), `best` (the Solver's best-validation parameters, and under `state/<name>` the model state
  * that went with them) and `optim` (per-parameter update-rule state such as Adam's m and v; `field` names which).
  *
- * Crash-safe: a save writes the new weights under their own name (never over the weights an existing manifest
- * names), then replaces the manifest, then deletes the weights the old manifest named. Each file goes to a
- * temporary name, is flushed to disk, and is renamed into place, and the folder is flushed after each rename. A
- * process killed at any point leaves the old checkpoint or the new one, whole, plus at most some leftovers that
- * cleanCheckpointDir removes and reports. A pair copied or renamed together still loads: the loader looks for
+ * Crash-safe: a save first records in its journal (`.<base>.json.journal`) the weights file it is about to write
+ * and the one it will replace, then writes the new weights under their own name (never over the weights an
+ * existing manifest names), then replaces the manifest, then deletes the weights the old manifest named, and last
+ * the journal. Each file goes to a temporary name, is flushed to disk, and is renamed into place, and the folder
+ * is flushed after each rename. A process killed at any point leaves the old checkpoint or the new one, whole,
+ * plus at most some leftovers that cleanCheckpointDir removes and reports. Only what the program can prove it
+ * wrote is ever deleted: its own temporary names, and the weights a journal records, once the manifest that
+ * journal belongs to loads and names the other file. A weights file no journal records (the user's own, or one
+ * whose manifest cannot be read) is never deleted at start-up. A pair copied or renamed together still loads: the loader looks for
  * `<base>.<sha>.bin` with its own base, then `<base>.bin`, and checks them against the recorded length and SHA-256.
  * Loading trusts nothing it reads (checkpoint_schema.ts): it refuses anything but a regular file, compares each
  * file's size on disk with its bound and with what the manifest records before reading it, validates the
@@ -178,12 +182,65 @@ export function saveCheckpoint(base: string, contents: CheckpointContents, optio
   fs.mkdirSync(path.dirname(manifestPath), { recursive: true });
   // The weights the current manifest names, if any: they stay until the new manifest has replaced it.
   const previous = namedWeights(manifestPath);
+  const journal = journalPath(manifestPath);
+  const record: SaveJournal = {
+    format: JOURNAL_FORMAT,
+    pid: process.pid,
+    manifest: path.basename(manifestPath),
+    written: path.basename(weightsPath),
+    replaced: previous !== null && previous !== weightsPath ? path.basename(previous) : null,
+  };
+  writeFileAtomicSync(journal, JSON.stringify(record) + '\n');
   writeFileAtomicSync(weightsPath, weights);
   options.onStep?.('weights-written');
   writeFileAtomicSync(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
   options.onStep?.('manifest-written');
-  if (previous !== null && previous !== weightsPath) fs.rmSync(previous, { force: true });
+  if (record.replaced !== null) fs.rmSync(path.join(path.dirname(manifestPath), record.replaced), { force: true });
+  fs.rmSync(journal, { force: true });
   return { manifestPath, weightsPath };
+}
+
+const JOURNAL_FORMAT = 'cs231n-tfjs-save-journal';
+
+/**
+ * What a save in progress records before it writes a byte of weights: the manifest it is saving, the weights file
+ * it writes and the weights file it replaces (null for none), all names in the checkpoint's folder. A save that
+ * completes deletes its journal; one that is killed leaves it, and cleanCheckpointDir reads it to know which
+ * file is the save's leftover.
+ */
+interface SaveJournal {
+  format: typeof JOURNAL_FORMAT;
+  pid: number;
+  manifest: string;
+  written: string;
+  replaced: string | null;
+}
+
+/** The journal of saves to manifestPath: `.<name>.json.journal` beside it. */
+function journalPath(manifestPath: string): string {
+  return path.join(path.dirname(manifestPath), `.${path.basename(manifestPath)}.journal`);
+}
+
+const JOURNAL_NAME = /^\.(.+\.json)\.journal$/;
+
+/**
+ * Reads a journal and checks it describes a save of `manifest` in this folder: the weights it names must be
+ * `<base>.<12 hex>.bin` of that manifest's base, so that no journal can name another file. Null when it does not.
+ */
+function readJournal(file: string, manifest: string): SaveJournal | null {
+  try {
+    const j = JSON.parse(readBoundedFileSync(file, { maxBytes: 4096, error: (m) => new Error(m) }).toString('utf8')) as Partial<SaveJournal>;
+    const stem = manifest.slice(0, -'.json'.length);
+    const ours = (name: unknown): boolean => {
+      const m = typeof name === 'string' ? WEIGHTS_NAME.exec(name) : null;
+      return m !== null && m[1] === stem;
+    };
+    if (j.format !== JOURNAL_FORMAT || j.manifest !== manifest || !Number.isSafeInteger(j.pid) || !ours(j.written)) return null;
+    if (j.replaced !== null && !ours(j.replaced)) return null;
+    return j as SaveJournal;
+  } catch {
+    return null;
+  }
 }
 
 /** The weights file an existing manifest names (null when there is no manifest that validates). */
@@ -429,38 +486,72 @@ export function restoreModel(c: Checkpoint, model: Model, modelSpec: ModelSpec |
 
 const WEIGHTS_NAME = /^(.+)\.[0-9a-f]{12}\.bin$/;
 
+/** One file start-up cleaning would delete, and the line that says why. */
+export interface CleanupStep {
+  path: string;
+  line: string;
+}
+
 /**
- * Removes what killed saves left in a checkpoint folder, and returns one line per file removed (for the caller to
- * print): temporaries of processes no longer running, and weights files no manifest names (the new weights of a
- * save killed before its manifest, or the old ones of a save killed before it deleted them). Leaves everything
- * else, including other processes' live temporaries, alone. A missing folder is no work.
+ * What cleanCheckpointDir would do in dir, without doing it: the files it would delete (temporaries of processes
+ * no longer running, the leftover weights of killed saves their journals record, and those journals) and notes
+ * on what it leaves alone and why. A missing folder is no work.
  */
-export function cleanCheckpointDir(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const names = fs.readdirSync(dir);
-  const named = new Set<string>();
-  for (const name of names) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const weights = namedWeights(path.join(dir, name));
-    if (weights !== null) named.add(path.basename(weights));
-  }
-  const lines: string[] = [];
+export function planCheckpointCleanup(dir: string): { remove: CleanupStep[]; notes: string[] } {
+  const remove: CleanupStep[] = [];
+  const notes: string[] = [];
+  if (!fs.existsSync(dir)) return { remove, notes };
+  const names = fs.readdirSync(dir).sort();
   for (const name of names) {
     const temp = isTempName(name) ? /-(\d+)-[0-9a-z]+-\d+$/.exec(name) : null;
     if (temp !== null) {
       const pid = Number(temp[1]);
       if (pid === process.pid || processAlive(pid)) continue;
-      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-      lines.push(`removed ${name}: a temporary of a save that was killed (process ${pid})`);
+      remove.push({ path: path.join(dir, name), line: `removed ${name}: a temporary of a save that was killed (process ${pid})` });
       continue;
     }
-    const weights = WEIGHTS_NAME.exec(name);
-    if (weights !== null && !name.startsWith('.') && !named.has(name)) {
-      fs.rmSync(path.join(dir, name), { force: true });
-      lines.push(`removed ${name}: weights that no manifest names (a save of ${weights[1]} was killed half-way)`);
+    const j = JOURNAL_NAME.exec(name);
+    if (j === null) continue;
+    const journalFile = path.join(dir, name);
+    const journal = readJournal(journalFile, j[1]);
+    if (journal === null) {
+      notes.push(`left ${name} and every file alone: it is not a save journal this program writes`);
+      continue;
     }
+    if (journal.pid !== process.pid && processAlive(journal.pid)) continue;
+    const manifestPath = path.join(dir, journal.manifest);
+    let kept: string | null = null;
+    if (fs.existsSync(manifestPath)) {
+      kept = namedWeights(manifestPath);
+      if (kept === null) {
+        const files = [journal.written, journal.replaced].filter((f) => f !== null).join(' and ');
+        notes.push(`left ${files} alone: a save of ${journal.manifest} was killed, but ${journal.manifest} does not load, so which one it needs is unknown`);
+        continue;
+      }
+    }
+    for (const f of [journal.written, journal.replaced]) {
+      if (f === null || (kept !== null && path.basename(kept) === f) || !fs.existsSync(path.join(dir, f))) continue;
+      remove.push({ path: path.join(dir, f), line: `removed ${f}: weights a killed save of ${journal.manifest} left (its journal records them; ${kept === null ? 'no manifest was written' : `the manifest names ${path.basename(kept)}`})` });
+    }
+    remove.push({ path: journalFile, line: '' });
   }
-  return lines;
+  return { remove, notes };
+}
+
+/** Carries out a plan of planCheckpointCleanup; returns its lines (notes first). */
+export function carryOutCleanup(plan: { remove: CleanupStep[]; notes: string[] }): string[] {
+  for (const step of plan.remove) fs.rmSync(step.path, { recursive: true, force: true });
+  return [...plan.notes, ...plan.remove.map((s) => s.line).filter((l) => l !== '')];
+}
+
+/**
+ * Removes what killed saves left in a checkpoint folder, and returns one line per file removed or left alone (for
+ * the caller to print): temporaries of processes no longer running, and weights files that a killed save's
+ * journal records and its manifest does not name (the new weights of a save killed before its manifest, or the
+ * old ones of a save killed before it deleted them). A weights file no journal records is never deleted.
+ */
+export function cleanCheckpointDir(dir: string): string[] {
+  return carryOutCleanup(planCheckpointCleanup(dir));
 }
 
 /**

@@ -27,11 +27,12 @@ import {
   ModelSpec,
   RunRecord,
   checkCheckpointMatchesModel,
-  cleanCheckpointDir,
+  carryOutCleanup,
   describeMismatch,
   disposeCheckpoint,
   loadCheckpoint,
   loadLatestCheckpoint,
+  planCheckpointCleanup,
   readManifest,
   restoreModel,
   saveCheckpoint,
@@ -221,17 +222,23 @@ function describeSavedRun(dir: string, files: string[], pattern: RegExp, describ
 }
 
 /**
- * Looks at what the checkpoint folder holds before anything is trained: leftovers of killed saves are removed
- * (and named); a fresh run into a folder holding checkpoints is refused unless restart, which deletes them;
- * resume returns the newest checkpoint `<name>_epoch_<e>` that loads (naming the ones it skipped). The returned
- * checkpoint's tensors are the caller's.
+ * Looks at what the checkpoint folder holds before anything is trained, and refuses before it changes anything: a
+ * fresh run into a folder holding checkpoints is refused unless restart, which deletes them; resume returns the
+ * newest checkpoint `<name>_epoch_<e>` that loads (naming the ones it skipped) and is refused when none does. Only
+ * once the command is accepted are the leftovers of killed saves removed (cleanCheckpointDir: only files a save's
+ * own journal records, never a weights file it cannot prove it wrote), each named. The returned checkpoint's
+ * tensors are the caller's.
  */
 export function prepareCheckpoints(dir: string, name: string, o: PrepareOptions): Checkpoint | null {
-  for (const line of cleanCheckpointDir(dir)) o.log(line);
+  const plan = planCheckpointCleanup(dir);
+  const leftovers = new Set(plan.remove.map((s) => path.basename(s.path)));
   const pattern = new RegExp(`^${name}_epoch_(\\d+)(\\.[0-9a-f]{12})?\\.(json|bin)$`);
-  const files = checkpointFiles(dir, pattern);
+  const files = checkpointFiles(dir, pattern).filter((f) => !leftovers.has(f));
   if (!o.resume) {
-    if (files.length === 0) return null;
+    if (files.length === 0) {
+      for (const line of carryOutCleanup(plan)) o.log(line);
+      return null;
+    }
     const saved = describeSavedRun(dir, files, pattern, o.describeRun);
     if (!o.restart) {
       throw new CheckpointError(
@@ -239,20 +246,26 @@ export function prepareCheckpoints(dir: string, name: string, o: PrepareOptions)
           'pass --restart to delete them and start a new run, or choose another --out',
       );
     }
-    // Manifests first: a restart killed half-way leaves only weights no manifest names, which the next start removes.
-    for (const f of files) fs.rmSync(path.join(dir, f), { force: true });
+    for (const line of carryOutCleanup(plan)) o.log(line);
+    // Manifests first: a restart killed half-way leaves only weights, which the next --restart deletes.
+    for (const f of files) {
+      fs.rmSync(path.join(dir, f), { force: true });
+      if (f.endsWith('.json')) fs.rmSync(path.join(dir, `.${f}.journal`), { force: true });
+    }
     o.log(`--restart: deleted the checkpoints of ${saved}`);
     return null;
   }
   const { checkpoint, skipped } = loadLatestCheckpoint(dir, name);
-  for (const s of skipped) o.log(`--resume: skipping ${path.basename(s.manifestPath)}: ${s.reason}`);
   if (checkpoint === null) {
+    for (const s of skipped) o.log(`--resume: skipping ${path.basename(s.manifestPath)}: ${s.reason}`);
     throw new CheckpointError(
       skipped.length > 0
         ? `--resume: none of the ${skipped.length} checkpoint(s) in ${dir} loads (see above); start a new run with --restart`
         : `--resume: no checkpoint ${name}_epoch_<e>.json in ${dir}; run without --resume first (same --out)`,
     );
   }
+  for (const line of carryOutCleanup(plan)) o.log(line);
+  for (const s of skipped) o.log(`--resume: skipping ${path.basename(s.manifestPath)}: ${s.reason}`);
   if (skipped.length > 0) o.log(`--resume: falling back to ${path.basename(checkpoint.manifestPath)}, the newest checkpoint that loads`);
   return checkpoint;
 }

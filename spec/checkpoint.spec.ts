@@ -15,7 +15,7 @@ import {
   saveCheckpoint,
 } from '../runtime/checkpoint';
 import { Solver, SolverData, SolverOptions } from '../src/solver';
-import { checkpointEachEpoch, resumeSolver, resumeSolverFrom } from '../runtime/resume';
+import { checkpointEachEpoch, prepareCheckpoints, resumeSolver, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
@@ -309,7 +309,9 @@ describe('checkpoints', () => {
     disposeCheckpoint(loaded);
     const lines = cleanCheckpointDir(crashDir);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^removed ckpt_epoch_1\.[0-9a-f]{12}\.bin: weights that no manifest names \(a save of ckpt_epoch_1 was killed half-way\)$/);
+    expect(lines[0]).toMatch(
+      /^removed ckpt_epoch_1\.[0-9a-f]{12}\.bin: weights a killed save of ckpt_epoch_1\.json left \(its journal records them; the manifest names ckpt_epoch_1\.[0-9a-f]{12}\.bin\)$/,
+    );
     expect(fs.readdirSync(crashDir).sort()).toEqual([path.basename(aWeights), 'ckpt_epoch_1.json']);
 
     // Killed after the new manifest, before the old weights were deleted: the new checkpoint loads.
@@ -317,7 +319,10 @@ describe('checkpoints', () => {
     loaded = loadCheckpoint(base);
     expect(Array.from(loaded.params.W1.dataSync())).toEqual(Array.from(b.params.W1.dataSync()));
     disposeCheckpoint(loaded);
-    expect(cleanCheckpointDir(crashDir)).toEqual([`removed ${path.basename(aWeights)}: weights that no manifest names (a save of ckpt_epoch_1 was killed half-way)`]);
+    expect(cleanCheckpointDir(crashDir)).toEqual([
+      `removed ${path.basename(aWeights)}: weights a killed save of ckpt_epoch_1.json left (its journal records them; the manifest names ${path.basename(weightsOf(base))})`,
+    ]);
+    expect(fs.readdirSync(crashDir).sort()).toEqual(['ckpt_epoch_1.json', path.basename(weightsOf(base))].sort());
 
     // Temporaries of a killed writer go; a running process's are left alone.
     const pid = deadPid();
@@ -328,6 +333,60 @@ describe('checkpoints', () => {
     expect(fs.readdirSync(crashDir)).toContain(live);
     a.dispose();
     b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('start-up deletes no weights it cannot prove a killed save of its own left: a manifest that does not load, the user\'s own file', () => {
+    const before = tf.memory().numTensors;
+    const userDir = path.join(dir, 'user');
+    const a = new TinyNet({ seed: 1 });
+    const base1 = path.join(userDir, 'ckpt_epoch_1');
+    const base2 = path.join(userDir, 'ckpt_epoch_2');
+    saveCheckpoint(base1, contentsOf(a, 1));
+    saveCheckpoint(base2, contentsOf(a, 2));
+    // A newer format's manifest, a corrupt one, and a file of the user's that looks like weights.
+    const m1 = checkpointPaths(base1).manifestPath;
+    fs.writeFileSync(m1, fs.readFileSync(m1, 'utf8').replace('"version": 2', '"version": 3'));
+    fs.writeFileSync(checkpointPaths(base2).manifestPath, '{ corrupt');
+    fs.writeFileSync(path.join(userDir, 'mine.0123456789ab.bin'), 'the user\'s bytes');
+    const listing = fs.readdirSync(userDir).sort();
+    expect(cleanCheckpointDir(userDir)).toEqual([]);
+    expect(fs.readdirSync(userDir).sort()).toEqual(listing);
+
+    // A save killed before its manifest, whose manifest is then replaced by one that does not load: both weights stay.
+    const b = new TinyNet({ seed: 2 });
+    const base3 = path.join(userDir, 'ckpt_epoch_3');
+    saveCheckpoint(base3, contentsOf(a, 3));
+    expect(() => saveCheckpoint(base3, contentsOf(b, 3), { onStep: (s) => { if (s === 'weights-written') throw new Error('killed'); } })).toThrow('killed');
+    const m3 = checkpointPaths(base3).manifestPath;
+    fs.writeFileSync(m3, fs.readFileSync(m3, 'utf8').replace('"version": 2', '"version": 3'));
+    const before3 = fs.readdirSync(userDir).filter((f) => f.startsWith('ckpt_epoch_3.')).sort();
+    expect(before3).toHaveLength(3);
+    const lines = cleanCheckpointDir(userDir);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^left ckpt_epoch_3\.[0-9a-f]{12}\.bin and ckpt_epoch_3\.[0-9a-f]{12}\.bin alone: a save of ckpt_epoch_3\.json was killed, but ckpt_epoch_3\.json does not load/);
+    expect(fs.readdirSync(userDir).filter((f) => f.startsWith('ckpt_epoch_3.')).sort()).toEqual(before3);
+    a.dispose();
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a refused start (a fresh run into a folder of checkpoints, a --resume with none that loads) touches nothing', () => {
+    const before = tf.memory().numTensors;
+    const refDir = path.join(dir, 'refused');
+    const a = new TinyNet({ seed: 1 });
+    const base = path.join(refDir, 'ckpt_epoch_1');
+    saveCheckpoint(base, contentsOf(a, 1));
+    const m = checkpointPaths(base).manifestPath;
+    fs.writeFileSync(m, fs.readFileSync(m, 'utf8').replace('"version": 2', '"version": 3'));
+    // A leftover a killed save's journal records: even that waits until the command is accepted.
+    expect(() => saveCheckpoint(path.join(refDir, 'ckpt_epoch_2'), contentsOf(a, 2), { onStep: (s) => { if (s === 'weights-written') throw new Error('killed'); } })).toThrow('killed');
+    const listing = fs.readdirSync(refDir).sort();
+    const o = { log: () => {}, describeRun: () => 'a run' };
+    expect(() => prepareCheckpoints(refDir, 'ckpt', { ...o, resume: false, restart: false })).toThrow('already holds the checkpoints');
+    expect(() => prepareCheckpoints(refDir, 'ckpt', { ...o, resume: true, restart: false })).toThrow('none of the 1 checkpoint(s)');
+    expect(fs.readdirSync(refDir).sort()).toEqual(listing);
+    a.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -357,7 +416,18 @@ describe('checkpoints', () => {
       for (const spy of spies) spy.mockRestore();
       model.dispose();
     }
-    expect(calls).toEqual(['fsync temporary', 'rename to ckpt.SHA.bin', 'fsync folder', 'fsync temporary', 'rename to ckpt.json', 'fsync folder']);
+    // The journal first (what the save is about to write), then the weights, then the manifest.
+    expect(calls).toEqual([
+      'fsync temporary',
+      'rename to .ckpt.json.journal',
+      'fsync folder',
+      'fsync temporary',
+      'rename to ckpt.SHA.bin',
+      'fsync folder',
+      'fsync temporary',
+      'rename to ckpt.json',
+      'fsync folder',
+    ]);
   });
 
   it('refuses weights that are NaN or infinite, naming each tensor', () => {
