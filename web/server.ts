@@ -17,6 +17,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HOW_TO_GET_DATA } from '../src/data/errors';
+import { printable } from '../runtime/printable';
 import { META_FILE, TEST_BATCH_FILE, TRAIN_BATCH_FILES } from '../runtime/data/cifar10_format';
 import { buildPage, type BuildOptions, type PageBundle, WEB_DIR } from './build';
 
@@ -60,8 +61,36 @@ function sendFile(res: http.ServerResponse, file: string, type: string, missing:
       return;
     }
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': stat.size });
-    fs.createReadStream(file).pipe(res);
+    // A file removed or unreadable between the stat and the read ends this response, never the server.
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
+}
+
+/** The longest request target served: the page's own addresses are a few hundred characters. */
+export const MAX_URL_LENGTH = 4096;
+
+/** A refusal: the status and its one-line body. */
+interface Refusal {
+  status: number;
+  body: string;
+}
+
+/**
+ * The path a request asks for, or the one-line refusal of a request that is none of this server's: a method other
+ * than GET and HEAD (405), a target over MAX_URL_LENGTH (414), or one that does not parse or decode (400, e.g. a
+ * lone '%'). Nothing in a request can throw past this.
+ */
+export function requestedPath(method: string | undefined, target: string | undefined): { route: string } | Refusal {
+  if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: `${printable(String(method)).slice(0, 40)} is not served; this server only answers GET and HEAD` };
+  const raw = target ?? '/';
+  if (raw.length > MAX_URL_LENGTH) return { status: 414, body: `the address is ${raw.length} characters long; this server reads at most ${MAX_URL_LENGTH}` };
+  try {
+    return { route: decodeURIComponent(new URL(raw, 'http://localhost').pathname) };
+  } catch {
+    return { status: 400, body: `${printable(raw).slice(0, 200)} is not a valid address (malformed percent-encoding?)` };
+  }
 }
 
 /** Builds the page and starts serving it; resolves once the server listens. */
@@ -69,13 +98,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { dataDir, port = 0, host = '127.0.0.1' } = options;
   const bundle = await buildPage(options.build);
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = decodeURIComponent(url.pathname);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not served; this server only answers GET`);
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const asked = requestedPath(req.method, req.url);
+    if (!('route' in asked)) {
+      if (asked.status === 405) res.setHeader('Allow', 'GET, HEAD');
+      send(res, asked.status, 'text/plain; charset=utf-8', `${asked.body}\n`);
       return;
     }
+    const route = asked.route;
     if (route === '/' || route === '/index.html') {
       sendFile(res, path.join(WEB_DIR, 'index.html'), 'text/html; charset=utf-8', 'web/index.html is missing');
     } else if (route === '/styles.css') {
@@ -91,7 +121,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendFile(res, file, 'application/octet-stream', `CIFAR-10 is not there: ${file} does not exist. ${HOW_TO_GET_DATA} ` +
         'Then restart the page server (`npm run web`, or `npm run web -- --data DIR`).');
     } else {
-      send(res, 404, 'text/plain; charset=utf-8', `${route}: not found`);
+      send(res, 404, 'text/plain; charset=utf-8', `${printable(route).slice(0, 200)}: not found\n`);
+    }
+  };
+  const server = http.createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      // A bug of this file answers one request with 500; the server and the page's session go on.
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${printable((err as Error).message ?? String(err)).split('\n')[0]}\n`);
+      else res.destroy();
     }
   });
 

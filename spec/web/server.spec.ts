@@ -1,0 +1,82 @@
+/**
+ * The page's server against hostile requests: whatever a request holds (a lone '%', a huge address, an odd
+ * method, bytes that are no HTTP at all), it is answered with one line or dropped, and the server keeps serving.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MAX_URL_LENGTH, requestedPath, startServer, type RunningServer } from '../../web/server';
+
+let server: RunningServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'server-spec-'));
+  server = await startServer({ dataDir });
+}, 120000);
+
+afterAll(async () => {
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Sends raw bytes to the server and resolves with everything it answers before closing (or after timeoutMs). */
+function raw(bytes: string, timeoutMs = 3000): Promise<string> {
+  const { port, hostname } = new URL(server.url);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => socket.write(bytes));
+    const done = () => resolve(Buffer.concat(chunks).toString('latin1'));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('end', done);
+    socket.on('error', done);
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      done();
+    });
+  });
+}
+
+const request = (method: string, target: string) => raw(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+
+/** The status code and the body of an HTTP answer. */
+function parse(answer: string): { status: number; body: string } {
+  const [head, ...rest] = answer.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: rest.join('\r\n\r\n') };
+}
+
+describe('the page server under hostile requests', () => {
+  it.each([
+    ['GET', '/%', 400],
+    ['GET', '/%E0%A4%A', 400],
+    ['GET', '/data/%ff', 400],
+    ['GET', `/?lr=${'9'.repeat(MAX_URL_LENGTH + 1)}`.slice(0, MAX_URL_LENGTH + 8), 414],
+    ['DELETE', '/', 405],
+    ['PATCH', '/%', 405],
+    ['OPTIONS', '*', 405],
+    ['GET', '/no/such/%0a%1b[31mthing', 404],
+  ])('%s request %# is refused with its status and a one-line body, and the server still serves the page', async (method, target, status) => {
+    const answer = parse(await request(method, target));
+    expect(answer.status).toBe(status);
+    expect(answer.body.trimEnd().split('\n')).toHaveLength(1);
+    expect(answer.body).not.toContain('\x1b');
+    expect(parse(await request('GET', '/')).status).toBe(200);
+  });
+
+  it('bytes that are no HTTP request, and a request cut off half-way, leave it serving', async () => {
+    expect(parse(await raw('\x00\x01garbage\r\n\r\n')).status).toBe(400);
+    await raw('GET /%', 300);
+    expect(parse(await request('GET', '/styles.css')).status).toBe(200);
+    expect(parse(await request('HEAD', '/')).status).toBe(200);
+  });
+
+  it('requestedPath refuses in one line and never throws', () => {
+    expect(requestedPath('GET', '/a%20b')).toEqual({ route: '/a b' });
+    for (const target of ['/%', '/%%', '/%E0%A4%A', '%', '//%zz', 'http://[::1', `/${'%'.repeat(5000)}`]) {
+      const r = requestedPath('GET', target);
+      expect('status' in r && [400, 414].includes(r.status)).toBe(true);
+    }
+    expect(requestedPath(undefined, '/')).toMatchObject({ status: 405 });
+  });
+});
