@@ -139,7 +139,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Listening on every interface ('0.0.0.0', '::'): that is no address a browser can open; this machine's is.
+  const reachable = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const shownHost = address.family === 'IPv6' ? `[${reachable}]` : reachable;
   return {
     url: `http://${shownHost}:${address.port}/`,
     dataDir,

@@ -80,3 +80,16 @@ describe('the page server under hostile requests', () => {
     expect(requestedPath(undefined, '/')).toMatchObject({ status: 405 });
   });
 });
+
+describe('listening on every interface', () => {
+  it('prints an address a browser can open (0.0.0.0 is none)', async () => {
+    const everywhere = await startServer({ dataDir, host: '0.0.0.0' });
+    try {
+      expect(everywhere.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const res = await fetch(everywhere.url);
+      expect(res.status).toBe(200);
+    } finally {
+      await everywhere.close();
+    }
+  }, 120000);
+});
