@@ -10,9 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
-import { workspaceDir } from './impl';
+import { WorkspaceError, checkWorkspaceDir, workspaceDir } from './impl';
 import { EXERCISES, selectExercises } from './manifest';
-import { Outcome, runChecks } from './run_checks';
+import { Outcome, runChecks, stopAllWorkers } from './run_checks';
 
 /** Seconds one exercise's check may run by default: about ten times the slowest check on a busy 2-core machine. */
 export const DEFAULT_TIMEOUT_S = 30;
@@ -24,6 +24,8 @@ export function formatOutcome(o: Outcome, dir: string): string {
   switch (s.kind) {
     case 'pass':
       return `  pass   ${o.exercise.id}`;
+    case 'missing':
+      return `  MISSING ${o.exercise.id.padEnd(27)} ${path.join(dir, s.file)} is not in your workspace, so nothing was checked: \`npm run exercises -- init${dir === 'exercises' ? '' : ` --dir ${dir}`}\` writes it`;
     case 'todo':
       return `  todo   ${id} write ${s.fn} in ${path.join(dir, o.exercise.file)}`;
     case 'waits':
@@ -50,19 +52,24 @@ function shortPath(dir: string): string {
 async function checkOnce(ids: string[], dir: string, timeoutS: number): Promise<number> {
   const selected = selectExercises(ids);
   const parallel = Math.min(2, os.availableParallelism());
-  const outcomes = await runChecks(selected, { dir, timeoutS, parallel, onOutcome: (o) => console.log(formatOutcome(o, shortPath(dir))) });
+  const outcomes = await runChecks(selected, { dir, timeoutS, parallel, onOutcome: (o) => stopping || console.log(formatOutcome(o, shortPath(dir))) });
   console.log(progressLine(outcomes));
   return outcomes.every((o) => o.status.kind === 'pass') ? 0 : 1;
 }
 
+/** Set when a signal stops the checker. */
+let stopping = false;
+
+/** The --watch mode's current child run, if any. */
+let watchChild: ChildProcess | undefined;
+
 function watch(args: string[]): void {
-  let child: ChildProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
   const dir = args[args.indexOf('--dir') + 1];
   const run = (): void => {
-    child?.kill();
+    watchChild?.kill();
     console.log(`\n--- ${new Date().toLocaleTimeString()}: checking ${dir}`);
-    child = spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: 'inherit' });
+    watchChild = spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: 'inherit' });
   };
   fs.watch(dir, { recursive: true }, () => {
     clearTimeout(timer);
@@ -87,9 +94,22 @@ async function main(): Promise<void> {
     .parse();
   const opts = program.opts<{ dir?: string; watch?: boolean; timeout: number }>();
   const dir = opts.dir ? path.resolve(opts.dir) : workspaceDir();
-  if (!fs.existsSync(dir)) {
-    console.error(`no workspace at ${dir}: run \`npm run exercises -- init\` first`);
+  try {
+    checkWorkspaceDir(dir, opts.dir !== undefined ? `--dir ${opts.dir}` : process.env.CS231N_EXERCISES_DIR ? 'CS231N_EXERCISES_DIR' : 'the workspace');
+  } catch (err) {
+    if (!(err instanceof WorkspaceError)) throw err;
+    console.error(err.message);
     process.exit(2);
+  }
+  // A signal to the checker (Ctrl-C, or SIGTERM to npm) stops its workers and the --watch child with it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      // The workers stopped now end without results: no outcome line is printed for them.
+      stopping = true;
+      console.error(`stopped by ${signal}; the checks still running were ended`);
+      watchChild?.kill(signal);
+      void stopAllWorkers().finally(() => process.exit(128 + os.constants.signals[signal]));
+    });
   }
   selectExercises(program.args); // unknown ids fail here, before anything runs
   if (opts.watch) watch([...program.args, '--dir', dir, '--timeout', String(opts.timeout)]);

@@ -51,6 +51,8 @@ function classify(id: string, err: unknown, dir: string, common: typeof import('
   }
   const load = loadError(err, dir);
   if (load) return { kind: 'fails', message: load };
+  // A workspace file refused by the bounded reader (a FIFO, a link to /dev/zero): its one line is the outcome.
+  if (err instanceof Error && err.name === 'WorkspaceError') return { kind: 'fails', message };
   const hint = STATIC_HINTS[id];
   if (err instanceof common.CheckFailure) return { kind: 'fails', message: err.hint || !hint ? message : `${message}; usual mistake: ${hint}` };
   if (err instanceof common.CheckProblem) return { kind: 'fails', message };

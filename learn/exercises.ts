@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { workspaceDir } from './impl';
+import { WorkspaceError, checkWorkspaceDir, workspaceDir } from './impl';
 import { EXERCISES } from './manifest';
 import { initWorkspace, typecheckWorkspace } from './workspace';
 
@@ -34,7 +34,9 @@ program
   .command('typecheck')
   .description('type-check the workspace against the project')
   .action(() => {
-    const errors = typecheckWorkspace(dirOf());
+    const dir = dirOf();
+    checkWorkspaceDir(dir, program.opts<{ dir?: string }>().dir !== undefined ? `--dir ${dir}` : 'the workspace');
+    const errors = typecheckWorkspace(dir);
     errors.forEach((e) => console.error(e));
     console.log(errors.length === 0 ? 'the workspace type-checks' : `${errors.length} type error(s)`);
     process.exitCode = errors.length === 0 ? 0 : 1;
@@ -47,4 +49,11 @@ program
     for (const e of EXERCISES) console.log(`${e.assignment} ${e.notebook.padEnd(26)} ${e.id.padEnd(28)} ${e.file.padEnd(30)} docs/${e.doc}`);
   });
 
-program.parse();
+try {
+  program.parse();
+} catch (err) {
+  // A refused workspace (a file as --dir, a broken link, a FIFO) is one line, not a stack trace.
+  if (!(err instanceof WorkspaceError)) throw err;
+  console.error(`exercises: ${err.message}`);
+  process.exit(2);
+}

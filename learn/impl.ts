@@ -19,7 +19,8 @@ import { spawnSync } from 'node:child_process';
 import Module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { EXERCISES, exerciseOfFunction } from './manifest';
+import { readBoundedFileSync, describeFileType } from '../runtime/read_bounded';
+import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -35,6 +36,72 @@ export const IMPL_HELP = "whose code runs: 'library' (src/, the default) or 'exe
 /** The learner's workspace: CS231N_EXERCISES_DIR, default `<project>/exercises`. Always absolute. */
 export function workspaceDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.CS231N_EXERCISES_DIR ?? path.join(PROJECT_ROOT, 'exercises'));
+}
+
+/** The largest workspace file read: the library's biggest source file is about 40 KB. */
+export const MAX_WORKSPACE_FILE_BYTES = 1024 * 1024;
+
+/** A refusal of a workspace file or folder: its message is one line naming it. */
+export class WorkspaceError extends Error {
+  override name = 'WorkspaceError';
+}
+
+/**
+ * Whether a source file is there to be read: false when nothing is at the path; true for a regular file of at most
+ * MAX_WORKSPACE_FILE_BYTES; anything else (a link to /dev/zero or to nothing, a FIFO, a folder, a huge file) is
+ * refused with a one-line WorkspaceError naming it, before a byte is read: a FIFO would hang whoever reads it and
+ * /dev/zero would fill memory.
+ */
+export function workspaceHas(file: string): boolean {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file, { throwIfNoEntry: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WorkspaceError(`cannot use ${file}: ${code === 'ENOTDIR' ? 'a part of its path is a file, not a folder' : (err as Error).message.split('\n')[0]}`);
+  }
+  if (stat === undefined) {
+    const link = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (link?.isSymbolicLink()) throw new WorkspaceError(`${file} is a symbolic link to ${fs.readlinkSync(file)}, which does not exist; remove the link or point it at your file`);
+    return false;
+  }
+  if (!stat.isFile()) throw new WorkspaceError(`${file} is ${describeFileType(stat)}, not a source file; refusing to read it (remove it, then \`npm run exercises -- init\` writes a stub)`);
+  if (stat.size > MAX_WORKSPACE_FILE_BYTES) throw new WorkspaceError(`${file} has ${stat.size} bytes, more than the ${MAX_WORKSPACE_FILE_BYTES} a source file may have; refusing to read it`);
+  return true;
+}
+
+/**
+ * The text of a source file, read through runtime/read_bounded.ts (a regular file of at most
+ * MAX_WORKSPACE_FILE_BYTES, checked on the open descriptor), the same reader as the checkpoints'. Refusals are
+ * one-line WorkspaceErrors naming the file.
+ */
+export function readSourceFile(file: string): string {
+  try {
+    return readBoundedFileSync(file, {
+      maxBytes: MAX_WORKSPACE_FILE_BYTES,
+      error: (message) => new WorkspaceError(message),
+    }).toString('utf8');
+  } catch (err) {
+    if (err instanceof WorkspaceError) throw err;
+    throw new WorkspaceError(`cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Refuses, in one line, a workspace folder that cannot be one: missing, not a folder, or holding none of the
+ * exercise files (a mistyped --dir, which would otherwise check the library's own code). label: how the user named
+ * it ('--dir x', 'CS231N_EXERCISES_DIR').
+ */
+export function checkWorkspaceDir(dir: string, label: string): void {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) throw new WorkspaceError(`${label}: no workspace at ${dir} (no such folder); create one with \`npm run exercises -- init${label.startsWith('--dir') ? ` --dir ${dir}` : ''}\``);
+  if (!stat.isDirectory()) throw new WorkspaceError(`${label}: ${dir} is ${describeFileType(stat) === 'not a regular file' ? 'a file' : describeFileType(stat)}, not a workspace folder`);
+  const files = exerciseFiles();
+  if (!files.some((f) => fs.lstatSync(path.join(dir, f), { throwIfNoEntry: false }) !== undefined)) {
+    throw new WorkspaceError(
+      `${label}: ${dir} holds none of the ${files.length} exercise files (layers/affine.ts, ...); is it your workspace? \`npm run exercises -- init${label.startsWith('--dir') ? ` --dir ${dir}` : ''}\` writes them`,
+    );
+  }
 }
 
 type ResolveFilename = (request: string, parent: Module | undefined, isMain: boolean, options?: unknown) => string;
@@ -57,7 +124,7 @@ export function redirect(resolved: string, dir: string, only?: ReadonlySet<strin
   if (rel.startsWith('..') || path.isAbsolute(rel)) return resolved;
   if (only && !only.has(rel.split(path.sep).join('/'))) return resolved;
   const mine = path.join(dir, rel);
-  return fs.existsSync(mine) ? mine : resolved;
+  return workspaceHas(mine) ? mine : resolved;
 }
 
 /** The one-line refusal when a workspace file imports the library's own copy of itself. */
@@ -103,7 +170,10 @@ export function useWorkspace(dir: string, only?: ReadonlySet<string>): void {
       const own = path.relative(dir, parent!.filename);
       if (path.join(SRC_DIR, own) === resolved) throw new Error(selfImportMessage(own.split(path.sep).join('/')));
     }
-    return redirect(resolved, dir, redirected);
+    const target = redirect(resolved, dir, redirected);
+    // Any file of the workspace (a learner's helper too) is checked before Node reads it: no FIFO, no device.
+    if (target.startsWith(dir + path.sep)) workspaceHas(target);
+    return target;
   };
 }
 
@@ -121,7 +191,7 @@ export function redirectOnly(only: ReadonlySet<string>): void {
 
 /** Relative module specifiers of a TypeScript file (imports, re-exports, require calls). */
 function importsOf(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
+  const text = readSourceFile(file);
   return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName).filter((f) => f.startsWith('.'));
 }
 
@@ -156,7 +226,7 @@ export function workspaceClosure(dir: string, files: readonly string[]): Set<str
     if (seen.has(rel)) continue;
     seen.add(rel);
     const ws = path.join(dir, rel);
-    const file = fs.existsSync(ws) ? ws : path.join(SRC_DIR, rel);
+    const file = workspaceHas(ws) ? ws : path.join(SRC_DIR, rel);
     if (file === ws) mine.add(rel);
     if (!fs.existsSync(file)) continue;
     for (const spec of importsOf(file)) {
@@ -208,7 +278,7 @@ export function writtenExercises(dir: string): { written: string[]; stubs: numbe
   let stubs = 0;
   for (const e of EXERCISES) {
     const file = path.join(dir, e.file);
-    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const text = workspaceHas(file) ? readSourceFile(file) : '';
     if (text !== '' && e.functions.every((f) => !text.includes(`not implemented yet: ${f} (`))) written.push(e.id);
     else stubs++;
   }
@@ -223,8 +293,12 @@ export function writtenExercises(dir: string): { written: string[]; stubs: numbe
 export function useImplementation(impl: Impl, argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): void {
   if (impl !== 'exercises') return;
   const dir = workspaceDir(env);
-  if (!fs.existsSync(dir)) {
-    console.error(`--impl exercises: no workspace at ${dir}; run \`npm run exercises -- init\` first (or set CS231N_EXERCISES_DIR)`);
+  try {
+    checkWorkspaceDir(dir, env.CS231N_EXERCISES_DIR ? '--impl exercises (CS231N_EXERCISES_DIR)' : '--impl exercises');
+    writtenExercises(dir);
+  } catch (err) {
+    if (!(err instanceof WorkspaceError)) throw err;
+    console.error(err.message);
     process.exit(2);
   }
   if (env.CS231N_IMPL_PRELOADED !== '1' && swappedTooLate(dir).length > 0) {

@@ -4,17 +4,20 @@
  * workspace only the files that group runs through (learn/impl.ts's workspaceClosure), so a file that does not
  * compile blocks only the exercises that import it. A check that times out or ends its worker (process.exit)
  * costs that worker; a fresh one takes the rest. An outcome is pass, todo (the exercise's own stub threw), waits
- * (another exercise's stub threw: do that one first) or fails; only a worker's explicit result message is a pass.
+ * (another exercise's stub threw: do that one first), missing (the workspace lacks the exercise's file: no check
+ * runs, since it would check the library's code) or fails; only a worker's explicit result message is a pass.
+ * Every workspace file is read through learn/impl.ts's bounded reader (a FIFO or a link to /dev/zero is refused by
+ * name), and each worker's heap is capped at WORKER_HEAP_MB.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { findAutodiff, workspaceClosure } from './impl';
+import { WorkspaceError, findAutodiff, readSourceFile, workspaceClosure, workspaceHas } from './impl';
 import { Exercise, exerciseById } from './manifest';
 import type { GroupMessage, WorkerInput } from './check_worker';
 
 export type Status =
   | { kind: 'pass' }
+  | { kind: 'missing'; file: string }
   | { kind: 'todo'; fn: string }
   | { kind: 'waits'; on: string; fn: string }
   | { kind: 'fails'; message: string };
@@ -34,6 +37,22 @@ export interface RunOptions {
   parallel: number;
   /** Called with each outcome, in the order of the exercises given. */
   onOutcome?: (o: Outcome) => void;
+  /** Each worker's heap cap in MB (default WORKER_HEAP_MB). */
+  heapMb?: number;
+}
+
+/**
+ * The heap one check's worker may use, in MB: the largest check needs a few hundred; a learner's loop that fills
+ * memory stops there with a one-line outcome instead of taking the machine.
+ */
+export const WORKER_HEAP_MB = 1536;
+
+/** Workers running now, so that a signal to the checker can stop them (stopAllWorkers). */
+const live = new Set<Worker>();
+
+/** Terminates every worker still running (the checker is stopping). */
+export function stopAllWorkers(): Promise<void> {
+  return Promise.all([...live].map((w) => w.terminate())).then(() => undefined);
 }
 
 /** What loads a worker: tsx's require hook, then the worker's TypeScript. */
@@ -56,6 +75,7 @@ function isStatus(v: unknown): v is Status {
   if (v === null || typeof v !== 'object') return false;
   const s = v as Record<string, unknown>;
   if (s.kind === 'pass') return true;
+  if (s.kind === 'missing') return typeof s.file === 'string';
   if (s.kind === 'todo') return typeof s.fn === 'string';
   if (s.kind === 'waits') return typeof s.fn === 'string' && typeof s.on === 'string';
   return s.kind === 'fails' && typeof s.message === 'string';
@@ -73,7 +93,9 @@ interface Group {
 function workerLife(queue: Group[], o: RunOptions, done: (e: Exercise, s: Status, seconds: number) => void): Promise<void> {
   return new Promise((resolve) => {
     const input: WorkerInput = { dir: o.dir };
-    const worker = new Worker(BOOT, { eval: true, workerData: input, stdout: true, stderr: true });
+    const worker = new Worker(BOOT, { eval: true, workerData: input, stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: o.heapMb ?? WORKER_HEAP_MB } });
+    live.add(worker);
+    worker.once('exit', () => live.delete(worker));
     forward(worker.stdout);
     forward(worker.stderr);
     let group: Group | undefined;
@@ -126,6 +148,10 @@ function workerLife(queue: Group[], o: RunOptions, done: (e: Exercise, s: Status
       }
     });
     worker.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        end({ kind: 'fails', message: `ran out of memory: the check's heap is capped at ${o.heapMb ?? WORKER_HEAP_MB} MB (an array that grows without end?)` });
+        return;
+      }
       const text = err instanceof Error ? err.message : String(err);
       end({ kind: 'fails', message: current ? `threw outside the check (in a callback or a promise): ${text}` : `could not run the check: ${text}` });
     });
@@ -145,8 +171,19 @@ export async function runChecks(exercises: readonly Exercise[], o: RunOptions): 
   for (const e of exercises) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
   const queue: Group[] = [];
   for (const [file, group] of byFile) {
-    const files = [...workspaceClosure(o.dir, [file])];
-    const refused = files.map((f) => findAutodiff(fs.readFileSync(path.join(o.dir, f), 'utf8'), f)).find((r) => r !== undefined);
+    let refused: string | undefined;
+    let files: string[] = [];
+    try {
+      if (!workspaceHas(path.join(o.dir, file))) {
+        group.forEach((e) => done(e, { kind: 'missing', file }, 0));
+        continue;
+      }
+      files = [...workspaceClosure(o.dir, [file])];
+      refused = files.map((f) => findAutodiff(readSourceFile(path.join(o.dir, f)), f)).find((r) => r !== undefined);
+    } catch (err) {
+      if (!(err instanceof WorkspaceError)) throw err;
+      refused = err.message;
+    }
     if (refused) group.forEach((e) => done(e, { kind: 'fails', message: refused }, 0));
     else queue.push({ exercises: group, files });
   }

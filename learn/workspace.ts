@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { PROJECT_ROOT, SRC_DIR } from './impl';
+import { describeFsError } from '../runtime/atomic';
+import { PROJECT_ROOT, SRC_DIR, WorkspaceError, readSourceFile, workspaceHas } from './impl';
 import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
 import { makeStubFile } from './stubs';
 import { STUB_DOCS } from './stub_docs';
@@ -43,14 +44,27 @@ export interface InitResult {
  */
 export function initWorkspace(dir: string, keepBodies = false, bodies?: Readonly<Record<string, string>>): InitResult {
   const result: InitResult = { written: [], kept: [] };
+  // Everything is looked at before anything is written: a refusal leaves the workspace as it was.
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isDirectory()) throw new WorkspaceError(`--dir ${dir} exists and is not a folder; choose a folder for the workspace`);
+  if (stat === undefined && fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new WorkspaceError(`--dir ${dir} is a symbolic link to ${fs.readlinkSync(dir)}, which does not exist; create that folder or remove the link`);
+  }
+  const missing: string[] = [];
   for (const file of exerciseFiles()) {
     const out = path.join(dir, file);
-    if (fs.existsSync(out)) {
-      result.kept.push(file);
-      continue;
+    if (workspaceHas(out)) result.kept.push(file);
+    else missing.push(file);
+  }
+  for (const file of missing) {
+    const out = path.join(dir, file);
+    const text = workspaceFileText(file, dir, keepBodies, bodies);
+    try {
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, text, { flag: 'wx' });
+    } catch (err) {
+      throw new WorkspaceError(`cannot write ${out}: ${describeFsError(err) ?? (err as Error).message.split('\n')[0]}`);
     }
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, workspaceFileText(file, dir, keepBodies, bodies), { flag: 'wx' });
     result.written.push(file);
   }
   return result;
@@ -65,12 +79,17 @@ export function typecheckWorkspace(dir: string): string[] {
   const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, PROJECT_ROOT);
   const files = exerciseFiles()
     .map((f) => path.join(dir, f))
-    .filter((f) => fs.existsSync(f));
+    .filter((f) => workspaceHas(f));
   // A workspace outside the project finds its packages in the project's node_modules, as at run time.
   const modules = path.join(PROJECT_ROOT, 'node_modules');
   const paths = { '*': [path.join(modules, '*'), path.join(modules, '@types', '*')] };
   const options = { ...config.options, noEmit: true, rootDir: undefined, outDir: undefined, paths };
-  const program = ts.createProgram(files, options);
+  // Every file the compiler reads from the workspace goes through the bounded reader (a learner's helper too).
+  const compilerHost = ts.createCompilerHost(options);
+  const readFile = compilerHost.readFile;
+  const inWorkspace = (f: string): boolean => path.resolve(f).startsWith(dir + path.sep);
+  compilerHost.readFile = (f) => (inWorkspace(f) ? (workspaceHas(f) ? readSourceFile(f) : undefined) : readFile(f));
+  const program = ts.createProgram(files, options, compilerHost);
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => PROJECT_ROOT, getNewLine: () => '\n' };
   return ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, host).trim());
 }

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import * as esbuild from 'esbuild';
-import { workspaceDir } from '../learn/impl';
+import { workspaceDir, workspaceHas } from '../learn/impl';
 
 /** The page's folder (this file's). */
 export const WEB_DIR = __dirname;
@@ -62,7 +62,8 @@ function workspacePieces(workspace: string, used: Set<string>): esbuild.Plugin {
         const rel = path.relative(SRC_DIR, file);
         if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
         const mine = path.join(workspace, rel);
-        if (!fs.existsSync(mine)) return undefined;
+        // A FIFO or a link to /dev/zero is refused by name (learn/impl.ts's workspaceHas), never handed to esbuild.
+        if (!workspaceHas(mine)) return undefined;
         used.add(rel.split(path.sep).join('/'));
         return { path: mine };
       });
