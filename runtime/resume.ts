@@ -11,9 +11,9 @@
  * For scripts: prepareCheckpoints decides, before anything is trained, between a fresh run and a resumed one
  * (a fresh run never overwrites another run's checkpoints; --restart deletes them; --resume takes the newest
  * checkpoint that loads, saying which it skipped), checkSameRun refuses a command that does not continue the
- * checkpoint's run, and checkSameData refuses data of other sizes.
+ * checkpoint's run, and checkSameData refuses other data (other sizes, or other bytes: dataDigest).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -291,14 +291,35 @@ export function checkSameRun<R extends RunRecord>(c: Checkpoint, script: string,
   }
 }
 
-/** Images in each split a run trains, validates and tests on. */
+/** Images in each split a run trains, validates and tests on, and what identifies them. */
 export interface DataSizes {
   train: number;
   val: number;
   test: number;
+  /** dataDigest of the images and labels the run loaded (absent in checkpoints of older runs). */
+  digest?: string;
 }
 
-/** Throws unless the data loaded now has the sizes the resumed run recorded (another CIFAR10_DIR, or --quick). */
+/**
+ * What identifies a run's data by content: the SHA-256 (hex) of the given byte arrays (each one's length, then its
+ * bytes), e.g. the training and test images and labels as loaded. Two imports of the same archive with different
+ * --seed shuffles hold the same number of images but not the same bytes in the same order, and differ here.
+ */
+export function dataDigest(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const p of parts) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(p.byteLength));
+    hash.update(length).update(p);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Throws unless the data loaded now is the data the resumed run recorded: the same sizes (another CIFAR10_DIR, or
+ * --quick), and, where the checkpoint records one, the same digest (an import of the same size made with another
+ * --seed, or other images).
+ */
 export function checkSameData(c: Checkpoint, now: DataSizes): void {
   const saved = (c.run as { data?: DataSizes } | null)?.data;
   if (saved?.train !== now.train || saved.val !== now.val || saved.test !== now.test) {
@@ -306,6 +327,12 @@ export function checkSameData(c: Checkpoint, now: DataSizes): void {
     throw new CheckpointError(
       `--resume: ${path.basename(c.manifestPath)} trained on ${sizes(saved)} train / val / test images, but this data has ${sizes(now)}; ` +
         'its epochs would count passes over another set. Resume with the same data (CIFAR10_DIR) and --quick',
+    );
+  }
+  if (typeof saved.digest === 'string' && now.digest !== undefined && saved.digest !== now.digest) {
+    throw new CheckpointError(
+      `--resume: ${path.basename(c.manifestPath)} trained on other images than this data holds (same sizes, data digest ${saved.digest.slice(0, 12)} then, ` +
+        `${now.digest.slice(0, 12)} now: another import, or another --seed of get-data); resume with the data it was trained on (CIFAR10_DIR)`,
     );
   }
 }

@@ -42,7 +42,7 @@ import { Rng } from '../src/random';
 import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
 import { Checkpoint, disposeCheckpoint, prepareCheckpointDir } from '../runtime/checkpoint';
 import { LrSchedule, scheduleFunction } from '../runtime/schedule';
-import { checkSameData, checkSameRun, checkpointEachEpoch, newRunId, prepareCheckpoints, resumeSolver } from '../runtime/resume';
+import { checkSameData, checkSameRun, checkpointEachEpoch, dataDigest, newRunId, prepareCheckpoints, resumeSolver } from '../runtime/resume';
 
 const CHECKPOINT_NAME = 'ckpt';
 
@@ -60,7 +60,9 @@ async function loadData(ctx: ScriptContext): Promise<TrainData> {
   const sizes = fitSplitSizes(ctx, raw, wanted);
   const p = preprocessForScript(ctx, raw, sizes, { layout: 'images' });
   tf.dispose([p.xDev, p.yDev, p.meanImage]);
-  return { XTrain: p.xTrain as tf.Tensor4D, yTrain: p.yTrain, XVal: p.xVal as tf.Tensor4D, yVal: p.yVal, XTest: p.xTest as tf.Tensor4D, yTest: p.yTest, official };
+  // The run's data by content, for --resume to compare: every image and label loaded, in the order loaded.
+  const digest = dataDigest([raw.train.images, raw.train.labels, raw.test.images, raw.test.labels]);
+  return { XTrain: p.xTrain as tf.Tensor4D, yTrain: p.yTrain, XVal: p.xVal as tf.Tensor4D, yVal: p.yVal, XTest: p.xTest as tf.Tensor4D, yTest: p.yTest, official, digest };
 }
 
 interface Built {
@@ -101,7 +103,7 @@ function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: Train
     seed: ctx.seed,
     augment: opts.augment,
     tta: opts.tta,
-    data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] },
+    data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], digest: data.digest },
   };
   const numEpochs = opts.epochs ?? (ctx.quick ? QUICK.epochs : (plannedEpochs ?? DEFAULT_EPOCHS));
   const schedule = newSchedule(opts, numEpochs);
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   let built: Built | null = null;
   try {
     data = await loadData(ctx);
-    if (resumeFrom) checkSameData(resumeFrom, { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0] });
+    if (resumeFrom) checkSameData(resumeFrom, { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], digest: data.digest });
     const planned = !resumeFrom && !ctx.quick && opts.epochs === undefined && opts.model === 'resnet' ? planEpochs(ctx, opts, data, started) : null;
     built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom, planned);
     const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;

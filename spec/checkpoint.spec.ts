@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import {
+  Checkpoint,
   CheckpointContents,
   CheckpointError,
   checkpointPaths,
@@ -15,7 +16,7 @@ import {
   saveCheckpoint,
 } from '../runtime/checkpoint';
 import { Solver, SolverData, SolverOptions } from '../src/solver';
-import { checkpointEachEpoch, prepareCheckpoints, resumeSolver, resumeSolverFrom } from '../runtime/resume';
+import { checkSameData, checkpointEachEpoch, dataDigest, prepareCheckpoints, resumeSolver, resumeSolverFrom } from '../runtime/resume';
 import { useBackend } from './support/backend';
 import { TinyNet, tinyData } from './support/tiny_net';
 import { FullyConnectedNet } from '../src/classifiers/fc_net';
@@ -388,6 +389,22 @@ describe('checkpoints', () => {
     expect(fs.readdirSync(refDir).sort()).toEqual(listing);
     a.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('--resume identifies the data by content: same sizes but other images (another --seed of get-data) are refused', () => {
+    const images = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const labels = Uint8Array.from([0, 1, 2, 3]);
+    const shuffled = Uint8Array.from([...images.subarray(16), ...images.subarray(0, 16)]);
+    const digest = dataDigest([images, labels]);
+    expect(dataDigest([shuffled, labels])).not.toBe(digest);
+    // Where one array ends is part of the content: the same bytes cut elsewhere are other data.
+    expect(dataDigest([images.subarray(0, 60), Uint8Array.from([60, 61, 62, 63, 0, 1, 2, 3])])).not.toBe(digest);
+    const c = { manifestPath: '/runs/x/checkpoints/ckpt_epoch_2.json', run: { id: 'r', data: { train: 3, val: 1, test: 2, digest } } } as unknown as Checkpoint;
+    expect(() => checkSameData(c, { train: 3, val: 1, test: 2, digest })).not.toThrow();
+    expect(() => checkSameData(c, { train: 3, val: 1, test: 2, digest: dataDigest([shuffled, labels]) })).toThrow(
+      `--resume: ckpt_epoch_2.json trained on other images than this data holds (same sizes, data digest ${digest.slice(0, 12)} then, `,
+    );
+    expect(() => checkSameData(c, { train: 4, val: 1, test: 2, digest })).toThrow('trained on 3 / 1 / 2 train / val / test images, but this data has 4 / 1 / 2');
   });
 
   it('flushes each file before its rename and the folder after it', () => {

@@ -16,6 +16,8 @@ export interface TrainData extends SolverData {
   XTest: tf.Tensor4D;
   yTest: tf.Tensor1D;
   official: boolean;
+  /** runtime/resume.ts's dataDigest of the images and labels loaded: what --resume compares. */
+  digest?: string;
 }
 
 /**

@@ -19,8 +19,8 @@ export interface TrainRunRecord extends RunRecord {
   augment: boolean;
   /** Evaluation with test-time augmentation (flip averaging). */
   tta?: boolean;
-  /** Images in each split this run trains, validates and tests on. */
-  data: { train: number; val: number; test: number };
+  /** Images in each split this run trains, validates and tests on, and their digest (dataDigest). */
+  data: { train: number; val: number; test: number; digest?: string };
 }
 
 /** "ResNet-9 width 16" or "ConvNet 32-32p-64-64p-128p + fc 256": a model kind and its options in a few words. */

@@ -20,12 +20,14 @@ let dir: string;
 let dataDir: string;
 /** The same kind of data with 30 records per batch: another training-set size. */
 let biggerDataDir: string;
+/** The same images in another order (as get-data with another --seed writes them): the same sizes, other data. */
+let shuffledDataDir: string;
 
-function writeData(folder: string, records: number): void {
+function writeData(folder: string, records: number, reversed = false): void {
   fs.mkdirSync(folder);
   // One seed for every file: the same class patterns in training and test images, so the net can learn them.
   const { images, labels } = syntheticImages(records, 3);
-  const order = Array.from({ length: records }, (_, i) => i);
+  const order = Array.from({ length: records }, (_, i) => (reversed ? records - 1 - i : i));
   for (const file of [...TRAIN_BATCH_FILES, TEST_BATCH_FILE]) fs.writeFileSync(path.join(folder, file), encodeRecords(images, labels, order));
   fs.writeFileSync(path.join(folder, META_FILE), formatClassNames(CLASS_NAMES));
 }
@@ -36,6 +38,8 @@ beforeAll(() => {
   biggerDataDir = path.join(dir, 'cifar30');
   writeData(dataDir, RECORDS);
   writeData(biggerDataDir, 30);
+  shuffledDataDir = path.join(dir, 'cifar-reversed');
+  writeData(shuffledDataDir, RECORDS, true);
 });
 
 afterAll(() => {
@@ -116,7 +120,7 @@ describe('npm run train', () => {
       seed: 1,
       augment: true,
       tta: true,
-      data: { train: 76, val: 23, test: 20 },
+      data: { train: 76, val: 23, test: 20, digest: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     for (const png of ['loss.png', 'accuracy.png', 'lr.png', 'confusion.png', 'filters.png']) expect(isPng(path.join(out, png))).toBe(true);
 
@@ -142,10 +146,14 @@ describe('npm run train', () => {
     expect(otherData.stderr).toContain(
       '--resume: ckpt_epoch_2.json trained on 76 / 23 / 20 train / val / test images, but this data has 114 / 35 / 30; its epochs would count passes over another set',
     );
+    const otherOrder = train([...resume, '--quick', '--seed', '1'], shuffledDataDir);
+    expect(otherOrder.status).not.toBe(0);
+    expect(otherOrder.stderr).toContain('--resume: ckpt_epoch_2.json trained on other images than this data holds (same sizes, data digest ');
     expect(fs.readdirSync(path.join(out, 'checkpoints'))).toHaveLength(4);
 
-    // Resume: the model and the Solver's settings come from the checkpoint; --epochs 3 adds one epoch. Leftovers of
-    // a killed save are removed and named first; a corrupt newest checkpoint is skipped, saying why.
+    // Resume: the model and the Solver's settings come from the checkpoint; --epochs 3 adds one epoch. Temporaries
+    // of a killed save are removed and named first; a weights file no save journal records is left alone (it may be
+    // the user's); a corrupt newest checkpoint is skipped, saying why.
     const ckptDir = path.join(out, 'checkpoints');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
     fs.writeFileSync(path.join(ckptDir, `.ckpt_epoch_3.json.tmp-${dead}-abc-0`), 'partial');
@@ -153,7 +161,8 @@ describe('npm run train', () => {
     fs.writeFileSync(path.join(ckptDir, 'ckpt_epoch_3.json'), '{"format": "cs231n-tfjs-checkp');
     const second = train([...resume, '--quick', '--seed', '1']);
     expect(second.stderr).toContain(`removed .ckpt_epoch_3.json.tmp-${dead}-abc-0: a temporary of a save that was killed (process ${dead})`);
-    expect(second.stderr).toContain('removed ckpt_epoch_3.0123456789ab.bin: weights that no manifest names (a save of ckpt_epoch_3 was killed half-way)');
+    expect(second.stderr).not.toContain('ckpt_epoch_3.0123456789ab.bin');
+    expect(fs.readFileSync(path.join(ckptDir, 'ckpt_epoch_3.0123456789ab.bin'), 'utf8')).toBe('orphan');
     expect(second.stderr).toMatch(/--resume: skipping ckpt_epoch_3\.json: .*ckpt_epoch_3\.json is not valid JSON/);
     expect(second.stderr).toContain('--resume: falling back to ckpt_epoch_2.json, the newest checkpoint that loads');
     expect(second.stderr).toContain(`resumed run ${runId} from ${path.join(out, 'checkpoints', 'ckpt_epoch_2')}.json: epoch 2 of 3, iteration 8`);
@@ -167,7 +176,7 @@ describe('npm run train', () => {
     expect(r.val_acc_history as number[]).toHaveLength(4);
     expect(r.config).toMatchObject({ architecture: 'ConvNet 8p-16p', batch_size: 16 });
     expect(r.run_id).toBe(runId);
-    expect(fs.readdirSync(ckptDir)).toHaveLength(6);
+    expect(fs.readdirSync(ckptDir)).toHaveLength(7);
     expect(JSON.parse(fs.readFileSync(path.join(ckptDir, 'ckpt_epoch_3.json'), 'utf8')).run.id).toBe(runId);
 
     // --restart deletes the old run's checkpoints and starts a new run.
