@@ -41,6 +41,7 @@ import * as path from 'node:path';
 import { describeFsError, ensureDirSync, isTempName, processAlive, tempPathBeside, writeFileAtomicSync } from './atomic';
 import { DataError } from '../src/data/errors';
 import { readBoundedFileSync } from './read_bounded';
+import { printable } from './printable';
 import {
   BEST_STATE_PREFIX,
   CHECKPOINT_FORMAT,
@@ -292,7 +293,9 @@ export function readManifest(manifestPath: string): Manifest {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CheckpointError(`loadCheckpoint: ${manifestPath} is not valid JSON (${(err as Error).message}); the file is corrupt`);
+    // JSON.parse quotes the text around the fault, newlines and all: one line, control characters escaped.
+    const why = printable((err as Error).message.replace(/\s+/g, ' ')).slice(0, 200);
+    throw new CheckpointError(`loadCheckpoint: ${manifestPath} is not valid JSON (${why}); the file is corrupt`);
   }
   return validateManifest(parsed, manifestPath);
 }

@@ -112,6 +112,22 @@ export const OPTIM_FIELDS: Readonly<Record<string, { numbers: readonly string[];
   adam: { numbers: Object.keys(ADAM_DEFAULTS), tensors: ['m', 'v'] },
 };
 
+/**
+ * The range of each update-rule number a manifest may hold, and the words that say it. A learning rate may be 0
+ * (a one-cycle schedule ends there) but never negative; the betas, momentum and decay rate are fractions below 1
+ * (at 1 or beyond the moments never forget, or grow without bound); epsilon keeps a division away from 0; t counts
+ * Adam's steps.
+ */
+const OPTIM_NUMBER_RANGES: Readonly<Record<string, { ok: (v: number) => boolean; words: string }>> = {
+  learningRate: { ok: (v) => v >= 0 && v <= 1e6, words: 'a number from 0 to 1e6' },
+  momentum: { ok: (v) => v >= 0 && v < 1, words: 'a number in [0, 1)' },
+  decayRate: { ok: (v) => v >= 0 && v < 1, words: 'a number in [0, 1)' },
+  beta1: { ok: (v) => v >= 0 && v < 1, words: 'a number in [0, 1)' },
+  beta2: { ok: (v) => v >= 0 && v < 1, words: 'a number in [0, 1)' },
+  epsilon: { ok: (v) => v > 0 && v <= 1, words: 'a number above 0 and at most 1' },
+  t: { ok: (v) => Number.isInteger(v) && v >= 0 && v <= MAX_ITERATION, words: `an integer from 0 to ${MAX_ITERATION}` },
+};
+
 /** Names of parameters, state and config fields: a letter, then letters, digits, '_', '.' or '-'. */
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 /** In group `best`, the names of the best epoch's model state start with this; the parameters' names never do. */
@@ -266,7 +282,11 @@ function checkNames(o: Record<string, unknown>, tensors: TensorEntry[], fail: Fa
     if (!params.has(name)) fail(`the optimizer has a config for '${showName(name)}', which is not one of the parameters (${[...params].join(', ')})`);
     if (!isObject(config)) return fail(`the optimizer config of '${name}' must be an object, got ${show(config)}`);
     for (const [field, value] of Object.entries(config)) {
-      if (isFiniteNumber(value) && fields.numbers.includes(field)) continue;
+      if (isFiniteNumber(value) && fields.numbers.includes(field)) {
+        const range = OPTIM_NUMBER_RANGES[field];
+        if (range !== undefined && !range.ok(value)) fail(`the ${rule} config of '${name}' has ${field} = ${show(value)}; it must be ${range.words}`);
+        continue;
+      }
       const ref = isObject(value) && value.tensor === true && Object.keys(value).length === 1;
       if (!ref || !fields.tensors.includes(field)) {
         fail(

@@ -166,6 +166,37 @@ describe('loading an untrusted checkpoint', () => {
     expect(() => loadCheckpoint(c.base)).toThrow("update rule 'nesterov' is not one of sgd, sgd_momentum, rmsprop, adam");
   });
 
+  it('refuses update-rule numbers out of their range, naming the field, in one line', () => {
+    const cases: [string, number, string][] = [
+      ['learningRate', -1, 'a number from 0 to 1e6'],
+      ['beta1', 5, 'a number in [0, 1)'],
+      ['beta2', 1, 'a number in [0, 1)'],
+      ['epsilon', 0, 'a number above 0 and at most 1'],
+      ['t', -7, 'an integer from 0 to 100000000'],
+      ['t', 2.5, 'an integer from 0 to 100000000'],
+    ];
+    for (const [field, value, words] of cases) {
+      const a = saveValid();
+      editManifest(a.manifestPath, (m) => {
+        m.optimizer.configs.W1[field] = value;
+      });
+      expect(() => loadCheckpoint(a.base)).toThrow(`: the adam config of 'W1' has ${field} = ${value}; it must be ${words}`);
+    }
+  });
+
+  it('says in one line that a manifest holding a bare NaN is not JSON', () => {
+    const a = saveValid();
+    fs.writeFileSync(a.manifestPath, fs.readFileSync(a.manifestPath, 'utf8').replace('"bestValAcc": 0.2', '"bestValAcc": NaN'));
+    let message = '';
+    try {
+      loadCheckpoint(a.base);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/is not valid JSON \(.*NaN.*\); the file is corrupt$/);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
   it('refuses model options out of bounds before any model is built', () => {
     const a = saveValid();
     editManifest(a.manifestPath, (m) => {
