@@ -1,7 +1,8 @@
 /**
  * What `npm run get-data` does: make sure `<out>/cifar-10-batches-bin/` holds valid CIFAR-10, from the official
  * download or from a local archive (`--from`), official or image-folder. Existing valid data is left alone unless
- * `force` is set. Every write is all or nothing (atomic.ts). One import runs at a time per folder: a lock file
+ * `force` is set; an existing folder that is not valid CIFAR-10 is replaced only with `force` (or when empty), since
+ * it may hold the user's files, and the refusal comes before anything is touched. Every write is all or nothing (atomic.ts). One import runs at a time per folder: a lock file
  * beside the data names the process holding it (lock.ts); leftovers of a killed import are cleaned up (or the
  * data a killed `--force` had set aside is put back) and reported before anything else.
  */
@@ -10,6 +11,8 @@ import * as path from 'node:path';
 import { DataError } from '../../src/data/errors';
 import { BuildOptions, asDataError, ensureDirSync, recoverLeftovers } from '../atomic';
 import { acquireLock } from '../lock';
+import { printable } from '../printable';
+import { describeFileType } from '../read_bounded';
 import { BATCHES_DIR_NAME, RECORDS_PER_BATCH } from './cifar10_format';
 import { checkCifar10Dir, defaultDataRoot } from './reader';
 import { downloadFile, md5File } from './download';
@@ -105,7 +108,11 @@ function checkFrom(from: string): void {
   try {
     stat = fs.statSync(abs);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataError(`--from ${from}: no such file (${abs})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (link?.isSymbolicLink()) throw new DataError(`--from ${from}: a symbolic link to ${printable(fs.readlinkSync(abs))}, which does not exist`);
+      throw new DataError(`--from ${from}: no such file (${abs})`);
+    }
     throw asDataError(err, `--from ${from} (${abs})`);
   }
   if (stat.isDirectory()) {
@@ -114,6 +121,26 @@ function checkFrom(from: string): void {
         `archive it first: tar czf images.tar.gz -C ${from} .`,
     );
   }
+  // A device never ends (/dev/zero) and a FIFO waits for a writer: neither is an archive to read.
+  if (!stat.isFile()) throw new DataError(`--from ${from} is ${describeFileType(stat)}, not an archive file (.tar or .tar.gz); refusing to read it`);
+}
+
+/**
+ * Refuses, before anything is touched, to replace a folder at dir that does not hold valid CIFAR-10 unless force:
+ * it may hold the user's own files. An empty folder holds nothing to lose. why: what the validation said.
+ */
+function refuseToReplace(dir: string, why: string): void {
+  if (!fs.statSync(dir).isDirectory()) throw new DataError(`${dir} exists and is not a folder; nothing was changed. Move it away, or pass --force to replace it`);
+  const entries = fs.readdirSync(dir);
+  if (entries.length === 0) return;
+  const shown = entries
+    .slice(0, 5)
+    .map((e) => printable(e))
+    .join(', ');
+  throw new DataError(
+    `${dir} exists but is not valid CIFAR-10 (${why}) and holds ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (${shown}${entries.length > 5 ? ', ...' : ''}), ` +
+      'which may be yours; nothing was changed. Move them away, or pass --force to delete the folder and rebuild it',
+  );
 }
 
 async function getLocked(out: string, dir: string, options: GetDataOptions): Promise<GetDataResult> {
@@ -125,7 +152,8 @@ async function getLocked(out: string, dir: string, options: GetDataOptions): Pro
       return { dir, action: 'already-present' };
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
-      log(`${dir} exists but is not valid (${err.message}); rebuilding it`);
+      refuseToReplace(dir, err.message);
+      log(`${dir} exists but is empty; building the data in it`);
     }
   }
 

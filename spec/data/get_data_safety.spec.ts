@@ -130,6 +130,35 @@ describe('get-data safety', () => {
     }
   });
 
+  it('never deletes a folder that is not valid CIFAR-10 without --force: the refusal names what it holds and changes nothing', async () => {
+    const out = path.join(tmp, 'user-folder');
+    const dir = path.join(out, 'cifar-10-batches-bin');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'my notes');
+    fs.writeFileSync(path.join(dir, 'sub', 'more.txt'), 'more');
+    const before = snapshot(out);
+    await expect(getCifar10({ from: official, out, recordsPerBatch: R })).rejects.toThrow(
+      /cifar-10-batches-bin exists but is not valid CIFAR-10 \(.*\) and holds 2 entries \(notes\.txt, sub\), which may be yours; nothing was changed\. Move them away, or pass --force/,
+    );
+    expect(snapshot(out)).toEqual(before);
+    // An empty folder holds nothing to lose; --force replaces the user's folder as asked.
+    const empty = path.join(tmp, 'empty-folder');
+    fs.mkdirSync(path.join(empty, 'cifar-10-batches-bin'), { recursive: true });
+    await expect(getCifar10({ from: official, out: empty, recordsPerBatch: R })).resolves.toMatchObject({ action: 'extracted-official' });
+    await expect(getCifar10({ from: official, out, recordsPerBatch: R, force: true })).resolves.toMatchObject({ action: 'extracted-official' });
+    expect(fs.existsSync(path.join(dir, 'notes.txt'))).toBe(false);
+  });
+
+  it('--from a device or a FIFO says what it is, in one line, before reading it', async () => {
+    const fifo = path.join(tmp, 'archive.fifo');
+    spawnSync('mkfifo', [fifo]);
+    await expect(getCifar10({ from: '/dev/zero', out: path.join(tmp, 'never') })).rejects.toThrow(
+      '--from /dev/zero is a character device, not an archive file (.tar or .tar.gz); refusing to read it',
+    );
+    await expect(getCifar10({ from: fifo, out: path.join(tmp, 'never') })).rejects.toThrow(`--from ${fifo} is a FIFO (named pipe), not an archive file`);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+  });
+
   it('the script answers bad input in one line, without a stack trace', () => {
     const script = path.join(root, 'scripts', 'get-data.ts');
     const seed = tsx(script, ['--seed', '-1', '--out', path.join(tmp, 'never')]);
