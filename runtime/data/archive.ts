@@ -45,12 +45,13 @@ export const MAX_ENTRIES = 1_000_000;
 /**
  * Lists an archive, keeping image files' bytes. Throws a DataError naming the file if it is not a readable tar,
  * and naming the entry (its control characters escaped) for an image entry larger than MAX_IMAGE_ENTRY_BYTES, which
- * is refused from its header, before its data is decompressed or held.
+ * is refused from its header, before its data is decompressed or held, and for a file that appears twice.
  */
 export async function scanArchive(file: string, signal?: AbortSignal): Promise<ArchiveScan> {
   const stat = await fs.promises.stat(file).catch(() => null);
   if (stat === null || !stat.isFile()) throw new DataError(`archive ${file}: no such file`);
   const names: string[] = [];
+  const seen = new Set<string>();
   const images = new Map<string, Buffer>();
   let kept = 0;
   let refusal: DataError | null = null;
@@ -63,6 +64,14 @@ export async function scanArchive(file: string, signal?: AbortSignal): Promise<A
         refusal ??= new DataError(`archive ${file}: ${printable(name ?? entry.path)}: ${why}`);
         parser.abort(refusal);
       };
+      const isFile = name !== null && (entry.type === 'File' || entry.type === 'OldFile');
+      // A second copy of a name would silently win on extraction: which copy is meant cannot be known.
+      if (isFile && seen.has(name)) refuse('appears twice in the archive; refusing it rather than guess which copy is meant');
+      else if (isFile) seen.add(name);
+      if (refusal !== null) {
+        entry.resume();
+        return;
+      }
       if (names.length > MAX_ENTRIES) refuse(`more than ${MAX_ENTRIES} files; this is not CIFAR-10`);
       else if (image && entry.size > MAX_IMAGE_ENTRY_BYTES) {
         refuse(`an image entry of ${entry.size} bytes, more than ${MAX_IMAGE_ENTRY_BYTES} (a CIFAR-10 image is a few KB); refusing it unread`);

@@ -3,6 +3,7 @@
  * characters are escaped before they reach the terminal, and an image entry larger than MAX_IMAGE_ENTRY_BYTES is
  * refused from its header, before its data is decompressed or held in memory.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getCifar10 } from '../../runtime/data/get_data';
@@ -43,6 +44,18 @@ describe('an untrusted image archive', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain('imgs/train/cat/\\x1b[2J\\x1b]0;pwned\\x07.png: cannot decode image');
     expect((err as Error).message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('refuses an archive holding the same file twice, naming it (the later copy would silently win)', async () => {
+    const src = path.join(tmp, `dup${n++}`);
+    await writeImageTree(src, 'imgs', TRAIN_PER_CLASS, TEST_PER_CLASS);
+    const from = path.join(tmp, `dup${n}.tar`);
+    execFileSync('tar', ['-cf', from, '-C', src, 'imgs']);
+    const other = path.join(tmp, `dup-other${n}`);
+    fs.mkdirSync(path.join(other, 'imgs/train/cat'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'imgs/train/cat/000.png'), fs.readFileSync(path.join(src, 'imgs/train/airplane/000.png')));
+    execFileSync('tar', ['-rf', from, '-C', other, 'imgs/train/cat/000.png']);
+    await expect(scanArchive(from)).rejects.toThrow(`archive ${from}: imgs/train/cat/000.png: appears twice in the archive; refusing it rather than guess which copy is meant`);
   });
 
   it('refuses an image entry over the cap from its header, before holding it', async () => {
