@@ -303,6 +303,9 @@ export function writeFileAtomicSync(finalPath: string, data: Uint8Array | string
     fs.renameSync(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
+    // A full disk or a refused write names the file and what to do; the file at target is as it was.
+    const words = describeFsError(err);
+    if (words !== null) throw new DataError(`cannot write ${target}: ${words}; the previous ${path.basename(target)}, if any, is unchanged`);
     throw err;
   }
   fsyncPathSync(path.dirname(target));

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { CommanderError } from 'commander';
 import { CommonOptions, createCommand, parseNumber, parsePositiveInt, parseSeed, startScript } from '../../scripts/lib/cli';
-import { RUN_LOCK_NAME } from '../../scripts/lib/run_dir';
+import { RUN_LOCK_NAME, RUN_MARKER_NAME } from '../../scripts/lib/run_dir';
 import { Rng } from '../../src/random';
 import { failFs } from '../data/fixtures';
 
@@ -200,6 +200,33 @@ describe('one run per --out', () => {
     fs.writeFileSync(path.join(dir, RUN_LOCK_NAME), JSON.stringify({ pid: gone, host: os.hostname(), since: 'earlier', doing: 'npm run train' }));
     await startScript('convnet', { ...opts, out: dir });
     expect(written).toContain(`replaced a stale lock of npm run train (process ${gone}, since earlier), which is no longer running`);
+  });
+
+  it('refuses an --out folder holding files no run made, naming them and writing nothing; takes an empty one or its own again', async () => {
+    const mine = path.join(dir, 'my-folder');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'metrics.json'), '{"mine": 1}');
+    fs.writeFileSync(path.join(mine, 'paths.png'), 'my picture');
+    await expect(startScript('optimizer-paths', { ...opts, out: mine })).rejects.toThrow(
+      `--out ${mine} is a folder that no run of this project made, holding 2 entries (metrics.json, paths.png); ` +
+        'a run would replace files of the same names there. Choose a new or empty folder for --out; nothing was written',
+    );
+    expect(fs.readdirSync(mine).sort()).toEqual(['metrics.json', 'paths.png']);
+    expect(fs.readFileSync(path.join(mine, 'metrics.json'), 'utf8')).toBe('{"mine": 1}');
+    // An empty folder becomes a run folder; a later run into it is a run into its own folder.
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    await startScript('demo', { ...opts, out: empty });
+    expect(fs.readdirSync(empty)).toContain(RUN_MARKER_NAME);
+    fs.writeFileSync(path.join(empty, 'metrics.json'), '{}');
+    fs.rmSync(path.join(empty, RUN_LOCK_NAME));
+    await expect(startScript('demo', { ...opts, out: empty })).resolves.toMatchObject({ outDir: empty });
+    // A folder an earlier run wrote before the marker existed: its metrics.json says so.
+    const earlier = path.join(dir, 'earlier');
+    fs.mkdirSync(earlier);
+    fs.writeFileSync(path.join(earlier, 'metrics.json'), JSON.stringify({ script: 'svm', startedAt: '2026-11-01T00:00:00.000Z', test_acc: 0.3 }));
+    fs.writeFileSync(path.join(earlier, 'loss.png'), 'png');
+    await expect(startScript('svm', { ...opts, out: earlier })).resolves.toMatchObject({ outDir: earlier });
   });
 
   it('says what is wrong with a dangling --out symlink instead of a raw ENOENT', async () => {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatSummary, formatValue, writeFileAtomic, writeMetrics } from '../../scripts/lib/run_dir';
+import { failFs } from '../data/fixtures';
 
 let dir: string;
 beforeEach(() => {
@@ -40,6 +41,21 @@ describe('writeFileAtomic', () => {
   it('creates missing parent folders', () => {
     const file = writeFileAtomic(path.join(dir, 'a', 'b', 'c.txt'), 'hi');
     expect(fs.readFileSync(file, 'utf8')).toBe('hi');
+  });
+
+  it('on a full disk names the file and the remedy, and keeps the old file whole', () => {
+    const target = path.join(dir, 'metrics.json');
+    fs.writeFileSync(target, '{"old": true}');
+    const restore = failFs('writeFileSync', 'ENOSPC');
+    try {
+      expect(() => writeFileAtomic(target, '{"new": true}')).toThrow(
+        `cannot write ${target}: no space left on device (ENOSPC); free some space and run it again; the previous metrics.json, if any, is unchanged`,
+      );
+    } finally {
+      restore();
+    }
+    expect(fs.readFileSync(target, 'utf8')).toBe('{"old": true}');
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('removes its temporary file when the rename fails and keeps the target as it was', () => {
