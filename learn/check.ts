@@ -80,7 +80,7 @@ function watch(args: string[]): void {
 
 function parseTimeout(v: string): number {
   const n = Number(v);
-  if (!(n > 0 && n <= 600)) throw new InvalidArgumentError(`expected seconds in (0, 600], got '${v}'`);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(v) || !(n > 0 && n <= 600)) throw new InvalidArgumentError(`expected seconds in (0, 600], got '${v}'`);
   return n;
 }
 

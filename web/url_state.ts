@@ -42,6 +42,9 @@ const HYPER_KEYS: Record<keyof Hyperparameters, string> = {
   filterSize: 'filterSize',
 };
 
+/** A number written in decimal: an optional sign, digits with an optional point, an optional exponent (1e-3). */
+const DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 /** Longest parameter value read: nothing the page takes needs more. */
 const MAX_VALUE_LENGTH = 32;
 
@@ -79,7 +82,8 @@ export function readUrlState(search: string): UrlState {
     if (v === null) return fallback;
     const x = Number(v.trim());
     const check = NUMBER_CHECKS[key];
-    if (v.trim() === '' || !Number.isFinite(x) || !check.ok(x)) {
+    // Decimal only: Number() would also read '0x10' as 16 and '0b11' as 3.
+    if (!DECIMAL.test(v) || !Number.isFinite(x) || !check.ok(x)) {
       refused.push(`?${key}=${v} refused: it must be ${check.expected}; using ${fallback}`);
       return fallback;
     }

@@ -125,11 +125,21 @@ export function parsePositiveInt(flag: string): (value: string) => number {
   };
 }
 
+/**
+ * A number as people write one in decimal: an optional sign, digits with an optional point, an optional exponent
+ * (1e-3, 0.001, .5, 2E4). JavaScript's Number() also reads '0x10' as 16, '0b11' as 3 and '' as 0: none is meant as
+ * a learning rate.
+ */
+export const DECIMAL_NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 /** An argument parser for a finite number flag (learning rate, regularisation: 1e-3 and 0.001 both work). */
 export function parseNumber(flag: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got '${value}'`);
+    if (Number.isFinite(n) && value.trim() !== '' && !DECIMAL_NUMBER.test(value)) {
+      throw new InvalidArgumentError(`${flag} must be a decimal number (like 0.001 or 1e-3), got '${value}'`);
+    }
+    if (!DECIMAL_NUMBER.test(value) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got '${value}'`);
     return n;
   };
 }

@@ -68,7 +68,7 @@ function parseHidden(value: string): number[] {
   if (value.trim() === '' || value.trim() === 'none') return [];
   return value.split(',').map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--hidden takes positive integers separated by commas (or 'none'), got '${value}'`);
+    if (!/^\s*\d+\s*$/.test(s) || !Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--hidden takes positive integers separated by commas (or 'none'), got '${value}'`);
     return n;
   });
 }
@@ -137,5 +137,11 @@ export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: stri
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) program.error(`error: --lr-decay must be in (0, 1], got ${opts.lrDecay}`);
   if (!(opts.reg >= 0)) program.error(`error: --reg must be >= 0, got ${opts.reg}`);
   if (opts.resume && opts.restart) program.error('error: --resume continues the run in the output folder and --restart deletes it; pass one');
+  // A flag of the other model would be silently ignored: refused, naming it.
+  const given = (name: string) => program.getOptionValueSource(name) === 'cli';
+  const otherModel = opts.model === 'convnet' ? [['width', '--width'], ['residual', '--no-residual']] : [['blocks', '--blocks'], ['hidden', '--hidden']];
+  for (const [name, flag] of otherModel) {
+    if (given(name)) program.error(`error: ${flag} is a ${opts.model === 'convnet' ? 'resnet' : 'convnet'} option; this run trains --model ${opts.model}, which has no use for it`);
+  }
   return { opts, explicit: (name) => program.getOptionValueSource(name) === 'cli' };
 }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseIntegerIn, parseNonNegativeNumber, parseNumberIn, parsePositiveNumber } from '../../scripts/lib/cli';
+import { parseIntegerIn, parseNonNegativeNumber, parseNumber, parseNumberIn, parsePositiveNumber } from '../../scripts/lib/cli';
 import { ROOT, runScriptSync } from '../support/scripts';
 
 /** The last non-empty lines of a stream, for "one line, no stack trace". */
@@ -23,6 +23,14 @@ describe('shared flag parsers', () => {
     expect(() => parseNonNegativeNumber('--reg')('-1e-4')).toThrow("--reg must be a number >= 0, got '-1e-4'");
     expect(() => parseNumberIn('--warmup', 0, 1, 'max')('1')).toThrow("--warmup must be a number >= 0 and < 1, got '1'");
     expect(() => parseIntegerIn('--port', 0, 65535)('70000')).toThrow("--port must be an integer from 0 to 65535, got '70000'");
+  });
+
+  it('read numbers in decimal only: 0x10, 0b11 and 0o7 are no learning rates', () => {
+    for (const v of ['0x10', '0b11', '0o7', ' 0X1f ']) {
+      expect(() => parsePositiveNumber('--lr')(v)).toThrow(`--lr must be a number > 0, got '${v}'`);
+      expect(() => parseNumber('--lr')(v)).toThrow(`--lr must be a decimal number (like 0.001 or 1e-3), got '${v}'`);
+    }
+    for (const [v, n] of [['16', 16], ['.5', 0.5], ['2E-3', 0.002], ['+1.', 1]] as const) expect(parseNumber('--lr')(v)).toBe(n);
   });
 
 });

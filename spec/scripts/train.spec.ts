@@ -248,6 +248,15 @@ describe('npm run train', () => {
     const convnetSmoothing = train(['--model', 'convnet', '--label-smoothing', '0.1']);
     expect(convnetSmoothing.status).not.toBe(0);
     expect(convnetSmoothing.stderr).toContain('--label-smoothing is a resnet option');
+    const convnetWidth = train(['--model', 'convnet', '--width', '32']);
+    expect(convnetWidth.status).not.toBe(0);
+    expect(convnetWidth.stderr).toContain('--width is a resnet option; this run trains --model convnet, which has no use for it');
+    const resnetBlocks = train(['--blocks', '16p']);
+    expect(resnetBlocks.status).not.toBe(0);
+    expect(resnetBlocks.stderr).toContain('--blocks is a convnet option; this run trains --model resnet, which has no use for it');
+    const hexRate = train(['--lr', '0x10']);
+    expect(hexRate.status).not.toBe(0);
+    expect(hexRate.stderr).toContain("--lr must be a number > 0, got '0x10'");
     const badBudget = train(['--time-budget', '0']);
     expect(badBudget.status).not.toBe(0);
     expect(badBudget.stderr).toContain("--time-budget must be a number > 0, got '0'");

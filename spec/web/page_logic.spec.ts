@@ -169,6 +169,8 @@ describe('the address holds the state', () => {
     ['?evalEvery=0', /^\?evalEvery=0 refused: it must be an integer from 1 to 10000; using 25$/],
     ['?filterSize=33', /^\?filterSize=33 refused: it must be an odd integer from 1 to 31; using 7$/],
     ['?lr=abc', /^\?lr=abc refused: it must be a number above 0/],
+    ['?lr=0x10', /^\?lr=0x10 refused: it must be a number above 0/],
+    ['?batch=0b11', /^\?batch=0b11 refused: it must be an integer from 1 to 5000/],
     ['?model=resnet', /^\?model=resnet refused/],
     [`?batch=${'9'.repeat(40)}`, /^\?batch= is 40 characters long; refused/],
   ])('%s is refused with one line, and the default used', (search, message) => {
