@@ -518,7 +518,7 @@ export function planCheckpointCleanup(dir: string): { remove: CleanupStep[]; not
     const journalFile = path.join(dir, name);
     const journal = readJournal(journalFile, j[1]);
     if (journal === null) {
-      notes.push(`left ${name} and every file alone: it is not a save journal this program writes`);
+      notes.push(`left ${name} alone, and every file it names: it is not a save journal this program writes`);
       continue;
     }
     if (journal.pid !== process.pid && processAlive(journal.pid)) continue;
