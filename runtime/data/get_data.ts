@@ -152,7 +152,8 @@ async function getLocked(out: string, dir: string, options: GetDataOptions): Pro
       return { dir, action: 'already-present' };
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
-      refuseToReplace(dir, err.message);
+      // The validation's own advice (how to get the data) is what this run is doing; its finding is enough.
+      refuseToReplace(dir, err.message.split('. Get it with')[0]);
       log(`${dir} exists but is empty; building the data in it`);
     }
   }
