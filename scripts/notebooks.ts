@@ -141,11 +141,27 @@ export function selectNotebooks(only: string | undefined): string[] {
   return names;
 }
 
+/**
+ * Executes notebooks (paths) one after another into outDir, printing a line per notebook; returns every result and
+ * the lines that name the failures (`svm.ipynb: cell 9 (...): what went wrong`).
+ */
+export function runNotebooks(python: string, sources: string[], outDir: string, o: { quick: boolean; timeoutS: number; kernel: string }, log: (line: string) => void = console.log): { results: RunResult[]; failures: string[] } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const results: RunResult[] = [];
+  for (const source of sources) {
+    log(`== ${path.basename(source)}`);
+    const r = executeNotebook(python, source, outDir, o);
+    log(r.ok ? `   ran in ${r.seconds.toFixed(1)} s` : `   FAILED after ${r.seconds.toFixed(1)} s: ${r.failure}`);
+    results.push(r);
+  }
+  return { results, failures: results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.failure}`) };
+}
+
 function main(): void {
   const program = new Command('notebooks')
     .description("the course's notebooks in TypeScript: `install` registers their Jupyter kernel; without it, executes them headless")
     .argument('[command]', "'install' registers the kernel")
-    .option('--quick', 'small data, as the scripts\' --quick (sets CS231N_QUICK=1 in the kernel)', false)
+    .option('--quick', "small data, as the scripts' --quick (sets CS231N_QUICK=1 in the kernel)", false)
     .option('--out <dir>', 'where the executed copies go', path.join('runs', 'notebooks'))
     .option('--only <names>', `comma-separated notebooks to run (default: all: ${NOTEBOOKS.join(', ')})`)
     .option('--timeout <s>', 'seconds one cell may run', parseSeconds, DEFAULT_CELL_TIMEOUT_S)
@@ -158,7 +174,12 @@ function main(): void {
     return;
   }
   if (command !== undefined) program.error(`unknown command '${command}': the only one is 'install'`);
-  const names = selectNotebooks(opts.only);
+  let names: string[] = [];
+  try {
+    names = selectNotebooks(opts.only);
+  } catch (err) {
+    program.error((err as Error).message);
+  }
   if (opts.kernel === KERNEL_NAME) {
     const problem = kernelProblem();
     if (problem) {
@@ -172,20 +193,12 @@ function main(): void {
     process.exit(2);
   }
   const outDir = path.resolve(opts.out);
-  fs.mkdirSync(outDir, { recursive: true });
-  const results: RunResult[] = [];
   const started = Date.now();
-  for (const name of names) {
-    const source = path.join(NOTEBOOKS_DIR, `${name}.ipynb`);
-    console.log(`== ${name}.ipynb`);
-    const r = executeNotebook(python, source, outDir, { quick: opts.quick, timeoutS: opts.timeout, kernel: opts.kernel });
-    console.log(r.ok ? `   ran in ${r.seconds.toFixed(1)} s` : `   FAILED after ${r.seconds.toFixed(1)} s: ${r.name} ${r.failure}`);
-    results.push(r);
-  }
-  const failed = results.filter((r) => !r.ok);
-  console.log(`${results.length - failed.length} of ${results.length} notebooks ran in ${((Date.now() - started) / 1000).toFixed(0)} s; executed copies in ${outDir}`);
-  for (const r of failed) console.error(`${r.name}: ${r.failure}`);
-  if (failed.length > 0) process.exit(1);
+  const sources = names.map((n) => path.join(NOTEBOOKS_DIR, `${n}.ipynb`));
+  const { results, failures } = runNotebooks(python, sources, outDir, { quick: opts.quick, timeoutS: opts.timeout, kernel: opts.kernel });
+  console.log(`${results.length - failures.length} of ${results.length} notebooks ran in ${((Date.now() - started) / 1000).toFixed(0)} s; executed copies in ${outDir}`);
+  for (const f of failures) console.error(f);
+  if (failures.length > 0) process.exit(1);
 }
 
 if (require.main === module) main();

@@ -21,9 +21,9 @@ describe('docs name only what exists', () => {
 
 describe('code comments and messages name only files that exist', () => {
   // These specs and this spec's helper name missing files on purpose, to show that their checks catch them.
-  const planters = new Set(['spec/docs_sync.spec.ts', 'spec/support/docs_sync.ts', 'spec/architecture.spec.ts']);
+  const planters = new Set(['spec/docs_sync.spec.ts', 'spec/support/docs_sync.ts', 'spec/architecture.spec.ts', 'spec/notebooks/notebooks.spec.ts']);
 
-  it('every src/, runtime/, reference/, learn/, scripts/, web/, bench/, spec/ and docs/ path they name exists', () => {
+  it('every src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/, spec/ and docs/ path they name exists', () => {
     const problems = repo.sourceFiles
       .filter((f) => !planters.has(f))
       .flatMap((f) => checkCodeMentions(repo, f, fs.readFileSync(path.join(ROOT, f), 'utf8')));
@@ -64,18 +64,18 @@ describe('the check catches what it exists for', () => {
     const lines = formatUnresolved(checkPage(repo, 'docs/planted.md', stale)).split('\n');
     expect(lines).toEqual([
       'docs/planted.md:1: `reference/catalogue.ts`: no file or folder reference/catalogue.ts in the repository',
-      'docs/planted.md:2: `affineParamBackward`: affineParamBackward is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:2: `KNearestNeighbor.computeDistancesTwoLoopsTensorOps`: computeDistancesTwoLoopsTensorOps is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:2: `affineParamBackward`: affineParamBackward is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:2: `KNearestNeighbor.computeDistancesTwoLoopsTensorOps`: computeDistancesTwoLoopsTensorOps is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
       'docs/planted.md:3: `npm run no-such-script`: no npm script "no-such-script" in package.json',
-      'docs/planted.md:3: `npm run train -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:3: `npm run train -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/ defines the flag --no-such-flag',
       'docs/planted.md:3: `runs/knn/no_such_figure.png`: no code writes no_such_figure.png (the page names it under runs/)',
-      'docs/planted.md:4: `NO_SUCH_ENV_VAR=1`: NO_SUCH_ENV_VAR is not mentioned anywhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:4: `NO_SUCH_ENV_VAR=1`: NO_SUCH_ENV_VAR is not mentioned anywhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
       'docs/planted.md:4: `@tensorflow/no-such-package`: no package @tensorflow/no-such-package in package.json',
       'docs/planted.md:4: `no-such-page.md`: no file or folder docs/no-such-page.md',
       'docs/planted.md:4: `optimizers.md#no-such-heading`: no heading #no-such-heading in docs/optimizers.md',
-      'docs/planted.md:7: `no_such_exercise`: no_such_exercise is mentioned nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:7: `noSuchFunction()`: noSuchFunction is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:10: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:7: `no_such_exercise`: no_such_exercise is mentioned nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:7: `noSuchFunction()`: noSuchFunction is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:10: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/ defines the flag --no-such-flag',
     ]);
   });
 

@@ -21,7 +21,7 @@ export interface Unresolved {
 }
 
 /** Folders whose code defines the names that pages may mention. */
-export const CODE_DIRS = ['src', 'runtime', 'reference', 'learn', 'scripts', 'web', 'bench'];
+export const CODE_DIRS = ['src', 'runtime', 'reference', 'learn', 'scripts', 'web', 'bench', 'notebooks'];
 
 /**
  * Path prefixes that scripts create at run time, so a page may name them without their existing in a checkout.
@@ -345,7 +345,7 @@ export function docPages(root: string): string[] {
  */
 export function checkCodeMentions(repo: Repository, file: string, text: string): Unresolved[] {
   const problems: Unresolved[] = [];
-  const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
+  const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs|notebooks)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
   text.split('\n').forEach((line, i) => {
     for (const m of line.matchAll(mention)) {
       // A module named as an import names it, without its .ts.
