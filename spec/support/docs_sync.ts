@@ -63,7 +63,7 @@ const LIBRARY_ROOTS = new Set(['tf', 'np', 'torch', 'Math', 'JSON', 'Object', 'N
 const SHELL_FENCES = new Set(['', 'sh', 'bash', 'shell', 'console']);
 
 /** File extensions that mark a span as a file name even without a slash. */
-const FILE_EXT = /\.(ts|js|md|json|jsonl|png|html|css)$/;
+const FILE_EXT = /\.(ts|js|md|json|jsonl|png|html|css|ipynb)$/;
 
 /** Everything tracked under the repository root that the check compares against, read once. */
 export class Repository {
