@@ -15,6 +15,7 @@ import { createProgressBar } from '../../runtime/progress';
 import { activeWasmThreads } from '../../runtime/wasm_threads';
 import { Cifar10, loadCifar10 } from '../../runtime/data/reader';
 import { Rng } from '../../src/random';
+import { AUTODIFF_BOUND, NUMERIC_BOUND } from '../../src/gradcheck';
 import { PROJECT_ROOT, SRC_DIR, activeWorkspace, redirectOnly, useWorkspace, workspaceDir, writtenExercises } from '../../learn/impl';
 import { exerciseById, Exercise } from '../../learn/manifest';
 import { Outcome, runChecks } from '../../learn/run_checks';
@@ -178,6 +179,44 @@ export function needs(...ids: string[]): boolean {
     }
   }
   return true;
+}
+
+/** The fields of a catalogue row (reference/catalogue/harness.ts's GradRow) that gradcheck prints. */
+interface CatalogueRow {
+  layer: string;
+  param: string;
+  relErrAutodiff: number;
+  relErrNumeric: number;
+  numericEntries: number;
+  zeroGradient: boolean;
+  pass: boolean;
+  error?: string;
+}
+
+/**
+ * `npm run gradcheck -- --only <text>` inline: the catalogue's checks (reference/catalogue/) of every layer or model
+ * whose name starts with `prefix`, on the code setup chose: each hand-written gradient against tfjs autodiff and
+ * against centred differences, steps across a ReLU or max kink left out. Prints one row per gradient.
+ */
+export function gradcheck(prefix: string): void {
+  // Loaded now, through the resolver that setup pointed at the learner's files or the library's. Typed here by the
+  // fields used, so that the kernel's type checker need not read the whole catalogue.
+  const { runCatalogue } = require(path.join(PROJECT_ROOT, 'reference', 'catalogue', 'run.ts')) as { runCatalogue(o: { seed: number; filter: (layer: string) => boolean }): CatalogueRow[] };
+  const rows = runCatalogue({ seed: context().seed, filter: (layer) => layer.startsWith(prefix) });
+  if (rows.length === 0) throw new NotebookStop(`gradcheck: no layer or model of the catalogue starts with '${prefix}'`);
+  const sci = (v: number): string => (Number.isFinite(v) ? v.toExponential(1) : String(v));
+  table(
+    `gradients of ${prefix}...: yours against autodiff (bound ${AUTODIFF_BOUND}) and centred differences (bound ${NUMERIC_BOUND})`,
+    rows.map((r) => ({
+      layer: r.layer,
+      gradient: r.param,
+      'vs autodiff': sci(r.relErrAutodiff),
+      'vs centred differences': sci(r.relErrNumeric),
+      'entries compared': r.numericEntries,
+      pass: r.pass ? 'ok' : 'FAIL',
+      note: r.error ?? (r.zeroGradient ? 'zero in exact arithmetic' : ''),
+    })),
+  );
 }
 
 /** The notebook's context (setup's). */
