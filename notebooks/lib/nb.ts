@@ -72,7 +72,8 @@ function workspaceFiles(dir: string): Set<string> {
  *
  * impl: 'exercises' runs the learner's workspace (CS231N_EXERCISES_DIR, else exercises/), 'library' the solutions
  * of src/; default CS231N_IMPL, else the workspace when there is one. Call it first: modules loaded before it keep
- * the code they were loaded with (restart the kernel to switch).
+ * the code they were loaded with; running setup again forgets the course modules loaded so far, so the cells run
+ * after it load them afresh (an edit of an exercise, or the other choice of impl).
  */
 export async function setup(name: string, options: { impl?: NotebookImpl; seed?: number } = {}): Promise<ScriptContext> {
   const wanted = options.impl ?? (process.env.CS231N_IMPL as NotebookImpl | undefined);
