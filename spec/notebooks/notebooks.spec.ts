@@ -1,6 +1,6 @@
 /**
  * The notebooks without Jupyter: the ten files are the course's, committed without outputs, each set up under its
- * own name and naming only what exists (spec/support/notebook_sync.ts); `npm run notebooks -- install` writes one
+ * own name (spec/docs_sync.spec.ts checks what they name); `npm run notebooks -- install` writes one
  * kernelspec, idempotently, that starts this checkout's kernel; the kernel prints a notebook's deliberate stops as
  * one line.
  */
@@ -9,10 +9,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KERNEL_NAME, NOTEBOOKS, NOTEBOOKS_DIR, installKernel, kernelProblem, kernelSpec, selectNotebooks } from '../../scripts/notebooks';
 import { NotebookStop, isOneLineError } from '../../notebooks/lib/one_line';
-import { Repository, formatUnresolved } from '../support/docs_sync';
-import { checkNotebook } from '../support/notebook_sync';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Notebook {
   metadata: { kernelspec?: { name?: string } };
@@ -43,34 +39,6 @@ describe('the notebooks', () => {
     expect(src(code[0])).toContain(`nb.setup('${name}')`);
     // The checker's cell comes straight after the setup, before anything that loads data.
     expect(src(code[1])).toMatch(/^await nb\.check\(/);
-  });
-});
-
-describe('notebooks name only what exists', () => {
-  const repo = new Repository(ROOT);
-  it.each([...NOTEBOOKS])('%s', (name) => {
-    const file = `notebooks/${name}.ipynb`;
-    const problems = checkNotebook(repo, file, fs.readFileSync(path.join(ROOT, file), 'utf8'));
-    if (problems.length > 0) throw new Error(`${file} names ${problems.length} thing(s) the repository does not have:\n${formatUnresolved(problems)}`);
-  });
-
-  it('catches a stale path, export, exercise id, helper and link', () => {
-    const planted = {
-      cells: [
-        { cell_type: 'markdown', source: 'See [the page](../docs/no-such-page.md) and `npm run no-such-script`.' },
-        { cell_type: 'code', source: "const { KNearestNeighbor, noSuchExport }: typeof import('./src/classifiers/knn') = nb.course('classifiers/knn');" },
-        { cell_type: 'code', source: "const { imageGrid } = require('./runtime/vis/no_such_file.ts');\nawait nb.check('no_such_exercise');\nnb.noSuchHelper();" },
-      ],
-    };
-    const lines = formatUnresolved(checkNotebook(repo, 'notebooks/planted.ipynb', JSON.stringify(planted))).split('\n');
-    expect(lines).toEqual([
-      'notebooks/planted.ipynb:1: `npm run no-such-script`: no npm script "no-such-script" in package.json',
-      'notebooks/planted.ipynb:1: `../docs/no-such-page.md`: no file or folder docs/no-such-page.md',
-      'notebooks/planted.ipynb:2: `noSuchExport`: src/classifiers/knn.ts exports no noSuchExport',
-      'notebooks/planted.ipynb:3: `./runtime/vis/no_such_file.ts`: required: no file runtime/vis/no_such_file.ts in the repository',
-      "notebooks/planted.ipynb:3: `no_such_exercise`: nb.check: no exercise 'no_such_exercise' in learn/manifest.ts",
-      'notebooks/planted.ipynb:3: `nb.noSuchHelper`: notebooks/lib/nb.ts exports no noSuchHelper',
-    ]);
   });
 });
 
