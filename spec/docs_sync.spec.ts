@@ -1,11 +1,14 @@
 /**
  * The pages (README.md and docs/*.md) name only what exists: every backticked path, npm script, flag, environment
  * variable and code identifier, and every relative link, resolves in the repository (spec/support/docs_sync.ts
- * says how each kind is recognised and resolved). A failure names the page, the line and the name.
+ * says how each kind is recognised and resolved). So do the notebooks (notebooks/*.ipynb), their markdown as a
+ * page and their code by spec/support/notebook_sync.ts. A failure names the page, the line and the name.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Repository, checkCodeMentions, checkPage, docPages, formatUnresolved, headingAnchor } from './support/docs_sync';
+import { checkNotebook } from './support/notebook_sync';
+import { NOTEBOOKS } from '../scripts/notebooks';
 
 const ROOT = path.resolve(__dirname, '..');
 const repo = new Repository(ROOT);
@@ -19,11 +22,38 @@ describe('docs name only what exists', () => {
   });
 });
 
+describe('notebooks name only what exists: their markdown as a page, and in their code every file, export, exercise id and helper', () => {
+  it.each([...NOTEBOOKS])('%s', (name) => {
+    const file = `notebooks/${name}.ipynb`;
+    const problems = checkNotebook(repo, file, fs.readFileSync(path.join(ROOT, file), 'utf8'));
+    if (problems.length > 0) throw new Error(`${file} names ${problems.length} thing(s) the repository does not have:\n${formatUnresolved(problems)}`);
+  });
+
+  it('catches a stale path, export, exercise id, helper and link', () => {
+    const planted = {
+      cells: [
+        { cell_type: 'markdown', source: 'See [the page](../docs/no-such-page.md) and `npm run no-such-script`.' },
+        { cell_type: 'code', source: "const { KNearestNeighbor, noSuchExport }: typeof import('./src/classifiers/knn') = nb.course('classifiers/knn');" },
+        { cell_type: 'code', source: "const { imageGrid } = require('./runtime/vis/no_such_file.ts');\nawait nb.check('no_such_exercise');\nnb.noSuchHelper();" },
+      ],
+    };
+    const lines = formatUnresolved(checkNotebook(repo, 'notebooks/planted.ipynb', JSON.stringify(planted))).split('\n');
+    expect(lines).toEqual([
+      'notebooks/planted.ipynb:1: `npm run no-such-script`: no npm script "no-such-script" in package.json',
+      'notebooks/planted.ipynb:1: `../docs/no-such-page.md`: no file or folder docs/no-such-page.md',
+      'notebooks/planted.ipynb:2: `noSuchExport`: src/classifiers/knn.ts exports no noSuchExport',
+      'notebooks/planted.ipynb:3: `./runtime/vis/no_such_file.ts`: required: no file runtime/vis/no_such_file.ts in the repository',
+      "notebooks/planted.ipynb:3: `no_such_exercise`: nb.check: no exercise 'no_such_exercise' in learn/manifest.ts",
+      'notebooks/planted.ipynb:3: `nb.noSuchHelper`: notebooks/lib/nb.ts exports no noSuchHelper',
+    ]);
+  });
+});
+
 describe('code comments and messages name only files that exist', () => {
   // These specs and this spec's helper name missing files on purpose, to show that their checks catch them.
   const planters = new Set(['spec/docs_sync.spec.ts', 'spec/support/docs_sync.ts', 'spec/architecture.spec.ts']);
 
-  it('every src/, runtime/, reference/, learn/, scripts/, web/, bench/, spec/ and docs/ path they name exists', () => {
+  it('every src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/, spec/ and docs/ path they name exists', () => {
     const problems = repo.sourceFiles
       .filter((f) => !planters.has(f))
       .flatMap((f) => checkCodeMentions(repo, f, fs.readFileSync(path.join(ROOT, f), 'utf8')));
@@ -64,18 +94,18 @@ describe('the check catches what it exists for', () => {
     const lines = formatUnresolved(checkPage(repo, 'docs/planted.md', stale)).split('\n');
     expect(lines).toEqual([
       'docs/planted.md:1: `reference/catalogue.ts`: no file or folder reference/catalogue.ts in the repository',
-      'docs/planted.md:2: `affineParamBackward`: affineParamBackward is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:2: `KNearestNeighbor.computeDistancesTwoLoopsTensorOps`: computeDistancesTwoLoopsTensorOps is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:2: `affineParamBackward`: affineParamBackward is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:2: `KNearestNeighbor.computeDistancesTwoLoopsTensorOps`: computeDistancesTwoLoopsTensorOps is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
       'docs/planted.md:3: `npm run no-such-script`: no npm script "no-such-script" in package.json',
-      'docs/planted.md:3: `npm run train -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:3: `npm run train -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/ defines the flag --no-such-flag',
       'docs/planted.md:3: `runs/knn/no_such_figure.png`: no code writes no_such_figure.png (the page names it under runs/)',
-      'docs/planted.md:4: `NO_SUCH_ENV_VAR=1`: NO_SUCH_ENV_VAR is not mentioned anywhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
+      'docs/planted.md:4: `NO_SUCH_ENV_VAR=1`: NO_SUCH_ENV_VAR is not mentioned anywhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
       'docs/planted.md:4: `@tensorflow/no-such-package`: no package @tensorflow/no-such-package in package.json',
       'docs/planted.md:4: `no-such-page.md`: no file or folder docs/no-such-page.md',
       'docs/planted.md:4: `optimizers.md#no-such-heading`: no heading #no-such-heading in docs/optimizers.md',
-      'docs/planted.md:7: `no_such_exercise`: no_such_exercise is mentioned nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:7: `noSuchFunction()`: noSuchFunction is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/',
-      'docs/planted.md:10: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/ defines the flag --no-such-flag',
+      'docs/planted.md:7: `no_such_exercise`: no_such_exercise is mentioned nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:7: `noSuchFunction()`: noSuchFunction is defined nowhere in src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/',
+      'docs/planted.md:10: `npm run knn -- --no-such-flag`: no script under src/, runtime/, reference/, learn/, scripts/, web/, bench/, notebooks/ defines the flag --no-such-flag',
     ]);
   });
 

@@ -21,7 +21,7 @@ export interface Unresolved {
 }
 
 /** Folders whose code defines the names that pages may mention. */
-export const CODE_DIRS = ['src', 'runtime', 'reference', 'learn', 'scripts', 'web', 'bench'];
+export const CODE_DIRS = ['src', 'runtime', 'reference', 'learn', 'scripts', 'web', 'bench', 'notebooks'];
 
 /**
  * Path prefixes that scripts create at run time, so a page may name them without their existing in a checkout.
@@ -63,7 +63,7 @@ const LIBRARY_ROOTS = new Set(['tf', 'np', 'torch', 'Math', 'JSON', 'Object', 'N
 const SHELL_FENCES = new Set(['', 'sh', 'bash', 'shell', 'console']);
 
 /** File extensions that mark a span as a file name even without a slash. */
-const FILE_EXT = /\.(ts|js|md|json|jsonl|png|html|css)$/;
+const FILE_EXT = /\.(ts|js|md|json|jsonl|png|html|css|ipynb)$/;
 
 /** Everything tracked under the repository root that the check compares against, read once. */
 export class Repository {
@@ -345,7 +345,7 @@ export function docPages(root: string): string[] {
  */
 export function checkCodeMentions(repo: Repository, file: string, text: string): Unresolved[] {
   const problems: Unresolved[] = [];
-  const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
+  const mention = /(?<![\w./-])((?:src|runtime|reference|learn|scripts|web|bench|spec|docs|notebooks)\/[\w./-]*[\w/])(?![\w*$<{-])/g;
   text.split('\n').forEach((line, i) => {
     for (const m of line.matchAll(mention)) {
       // A module named as an import names it, without its .ts.
