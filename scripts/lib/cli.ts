@@ -17,6 +17,7 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeWasmThreads } from '../../runtime/wasm_threads';
@@ -54,6 +55,33 @@ export interface RunInfo {
   node: string;
   startedAt: string;
   seconds: number;
+  /**
+   * The git commit the run's code came from, with `-dirty` when tracked files differ from it; null outside a git
+   * checkout. With `command`, what `npm run results` writes beside each number in docs/results.md.
+   */
+  commit: string | null;
+  /** The command that reproduces the run, as a person types it: `npm run fc-nets -- --seed 1`. */
+  command: string;
+}
+
+/** The commit HEAD points at (`-dirty` appended if tracked files changed), or null without git or a checkout. */
+export function currentCommit(cwd = process.cwd()): string | null {
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const head = git(['rev-parse', 'HEAD']);
+    if (!/^[0-9a-f]{40}$/.test(head)) return null;
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return null;
+  }
+}
+
+/** The npm command that runs `name` with these arguments (each quoted if the shell would split it). */
+export function commandLine(name: string, args: readonly string[] = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return args.length === 0 ? `npm run ${name}` : `npm run ${name} -- ${args.map(quote).join(' ')}`;
 }
 
 /** What startScript hands a script. */
@@ -250,6 +278,8 @@ export async function startScript(name: string, options: CommonOptions): Promise
   const seed = options.seed;
   const quick = options.quick;
   log(`${name}: seed ${seed}${quick ? ', quick run' : ''}, output in ${displayPath(outDir)}`);
+  const commit = currentCommit();
+  const command = commandLine(name);
   return {
     name,
     seed,
@@ -270,6 +300,8 @@ export async function startScript(name: string, options: CommonOptions): Promise
       node: process.version,
       startedAt: started.toISOString(),
       seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+      commit,
+      command,
     }),
   };
 }
