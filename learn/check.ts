@@ -12,6 +12,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { workspaceDir } from './impl';
 import { EXERCISES, selectExercises } from './manifest';
+import { initCommand } from './next_step';
 import { Outcome, runChecks } from './run_checks';
 
 /** Seconds one exercise's check may run by default: about ten times the slowest check on a busy 2-core machine. */
@@ -23,7 +24,7 @@ export function formatOutcome(o: Outcome, dir: string): string {
   const s = o.status;
   switch (s.kind) {
     case 'pass':
-      return `  pass   ${o.exercise.id}`;
+      return `  pass   ${o.exercise.id}${s.note ? ` ${s.note}` : ''}`;
     case 'todo':
       return `  todo   ${id} write ${s.fn} in ${path.join(dir, o.exercise.file)}`;
     case 'waits':
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const opts = program.opts<{ dir?: string; watch?: boolean; timeout: number }>();
   const dir = opts.dir ? path.resolve(opts.dir) : workspaceDir();
   if (!fs.existsSync(dir)) {
-    console.error(`no workspace at ${dir}: run \`npm run exercises -- init\` first`);
+    console.error(`no workspace at ${dir}: run \`${initCommand(dir)}\` first`);
     process.exit(2);
   }
   selectExercises(program.args); // unknown ids fail here, before anything runs

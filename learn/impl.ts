@@ -224,7 +224,7 @@ export function useImplementation(impl: Impl, argv: readonly string[] = process.
   if (impl !== 'exercises') return;
   const dir = workspaceDir(env);
   if (!fs.existsSync(dir)) {
-    console.error(`--impl exercises: no workspace at ${dir}; run \`npm run exercises -- init\` first (or set CS231N_EXERCISES_DIR)`);
+    console.error(`--impl exercises: no workspace at ${dir}; run \`npm run exercises --${dir === path.join(PROJECT_ROOT, 'exercises') ? '' : ` --dir ${dir}`} init\` first (or set CS231N_EXERCISES_DIR)`);
     process.exit(2);
   }
   if (env.CS231N_IMPL_PRELOADED !== '1' && swappedTooLate(dir).length > 0) {
@@ -258,7 +258,8 @@ function stopAtFirstStub(): void {
     }
     const ex = exerciseOfFunction(m[1]);
     console.error(`\n${(err as Error).message}`);
-    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}\`` : ''}.`);
+    const dirFlag = redirectDir && redirectDir !== path.join(PROJECT_ROOT, 'exercises') ? ` --dir ${redirectDir}` : '';
+    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}${dirFlag}\`` : ''}.`);
     process.exit(1);
   };
   process.on('uncaughtException', explain);

@@ -11,6 +11,7 @@ import { classVisualizationRef, foolingRef } from '../../reference/vis_loops';
 import { InputGradientModel, computeSaliencyMaps } from '../../src/vis/saliency';
 import { makeFoolingImages } from '../../src/vis/fooling';
 import { createClassVisualization } from '../../src/vis/class_visualization';
+import { suspectHint } from '../hints';
 import { CheckProblem, FORWARD_BOUND, MODEL_BOUND, SEED, call, expectClose } from './common';
 
 /** A three-layer convnet [6, 6, 3] -> 5 classes, seen through inputGradient only; dispose() frees its weights. */
@@ -66,9 +67,15 @@ function fooling(): void {
     try {
       tf.tidy(() => {
         const want = foolingRef(model.scores, X, target, options);
-        const hint = () => 'each step is learningRate times the gradient of the target score divided by its L2 norm over the whole image; stop an image once the model predicts its target';
+        // The usual mistakes, run through the course's loop: a hint is said when the learner's images are theirs.
+        const suspects = [
+          { says: 'steps that descend the target score; fooling ascends it (add the step)', run: () => foolingRef(model.scores, X, target, { ...options, learningRate: -options.learningRate }) },
+          { says: 'no stopping test: keep stepping an image only while the model does not predict its target', run: () => foolingRef(model.scores, X, target, { ...options, stopAtTarget: false }) },
+        ];
+        const hint = (g: tf.Tensor) => suspectHint(g, suspects.map((su) => ({ says: su.says, value: () => su.run().XFooling })), MODEL_BOUND);
         if (String(got.iterations) !== String(want.iterations)) {
-          throw new CheckProblem(`iterations: [${got.iterations}], expected [${want.iterations}] (stop as soon as the model predicts the target)`);
+          const why = got.XFooling instanceof tf.Tensor && got.XFooling.shape.join() === want.XFooling.shape.join() ? hint(got.XFooling) : undefined;
+          throw new CheckProblem(`iterations: [${got.iterations}], expected [${want.iterations}] with maxIters ${options.maxIters}${why ? `; hint: ${why}` : ''}`);
         }
         expectClose('XFooling', got.XFooling, want.XFooling, MODEL_BOUND, "the course's loop", hint);
         if (String(got.fooled) !== String(want.fooled)) throw new CheckProblem(`fooled: [${got.fooled}], expected [${want.fooled}]`);
