@@ -3,7 +3,7 @@
  *
  * Common flags:
  *   --seed <n>        seed of the run's Rng, 0 to 2^32 - 1 (default 0): the same seed reproduces the same run
- *   --quick           smoke run, about a minute: each script shrinks its data and iterations
+ *   --quick           smoke run of a few minutes at most: each script shrinks its data and iterations
  *   --out <dir>       output folder (default runs/<script>/); one run at a time writes there
  *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
  *   --no-progress     no progress bar (logs and results still print)
@@ -226,7 +226,7 @@ export function createCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .option('--seed <n>', `seed of the run, 0 to ${MAX_SEED} (same seed, same run)`, parseSeed('--seed'), 0)
-    .option('--quick', 'smoke run of about a minute: less data, fewer iterations', false)
+    .option('--quick', 'smoke run of a few minutes at most: less data, fewer iterations', false)
     .option('--out <dir>', `output folder (default: runs/${name}/)`)
     .addOption(
       new Option('--backend <name>', `tfjs backend: ${SCRIPT_BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`).argParser(
