@@ -15,11 +15,13 @@ export interface ResultField {
   path: string;
   /** What the number is, in a few words. */
   what: string;
-  /** Decimal places it is shown with (accuracies: 3). */
+  /** Decimal places it is shown with (accuracies: 3); or, with `significant`, significant digits. */
   digits: number;
+  significant?: boolean;
 }
 
 const acc = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3 });
+const sig = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3, significant: true });
 
 /** Every number the table holds, in the order it lists them. */
 export const RESULT_FIELDS: readonly ResultField[] = [
@@ -36,6 +38,12 @@ export const RESULT_FIELDS: readonly ResultField[] = [
   acc('convnet', 'overfit_train_acc', 'three-layer convnet, 100 images: final training accuracy'),
   acc('convnet', 'one_epoch_val_acc', 'three-layer convnet, one epoch: validation accuracy'),
   acc('convnet', 'one_epoch_test_acc', 'three-layer convnet, one epoch: test accuracy'),
+  sig('initialization', 'last_layer_std.small', '10 relu layers of 500, w ~ N(0, 0.01^2): std of the last activations'),
+  sig('initialization', 'last_layer_std.xavier', 'the same, Xavier (1 / fan-in): std of the last activations'),
+  sig('initialization', 'last_layer_std.he', 'the same, He (2 / fan-in): std of the last activations'),
+  sig('initialization', 'first_layer_grad_std.small', 'w ~ N(0, 0.01^2): std of the gradient reaching the first layer'),
+  sig('initialization', 'first_layer_grad_std.xavier', 'Xavier: std of the gradient reaching the first layer'),
+  sig('initialization', 'first_layer_grad_std.he', 'He: std of the gradient reaching the first layer'),
 ];
 
 /** The anchor of a field's row: `fc-nets-update-rules-adam-bestvalacc`. */
@@ -85,7 +93,8 @@ export function rowsFromMetrics(metrics: Record<string, unknown>, file: string):
     const started = typeof metrics.startedAt === 'string' ? metrics.startedAt.slice(0, 10) : 'unknown';
     const commit = typeof metrics.commit === 'string' ? metrics.commit.slice(0, 12) + (metrics.commit.endsWith('-dirty') ? '-dirty' : '') : 'unknown';
     const command = typeof metrics.command === 'string' ? citedCommand(metrics.command) : `npm run ${script} (command not recorded)`;
-    return { anchor: anchorOf(f), script, path: f.path, what: f.what, value: v.toFixed(f.digits), date: started, commit, command };
+    const value = f.significant ? String(Number(v.toPrecision(f.digits))) : v.toFixed(f.digits);
+    return { anchor: anchorOf(f), script, path: f.path, what: f.what, value, date: started, commit, command };
   });
 }
 
@@ -112,7 +121,8 @@ export function formatResults(rows: readonly ResultRow[]): string {
     ...lines,
     '',
     'Next: each script\'s page says what its numbers mean: [two-layer-net](fully-connected-nets.md),',
-    '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md).',
+    '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md),',
+    '[initialization](initialization.md).',
     '',
   ].join('\n');
 }
