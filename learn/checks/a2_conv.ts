@@ -12,6 +12,7 @@ import { PoolParam, maxPoolBackwardNaive, maxPoolForwardNaive } from '../../src/
 import { BnParam } from '../../src/layers/batchnorm';
 import { spatialBatchnormBackward, spatialBatchnormForward } from '../../src/layers/spatial_batchnorm';
 import { spatialGroupnormBackward, spatialGroupnormForward } from '../../src/layers/spatial_groupnorm';
+import { suspectHint } from '../hints';
 import { CheckProblem, FORWARD_BOUND, SEED, backwardVsAutodiff, call, disposeAll, expectClose, expectThrows, gradients, layerForward, speedNote } from './common';
 import { threeLayerConvNetLoss } from './models';
 import { maxPoolBackwardPlain } from '../../reference/plain';
@@ -223,7 +224,15 @@ function spatialBatchnormForwardCheck(): void {
   const bn: BnParam = { mode: 'train' };
   try {
     const got = call('spatialBatchnormForward', { x, gamma, beta }, () => spatialBatchnormForward(x, gamma, beta, bn), [bn]);
-    layerForward('out (train, x [2, 3, 5, 4])', got?.out, () => spatialBatchnormRef(x, gamma, beta), () => 'statistics per channel, over N, H and W: reshape [N, H, W, C] to [N*H*W, C] for batchnorm');
+    // The course's NCHW habit carried over: channels moved to axis 1 before the reshape to rows, which mixes them.
+    const nchwRows = () => {
+      const [N, H, W, C] = x.shape;
+      const rows = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [N * H * W, C]);
+      const { mean, variance } = tf.moments(rows, 0);
+      return tf.reshape(tf.add(tf.mul(tf.div(tf.sub(rows, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta), x.shape);
+    };
+    const suspects = [{ says: 'x transposed to [N, C, H, W] before the reshape to rows; NHWC reshapes to [N*H*W, C] as it is', value: nchwRows }];
+    layerForward('out (train, x [2, 3, 5, 4])', got?.out, () => spatialBatchnormRef(x, gamma, beta), (g) => suspectHint(g, suspects));
     disposeAll(got, [x, gamma, beta, bn.runningMean!, bn.runningVar!].filter((t) => t !== undefined));
     if (!(bn.runningMean instanceof tf.Tensor) || !(bn.runningVar instanceof tf.Tensor)) throw new CheckProblem('bnParam.runningMean/runningVar: not set after a train-mode pass');
     const { mean, variance } = tf.tidy(() => tf.moments(x, [0, 1, 2]));
@@ -262,7 +271,15 @@ function spatialGroupnormForwardCheck(): void {
   try {
     for (const G of [1, 2, 4]) {
       const got = call('spatialGroupnormForward', { x, gamma, beta }, () => spatialGroupnormForward(x, gamma, beta, G));
-      layerForward(`out (G=${G}, x [2, 3, 5, 4])`, got?.out, () => spatialGroupnormRef(x, gamma, beta, G), () => 'statistics per example and per group of C/G neighbouring channels, over H, W and the group');
+      // Groups of every G-th channel instead of C/G neighbouring ones: the reshape's last two axes swapped.
+      const interleaved = () => {
+        const [N, H, W, C] = x.shape;
+        const xg = tf.reshape(x, [N, H, W, C / G, G]);
+        const { mean, variance } = tf.moments(xg, [1, 2, 3], true);
+        return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))), x.shape), gamma), beta);
+      };
+      const suspects = G > 1 && G < x.shape[3] ? [{ says: 'groups of every G-th channel; a group is C/G neighbouring channels', value: interleaved }] : [];
+      layerForward(`out (G=${G}, x [2, 3, 5, 4])`, got?.out, () => spatialGroupnormRef(x, gamma, beta, G), (g) => suspectHint(g, suspects));
       disposeAll(got, [x, gamma, beta]);
     }
   } finally {

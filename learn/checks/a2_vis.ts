@@ -45,8 +45,13 @@ function saliency(): void {
   try {
     const got = call('computeSaliencyMaps', { X, y }, () => computeSaliencyMaps(model, X, y));
     tf.tidy(() => {
-      const want = tf.max(tf.abs(inputGradientRef(model.scores, X, tf.oneHot(y, 5))), 3);
-      expectClose('saliency', got, want, FORWARD_BOUND, 'autodiff reference', () => 'the gradient of each image\'s correct-class score (not the loss), then the max of its absolute value over the channels');
+      const dX = inputGradientRef(model.scores, X, tf.oneHot(y, 5));
+      const want = tf.max(tf.abs(dX), 3);
+      const suspects = [
+        { says: 'the max over the channels of the gradient itself; the saliency is the max of its absolute value', value: () => tf.max(dX, 3) },
+        { says: 'the sum of the absolute gradient over the channels; the saliency takes their max', value: () => tf.sum(tf.abs(dX), 3) },
+      ];
+      expectClose('saliency', got, want, FORWARD_BOUND, 'autodiff reference', (g) => suspectHint(g, suspects));
     });
     if (got instanceof tf.Tensor) got.dispose();
   } finally {
@@ -98,7 +103,9 @@ function classVisualization(): void {
     const got = call('createClassVisualization', { meanImage: mean }, () => createClassVisualization(model, target, mean, new Rng(SEED), options));
     tf.tidy(() => {
       const want = classVisualizationRef(model.scores, target, mean, new Rng(SEED), options);
-      expectClose('X', got, want, MODEL_BOUND, "the course's loop", () => 'per iteration: draw the jitter (oy, then ox), roll, step along the normalised gradient of score - l2Reg ||I||^2, roll back, blur every blurEvery iterations (from 0), clamp to [-mean, 255 - mean]');
+      // The regulariser's sign flipped (ascending score + l2Reg ||I||^2) is the course's loop with -l2Reg.
+      const flipped = () => classVisualizationRef(model.scores, target, mean, new Rng(SEED), { ...options, l2Reg: -options.l2Reg });
+      expectClose('X', got, want, MODEL_BOUND, "the course's loop", (g) => suspectHint(g, [{ says: "a step that ascends score + l2Reg ||I||^2; the L2 term is subtracted (it pulls the image towards 0)", value: flipped }], MODEL_BOUND));
     });
     if (got instanceof tf.Tensor) got.dispose();
   } finally {
