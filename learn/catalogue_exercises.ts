@@ -3,7 +3,9 @@
  * exercises`: a failing row names the exercise to fix and its check. The rows not listed check library code that
  * is no exercise (the fast layers, the sandwich layers, the other models).
  */
+import { workspaceDir } from './impl';
 import { EXERCISES } from './manifest';
+import { checkCommand } from './next_step';
 
 const CASES: Record<string, string> = {
   affine: 'affine_backward',
@@ -33,11 +35,12 @@ export const CATALOGUE_CASES: readonly string[] = Object.keys(CASES);
 
 /**
  * One line naming the exercises to fix for these failing catalogue rows (by layer name), in course order, with
- * the command that checks them; undefined when no row is an exercise's.
+ * the command that checks them in workspace dir (default: the one --impl exercises uses); undefined when no row is
+ * an exercise's.
  */
-export function exercisesToFix(failedLayers: readonly string[]): string | undefined {
+export function exercisesToFix(failedLayers: readonly string[], dir: string = workspaceDir()): string | undefined {
   const ids = new Set(failedLayers.map((l) => CASES[l]).filter((id): id is string => id !== undefined));
   if (ids.size === 0) return undefined;
   const ordered = EXERCISES.filter((e) => ids.has(e.id)).map((e) => e.id);
-  return `your exercises to fix: ${ordered.join(', ')}; \`npm run check -- ${ordered.join(' ')}\` says what is wrong`;
+  return `your exercises to fix: ${ordered.join(', ')}; \`${checkCommand(dir, ordered)}\` says what is wrong`;
 }

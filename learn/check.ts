@@ -12,6 +12,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { WorkspaceError, checkWorkspaceDir, workspaceDir } from './impl';
 import { EXERCISES, selectExercises } from './manifest';
+import { initCommand } from './next_step';
 import { Outcome, runChecks, stopAllWorkers } from './run_checks';
 
 /** Seconds one exercise's check may run by default: about ten times the slowest check on a busy 2-core machine. */
@@ -23,9 +24,9 @@ export function formatOutcome(o: Outcome, dir: string): string {
   const s = o.status;
   switch (s.kind) {
     case 'pass':
-      return `  pass   ${o.exercise.id}`;
+      return `  pass   ${o.exercise.id}${s.note ? ` ${s.note}` : ''}`;
     case 'missing':
-      return `  MISSING ${o.exercise.id.padEnd(27)} ${path.join(dir, s.file)} is not in your workspace, so nothing was checked: \`npm run exercises -- init${dir === 'exercises' ? '' : ` --dir ${dir}`}\` writes it`;
+      return `  MISSING ${o.exercise.id.padEnd(27)} ${path.join(dir, s.file)} is not in your workspace, so nothing was checked: \`${initCommand(dir)}\` writes it`;
     case 'todo':
       return `  todo   ${id} write ${s.fn} in ${path.join(dir, o.exercise.file)}`;
     case 'waits':

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { STUB_MESSAGE, redirectOnly, useWorkspace } from './impl';
 import { exerciseById, exerciseOfFunction } from './manifest';
-import { STATIC_HINTS } from './hints';
 import type { Status } from './run_checks';
 
 export interface WorkerInput {
@@ -53,9 +52,8 @@ function classify(id: string, err: unknown, dir: string, common: typeof import('
   if (load) return { kind: 'fails', message: load };
   // A workspace file refused by the bounded reader (a FIFO, a link to /dev/zero): its one line is the outcome.
   if (err instanceof Error && err.name === 'WorkspaceError') return { kind: 'fails', message };
-  const hint = STATIC_HINTS[id];
-  if (err instanceof common.CheckFailure) return { kind: 'fails', message: err.hint || !hint ? message : `${message}; usual mistake: ${hint}` };
-  if (err instanceof common.CheckProblem) return { kind: 'fails', message };
+  // A failure's hint is the check's, from the learner's numbers (learn/hints.ts); no exercise-wide guess is added.
+  if (err instanceof common.CheckFailure || err instanceof common.CheckProblem) return { kind: 'fails', message };
   // An error of the learner's own code: its message, and where it came from.
   const where = err instanceof Error ? (err.stack ?? '').split('\n').find((l) => l.includes(dir)) : undefined;
   return { kind: 'fails', message: `threw: ${message}${where ? ` (${where.trim().replace(dir + path.sep, '')})` : ''}` };
@@ -72,9 +70,9 @@ function runGroup(g: GroupMessage, dir: string): void {
     const before = tf.memory().numTensors;
     let status: Status;
     try {
-      checkOf(exerciseById(id))();
+      const note = checkOf(exerciseById(id))();
       const leaked = tf.memory().numTensors - before;
-      status = leaked > 0 ? { kind: 'fails', message: `leaks ${leaked} tensor(s): wrap the work in tf.tidy, or dispose what you made and do not return` } : { kind: 'pass' };
+      status = leaked > 0 ? { kind: 'fails', message: `leaks ${leaked} tensor(s): wrap the work in tf.tidy, or dispose what you made and do not return` } : typeof note === 'string' ? { kind: 'pass', note } : { kind: 'pass' };
     } catch (err) {
       status = classify(id, err, dir, common);
     }

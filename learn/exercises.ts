@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { WorkspaceError, checkWorkspaceDir, workspaceDir } from './impl';
 import { EXERCISES } from './manifest';
+import { checkCommand } from './next_step';
 import { initWorkspace, typecheckWorkspace } from './workspace';
 
 const program = new Command('exercises').description('the exercise workspace').option('--dir <dir>', 'the workspace (default: CS231N_EXERCISES_DIR, else exercises/)');
@@ -27,7 +28,7 @@ program
     const r = initWorkspace(dir, o.solutions === true);
     for (const f of r.written) console.log(`  wrote  ${path.join(dir, f)}`);
     if (r.kept.length > 0) console.log(`  kept ${r.kept.length} existing file(s) as they are`);
-    console.log(`${EXERCISES.length} exercises in ${dir}. Next: \`npm run check\`; the guide is docs/exercises.md.`);
+    console.log(`${EXERCISES.length} exercises in ${dir}. Next: \`${checkCommand(dir)}\`; the guide is docs/exercises.md.`);
   });
 
 program

@@ -1,7 +1,9 @@
 /**
- * Hints for the usual mistakes. Two kinds: one read off the numbers (the learner's tensor is the expected one
- * times a constant: a flipped sign, a missing 1/N, N/(N-1) of an unbiased variance), and one per exercise for
- * mistakes that leave no such trace.
+ * Hints for the usual mistakes, each said only when the learner's numbers are that mistake's: the tensor is the
+ * expected one times a constant (a flipped sign, a missing 1/N, N/(N-1) of an unbiased variance: ratioHint); a
+ * sum of parts with one part off (a gradient's data term not divided by N, the regulariser's term halved:
+ * partsHint); or it equals what a named mistake computes, which the check computes too (suspectHint). When no
+ * evidence points anywhere, a failure names the tensor and the case, and guesses nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -39,38 +41,87 @@ export function ratioHint(got: tf.Tensor, want: tf.Tensor): string | undefined {
 }
 
 /**
- * Per exercise: the mistake most learners make, shown when its check fails and no number says more. Each points
- * at the idea to look at again, never at the finished formula (that is the exercise; docs/ derives it).
+ * The learner's tensor against a sum of named parts (a loss's gradient = the data term + the regulariser's term):
+ * fits got = sum_i c_i part_i by least squares and, when the fit is exact (residual under 1e-3 of |got|) and some
+ * c_i is not 1, names each part that is off and by what factor. Undefined when no such fit explains got (the
+ * mistake is elsewhere, and the caller says nothing rather than guess).
+ *
+ * parts: name -> tensor, each of got's shape; want = the sum of the parts. n: the batch size of the case, so that
+ * a factor of exactly n can be called a missing 1/N.
  */
-export const STATIC_HINTS: Record<string, string> = {
-  compute_distances_no_loops: 'expand the square of the difference into three terms, each computable for all pairs at once; mind which one broadcasts as a column and which as a row',
-  knn_predict_labels: 'take the k smallest distances, count the labels, and break ties towards the smaller label',
-  svm_loss_naive: "a violated margin involves two columns of W, the wrong class's and the correct class's",
-  svm_loss_vectorized: "how many times does the correct class's column appear, per example, in the margins that count?",
-  softmax_loss_naive: 'write the gradient of the loss with respect to the scores first, then chain it to W; the regulariser has a gradient too',
-  softmax_loss_vectorized: 'write the gradient of the loss with respect to the scores first, then chain it to W; the regulariser has a gradient too',
-  two_layer_net_loss: 'which parameters does the regulariser cover, and with which factor?',
-  affine_backward: 'each gradient has the shape of what it differentiates; match the shapes and the product writes itself',
-  relu_backward: 'which input values let the gradient through, and is that read from the input or the output?',
-  softmax_loss: 'the loss is a mean over the batch: so is every gradient that comes out of it',
-  svm_loss: "a violated margin involves two scores of its row, the wrong class's and the correct class's; the loss is a mean",
-  fc_net_loss: 'go backward through the layers in reverse order; which parameters does the regulariser cover?',
-  sgd_momentum: 'the velocity remembers past steps, and the weights move by the velocity',
-  rmsprop: 'the cache is a moving average of squared gradients; where does epsilon go in the division?',
-  adam: 'when is t incremented, and does the bias correction make the early moments larger or smaller?',
-  batchnorm_forward: 'which variance does the course use, and which statistics does test mode read?',
-  batchnorm_backward: 'draw the graph: x reaches the output through the mean, the variance and directly; sum over the batch axis',
-  batchnorm_backward_alt: 'simplify the graph backward on paper: the gradient through the mean and the variance each become a sum over the batch',
-  layernorm_forward: 'which axis holds one example\'s features?',
-  layernorm_backward: "batchnorm's backward on the transposed problem",
-  dropout_forward: 'p is the probability of keeping a unit; inverted dropout rescales in train mode so that test mode has nothing to do',
-  conv_backward_naive: 'every output position touched a window of the padded input: send its gradient back to the same window, then drop the padding',
-  max_pool_backward_naive: 'only the maximum of a window affects its output',
-  spatial_batchnorm_forward: 'the statistics are per channel, over every example and position',
-  spatial_groupnorm_forward: 'the statistics are per example and per group of neighbouring channels',
-  spatial_groupnorm_backward: "layernorm's backward, per example and group",
-  compute_saliency_maps: 'the gradient of the correct class score (not the loss) with respect to the image, reduced over the channels',
-  global_avg_pool: 'every position of a map contributed equally to its mean',
-  smoothed_softmax_loss: 'the target is no longer one-hot: how much probability does each class get?',
-  residual_block_backward: 'the skip connection is a second path from x to the output: gradients of paths add',
-};
+export function partsHint(got: tf.Tensor, parts: Record<string, tf.Tensor>, n?: number): string | undefined {
+  const names = Object.keys(parts);
+  const g = Float64Array.from(got.dataSync());
+  const cols = names.map((k) => Float64Array.from(parts[k].dataSync()));
+  if (cols.some((c) => c.length !== g.length)) return undefined;
+  const m = names.length;
+  // Normal equations A^T A c = A^T g, solved by Gaussian elimination in float64 (m is 2 or 3).
+  const ata = cols.map((a) => cols.map((b) => a.reduce((s, v, i) => s + v * b[i], 0)));
+  const atg = cols.map((a) => a.reduce((s, v, i) => s + v * g[i], 0));
+  const aug = ata.map((row, i) => [...row, atg[i]]);
+  for (let i = 0; i < m; i++) {
+    let p = i;
+    for (let r = i + 1; r < m; r++) if (Math.abs(aug[r][i]) > Math.abs(aug[p][i])) p = r;
+    [aug[i], aug[p]] = [aug[p], aug[i]];
+    if (!(Math.abs(aug[i][i]) > 1e-12 * Math.max(1, Math.abs(ata[0][0])))) return undefined;
+    for (let r = 0; r < m; r++) {
+      if (r === i) continue;
+      const f = aug[r][i] / aug[i][i];
+      for (let c = i; c <= m; c++) aug[r][c] -= f * aug[i][c];
+    }
+  }
+  const c = aug.map((row, i) => row[m] / row[i]);
+  let res = 0;
+  let gg = 0;
+  for (let i = 0; i < g.length; i++) {
+    let fit = 0;
+    for (let k = 0; k < m; k++) fit += c[k] * cols[k][i];
+    res += (g[i] - fit) ** 2;
+    gg += g[i] * g[i];
+  }
+  if (!(gg > 0) || !(Math.sqrt(res / gg) < 1e-3)) return undefined;
+  const off = names.map((name, k) => ({ name, c: c[k] })).filter((p) => Math.abs(p.c - 1) > 1e-3);
+  if (off.length === 0) return undefined;
+  const say = ({ name, c: f }: { name: string; c: number }): string => {
+    if (Math.abs(f) < 1e-3) return `${name} is missing`;
+    if (Math.abs(f + 1) < 1e-3) return `${name} has the wrong sign`;
+    if (n !== undefined && Math.abs(f - n) < 1e-3 * n) return `${name} is ${n} times too large (N = ${n}: a missing 1/N?)`;
+    if (n !== undefined && Math.abs(f * n - 1) < 1e-3) return `${name} is 1/${n} of what it should be (N = ${n}: divided by N twice?)`;
+    return `${name} is ${Number(f.toPrecision(4))} times what it should be`;
+  };
+  const right = names.filter((name) => !off.some((p) => p.name === name));
+  return `${off.map(say).join('; ')}${right.length > 0 ? ` (${right.join(', ')}: right)` : ''}`;
+}
+
+/** A mistake the check can test for: what it says, and the value a learner making it would have returned. */
+export interface Suspect {
+  says: string;
+  value: () => tf.Tensor | number;
+}
+
+/**
+ * The first suspect whose value got matches (norm-wise within bound), as its message; undefined when none does.
+ * Each suspect is the evidence for its hint: a hint is said only when the learner's numbers are that mistake's.
+ */
+export function suspectHint(got: tf.Tensor | number, suspects: readonly Suspect[], bound = 1e-4): string | undefined {
+  return tf.tidy(() => {
+    const g = typeof got === 'number' ? tf.scalar(got) : got;
+    for (const s of suspects) {
+      const v = s.value();
+      const w = typeof v === 'number' ? tf.scalar(v) : v;
+      if (w.size !== g.size) continue;
+      const num = tf.norm(tf.sub(tf.reshape(g, [-1]), tf.reshape(w, [-1]))).dataSync()[0];
+      const den = Math.max(tf.norm(g).dataSync()[0], tf.norm(w).dataSync()[0]);
+      if (den > 0 ? num / den <= bound : num === 0) return `it matches ${s.says}`;
+    }
+    return undefined;
+  });
+}
+
+/**
+ * For the case with scores in the hundreds, checked after the ordinary case passed: a NaN or an infinity in the
+ * learner's tensor is exp overflowing, and the hint says so; finite values say nothing about overflow.
+ */
+export function overflowHint(got: tf.Tensor): string | undefined {
+  return got.dataSync().some((v) => !Number.isFinite(v)) ? "subtract each row's maximum score before exp (softmax is unchanged by it, and exp no longer overflows)" : undefined;
+}

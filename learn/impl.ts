@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { readBoundedFileSync, describeFileType } from '../runtime/read_bounded';
 import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
+import { initCommand } from './next_step'; // next_step reads PROJECT_ROOT only when called, so this cycle is safe
 
 /** The project's root folder (the one holding src/). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -94,12 +95,12 @@ export function readSourceFile(file: string): string {
  */
 export function checkWorkspaceDir(dir: string, label: string): void {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
-  if (stat === undefined) throw new WorkspaceError(`${label}: no workspace at ${dir} (no such folder); create one with \`npm run exercises -- init${label.startsWith('--dir') ? ` --dir ${dir}` : ''}\``);
+  if (stat === undefined) throw new WorkspaceError(`${label}: no workspace at ${dir} (no such folder); create one with \`${initCommand(dir)}\`);
   if (!stat.isDirectory()) throw new WorkspaceError(`${label}: ${dir} is ${describeFileType(stat) === 'not a regular file' ? 'a file' : describeFileType(stat)}, not a workspace folder`);
   const files = exerciseFiles();
   if (!files.some((f) => fs.lstatSync(path.join(dir, f), { throwIfNoEntry: false }) !== undefined)) {
     throw new WorkspaceError(
-      `${label}: ${dir} holds none of the ${files.length} exercise files (layers/affine.ts, ...); is it your workspace? \`npm run exercises -- init${label.startsWith('--dir') ? ` --dir ${dir}` : ''}\` writes them`,
+      `${label}: ${dir} holds none of the ${files.length} exercise files (layers/affine.ts, ...); is it your workspace? \`${initCommand(dir)}\` writes them`,
     );
   }
 }
@@ -332,7 +333,8 @@ function stopAtFirstStub(): void {
     }
     const ex = exerciseOfFunction(m[1]);
     console.error(`\n${(err as Error).message}`);
-    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}\`` : ''}.`);
+    const dirFlag = redirectDir && redirectDir !== path.join(PROJECT_ROOT, 'exercises') ? ` --dir ${redirectDir}` : '';
+    console.error(`Write it in ${path.join(redirectDir ?? '', m[2])}${ex ? `, then \`npm run check -- ${ex.id}${dirFlag}\`` : ''}.`);
     process.exit(1);
   };
   process.on('uncaughtException', explain);

@@ -14,9 +14,10 @@ import { Worker } from 'node:worker_threads';
 import { WorkspaceError, findAutodiff, readSourceFile, workspaceClosure, workspaceHas } from './impl';
 import { Exercise, exerciseById } from './manifest';
 import type { GroupMessage, WorkerInput } from './check_worker';
+import { checkCommand } from './next_step';
 
 export type Status =
-  | { kind: 'pass' }
+  | { kind: 'pass'; note?: string }
   | { kind: 'missing'; file: string }
   | { kind: 'todo'; fn: string }
   | { kind: 'waits'; on: string; fn: string }
@@ -74,7 +75,7 @@ function forward(stream: NodeJS.ReadableStream): void {
 function isStatus(v: unknown): v is Status {
   if (v === null || typeof v !== 'object') return false;
   const s = v as Record<string, unknown>;
-  if (s.kind === 'pass') return true;
+  if (s.kind === 'pass') return s.note === undefined || typeof s.note === 'string';
   if (s.kind === 'missing') return typeof s.file === 'string';
   if (s.kind === 'todo') return typeof s.fn === 'string';
   if (s.kind === 'waits') return typeof s.fn === 'string' && typeof s.on === 'string';
@@ -139,7 +140,7 @@ function workerLife(queue: Group[], o: RunOptions, done: (e: Exercise, s: Status
         started = performance.now();
         clearTimeout(timer);
         const id = current.id;
-        timer = setTimeout(() => end({ kind: 'fails', message: `timed out after ${o.timeoutS} s (an endless loop? \`npm run check -- ${id} --timeout <s>\` allows more)` }), o.timeoutS * 1000);
+        timer = setTimeout(() => end({ kind: 'fails', message: `timed out after ${o.timeoutS} s (an endless loop? \`${checkCommand(o.dir, [id], ' --timeout <s>')}\` allows more)` }), o.timeoutS * 1000);
       } else if (m?.type === 'result' && current && m.id === current.id && isStatus(m.status)) {
         clearTimeout(timer);
         done(current, m.status, typeof m.seconds === 'number' ? m.seconds : 0);

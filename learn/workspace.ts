@@ -10,13 +10,14 @@ import ts from 'typescript';
 import { describeFsError } from '../runtime/atomic';
 import { PROJECT_ROOT, SRC_DIR, WorkspaceError, readSourceFile, workspaceHas } from './impl';
 import { EXERCISES, exerciseFiles, exerciseOfFunction } from './manifest';
+import { checkCommand } from './next_step';
 import { makeStubFile } from './stubs';
 import { STUB_DOCS } from './stub_docs';
 
 /** One line at the top of every workspace file: what it is and how to check it. */
-function header(file: string): string {
+function header(file: string, dir: string): string {
   const ids = EXERCISES.filter((e) => e.file === file).map((e) => e.id);
-  return `// Exercises: ${ids.join(', ')}. Check them with \`npm run check -- ${ids.join(' ')}\`; docs/exercises.md explains the workspace.\n`;
+  return `// Exercises: ${ids.join(', ')}. Check them with \`${checkCommand(dir, ids)}\`; docs/exercises.md explains the workspace.\n`;
 }
 
 /** The text of one workspace file, from the current src/. keepBodies: the solutions, imports rewritten only. */
@@ -26,11 +27,11 @@ export function workspaceFileText(file: string, dir: string, keepBodies = false,
   const text = fs.readFileSync(srcFile, 'utf8');
   const more = (name: string): string | undefined => {
     const e = exerciseOfFunction(name);
-    return e && `exercise ${e.id}, explained in docs/${e.doc}; when written: npm run check -- ${e.id}`;
+    return e && `exercise ${e.id}, explained in docs/${e.doc}; when written: ${checkCommand(dir, [e.id]).replace(/'/g, '')}`;
   };
   const docs = [...new Set(EXERCISES.filter((e) => e.file === file).map((e) => `docs/${e.doc}`))].join(' and ');
   const fileNote = `What each exercise below computes is in its doc comment; how to derive it, in ${docs}.`;
-  return header(file) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote, docs: STUB_DOCS });
+  return header(file, dir) + makeStubFile(text, { srcFile, outFile: path.join(dir, file), label: file, functions, keepBodies, more, bodies, fileNote, docs: STUB_DOCS });
 }
 
 export interface InitResult {

@@ -82,15 +82,16 @@ export function columnStatsPlain(x: ArrayLike<number>, n: number, d: number): { 
 /**
  * Max pool backward as plain loops over NHWC arrays, for the two valid ways to treat tied maxima: 'first' gives
  * a window's gradient to its first maximum (row by row, as autodiff and an argmax do), 'split' shares it evenly
- * among the window's maxima (the course's fast reshape layer). Both are subgradients of the max; giving the
- * whole gradient to every tied maximum is not. x: [N, H, W, C]; dout: [N, HO, WO, C]; returns dx [N, H, W, C].
+ * among the window's maxima (the course's fast reshape layer). Both are subgradients of the max; 'all' gives the
+ * whole gradient to every tied maximum, which is not (the mistake a check recognises). x: [N, H, W, C];
+ * dout: [N, HO, WO, C]; returns dx [N, H, W, C].
  */
 export function maxPoolBackwardPlain(
   x: ArrayLike<number>,
   dout: ArrayLike<number>,
   [N, H, W, C]: number[],
   pp: { poolHeight: number; poolWidth: number; stride: number },
-  ties: 'first' | 'split',
+  ties: 'first' | 'split' | 'all',
 ): Float64Array {
   const HO = Math.floor((H - pp.poolHeight) / pp.stride) + 1;
   const WO = Math.floor((W - pp.poolWidth) / pp.stride) + 1;
@@ -108,7 +109,7 @@ export function maxPoolBackwardPlain(
           const maxima = cells.filter((k) => x[k] === max);
           const g = dout[((n * HO + i) * WO + j) * C + c];
           if (ties === 'first') dx[maxima[0]] += g;
-          else for (const k of maxima) dx[k] += g / maxima.length;
+          else for (const k of maxima) dx[k] += ties === 'split' ? g / maxima.length : g;
         }
       }
     }

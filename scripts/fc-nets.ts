@@ -4,7 +4,7 @@
  *   1. sanity checks: overfit 50 training images with a three-layer net ([100, 100], weight scale 1e-2, sgd
  *      lr 1e-2) and a five-layer net ([100, 100, 100, 100], which needs a larger weight scale: 5e-2), 20 epochs of
  *      batch 25: both must reach 100% training accuracy;
- *   2. update rules: sgd, sgd_momentum, rmsprop and adam on the same five-layer net ([100] x 5, weight scale 5e-2)
+ *   2. update rules: sgd, sgd_momentum, rmsprop and adam on the same six-layer net (hidden [100] x 5, weight scale 5e-2)
  *      and the same 4,000 images, 5 epochs of batch 100 (lr 5e-3, 5e-3, 1e-4, 1e-3, the notebook's);
  *   3. the best fully-connected model we can train on the whole training set: batchnorm, dropout, adam with
  *      learning-rate decay; the course asks for at least 50% validation accuracy.

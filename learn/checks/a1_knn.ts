@@ -1,8 +1,9 @@
 /** Checks of A1 Q1 (knn): the three distance functions against the formula, predictLabels against the course's votes. */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../src/random';
-import { KNearestNeighbor } from '../../src/classifiers/knn';
+import { KNearestNeighbor, nearestIndices, voteLabels } from '../../src/classifiers/knn';
 import { distancesPlain, predictLabelsPlain } from '../../reference/plain';
+import { partsHint } from '../hints';
 import { CheckProblem, FORWARD_BOUND, SEED, call, expectClose, expectThrows } from './common';
 
 /** The no-loop expansion subtracts nearly equal float32 sums: a few digits fewer than the loops. */
@@ -28,7 +29,14 @@ function knnDistances(which: DistanceFn): void {
       if (got instanceof tf.Tensor && Array.from(got.dataSync()).some((v) => Number.isNaN(v))) {
         throw new CheckProblem('dists: NaN where a test row equals a training row (clamp the squared distance at 0 before the square root)');
       }
-      expectClose('dists', got, want, which === 'computeDistancesNoLoops' ? NO_LOOPS_BOUND : FORWARD_BOUND, 'the distances from the formula');
+      // The no-loop expansion ||x||^2 + ||t||^2 - 2 x.t: on the squares, a hint names the term that is off.
+      const parts = () => ({
+        '||x||^2 term': tf.tile(tf.sum(tf.square(X), 1, true), [1, 9]),
+        '||t||^2 term': tf.tile(tf.reshape(tf.sum(tf.square(Xtr), 1), [1, 9]), [4, 1]),
+        '-2 x.t term': tf.mul(-2, tf.matMul(X, Xtr, false, true)),
+      });
+      const hint = which === 'computeDistancesNoLoops' ? (g: tf.Tensor) => tf.tidy(() => partsHint(tf.square(g), parts())) : undefined;
+      expectClose('dists', got, want, which === 'computeDistancesNoLoops' ? NO_LOOPS_BOUND : FORWARD_BOUND, 'the distances from the formula', hint);
     } finally {
       tf.dispose([got, want]);
     }
@@ -61,9 +69,39 @@ function knnPredict(): void {
   }
 }
 
+/**
+ * The two helpers of predictLabels that crossValidate (`npm run knn`) calls on their own: nearestIndices (each
+ * row's k nearest training rows, nearest first, ties to the lower index) and voteLabels (the vote over the first k
+ * of kMax neighbours per row, kMax > k as cross-validation passes it). Written inline in predictLabels, they would
+ * still throw there.
+ */
+function knnHelpers(): void {
+  const rng = new Rng(SEED + 2);
+  const [nte, ntr, kMax] = [5, 12, 6];
+  // Distances on a coarse grid, so that rows hold ties.
+  const dists = Float32Array.from({ length: nte * ntr }, () => rng.int(5));
+  const ytr = Int32Array.from({ length: ntr }, () => rng.int(4));
+  const order = (i: number) => Array.from({ length: ntr }, (_, j) => j).sort((a, b) => dists[i * ntr + a] - dists[i * ntr + b] || a - b);
+  const near = nearestIndices(dists, nte, ntr, kMax);
+  const wantNear = Array.from({ length: nte }, (_, i) => order(i).slice(0, kMax)).flat();
+  if (!(near instanceof Int32Array) || Array.from(near).join() !== wantNear.join()) {
+    throw new CheckProblem(`nearestIndices (k=${kMax}, distances with ties): [${near instanceof Int32Array ? Array.from(near) : String(near)}], expected [${wantNear}] (each row's k smallest, nearest first, ties to the lower index; row-major [Nte * k])`);
+  }
+  for (const k of [1, 3, 4]) {
+    const got = voteLabels(Int32Array.from(wantNear), nte, kMax, k, ytr);
+    const want = predictLabelsPlain(dists, ytr, nte, k);
+    if (!(got instanceof Int32Array) || Array.from(got).join() !== want.join()) {
+      throw new CheckProblem(`voteLabels (k=${k} of kMax=${kMax} neighbours per row): [${got instanceof Int32Array ? Array.from(got) : String(got)}], expected [${want}] (row i's neighbours start at i * kMax; ties go to the smaller label)`);
+    }
+  }
+}
+
 export const CHECKS: Record<string, () => void> = {
   compute_distances_two_loops: () => knnDistances('computeDistancesTwoLoops'),
   compute_distances_one_loop: () => knnDistances('computeDistancesOneLoop'),
   compute_distances_no_loops: () => knnDistances('computeDistancesNoLoops'),
-  knn_predict_labels: knnPredict,
+  knn_predict_labels: () => {
+    knnHelpers();
+    knnPredict();
+  },
 };

@@ -12,6 +12,7 @@ import { svmLossNaive, svmLossVectorized } from '../../src/classifiers/linear_sv
 import { softmaxLossNaive, softmaxLossVectorized } from '../../src/classifiers/softmax';
 import { LinearSVM } from '../../src/classifiers/linear_classifier';
 import { CheckFailure, CheckProblem, FORWARD_BOUND, MODEL_BOUND, SEED, call, expectClose, expectThrows } from './common';
+import { Suspect, overflowHint, partsHint, suspectHint } from '../hints';
 
 type LinearLoss = typeof svmLossNaive;
 
@@ -29,7 +30,23 @@ function linearLoss(fn: string, mine: LinearLoss, kind: 'svm' | 'softmax'): void
   const yT = tf.tensor1d(y, 'int32');
   const reg = 0.1;
   const lossOf = kind === 'svm' ? svmLossRef : softmaxLossRef;
-  const twin = (x: tf.Tensor2D) => (p: Record<string, tf.Tensor>) => tf.add(lossOf(tf.matMul(x, p.W), yT), tf.mul(reg, tf.sum(tf.square(p.W))));
+  const dataLoss = (x: tf.Tensor2D, w: tf.Tensor) => lossOf(tf.matMul(x, w), yT);
+  const twin = (x: tf.Tensor2D) => (p: Record<string, tf.Tensor>) => tf.add(dataLoss(x, p.W), tf.mul(reg, tf.sum(tf.square(p.W))));
+  /** What a loss with one of the usual mistakes comes to, computed here, so that a hint is said only on a match. */
+  const lossSuspects = (x: tf.Tensor2D): Suspect[] => {
+    const data = () => dataLoss(x, W);
+    const regTerm = () => tf.mul(reg, tf.sum(tf.square(W)));
+    const suspects: Suspect[] = [
+      { says: `the data term summed over the batch, not averaged (N = ${N}: a missing 1/N)`, value: () => tf.add(tf.mul(data(), N), regTerm()) },
+      { says: 'the loss without its regulariser reg * sum(W * W)', value: data },
+      { says: 'the regulariser at half strength (0.5 * reg * sum(W * W); this exercise uses reg * sum(W * W))', value: () => tf.add(data(), tf.mul(0.5, regTerm())) },
+    ];
+    if (kind === 'softmax') {
+      const colMax = () => tf.sub(tf.matMul(x, W), tf.max(tf.matMul(x, W), 0, true)) as tf.Tensor2D;
+      suspects.push({ says: "scores shifted by each column's maximum (over the batch); the shift that leaves softmax unchanged is each row's maximum", value: () => tf.add(softmaxLossRef(colMax(), yT), regTerm()) });
+    }
+    return suspects;
+  };
   try {
     const cases: Array<[string, tf.Tensor2D]> = [['', X]];
     if (kind === 'softmax') cases.push([' (scores in the hundreds)', Xbig]);
@@ -38,9 +55,12 @@ function linearLoss(fn: string, mine: LinearLoss, kind: 'svm' | 'softmax'): void
       if (got === null || typeof got !== 'object') throw new CheckProblem(`${fn} returned ${String(got)}; expected { loss, dW }`);
       try {
         tf.tidy(() => {
-          const hint = label ? () => 'subtract each row\'s maximum score before exp (softmax is unchanged by it, and exp no longer overflows)' : undefined;
-          expectClose(`loss${label}`, got.loss, twin(x)({ W }), FORWARD_BOUND, 'autodiff reference', hint);
-          expectClose(`dW${label}`, got.dW, autodiffGrads(twin(x), { W }).W, MODEL_BOUND, 'autodiff', hint);
+          // Scores in the hundreds fail alone (the ordinary case passed) when exp overflows: a NaN or an infinity.
+          const overflow = (g: tf.Tensor) => (label ? overflowHint(g) : undefined);
+          expectClose(`loss${label}`, got.loss, twin(x)({ W }), FORWARD_BOUND, 'autodiff reference', (g) => overflow(g) ?? suspectHint(g, lossSuspects(x)));
+          // dW = the data term's gradient + the regulariser's: a hint names the part that is off, when one is.
+          const parts = { "dW's data term": autodiffGrads((p) => dataLoss(x, p.W), { W }).W, "dW's regulariser term": tf.mul(2 * reg, W) };
+          expectClose(`dW${label}`, got.dW, autodiffGrads(twin(x), { W }).W, MODEL_BOUND, 'autodiff', (g) => overflow(g) ?? partsHint(g, parts, N));
         });
       } finally {
         if (got?.dW instanceof tf.Tensor) got.dW.dispose();
@@ -78,13 +98,60 @@ function argmaxScores(X: tf.Tensor2D, W: tf.Tensor): number[] {
   return tf.tidy(() => Array.from(tf.argMax(tf.matMul(X, W), 1).dataSync()));
 }
 
+/**
+ * LinearSVM that records, at every step, which rows of X its minibatch holds (found by their values) and whether
+ * the labels passed with them are theirs: the evidence for the minibatch checks below.
+ */
+function recordingSvm(X: tf.Tensor2D, y: Int32Array) {
+  const rowOf = new Map<string, number>();
+  const values = X.arraySync();
+  values.forEach((row, i) => rowOf.set(row.join(), i));
+  const batches: number[][] = [];
+  let labelsWrong = 0;
+  let strangers = 0;
+  class Recording extends LinearSVM {
+    protected override loss(W: tf.Tensor2D, XBatch: tf.Tensor2D, yBatch: Int32Array, reg: number) {
+      const rows = (XBatch.arraySync() as number[][]).map((r) => rowOf.get(r.join()) ?? -1);
+      strangers += rows.filter((r) => r < 0).length;
+      labelsWrong += rows.filter((r, b) => r >= 0 && yBatch[b] !== y[r]).length;
+      batches.push(rows);
+      return super.loss(W, XBatch, yBatch, reg);
+    }
+  }
+  return { model: new Recording(), batches, labelsWrong: () => labelsWrong, strangers: () => strangers };
+}
+
+/**
+ * What the course's train() does with its minibatches: batchSize rows drawn afresh at every step, with replacement
+ * (np.random.choice(num_train, batch_size)), their own labels beside them. 150 steps of 50 rows from 200: a batch
+ * holds about 6 repeated rows on average, and all but a few rows get drawn.
+ */
+function checkMinibatches(r: ReturnType<typeof recordingSvm>, numIters: number, batchSize: number, n: number): void {
+  const { batches } = r;
+  if (batches.length !== numIters) {
+    throw new CheckProblem(`minibatches: this.loss was called ${batches.length} times for numIters ${numIters} (one call per step, on that step's minibatch, through this.loss so that LinearSVM and Softmax each use theirs)`);
+  }
+  const sizes = new Set(batches.map((b) => b.length));
+  if (sizes.size !== 1 || !sizes.has(batchSize)) throw new CheckProblem(`minibatches: XBatch had [${[...sizes]}] rows, expected batchSize ${batchSize}`);
+  if (r.strangers() > 0) throw new CheckProblem(`minibatches: XBatch held ${r.strangers()} row(s) that are no row of X (take whole rows of X)`);
+  if (r.labelsWrong() > 0) throw new CheckProblem(`minibatches: ${r.labelsWrong()} label(s) of yBatch were not those of XBatch's rows (index X and y with the same draws)`);
+  const distinct = new Set(batches.map((b) => b.join())).size;
+  if (distinct < numIters / 2) throw new CheckProblem(`minibatches: ${distinct} different minibatch(es) in ${numIters} steps (draw batchSize rows afresh at every step)`);
+  const seen = new Set(batches.flat()).size;
+  if (seen < 0.9 * n) throw new CheckProblem(`minibatches: ${numIters} steps drew only ${seen} of the ${n} rows (draw from all of X, 0..N-1)`);
+  const repeats = batches.filter((b) => new Set(b).size < b.length).length;
+  if (repeats === 0) throw new CheckProblem(`minibatches: no minibatch of ${numIters} held a row twice, as draws with replacement would (about 6 per batch here): draw with replacement, as np.random.choice(N, batchSize) does`);
+}
+
 function linearTrain(): void {
   const rng = new Rng(SEED);
   const { X, y } = clusters(rng, 200);
-  const mine = new LinearSVM();
+  const recording = recordingSvm(X, y);
+  const mine = recording.model;
   try {
     const history = call('LinearClassifier.train', { X }, () => mine.train(X, y, { learningRate: 1e-2, reg: 1e-3, numIters: 150, batchSize: 50, seed: 1 }), [mine]);
     if (!Array.isArray(history) || history.length !== 150) throw new CheckProblem(`lossHistory: ${Array.isArray(history) ? history.length : 'no array of'} entries for numIters 150`);
+    checkMinibatches(recording, 150, 50, 200);
     const first = history.slice(0, 10).reduce((a, b) => a + b) / 10;
     const last = history.slice(-10).reduce((a, b) => a + b) / 10;
     if (!(last < 0.5 * first)) throw new CheckProblem(`lossHistory: the loss went from ${first.toFixed(3)} (first 10 steps) to ${last.toFixed(3)} (last 10); it should at least halve on easy data`);

@@ -10,6 +10,7 @@ import { batchnormRef, batchnormTestRef, layernormRef } from '../../reference/la
 import { columnStatsPlain } from '../../reference/plain';
 import { BnParam, batchnormBackward, batchnormBackwardAlt, batchnormForward } from '../../src/layers/batchnorm';
 import { layernormBackward, layernormForward } from '../../src/layers/layernorm';
+import { Suspect, suspectHint } from '../hints';
 import { CheckProblem, FORWARD_BOUND, SEED, backwardVsAutodiff, call, disposeAll, expectClose, expectThrows, gradients, layerForward } from './common';
 import { fcNetLoss } from './models';
 
@@ -25,7 +26,24 @@ export function normInputs(rng: Rng): { x: tf.Tensor2D; gamma: tf.Tensor1D; beta
   });
 }
 
-const EPS_HINT = () => 'epsilon (default 1e-5) is added to the variance inside the square root: sqrt(var + eps)';
+/**
+ * The usual mistakes of a normalisation's forward pass, computed here on x: statistics over the other axis,
+ * the unbiased variance, epsilon outside the square root or left out. axis: the one the statistics run over
+ * (0 for batchnorm, 1 for layernorm); gamma and beta scale and shift the columns either way.
+ */
+function normSuspects(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, axis: 0 | 1, eps = EPS): Suspect[] {
+  const norm = (ax: 0 | 1, scale: (variance: tf.Tensor) => tf.Tensor) => () => {
+    const centred = tf.sub(x, tf.mean(x, ax, true));
+    return tf.add(tf.mul(tf.div(centred, scale(tf.mean(tf.square(centred), ax, true))), gamma), beta);
+  };
+  const n = x.shape[axis];
+  return [
+    { says: `statistics over axis ${1 - axis}; ${axis === 0 ? 'batchnorm normalises each feature (column) over the batch' : 'layernorm normalises each example (row) over its features'}`, value: norm(axis === 0 ? 1 : 0, (v) => tf.sqrt(tf.add(v, eps))) },
+    { says: `the unbiased variance (divided by N - 1 = ${n - 1}); the course divides by N = ${n}`, value: norm(axis, (v) => tf.sqrt(tf.add(tf.mul(v, n / (n - 1)), eps))) },
+    { says: 'epsilon added outside the square root; it goes inside: sqrt(var + eps)', value: norm(axis, (v) => tf.add(tf.sqrt(v), eps)) },
+    { says: 'no epsilon; it goes inside the square root: sqrt(var + eps)', value: norm(axis, (v) => tf.sqrt(v)) },
+  ];
+}
 
 function batchnormForwardCheck(): void {
   const rng = new Rng(SEED);
@@ -34,7 +52,7 @@ function batchnormForwardCheck(): void {
   const bn: BnParam = { mode: 'train' };
   try {
     const first = call('batchnormForward', { x, gamma, beta }, () => batchnormForward(x, gamma, beta, bn), [bn]);
-    layerForward('out (train)', first?.out, () => batchnormRef(x, gamma, beta), EPS_HINT);
+    layerForward('out (train)', first?.out, () => batchnormRef(x, gamma, beta), (g) => suspectHint(g, normSuspects(x, gamma, beta, 0)));
     disposeAll(first, [x, gamma, beta, bn.runningMean!, bn.runningVar!].filter((t) => t !== undefined));
     disposeAll(call('batchnormForward', { x: x2, gamma, beta }, () => batchnormForward(x2, gamma, beta, bn), [bn]), [x2, gamma, beta, bn.runningMean!, bn.runningVar!].filter((t) => t !== undefined));
     // Two train-mode passes from zeros with the default momentum.
@@ -102,7 +120,7 @@ function layernormForwardCheck(): void {
   const b = rng.randn([6]) as tf.Tensor1D;
   try {
     const got = call('layernormForward', { x, gamma: g, beta: b }, () => layernormForward(x, g, b));
-    layerForward('out', got?.out, () => layernormRef(x, g, b), () => `normalise each row (axis 1), not each column; ${EPS_HINT()}`);
+    layerForward('out', got?.out, () => layernormRef(x, g, b), (o) => suspectHint(o, normSuspects(x, g, b, 1)));
     disposeAll(got, [x, g, b]);
   } finally {
     tf.dispose([x, xt, gamma, beta, g, b]);

@@ -19,6 +19,7 @@ import { rmsprop } from '../../src/optim/rmsprop';
 import { adam } from '../../src/optim/adam';
 import { CheckProblem, FORWARD_BOUND, SEED, backwardVsAutodiff, call, disposeAll, expectClose, expectThrows, gradients, labels, layerForward, linspace } from './common';
 import { fcNetLoss } from './models';
+import { overflowHint, suspectHint } from '../hints';
 
 /** The notebook's affine_forward test: its inputs (in NHWC, which flattens to the same rows) and printed values. */
 const NOTEBOOK_AFFINE_OUT = [
@@ -102,7 +103,7 @@ function lossLayer(which: 'softmax' | 'svm'): void {
     for (const [label, s] of cases) {
       const got = call(fn, { scores: s, y }, () => f(s, y));
       if (got === null || typeof got !== 'object') throw new CheckProblem(`${fn} returned ${String(got)}; expected { loss, dscores }`);
-      const hint = label ? () => "subtract each row's maximum score before exp (softmax is unchanged by it, and exp no longer overflows)" : undefined;
+      const hint = label ? overflowHint : undefined;
       expectClose(`loss${label}`, got.loss, ref(s, y), FORWARD_BOUND, 'autodiff reference', hint);
       expectClose(`dscores${label}`, got.dscores, autodiffGrads((p) => ref(p.s, y), { s }).s, AUTODIFF_BOUND, 'autodiff', hint);
     }
@@ -121,6 +122,41 @@ const COURSE_DEFAULTS: Record<string, Record<string, number>> = {
   adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, t: 0 },
 };
 const STATE: Record<string, string[]> = { sgd_momentum: ['velocity'], rmsprop: ['cache'], adam: ['m', 'v'] };
+
+type PlainConfig = Record<string, number & number[]>;
+
+/**
+ * Adam's step with each bias correction raised to a power (-1: divided by 1 - beta^t as the course does; 1:
+ * multiplied; 0: none), with t incremented by `first` before the corrections.
+ */
+function adamWith(mPower: number, vPower: number, first: 0 | 1) {
+  return (w: number[], dw: number[], c: PlainConfig): number[] => {
+    const t = c.t + first;
+    const m = dw.map((g, i) => c.beta1 * c.m[i] + (1 - c.beta1) * g);
+    const v = dw.map((g, i) => c.beta2 * c.v[i] + (1 - c.beta2) * g * g);
+    return w.map((x, i) => x - (c.learningRate * m[i] * (1 - c.beta1 ** t) ** mPower) / (Math.sqrt(v[i] * (1 - c.beta2 ** t) ** vPower) + c.epsilon));
+  };
+}
+/**
+ * The usual mistakes of each rule as plain-number steps (the new weights from w, dw and the config, defaults
+ * filled in), so that a hint is said only when the learner's next_w is one of them.
+ */
+const RULE_MISTAKES: Record<string, Array<{ says: string; next: (w: number[], dw: number[], c: PlainConfig) => number[] }>> = {
+  sgd_momentum: [
+    { says: 'a step along the old velocity (w + momentum v - lr dw with v from before the update); the weights move by the new velocity', next: (w, dw, c) => w.map((x, i) => x + c.momentum * c.velocity[i] - c.learningRate * dw[i]) },
+    { says: 'plain SGD: the velocity is not used', next: (w, dw, c) => w.map((x, i) => x - c.learningRate * dw[i]) },
+  ],
+  rmsprop: [
+    { says: 'epsilon inside the square root; it goes outside: sqrt(cache) + eps', next: (w, dw, c) => w.map((x, i) => x - (c.learningRate * dw[i]) / Math.sqrt(c.decayRate * c.cache[i] + (1 - c.decayRate) * dw[i] ** 2 + c.epsilon)) },
+    { says: 'a step with the old cache (the cache is updated first, then used)', next: (w, dw, c) => w.map((x, i) => x - (c.learningRate * dw[i]) / (Math.sqrt(c.cache[i]) + c.epsilon)) },
+  ],
+  adam: [
+    { says: 'bias corrections that multiply by 1 - beta^t; they divide by it, which makes the early moments larger', next: adamWith(1, 1, 1) },
+    { says: 'a first moment multiplied by 1 - beta1^t; the bias correction divides by it', next: adamWith(1, -1, 1) },
+    { says: 'no bias correction', next: adamWith(0, 0, 1) },
+    { says: 't incremented after the step; the course increments it first, so the first step has t = 1', next: adamWith(-1, -1, 0) },
+  ],
+};
 
 /** The step next_w - w loses float32 digits to the subtraction. */
 const STEP_BOUND = 1e-4;
@@ -150,10 +186,14 @@ function ruleCase(name: string, fn: string, mine: Rule, plain: Plain, label: str
       const want = plain(wRef, arr(dw), ref);
       const where = `step ${step}${label}`;
       if (got === null || typeof got !== 'object' || !got.config) throw new CheckProblem(`${fn} returned ${String(got)}; expected { next, config }`);
-      expectClose(`next_w (${where})`, got.next, tf.tensor(want.next, w.shape), FORWARD_BOUND, "the course's formula");
+      const [w0, dw0, ref0] = [wRef, arr(dw), ref as PlainConfig];
+      const mistakes = RULE_MISTAKES[name].map((m) => ({ says: m.says, next: m.next(w0, dw0, ref0) }));
+      const hint = (g: tf.Tensor) => suspectHint(g, mistakes.map((m) => ({ says: m.says, value: () => tf.tensor(m.next, w.shape) })), 1e-6);
+      expectClose(`next_w (${where})`, got.next, tf.tensor(want.next, w.shape), FORWARD_BOUND, "the course's formula", hint);
       // The step itself, which is small beside w: an epsilon in the wrong place changes it, hardly next_w.
       const stepWant = tf.tensor(want.next.map((v, i) => v - wRef[i]), w.shape);
-      expectClose(`next_w - w (${where})`, tf.sub(got.next, w), stepWant, STEP_BOUND, "the course's formula");
+      const stepHint = (g: tf.Tensor) => suspectHint(g, mistakes.map((m) => ({ says: m.says, value: () => tf.tensor(m.next.map((v, i) => v - w0[i]), w.shape) })));
+      expectClose(`next_w - w (${where})`, tf.sub(got.next, w), stepWant, STEP_BOUND, "the course's formula", stepHint);
       for (const [k, v] of Object.entries(want.state)) {
         const g = got.config[k];
         if (typeof v === 'number') {

@@ -11,6 +11,7 @@ import { classVisualizationRef, foolingRef } from '../../reference/vis_loops';
 import { InputGradientModel, computeSaliencyMaps } from '../../src/vis/saliency';
 import { makeFoolingImages } from '../../src/vis/fooling';
 import { createClassVisualization } from '../../src/vis/class_visualization';
+import { suspectHint } from '../hints';
 import { CheckProblem, FORWARD_BOUND, MODEL_BOUND, SEED, call, expectClose } from './common';
 
 /** A three-layer convnet [6, 6, 3] -> 5 classes, seen through inputGradient only; dispose() frees its weights. */
@@ -44,8 +45,13 @@ function saliency(): void {
   try {
     const got = call('computeSaliencyMaps', { X, y }, () => computeSaliencyMaps(model, X, y));
     tf.tidy(() => {
-      const want = tf.max(tf.abs(inputGradientRef(model.scores, X, tf.oneHot(y, 5))), 3);
-      expectClose('saliency', got, want, FORWARD_BOUND, 'autodiff reference', () => 'the gradient of each image\'s correct-class score (not the loss), then the max of its absolute value over the channels');
+      const dX = inputGradientRef(model.scores, X, tf.oneHot(y, 5));
+      const want = tf.max(tf.abs(dX), 3);
+      const suspects = [
+        { says: 'the max over the channels of the gradient itself; the saliency is the max of its absolute value', value: () => tf.max(dX, 3) },
+        { says: 'the sum of the absolute gradient over the channels; the saliency takes their max', value: () => tf.sum(tf.abs(dX), 3) },
+      ];
+      expectClose('saliency', got, want, FORWARD_BOUND, 'autodiff reference', (g) => suspectHint(g, suspects));
     });
     if (got instanceof tf.Tensor) got.dispose();
   } finally {
@@ -66,9 +72,15 @@ function fooling(): void {
     try {
       tf.tidy(() => {
         const want = foolingRef(model.scores, X, target, options);
-        const hint = () => 'each step is learningRate times the gradient of the target score divided by its L2 norm over the whole image; stop an image once the model predicts its target';
+        // The usual mistakes, run through the course's loop: a hint is said when the learner's images are theirs.
+        const suspects = [
+          { says: 'steps that descend the target score; fooling ascends it (add the step)', run: () => foolingRef(model.scores, X, target, { ...options, learningRate: -options.learningRate }) },
+          { says: 'no stopping test: keep stepping an image only while the model does not predict its target', run: () => foolingRef(model.scores, X, target, { ...options, stopAtTarget: false }) },
+        ];
+        const hint = (g: tf.Tensor) => suspectHint(g, suspects.map((su) => ({ says: su.says, value: () => su.run().XFooling })), MODEL_BOUND);
         if (String(got.iterations) !== String(want.iterations)) {
-          throw new CheckProblem(`iterations: [${got.iterations}], expected [${want.iterations}] (stop as soon as the model predicts the target)`);
+          const why = got.XFooling instanceof tf.Tensor && got.XFooling.shape.join() === want.XFooling.shape.join() ? hint(got.XFooling) : undefined;
+          throw new CheckProblem(`iterations: [${got.iterations}], expected [${want.iterations}] with maxIters ${options.maxIters}${why ? `; hint: ${why}` : ''}`);
         }
         expectClose('XFooling', got.XFooling, want.XFooling, MODEL_BOUND, "the course's loop", hint);
         if (String(got.fooled) !== String(want.fooled)) throw new CheckProblem(`fooled: [${got.fooled}], expected [${want.fooled}]`);
@@ -91,7 +103,9 @@ function classVisualization(): void {
     const got = call('createClassVisualization', { meanImage: mean }, () => createClassVisualization(model, target, mean, new Rng(SEED), options));
     tf.tidy(() => {
       const want = classVisualizationRef(model.scores, target, mean, new Rng(SEED), options);
-      expectClose('X', got, want, MODEL_BOUND, "the course's loop", () => 'per iteration: draw the jitter (oy, then ox), roll, step along the normalised gradient of score - l2Reg ||I||^2, roll back, blur every blurEvery iterations (from 0), clamp to [-mean, 255 - mean]');
+      // The regulariser's sign flipped (ascending score + l2Reg ||I||^2) is the course's loop with -l2Reg.
+      const flipped = () => classVisualizationRef(model.scores, target, mean, new Rng(SEED), { ...options, l2Reg: -options.l2Reg });
+      expectClose('X', got, want, MODEL_BOUND, "the course's loop", (g) => suspectHint(g, [{ says: "a step that ascends score + l2Reg ||I||^2; the L2 term is subtracted (it pulls the image towards 0)", value: flipped }], MODEL_BOUND));
     });
     if (got instanceof tf.Tensor) got.dispose();
   } finally {

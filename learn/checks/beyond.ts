@@ -12,6 +12,7 @@ import { AUTODIFF_BOUND } from '../../src/gradcheck';
 import { globalAvgPoolBackward, globalAvgPoolForward } from '../../src/layers/global_avg_pool';
 import { smoothedSoftmaxLoss } from '../../src/layers/label_smoothing';
 import { CheckProblem, SEED, backwardVsAutodiff, call, disposeAll, expectClose, gradients, labels, layerForward, FORWARD_BOUND } from './common';
+import { overflowHint, suspectHint } from '../hints';
 
 function globalAvgPool(): void {
   const x = new Rng(SEED).randn([2, 3, 4, 5]) as tf.Tensor4D;
@@ -40,9 +41,11 @@ function smoothed(): void {
       const got = call('smoothedSoftmaxLoss', { scores: s, y }, () => smoothedSoftmaxLoss(s, y, 0.2));
       if (got === null || typeof got !== 'object') throw new CheckProblem(`smoothedSoftmaxLoss returned ${String(got)}; expected { loss, dscores }`);
       tf.tidy(() => {
-        const hint = () => (label ? "subtract each row's maximum score before exp" : 'the target is (1 - eps) onehot(y) + eps / C, summed against log softmax');
+        // A target that gives eps to every class on top of (1 - eps) onehot: its loss, for the hint's evidence.
+        const wholeEps = () => tf.neg(tf.mean(tf.sum(tf.mul(tf.add(tf.mul(tf.oneHot(y, 4), 0.8), 0.2), tf.logSoftmax(s)), 1)));
+        const hint = (g: tf.Tensor) => (label ? overflowHint(g) : suspectHint(g, [{ says: 'a target of (1 - eps) onehot(y) + eps: the eps spread over the C classes sums to eps', value: wholeEps }]));
         expectClose(`loss${label}`, got.loss, smoothedSoftmaxLossRef(s, y, 0.2), FORWARD_BOUND, 'autodiff reference', hint);
-        expectClose(`dscores${label}`, got.dscores, autodiffGrads((p) => smoothedSoftmaxLossRef(p.s, y, 0.2), { s }).s, AUTODIFF_BOUND, 'autodiff', hint);
+        expectClose(`dscores${label}`, got.dscores, autodiffGrads((p) => smoothedSoftmaxLossRef(p.s, y, 0.2), { s }).s, AUTODIFF_BOUND, 'autodiff', label ? overflowHint : undefined);
       });
       disposeAll(got, [s, y]);
     }

@@ -38,24 +38,34 @@ export class CheckFailure extends Error {
 export class CheckProblem extends Error {}
 
 /**
- * Throws a CheckFailure unless got matches want (same shape, norm-wise relative error within bound). hint: said
- * when the values differ and no constant factor explains it.
+ * Throws a CheckFailure unless got matches want (same shape, norm-wise relative error within bound). hint: given
+ * the learner's tensor when the values differ and no constant factor explains it; it returns a hint only where the
+ * numbers are evidence of one mistake (learn/hints.ts), else undefined.
  */
-export function expectClose(tensor: string, got: tf.Tensor | number, want: tf.Tensor | number, bound: number, against: string, hint?: () => string | undefined): void {
+export function expectClose(
+  tensor: string,
+  got: tf.Tensor | number,
+  want: tf.Tensor | number,
+  bound: number,
+  against: string,
+  hint?: (got: tf.Tensor) => string | undefined,
+): void {
   if (!(got instanceof tf.Tensor) && typeof got !== 'number') throw new CheckProblem(`${tensor}: got ${describe(got)}, expected ${typeof want === 'number' ? 'a number' : 'a tensor'}`);
   if (got instanceof tf.Tensor && got.isDisposed) throw new CheckProblem(`${tensor}: the returned tensor is already disposed (dispose only what you do not return)`);
   const g = typeof got === 'number' ? tf.scalar(got) : got;
   const w = typeof want === 'number' ? tf.scalar(want) : want;
   try {
     if (g.size !== w.size || (g.rank > 0 && w.rank > 0 && g.shape.join() !== w.shape.join())) {
-      throw new CheckProblem(`${tensor}: shape [${g.shape}], expected [${w.shape}] (a sum or mean over the wrong axis?)`);
+      // Said only what the shapes show: the right entries in another shape, or how many entries there are.
+      const why = g.size === w.size ? `the right number of entries in another shape: reshape it to [${w.shape}]` : `${g.size} entries for ${w.size}`;
+      throw new CheckProblem(`${tensor}: shape [${g.shape}], expected [${w.shape}] (${why})`);
     }
     const err = relError(g, w).norm;
     if (!(err <= bound)) {
       // Any two numbers are multiples of each other: for a scalar, only a telling factor (-1, N, 1/N) is a hint.
       const ratio = ratioHint(g, w);
       const telling = ratio !== undefined && !(g.size === 1 && ratio.endsWith('a scale factor is off'));
-      throw new CheckFailure(tensor, err, bound, against, (telling ? ratio : undefined) ?? hint?.());
+      throw new CheckFailure(tensor, err, bound, against, (telling ? ratio : undefined) ?? hint?.(g));
     }
   } finally {
     if (g !== got) g.dispose();
@@ -147,7 +157,7 @@ export function linspace(lo: number, hi: number, shape: number[]): tf.Tensor {
 }
 
 /** The learner's forward output against the autodiff reference's, within FORWARD_BOUND. */
-export function layerForward(tensor: string, got: tf.Tensor, want: () => tf.Tensor, hint?: () => string | undefined): void {
+export function layerForward(tensor: string, got: tf.Tensor, want: () => tf.Tensor, hint?: (got: tf.Tensor) => string | undefined): void {
   tf.tidy(() => expectClose(tensor, got, want(), FORWARD_BOUND, 'autodiff reference', hint));
 }
 
@@ -189,4 +199,20 @@ export function backwardVsAutodiff(
 export function disposeAll(v: unknown, keep: Array<tf.Tensor | undefined> = []): void {
   const ids = new Set(keep.filter((t): t is tf.Tensor => t instanceof tf.Tensor).map((t) => t.id));
   for (const t of reachable(v, new Map()).values()) if (!ids.has(t.id) && !t.isDisposed) t.dispose();
+}
+
+/**
+ * A correct answer's speed at one realistic size: times f once on a slice of a script's input (1/scale of it) and,
+ * when the whole would take longer than budgetS, returns a note for the pass line (the check still passes: the
+ * answer is right, only too slow for the script). what: the call as the script makes it; script: the command.
+ * The checks run on tfjs's plain cpu backend, about as fast per op as a script's wasm one for such loops.
+ */
+export function speedNote(what: string, script: string, scale: number, budgetS: number, f: () => unknown): string | undefined {
+  const start = performance.now();
+  tf.tidy(() => {
+    f();
+  });
+  const seconds = ((performance.now() - start) / 1000) * scale;
+  if (seconds <= budgetS) return undefined;
+  return `but slow: ${what} would take about ${seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`} per call in \`${script}\` (read each tensor once with dataSync() and loop over plain numbers, or use whole-tensor ops; a tfjs op per element costs microseconds each)`;
 }

@@ -5,7 +5,8 @@
  */
 import type { Exercise } from '../manifest';
 
-export type Check = () => void;
+/** Throws when the exercise is wrong; returns nothing, or a note for its pass line (a right answer that is too slow). */
+export type Check = () => void | string | undefined;
 
 /** The check of an exercise; throws when its file has none (a manifest and a check file that disagree). */
 export function checkOf(exercise: Exercise): Check {

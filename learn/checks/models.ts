@@ -14,6 +14,7 @@ import { TwoLayerNet } from '../../src/classifiers/two_layer_net';
 import { FullyConnectedNet } from '../../src/classifiers/fc_net';
 import { ThreeLayerConvNet } from '../../src/classifiers/cnn';
 import { CheckFailure, CheckProblem, FORWARD_BOUND, MODEL_BOUND, SEED, call, expectClose, gradients, labels, norm } from './common';
+import { Suspect, partsHint, suspectHint } from '../hints';
 
 /** A model with loss(X, y) -> { loss, grads } and its Variables in params. */
 interface CheckedModel {
@@ -34,9 +35,9 @@ function nonZeroBiases(model: CheckedModel): void {
  * A model's loss against its autodiff twin, every gradient against tf.grads of the twin, and (numeric) a few
  * entries of each against centred differences of the learner's own loss. The numeric part does not step around
  * kinks, so it is kept for a model whose seeded inputs sit clear of them; the others get their centred
- * differences from the catalogue's model case, which does.
+ * differences from the catalogue's model case, which does. reg: the twin's regularisation strength.
  */
-export function modelCheck(fn: string, model: CheckedModel, X: tf.Tensor, y: tf.Tensor1D, twin: (p: Record<string, tf.Tensor>) => tf.Scalar, numeric: boolean): void {
+export function modelCheck(fn: string, model: CheckedModel, X: tf.Tensor, y: tf.Tensor1D, twin: (p: Record<string, tf.Tensor>) => tf.Scalar, reg: number, numeric: boolean): void {
   const rng = new Rng(SEED + 1);
   try {
     nonZeroBiases(model);
@@ -45,14 +46,31 @@ export function modelCheck(fn: string, model: CheckedModel, X: tf.Tensor, y: tf.
     const { loss, grads } = got;
     try {
       tf.tidy(() => {
-        const hint = () => 'the regulariser covers the weights only, 0.5 reg sum(W^2) per weight matrix (not the biases, gammas or betas)';
-        expectClose('loss', loss, twin(model.params), FORWARD_BOUND, 'autodiff reference', hint);
+        const want = twin(model.params);
+        // The course's regulariser is 0.5 reg sum(W^2) per weight matrix: each suspect moves that share.
+        const weights = Object.keys(model.params).filter((k) => /^W\d/.test(k));
+        const others = Object.keys(model.params).filter((k) => /^(b|gamma|beta)\d/.test(k));
+        const squares = (names: string[]) => names.reduce((acc, k) => tf.add(acc, tf.sum(tf.square(model.params[k]))), tf.scalar(0));
+        const suspects: Suspect[] = [
+          { says: 'a regulariser that covers the biases (or gammas, betas) too; it covers the weights W only', value: () => tf.add(want, tf.mul(0.5 * reg, squares(others))) },
+          ...others.map((k) => ({ says: `a regulariser that covers the biases (here ${k}) too; it covers the weights W only`, value: () => tf.add(want, tf.mul(0.5 * reg, squares([k]))) })),
+          { says: 'the loss without its regulariser', value: () => tf.sub(want, tf.mul(0.5 * reg, squares(weights))) },
+          { says: 'the regulariser at twice the strength (reg sum(W^2) for 0.5 reg sum(W^2))', value: () => tf.add(want, tf.mul(0.5 * reg, squares(weights))) },
+        ];
+        expectClose('loss', loss, want, FORWARD_BOUND, 'autodiff reference', (g) => suspectHint(g, suspects));
         const auto = autodiffGrads((p) => twin(p), model.params);
         // A bias followed by batchnorm has a gradient of zero in exact arithmetic: float32 noise on both sides.
         const zero = new Set(Object.keys(model.params).filter((name) => norm(auto[name]) <= ABS_FLOOR && grads[name] && norm(grads[name]) <= ABS_FLOOR));
         for (const name of Object.keys(model.params)) {
           if (!(grads[name] instanceof tf.Tensor)) throw new CheckProblem(`grads.${name}: missing (every parameter needs its gradient)`);
-          if (!zero.has(name)) expectClose(`grads.${name}`, grads[name], auto[name], MODEL_BOUND, 'autodiff');
+        }
+        // Which gradients are right says where a backward pass goes wrong: said with the first wrong one.
+        const right = Object.keys(model.params).filter((name) => zero.has(name) || (grads[name].shape.join() === auto[name].shape.join() && relError(grads[name], auto[name]).norm <= MODEL_BOUND));
+        for (const name of Object.keys(model.params)) {
+          if (zero.has(name) || right.includes(name)) continue;
+          const parts = /^W\d/.test(name) ? { 'its data term': tf.sub(auto[name], tf.mul(reg, model.params[name])), "its regulariser's term": tf.mul(reg, model.params[name]) } : undefined;
+          const where = right.length > 0 ? `grads ${right.join(', ')} are right` : undefined;
+          expectClose(`grads.${name}`, grads[name], auto[name], MODEL_BOUND, 'autodiff', (g) => [parts && partsHint(g, parts, X.shape[0]), where].filter(Boolean).join('; ') || undefined);
         }
         for (const name of numeric ? Object.keys(model.params) : []) {
           const param = model.params[name];
@@ -91,7 +109,7 @@ export function twoLayerNetLoss(): void {
   const net = new TwoLayerNet({ inputDim: 5, hiddenDim: 6, numClasses: 4, weightScale: 0.5, reg, seed: 3 });
   const X = rng.randn([4, 5]);
   const y = labels(rng, 4, 4);
-  modelCheck('TwoLayerNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 2, normalization: 'none', reg }), false);
+  modelCheck('TwoLayerNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 2, normalization: 'none', reg }), reg, false);
   tf.dispose([X, y]);
   gradients('TwoLayerNet (reg 0.1)');
 }
@@ -106,7 +124,7 @@ export function fcNetLoss(normalization: 'none' | 'batchnorm' | 'layernorm'): vo
   const net = new FullyConnectedNet({ hiddenDims: [8, 7], inputDim: 5, numClasses: 4, weightScale: 1, reg, normalization, seed: 5 });
   const X = rng.randn([8, 5]);
   const y = labels(rng, 8, 4);
-  modelCheck('FullyConnectedNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 3, normalization, reg }), normalization === 'none');
+  modelCheck('FullyConnectedNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 3, normalization, reg }), reg, normalization === 'none');
   tf.dispose([X, y]);
 }
 
@@ -116,7 +134,7 @@ export function threeLayerConvNetLoss(): void {
   const net = new ThreeLayerConvNet({ inputDim: [4, 4, 2], numFilters: 3, filterSize: 3, hiddenDim: 5, numClasses: 4, weightScale: 0.3, reg, seed: 12 });
   const X = rng.randn([2, 4, 4, 2]);
   const y = labels(rng, 2, 4);
-  modelCheck('ThreeLayerConvNet.loss', net as unknown as CheckedModel, X, y, (p) => threeLayerConvNetLossRef(p, X as tf.Tensor4D, y, { reg, batchnorm: false }), false);
+  modelCheck('ThreeLayerConvNet.loss', net as unknown as CheckedModel, X, y, (p) => threeLayerConvNetLossRef(p, X as tf.Tensor4D, y, { reg, batchnorm: false }), reg, false);
   tf.dispose([X, y]);
   gradients('ThreeLayerConvNet (no batchnorm, reg 0.1)');
 }

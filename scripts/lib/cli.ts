@@ -3,7 +3,7 @@
  *
  * Common flags:
  *   --seed <n>        seed of the run's Rng, 0 to 2^32 - 1 (default 0): the same seed reproduces the same run
- *   --quick           smoke run, about a minute: each script shrinks its data and iterations
+ *   --quick           smoke run of a few minutes at most: each script shrinks its data and iterations
  *   --out <dir>       output folder (default runs/<script>/); one run at a time writes there
  *   --backend <name>  node | wasm | cpu (default: TFJS_BACKEND, else node if installed, else wasm, else cpu)
  *   --no-progress     no progress bar (logs and results still print)
@@ -17,6 +17,7 @@
  *   program.parse();
  *   const ctx = await startScript('knn', program.opts<CommonOptions & { folds: number }>());
  */
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeWasmThreads } from '../../runtime/wasm_threads';
@@ -54,6 +55,33 @@ export interface RunInfo {
   node: string;
   startedAt: string;
   seconds: number;
+  /**
+   * The git commit the run's code came from, with `-dirty` when tracked files differ from it; null outside a git
+   * checkout. With `command`, what `npm run results` writes beside each number in docs/results.md.
+   */
+  commit: string | null;
+  /** The command that reproduces the run, as a person types it: `npm run fc-nets -- --seed 1`. */
+  command: string;
+}
+
+/** The commit HEAD points at (`-dirty` appended if tracked files changed), or null without git or a checkout. */
+export function currentCommit(cwd = process.cwd()): string | null {
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const head = git(['rev-parse', 'HEAD']);
+    if (!/^[0-9a-f]{40}$/.test(head)) return null;
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return null;
+  }
+}
+
+/** The npm command that runs `name` with these arguments (each quoted if the shell would split it). */
+export function commandLine(name: string, args: readonly string[] = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return args.length === 0 ? `npm run ${name}` : `npm run ${name} -- ${args.map(quote).join(' ')}`;
 }
 
 /** What startScript hands a script. */
@@ -208,7 +236,7 @@ export function createCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .option('--seed <n>', `seed of the run, 0 to ${MAX_SEED} (same seed, same run)`, parseSeed('--seed'), 0)
-    .option('--quick', 'smoke run of about a minute: less data, fewer iterations', false)
+    .option('--quick', 'smoke run of a few minutes at most: less data, fewer iterations', false)
     .option('--out <dir>', `output folder (default: runs/${name}/)`)
     .addOption(
       new Option('--backend <name>', `tfjs backend: ${SCRIPT_BACKENDS.join(' | ')} (default: TFJS_BACKEND, else node, wasm, cpu)`).argParser(
@@ -260,6 +288,8 @@ export async function startScript(name: string, options: CommonOptions): Promise
   const seed = options.seed;
   const quick = options.quick;
   log(`${name}: seed ${seed}${quick ? ', quick run' : ''}, output in ${displayPath(outDir)}`);
+  const commit = currentCommit();
+  const command = commandLine(name);
   return {
     name,
     seed,
@@ -280,6 +310,8 @@ export async function startScript(name: string, options: CommonOptions): Promise
       node: process.version,
       startedAt: started.toISOString(),
       seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+      commit,
+      command,
     }),
   };
 }

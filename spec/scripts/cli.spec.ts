@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { CommanderError } from 'commander';
-import { CommonOptions, createCommand, parseNumber, parsePositiveInt, parseSeed, startScript } from '../../scripts/lib/cli';
+import { CommonOptions, commandLine, createCommand, parseNumber, parsePositiveInt, parseSeed, startScript } from '../../scripts/lib/cli';
 import { RUN_LOCK_NAME, RUN_MARKER_NAME } from '../../scripts/lib/run_dir';
 import { Rng } from '../../src/random';
 import { failFs } from '../data/fixtures';
@@ -101,6 +101,9 @@ describe('startScript', () => {
     const info = ctx.runInfo();
     expect(info).toMatchObject({ script: 'demo', seed: 7, quick: true, backend: 'cpu', node: process.version });
     expect(info.seconds).toBeGreaterThanOrEqual(0);
+    // What reproduces the run: the commit (this spec runs in a git checkout) and the command as typed.
+    expect(info.commit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    expect(info.command).toMatch(/^npm run demo( -- .*)?$/);
     ctx.log('hello');
     expect(written.endsWith('hello\n')).toBe(true);
   });
@@ -236,5 +239,13 @@ describe('one run per --out', () => {
       `--out ${path.join(link, 'run')}: cannot use ${link}: it is a symbolic link to ${path.join(dir, 'nowhere')}, which does not exist; create that folder or remove the link`,
     );
     await expect(startScript('demo', { ...opts, out: link })).rejects.toThrow(`cannot use ${link}: it is a symbolic link to`);
+  });
+});
+
+describe('commandLine', () => {
+  it('writes the npm command that reproduces a run, quoting what the shell would split', () => {
+    expect(commandLine('fc-nets', [])).toBe('npm run fc-nets');
+    expect(commandLine('knn', ['--seed', '3', '--out', '/tmp/a b'])).toBe("npm run knn -- --seed 3 --out '/tmp/a b'");
+    expect(commandLine('svm', ["it's"])).toBe("npm run svm -- 'it'\\''s'");
   });
 });

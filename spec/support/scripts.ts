@@ -84,4 +84,6 @@ export function expectAccuracies(metrics: Record<string, unknown>, keys: string[
 export function expectRunInfo(metrics: Record<string, unknown>, script: string): void {
   expect(metrics).toMatchObject({ script, seed: 0, quick: true, backend: 'wasm' });
   expect(typeof metrics.seconds).toBe('number');
+  expect(metrics.command).toMatch(new RegExp(`^npm run ${script} -- .*--quick`));
+  expect(metrics).toHaveProperty('commit');
 }

@@ -169,7 +169,7 @@ function checkK(fn: string, k: number, numTrain: number): void {
  *
  * dists: [Nte * Ntr] row-major. Returns [Nte * k] row-major.
  */
-function nearestIndices(dists: ArrayLike<number>, numTest: number, numTrain: number, k: number): Int32Array {
+export function nearestIndices(dists: ArrayLike<number>, numTest: number, numTrain: number, k: number): Int32Array {
   const out = new Int32Array(numTest * k);
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
@@ -198,7 +198,7 @@ function nearestIndices(dists: ArrayLike<number>, numTest: number, numTrain: num
  * Majority vote over the first k of each row's kMax nearest indices (nearest first).
  * nearest: [Nte * kMax]. Returns labels [Nte]; vote ties go to the smallest label.
  */
-function voteLabels(nearest: Int32Array, numTest: number, kMax: number, k: number, ytr: Int32Array): Int32Array {
+export function voteLabels(nearest: Int32Array, numTest: number, kMax: number, k: number, ytr: Int32Array): Int32Array {
   const counts = new Int32Array(numClassesOf(ytr));
   const pred = new Int32Array(numTest);
   for (let i = 0; i < numTest; i++) {

@@ -1,0 +1,156 @@
+/**
+ * The results table (docs/results.md): the numbers the pages quote from training runs, each with the date, the
+ * commit and the command of the run it came from. `npm run results` fills it from runs' metrics.json files
+ * (scripts/results.ts); pages cite a number as a link whose text is the number, `[0.575](results.md#fc-nets-test-acc)`,
+ * and the docs spec fails when a cited number is not the one in the table (spec/docs_results.spec.ts).
+ *
+ * Only the fields listed in RESULT_FIELDS go in the table: the headline numbers a page may quote. A run made with
+ * --quick is refused (a smoke run's numbers mean nothing), and a dirty commit is written as it is.
+ */
+
+/** A number the table holds: the script whose metrics.json has it, its path there, and what it is. */
+export interface ResultField {
+  script: string;
+  /** Dot path in metrics.json (`update_rules.adam.bestValAcc`). */
+  path: string;
+  /** What the number is, in a few words. */
+  what: string;
+  /** Decimal places it is shown with (accuracies: 3); or, with `significant`, significant digits. */
+  digits: number;
+  significant?: boolean;
+}
+
+const acc = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3 });
+const sig = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3, significant: true });
+
+/** Every number the table holds, in the order it lists them. */
+export const RESULT_FIELDS: readonly ResultField[] = [
+  acc('two-layer-net', 'best_val_acc', 'best validation accuracy of the search'),
+  acc('two-layer-net', 'test_acc', 'test accuracy of the best net'),
+  acc('fc-nets', 'overfit.3-layer.finalTrainAcc', 'three-layer net, 50 images: final training accuracy'),
+  acc('fc-nets', 'overfit.5-layer.finalTrainAcc', 'five-layer net, 50 images: final training accuracy'),
+  acc('fc-nets', 'update_rules.sgd.bestValAcc', 'update rules, six-layer net: sgd, best validation accuracy'),
+  acc('fc-nets', 'update_rules.sgd_momentum.bestValAcc', 'update rules: sgd_momentum, best validation accuracy'),
+  acc('fc-nets', 'update_rules.rmsprop.bestValAcc', 'update rules: rmsprop, best validation accuracy'),
+  acc('fc-nets', 'update_rules.adam.bestValAcc', 'update rules: adam, best validation accuracy'),
+  acc('fc-nets', 'best_val_acc', 'best fully connected model: validation accuracy'),
+  acc('fc-nets', 'test_acc', 'best fully connected model: test accuracy'),
+  acc('convnet', 'overfit_train_acc', 'three-layer convnet, 100 images: final training accuracy'),
+  acc('convnet', 'one_epoch_val_acc', 'three-layer convnet, one epoch: validation accuracy'),
+  acc('convnet', 'one_epoch_test_acc', 'three-layer convnet, one epoch: test accuracy'),
+  sig('initialization', 'last_layer_std.small', '10 relu layers of 500, w ~ N(0, 0.01^2): std of the last activations'),
+  sig('initialization', 'last_layer_std.xavier', 'the same, Xavier (1 / fan-in): std of the last activations'),
+  sig('initialization', 'last_layer_std.he', 'the same, He (2 / fan-in): std of the last activations'),
+  sig('initialization', 'first_layer_grad_std.small', 'w ~ N(0, 0.01^2): std of the gradient reaching the first layer'),
+  sig('initialization', 'first_layer_grad_std.xavier', 'Xavier: std of the gradient reaching the first layer'),
+  sig('initialization', 'first_layer_grad_std.he', 'He: std of the gradient reaching the first layer'),
+];
+
+/** The anchor of a field's row: `fc-nets-update-rules-adam-bestvalacc`. */
+export function anchorOf(f: Pick<ResultField, 'script' | 'path'>): string {
+  return `${f.script}-${f.path}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/** One row of the table. */
+export interface ResultRow {
+  anchor: string;
+  script: string;
+  path: string;
+  what: string;
+  /** As shown and as cited: '0.575', or 'pending' before any run. */
+  value: string;
+  date: string;
+  commit: string;
+  command: string;
+}
+
+/** The value at a dot path of a parsed metrics.json, or undefined. */
+export function valueAt(metrics: unknown, dotPath: string): unknown {
+  // Keys may hold dots' neighbours such as '3-layer': split on dots only.
+  return dotPath.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), metrics);
+}
+
+/** The command without the flags that do not change a run's numbers (--out, --no-progress). */
+export function citedCommand(command: string): string {
+  return command
+    .replace(/ --out (?:'[^']*'|\S+)/g, '')
+    .replace(/ --no-progress/g, '')
+    .replace(/ --$/, '');
+}
+
+/**
+ * The rows a metrics.json gives: one per field of its script. Throws naming the file for a quick run, a missing
+ * field or a value that is no finite number (the table never holds a guess).
+ */
+export function rowsFromMetrics(metrics: Record<string, unknown>, file: string): ResultRow[] {
+  const script = metrics.script;
+  if (typeof script !== 'string') throw new Error(`${file}: no 'script' field; is it a run's metrics.json?`);
+  if (metrics.quick === true) throw new Error(`${file}: a --quick run; the table holds full runs only`);
+  const fields = RESULT_FIELDS.filter((f) => f.script === script);
+  return fields.map((f) => {
+    const v = valueAt(metrics, f.path);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${file}: ${f.path} is ${JSON.stringify(v)}, expected a number`);
+    const started = typeof metrics.startedAt === 'string' ? metrics.startedAt.slice(0, 10) : 'unknown';
+    const commit = typeof metrics.commit === 'string' ? metrics.commit.slice(0, 12) + (metrics.commit.endsWith('-dirty') ? '-dirty' : '') : 'unknown';
+    const command = typeof metrics.command === 'string' ? citedCommand(metrics.command) : `npm run ${script} (command not recorded)`;
+    const value = f.significant ? String(Number(v.toPrecision(f.digits))) : v.toFixed(f.digits);
+    return { anchor: anchorOf(f), script, path: f.path, what: f.what, value, date: started, commit, command };
+  });
+}
+
+const HEAD = ['| number | what | value | date | commit | command |', '|---|---|---|---|---|---|'];
+
+/** The page: an introduction, then one table of every field (pending where no run has filled it). */
+export function formatResults(rows: readonly ResultRow[]): string {
+  const byAnchor = new Map(rows.map((r) => [r.anchor, r]));
+  const lines = RESULT_FIELDS.map((f) => {
+    const r = byAnchor.get(anchorOf(f)) ?? { ...f, anchor: anchorOf(f), value: 'pending', date: '', commit: '', command: '' };
+    return `| <a id="${r.anchor}"></a>\`${r.script}\` \`${r.path}\` | ${r.what} | ${r.value} | ${r.date} | ${r.commit ? `\`${r.commit}\`` : ''} | ${r.command ? `\`${r.command}\`` : ''} |`;
+  });
+  return [
+    '# Results of the training scripts',
+    '',
+    'The numbers the other pages quote from training runs, each with the run it came from: the day it started, the',
+    'commit its code came from and the command that reproduces it (the same seed reproduces the same run on the same',
+    'backend; another machine may differ in the last digits). `npm run results` writes this page from runs\'',
+    '`metrics.json` files (`npm run results -- --runs DIR` for runs written elsewhere with `--out`); a row a new run',
+    'does not cover keeps its old values. A page cites a number as a link to its row, and the docs spec',
+    '(`spec/docs_results.spec.ts`) fails when the linked number is not the one here.',
+    '',
+    ...HEAD,
+    ...lines,
+    '',
+    'Next: each script\'s page says what its numbers mean: [two-layer-net](fully-connected-nets.md),',
+    '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md),',
+    '[initialization](initialization.md).',
+    '',
+  ].join('\n');
+}
+
+/** The rows of an existing results page (as formatResults writes it); 'pending' rows are left out. */
+export function parseResults(text: string): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const re = /^\| <a id="([^"]+)"><\/a>`([^`]+)` `([^`]+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \| ([^|]*) \| ([^|]*) \|$/;
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m || m[5].trim() === 'pending') continue;
+    rows.push({ anchor: m[1], script: m[2], path: m[3], what: m[4].trim(), value: m[5].trim(), date: m[6].trim(), commit: m[7].trim().replace(/`/g, ''), command: m[8].trim().replace(/`/g, '') });
+  }
+  return rows;
+}
+
+/** A page's citation of the table: `[text](…results.md#anchor)`, with its line. */
+export interface Citation {
+  line: number;
+  text: string;
+  anchor: string;
+}
+
+/** Every link to a row of results.md in a page's text. */
+export function citations(text: string): Citation[] {
+  const out: Citation[] = [];
+  text.split('\n').forEach((l, i) => {
+    for (const m of l.matchAll(/\[([^\]]+)\]\((?:\.\.\/docs\/|docs\/|\.\/)?results\.md#([a-z0-9-]+)\)/g)) out.push({ line: i + 1, text: m[1], anchor: m[2] });
+  });
+  return out;
+}
