@@ -95,7 +95,7 @@ export function readSourceFile(file: string): string {
  */
 export function checkWorkspaceDir(dir: string, label: string): void {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
-  if (stat === undefined) throw new WorkspaceError(`${label}: no workspace at ${dir} (no such folder); create one with \`${initCommand(dir)}\`);
+  if (stat === undefined) throw new WorkspaceError(`${label}: no workspace at ${dir} (no such folder); create one with \`${initCommand(dir)}\``);
   if (!stat.isDirectory()) throw new WorkspaceError(`${label}: ${dir} is ${describeFileType(stat) === 'not a regular file' ? 'a file' : describeFileType(stat)}, not a workspace folder`);
   const files = exerciseFiles();
   if (!files.some((f) => fs.lstatSync(path.join(dir, f), { throwIfNoEntry: false }) !== undefined)) {

@@ -20,7 +20,7 @@ import { PROJECT_ROOT, SRC_DIR, activeWorkspace, redirectOnly, useWorkspace, wor
 import { exerciseById, Exercise } from '../../learn/manifest';
 import { Outcome, runChecks } from '../../learn/run_checks';
 import { formatOutcome, progressLine, DEFAULT_TIMEOUT_S } from '../../learn/check';
-import type { ScriptContext } from '../../scripts/lib/cli';
+import { currentCommit, type ScriptContext } from '../../scripts/lib/cli';
 import { Cell, printSummary } from '../../scripts/lib/run_dir';
 import { recordsPerBatchFromEnv } from '../../scripts/lib/cifar';
 import { NotebookStop } from './one_line';
@@ -122,6 +122,8 @@ export async function setup(name: string, options: { impl?: NotebookImpl; seed?:
       node: process.version,
       startedAt: started.toISOString(),
       seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+      commit: currentCommit(PROJECT_ROOT),
+      command: `notebooks/${name}.ipynb`,
     }),
   };
   return state.ctx;
