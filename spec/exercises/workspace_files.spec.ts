@@ -38,7 +38,7 @@ function withRelu(name: string, make: (file: string) => void): string {
 
 describe('npm run check --dir', () => {
   it.each([
-    ['a folder that does not exist', () => path.join(tmp, 'no-such'), /^--dir .*no-such: no workspace at .*no-such \(no such folder\); create one with `npm run exercises -- init --dir .*`$/],
+    ['a folder that does not exist', () => path.join(tmp, 'no-such'), /^--dir .*no-such: no workspace at .*no-such \(no such folder\); create one with `npm run exercises -- --dir .* init`$/],
     ['a file', () => path.join(solutions, 'layers/affine.ts'), /^--dir .*affine\.ts: .*affine\.ts is a file, not a workspace folder$/],
     ['an empty folder', () => fs.mkdtempSync(path.join(tmp, 'empty-')), /^--dir .*empty-\w+: .* holds none of the \d+ exercise files .*writes them$/],
   ])('refuses %s in one line, checking nothing', (_what, dir, line) => {
