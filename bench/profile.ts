@@ -52,6 +52,9 @@ export async function profileKernels(run: () => unknown, opts: { byShape?: boole
   const rows = new Map<string, KernelRow>();
   let inside = 0;
   for (const k of info.kernels) {
+    // A fused op's wrapper (e.g. fusedDepthwiseConv2d__op) is recorded around its kernel: counting both would
+    // count the kernel twice, so the wrapper's own time stays in OUTSIDE.
+    if (k.name.endsWith('__op')) continue;
     const key = byShape ? `${k.name} ${k.inputShapes.map((s: number[] | null) => `[${s ?? ''}]`).join(' ')}` : k.name;
     const ms = Number(k.kernelTimeMs);
     inside += ms;
