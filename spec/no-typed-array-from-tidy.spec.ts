@@ -8,11 +8,11 @@ import { Linter } from 'eslint';
 // config loader, a dynamic import, does not).
 const config = require('../eslint.config.js') as Linter.Config[];
 
-/** The lines the rule reports in code linted as a TypeScript file under runtime/, with the project's config. */
+/** The lines the rule reports in code linted with the project's config as if it were runtime/vis/figures.ts. */
 function ruleMessages(code: string): number[] {
   const linter = new Linter({ configType: 'flat' });
   return linter
-    .verify(code, config, 'runtime/planted.ts')
+    .verify(code, config, 'runtime/vis/figures.ts')
     .filter((m) => m.ruleId === 'local/no-typed-array-from-tidy' || m.fatal)
     .map((m) => (m.fatal ? -1 : m.line));
 }
