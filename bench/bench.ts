@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --only NAME[,NAME]] [--backend wasm|cpu|node] [--compare-autodiff] [--peak] [--parallel] [--seed N]
+ * npm run bench [-- --only NAME[,NAME]] [--backend wasm|cpu|node] [--compare-autodiff] [--peak] [--parallel] [--profile] [--seed N]
  *
  * Times the workloads of bench/README.md with the library's own code (hand-written layers on tfjs
  * kernels) and prints one JSON object per workload on stdout, nothing else:
@@ -14,6 +14,10 @@
  * of the reference twins (`<name>.autodiff`). On wasm, where tf.grad through conv2d has no filter-gradient kernel,
  * the conv3.step.autodiff line carries an "error", and conv3.step.autodiff.patched times autodiff with that one
  * kernel supplied by the bench (bench/wasm_filter_gradient.ts).
+ *
+ * --only resnet.step times one training step of `npm run train`'s ResNet, each run followed by a 2048^3 matMul, and
+ * reports both rates and their ratio (bench/step_workloads.ts). --profile adds one more run under tf.profile: its
+ * kernels with calls, ms and share, as a "profile" key and as a markdown table on stderr.
  *
  * --parallel also times knn.dists and features.extract split over worker_threads, one per core
  * (`<name>.parallel`, bench/parallel.ts); --peak times one large matMul and conv2d alone, the backend's
@@ -31,6 +35,7 @@ import { currentBackend, initBackendAndReport } from '../runtime/backend';
 import { BenchResult, Workload, emit, errorResult, timeWorkload } from './harness';
 import { knnDists, linearTrain, softmaxLossGrad, svmLossGrad } from './linear_workloads';
 import { conv3Step, fcBnEpoch, twolayerEpoch } from './net_workloads';
+import { resnetStep } from './step_workloads';
 import { featuresExtract } from './feature_workloads';
 import { conv2dPeak, matmulPeak } from './peak_workloads';
 import { featuresExtractParallel, knnDistsParallel } from './parallel';
@@ -40,7 +45,9 @@ import { parseScriptBackend, parseSeed } from '../scripts/lib/cli';
 const WORKLOADS = ['knn.dists', 'svm.loss_grad', 'softmax.loss_grad', 'linear.train', 'twolayer.epoch', 'fc_bn.epoch', 'conv3.step', 'features.extract'] as const;
 /** Backend ceilings, printed with --peak or when named in --only. */
 const PEAKS = ['matmul.peak', 'conv2d.peak'] as const;
-const KNOWN: readonly string[] = [...WORKLOADS, ...PEAKS];
+/** Training steps of `npm run train`'s nets against the backend's matMul (bench/step_workloads.ts), run when named in --only. */
+const STEPS = ['resnet.step'] as const;
+const KNOWN: readonly string[] = [...WORKLOADS, ...PEAKS, ...STEPS];
 const BACKENDS = ['node', 'wasm', 'cpu'] as const;
 
 interface BenchOptions {
@@ -51,6 +58,7 @@ interface BenchOptions {
   parallel: boolean;
   seed: number;
   inProcess: boolean;
+  profile: boolean;
 }
 
 function parseOnly(value: string): string[] {
@@ -114,6 +122,8 @@ function variantsOf(name: string, { compareAutodiff, parallel }: BenchOptions): 
       return [matmulPeak];
     case 'conv2d.peak':
       return [conv2dPeak];
+    case 'resnet.step':
+      return [resnetStep()];
     default:
       throw new Error(`bench: unknown workload '${name}'`);
   }
@@ -132,7 +142,7 @@ async function runHere(names: string[], o: BenchOptions, scale: number): Promise
         continue;
       }
       try {
-        emit(await timeWorkload(v, { seed: o.seed, scale, log }));
+        emit(await timeWorkload(v, { seed: o.seed, scale, log, profile: o.profile }));
       } catch (err) {
         ok = false;
         log(`${v.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -153,6 +163,7 @@ async function runIsolated(names: string[], o: BenchOptions): Promise<boolean> {
     if (o.backend) args.push('--backend', o.backend);
     if (o.compareAutodiff) args.push('--compare-autodiff');
     if (o.parallel) args.push('--parallel');
+    if (o.profile) args.push('--profile');
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [tsxCli, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
       child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
     .option('--peak', `also time the backend ceilings (${PEAKS.join(', ')})`, false)
     .option('--parallel', 'also time knn.dists and features.extract split over worker_threads, one per core', false)
     .option('--seed <n>', 'seed of the random inputs', parseSeed('--seed'), 0)
+    .option('--profile', 'after timing, profile one more run kernel by kernel (a "profile" key, and a table on stderr)', false)
     .option('--in-process', 'run every workload in this process instead of one child process each', false)
     .showHelpAfterError('(run with --help for usage)');
   program.parse();

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend } from '../runtime/backend';
 import { activeWasmThreads } from '../runtime/wasm_threads';
 import { Rng } from '../src/random';
+import { KernelRow, kernelTable, profileKernels } from './profile';
 
 /** What a workload hands the harness once its inputs are built. */
 export interface Prepared {
@@ -29,6 +30,16 @@ export interface Prepared {
   /** Floating-point operations of one run's matrix products and convolutions, when they dominate the work. */
   flop?: number;
   /** Frees the inputs and the model. */
+  dispose(): void;
+  /** A plain kernel timed once after every run, in alternation with it, whose rate the run's is compared with. */
+  ceiling?: Ceiling;
+}
+
+/** The kernel a workload's rate is measured against in the same process (bench/step_workloads.ts). */
+export interface Ceiling {
+  name: string;
+  run(): tf.Tensor;
+  flop: number;
   dispose(): void;
 }
 
@@ -66,6 +77,13 @@ export interface BenchResult {
   tfPeakMB?: number;
   tfBytesMB?: number;
   scale?: number;
+  /** With a ceiling: its name, median ms and GFLOP/s, and gflops / ceilingGflops (both medians of alternating runs). */
+  ceiling?: string;
+  ceilingMs?: number;
+  ceilingGflops?: number;
+  ratio?: number;
+  /** With --profile: one run's kernels, the slowest first (profileKernels). */
+  profile?: KernelRow[];
   error?: string;
 }
 
@@ -116,7 +134,10 @@ function maxRssBytes(): number {
  * Sets up a workload, warms it up under tf.profile, times `runs` runs and returns its result line.
  * seed: the workload's inputs come from new Rng(seed). scale: see SetupContext.
  */
-export async function timeWorkload(w: Workload, opts: { seed: number; scale: number; runs?: number; log: (line: string) => void }): Promise<BenchResult> {
+export async function timeWorkload(
+  w: Workload,
+  opts: { seed: number; scale: number; runs?: number; profile?: boolean; log: (line: string) => void },
+): Promise<BenchResult> {
   const runs = opts.runs ?? w.runs;
   opts.log(`${w.name}: building inputs (${w.what})`);
   const prepared = w.setup({ rng: new Rng(opts.seed), scale: opts.scale, log: opts.log });
@@ -148,13 +169,23 @@ export async function timeWorkload(w: Workload, opts: { seed: number; scale: num
     tfPeak = Math.max(tfPeak, profile.peakBytes);
     sample();
 
+    const ceiling = prepared.ceiling;
+    if (ceiling) readBack(ceiling.run());
     const times: number[] = [];
+    const ceilingTimes: number[] = [];
     for (let r = 0; r < runs; r++) {
       const start = performance.now();
       readBack(await prepared.run(sample));
       times.push(performance.now() - start);
       sample();
-      opts.log(`${w.name}: run ${r + 1}/${runs} ${times[r].toFixed(1)} ms`);
+      let beside = '';
+      if (ceiling) {
+        const t0 = performance.now();
+        readBack(ceiling.run());
+        ceilingTimes.push(performance.now() - t0);
+        beside = `, ${ceiling.name} ${ceilingTimes[r].toFixed(1)} ms`;
+      }
+      opts.log(`${w.name}: run ${r + 1}/${runs} ${times[r].toFixed(1)} ms${beside}`);
     }
     const ms = median(times);
     const result: BenchResult = {
@@ -167,6 +198,16 @@ export async function timeWorkload(w: Workload, opts: { seed: number; scale: num
       threads: activeWasmThreads(),
     };
     if (prepared.flop !== undefined) result.gflops = round(prepared.flop / (ms * 1e6), 2);
+    if (ceiling && prepared.flop !== undefined) {
+      const cMs = median(ceilingTimes);
+      const cGflops = ceiling.flop / (cMs * 1e6);
+      Object.assign(result, { ceiling: ceiling.name, ceilingMs: round(cMs, 3), ceilingGflops: round(cGflops, 2), ratio: round(prepared.flop / (ms * 1e6) / cGflops, 3) });
+      opts.log(`${w.name}: ${result.gflops} GFLOP/s, ${ceiling.name} ${result.ceilingGflops} GFLOP/s, ratio ${result.ratio}`);
+    }
+    if (opts.profile) {
+      result.profile = await profileKernels(async () => readBack(await prepared.run(() => {})));
+      opts.log(kernelTable(result.profile));
+    }
     result.rssPeakMB = round(rssPeak / MB, 1);
     result.maxRssMB = round(maxRssBytes() / MB, 1);
     result.tfPeakMB = round(Math.max(tfPeak, tfBytes) / MB, 1);

@@ -3,7 +3,19 @@
  * reads the FLOP rates of the training workloads. Not workloads of bench/README.md; printed only when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Prepared, SetupContext, Workload } from './harness';
+import { Ceiling, Prepared, SetupContext, Workload, scaled } from './harness';
+import { Rng } from '../src/random';
+
+/**
+ * The plain 2048 x 2048 @ 2048 x 2048 matMul as the ceiling a training step is timed against in the same process
+ * (step_workloads.ts): the backend's best rate on one large kernel. scale shrinks n for specs.
+ */
+export function matmulCeiling(rng: Rng, scale: number): Ceiling {
+  const n = scaled(2048, scale);
+  const a = rng.randn([n, n]) as tf.Tensor2D;
+  const b = rng.randn([n, n]) as tf.Tensor2D;
+  return { name: `matMul ${n}^3`, run: () => tf.matMul(a, b), flop: 2 * n * n * n, dispose: () => tf.dispose([a, b]) };
+}
 
 /** matmul.peak: a plain matMul [n, n] @ [n, n] (no transposed operand), n = 2048: 2 n^3 FLOPs. */
 export const matmulPeak: Workload = {

@@ -208,7 +208,9 @@ function predict(model: VisModel, X: tf.Tensor4D, batchSize = 200): Int32Array {
   const out = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    out.set(tf.tidy(() => tf.argMax(model.loss(tf.slice(X, start, size)), 1).dataSync() as Int32Array), start);
+    const pred = tf.tidy(() => tf.argMax(model.loss(tf.slice(X, start, size)), 1));
+    out.set(pred.dataSync() as Int32Array, start);
+    pred.dispose();
   }
   return out;
 }

@@ -61,6 +61,11 @@ export function cacheKinks(caches: object): string {
       found++;
       return positivePattern(v.x);
     }
+    // The fast batchnorm with its relu fused in keeps the relu's output: positive exactly where its input was.
+    if (key === 'bnRelu' && 'out' in v && v.out instanceof tf.Tensor) {
+      found++;
+      return positivePattern(v.out);
+    }
     return Object.entries(v).map(([k, child]) => walk(child, k)).join('');
   };
   const signature = walk(caches, '');

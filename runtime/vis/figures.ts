@@ -50,7 +50,10 @@ function toBytes(values: ArrayLike<number>): Uint8Array {
  */
 export function deprocess(X: tf.Tensor4D, meanImage: tf.Tensor3D): Uint8Array {
   checkImagesAndMean('deprocess', X, meanImage);
-  return toBytes(tf.tidy(() => tf.add(X, meanImage).dataSync()));
+  const images = tf.add(X, meanImage);
+  const values = images.dataSync();
+  images.dispose();
+  return toBytes(values);
 }
 
 /** deprocess, as one GridImage per image, for imageGrid. */
@@ -68,7 +71,9 @@ export function differenceImages(A: tf.Tensor4D, B: tf.Tensor4D, factor = 1): Gr
   if (A.rank !== 4 || A.shape.some((s, i) => s !== B.shape[i])) {
     throw new Error(`differenceImages: A and B must be the same [N, H, W, C], got [${A.shape}] and [${B.shape}]`);
   }
-  const values = tf.tidy(() => tf.add(tf.mul(tf.sub(A, B), factor), 128).dataSync());
+  const change = tf.tidy(() => tf.add(tf.mul(tf.sub(A, B), factor), 128));
+  const values = change.dataSync();
+  change.dispose();
   return splitImages(toBytes(values), A.shape);
 }
 

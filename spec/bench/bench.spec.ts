@@ -32,6 +32,26 @@ describe('npm run bench', () => {
     }
   });
 
+  it('times resnet.step against the matMul ceiling in the same process, with the ratio and a kernel profile', () => {
+    const r = bench(['--only', 'resnet.step', '--profile']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    const x = JSON.parse(lines[0]);
+    expect(x.name).toBe('resnet.step');
+    expect(x.ceiling).toBe('matMul 20^3');
+    expect(x.gflops).toBeGreaterThan(0);
+    expect(x.ceilingGflops).toBeGreaterThan(0);
+    expect(x.ratio).toBeGreaterThan(0); // gflops / ceilingGflops before rounding (tiny at this scale)
+    const kernels = x.profile.map((k: { kernel: string }) => k.kernel);
+    expect(kernels).toContain('Conv2D');
+    expect(kernels[kernels.length - 1]).toBe('(outside kernels)');
+    const shares = x.profile.reduce((a: number, k: { share: number }) => a + k.share, 0);
+    expect(shares).toBeGreaterThan(0.95);
+    expect(shares).toBeLessThan(1.05);
+    expect(r.stderr).toContain('| kernel | calls | ms | share |');
+  });
+
   it('rejects an unknown workload name, listing the valid ones, with nothing on stdout', () => {
     const r = bench(['--only', 'svm.loss_grad,knn.dist']);
     expect(r.status).not.toBe(0);

@@ -24,7 +24,9 @@ describe('modelPredictions', () => {
     const net = new TwoLayerNet({ inputDim: 4, hiddenDim: 5, numClasses: 3, weightScale: 1, seed: 2 });
     const X = new Rng(3).randn([7, 4]);
     const before = tf.memory().numTensors;
-    const expected = tf.tidy(() => tf.argMax(net.loss(X), 1).dataSync());
+    const expectedTensor = tf.tidy(() => tf.argMax(net.loss(X), 1));
+    const expected = expectedTensor.dataSync();
+    expectedTensor.dispose();
     for (const batchSize of [1, 3, 7, 100]) expect(Array.from(modelPredictions(net, X, batchSize))).toEqual(Array.from(expected));
     expect(tf.memory().numTensors).toBe(before);
     X.dispose();

@@ -11,7 +11,7 @@ import { useBackend } from '../support/backend';
 import { expectSameParamGrads } from '../support/param_backward';
 import { Rng } from '../../src/random';
 import { ConvCache, ConvParam, convBackwardNaive, convForwardNaive } from '../../src/layers/conv_naive';
-import { convBackwardFast, convBackwardFirstLayer, convForwardFast } from '../../src/layers/conv_fast';
+import { convBackwardFast, convBackwardFirstLayer, convForwardFast, filterGradient } from '../../src/layers/conv_fast';
 import { convRef } from '../../reference/layers_conv';
 import { autodiffGrads, compareGrads } from '../../reference/crosscheck';
 import { AUTODIFF_BOUND, NUMERIC_BOUND, numericGradientArray, relError } from '../../src/gradcheck';
@@ -146,6 +146,21 @@ describe('convBackwardFirstLayer', () => {
     const full = convBackwardFast(dout, cache);
     expectSameParamGrads(full, () => convBackwardFirstLayer(dout, cache));
     tf.dispose([x, w, b, dout, out, full.dx, full.dw, full.db]);
+  });
+});
+
+describe('the fast filter gradient in bands', () => {
+  it.each(shapes)('adds up to the naive dw however small the bands: x [%i, %i, %i, %i], F %i, filter %ix%i, stride %i, pad %i', (...s) => {
+    tf.tidy(() => {
+      const { x, w, b, dout, convParam } = convInputs(6, s);
+      const [HH, WW, C, F] = w.shape;
+      const { dw } = convBackwardNaive(dout, convForwardNaive(x, w, b, convParam).cache);
+      // One output position per band (the smallest bound), two, and everything in one band.
+      for (const maxPatchFloats of [1, 2 * HH * WW * C * x.shape[0], 2 ** 25]) {
+        const banded = tf.reshape(filterGradient(x, dout, HH, WW, convParam, maxPatchFloats), [HH, WW, C, F]);
+        expectWithin(`dw, bands of ${maxPatchFloats} floats`, relError(dw, banded).norm, AUTODIFF_BOUND);
+      }
+    });
   });
 });
 

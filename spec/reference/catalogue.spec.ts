@@ -50,6 +50,8 @@ const EXPECTED: [string, string[]][] = [
   ['max pool fast (2x2', ['dx']],
   ['max pool fast (3x3', ['dx']],
   ['spatial batchnorm', DENSE],
+  ['spatial batchnorm fast', DENSE],
+  ['spatial batchnorm-relu fast', DENSE],
   ['spatial groupnorm (G=1)', DENSE],
   ['spatial groupnorm (G=2)', DENSE],
   ['spatial groupnorm (G=4)', DENSE],

@@ -52,6 +52,11 @@ export const EXTERNAL_NAMES: Record<string, string> = {
   Gather: 'tfjs kernel name, as tf.profile reports it',
   Conv2DBackpropFilter: 'tfjs kernel name, as tf.profile reports it',
   Conv2DBackpropInput: 'tfjs kernel name, as tf.profile reports it',
+  Conv2D: 'tfjs kernel name, as tf.profile reports it',
+  BatchMatMul: 'tfjs kernel name, as tf.profile reports it',
+  FusedDepthwiseConv2D: 'tfjs kernel name, as tf.profile reports it',
+  Reverse: 'tfjs kernel name, as tf.profile reports it',
+  Tile: 'tfjs kernel name, as tf.profile reports it',
   Worker: 'the browser and Node worker API',
   requires_grad: "PyTorch's tensor flag, named where the peers are compared",
 };

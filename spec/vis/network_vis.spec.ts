@@ -342,7 +342,9 @@ function trainedTinyNet(): { net: ThreeLayerConvNet; X: tf.Tensor4D; y: number[]
   });
   solver.train();
   solver.dispose();
-  const pred = tf.tidy(() => tf.argMax(net.loss(X), 1).dataSync());
+  const predTensor = tf.tidy(() => tf.argMax(net.loss(X), 1));
+  const pred = predTensor.dataSync();
+  predTensor.dispose();
   const correct = labels.map((l, i) => (pred[i] === l ? i : -1)).filter((i) => i >= 0).slice(0, 6);
   const picked = tf.gather(X, correct) as tf.Tensor4D;
   tf.dispose([X, y]);

@@ -5,8 +5,9 @@
  * Layouts: x [N, H, W, C] (NHWC; the course's is [N, C, H, W]), w [HH, WW, C, F] (the course's is
  * [F, C, HH, WW]), b [F], out [N, H', W', F] with H' = 1 + (H + 2 pad - HH) / stride (a whole number).
  *
- * The backward pass is written as two more convolutions, because the wasm backend has a fast Conv2D but no
- * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in docs/performance.md).
+ * The backward pass is a convolution for dx and a matrix product for dw, because the wasm backend has a fast
+ * Conv2D and matMul but no Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput (timings in
+ * docs/performance.md).
  *
  * See docs/convolution.md for the derivation.
  */
@@ -72,7 +73,7 @@ function spreadOnStrideGrid(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
 }
 
 /**
- * Backward pass, as two convolutions and a sum.
+ * Backward pass, as a convolution, a matrix product and a sum.
  *
  * dx: each x entry met every filter tap that overlapped it, so dxPadded is the "full" convolution of the
  *   stride-spread dout with the filter turned by 180 degrees and its in/out channels swapped,
@@ -81,10 +82,8 @@ function spreadOnStrideGrid(dout: tf.Tensor4D, stride: number): tf.Tensor4D {
  *   and the bottom pads stride - 1 rows less because the spread dout already ends in that many zero rows. When an
  *   amount comes out negative (more padding than the filter reaches into, e.g. a 1x1 filter with pad 1), the
  *   convolution pads 0 there and the extra rows are sliced off.
- * dw: dw[kh, kw, c, f] = sum over (n, i, j) of xPadded[n, i*stride+kh, j*stride+kw, c] * dout[n, i, j, f].
- *   Read with c as the batch, n as the channel and (i, j) as filter taps spaced `stride` apart, that is a
- *   convolution of x^T [C, H, W, N] (padded by `pad`) with the filter dout^T [H', W', N, F] dilated by `stride`;
- *   its output [C, HH, WW, F] is transposed back to [HH, WW, C, F].
+ * dw: dw[kh, kw, c, f] = sum over (n, i, j) of xPadded[n, i*stride+kh, j*stride+kw, c] * dout[n, i, j, f]: the
+ *   transposed im2col matrix of x times dout, one matrix product (filterGradient below).
  * db: the sum of dout over N, H', W' (reduce.ts: wasm's Sum over leading axes transposes dout first).
  *
  * dout: [N, H', W', F]. Returns dx: [N, H, W, C], dw: [HH, WW, C, F], db: [F].
@@ -94,7 +93,7 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
   const { N, H, W, C, HH, WW, Hout, Wout, F, stride, pad } = convDims('conv backward fast', x, w, b, convParam);
   checkShape('conv backward fast', 'dout', dout, [N, Hout, Wout, F]);
   return tf.tidy(() => {
-    const wFlip = tf.reverse(tf.transpose(w, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D;
+    const wFlip = turnFilter(w);
     const top = HH - 1 - pad;
     const left = WW - 1 - pad;
     const bottom = top - (stride - 1);
@@ -112,16 +111,93 @@ export function convBackwardFast(dout: tf.Tensor4D, cache: ConvCache): { dx: tf.
   });
 }
 
+/**
+ * w [HH, WW, C, F] turned by 180 degrees with its in/out channels swapped: wFlip[kh, kw, f, c] = w[HH-1-kh,
+ * WW-1-kw, c, f]. Turning both spatial axes reverses the flat tap index kh * WW + kw, so one gatherND of whole
+ * [F * C] rows does it (wasm's Reverse kernel moves one element at a time, ~10x slower). Call inside tf.tidy.
+ */
+function turnFilter(w: tf.Tensor4D): tf.Tensor4D {
+  const [HH, WW, C, F] = w.shape;
+  const taps = HH * WW;
+  const swapped = tf.reshape(tf.transpose(w, [0, 1, 3, 2]), [taps, F * C]);
+  const reversed = tf.gatherND(swapped, tf.tensor2d(Int32Array.from({ length: taps }, (_, k) => taps - 1 - k), [taps, 1], 'int32'));
+  return tf.reshape(reversed, [HH, WW, F, C]) as tf.Tensor4D;
+}
+
 /** dw and db of convBackwardFast (see there), for dout [N, H', W', F] already checked. Call inside tf.tidy. */
 function weightGrads(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db: tf.Tensor1D } {
   const [N, Hout, Wout, F] = dout.shape;
-  const { stride, pad } = cache.convParam;
-  const xT = tf.transpose(cache.x, [3, 1, 2, 0]) as tf.Tensor4D;
-  const doutT = tf.transpose(dout, [1, 2, 0, 3]) as tf.Tensor4D;
-  const dw = tf.transpose(tf.conv2d(xT, doutT, 1, spatialPadding(pad, pad), 'NHWC', [stride, stride]), [1, 2, 0, 3]) as tf.Tensor4D;
+  const [HH, WW, C] = cache.w.shape;
+  const dw = tf.reshape(filterGradient(cache.x, dout, HH, WW, cache.convParam, MAX_PATCH_FLOATS), [HH, WW, C, F]) as tf.Tensor4D;
   const db = columnSum(tf.reshape(dout, [N * Hout * Wout, F]));
   return { dw, db };
 }
+
+/**
+ * Largest patch matrix filterGradient builds at once, in floats (128 MB): wider layers and larger batches take it
+ * in bands of output positions, whose products add up.
+ */
+const MAX_PATCH_FLOATS = 2 ** 25;
+
+/**
+ * dw as matrix products with no transposed operand (wasm's matMul takes XNNPACK only then; timings in
+ * docs/performance.md), over bands of output positions q = (i, j) whose products add up:
+ *   dw[(kh, kw, c), f] = sum over (q, n) of patchesT[(kh, kw, c), (q, n)] * doutT[(q, n), f],
+ * where patchesT[(kh, kw, c), (i, j, n)] = xPadded[n, i*stride + kh, j*stride + kw, c] is the course's im2col
+ * matrix, transposed. A band's patchesT is gathered (one gatherND of whole rows of N floats) from x^T
+ * [C, H + 2 pad, W + 2 pad, N], and its doutT from dout with the batch axis moved inside, [H' W', N F].
+ * maxPatchFloats bounds a band's patchesT. Returns dw as [HH * WW * C, F]; exported for the spec of the bands.
+ */
+export function filterGradient(x: tf.Tensor4D, dout: tf.Tensor4D, HH: number, WW: number, convParam: ConvParam, maxPatchFloats: number): tf.Tensor2D {
+  const [N, H, W, C] = x.shape;
+  const [, Hout, Wout, F] = dout.shape;
+  const { stride, pad } = convParam;
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const positions = Hout * Wout;
+  const xT = tf.reshape(tf.pad(tf.transpose(x, [3, 1, 2, 0]), [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [C * Hp * Wp, N]) as tf.Tensor2D;
+  const doutT = tf.reshape(tf.transpose(dout, [1, 2, 0, 3]), [positions, N * F]) as tf.Tensor2D;
+  const perBand = Math.max(1, Math.floor(maxPatchFloats / (HH * WW * C * N)));
+  let dw: tf.Tensor2D | undefined;
+  for (let q0 = 0; q0 < positions; q0 += perBand) {
+    const count = Math.min(perBand, positions - q0);
+    const rows = patchRows(C, Hp, Wp, HH, WW, stride, Wout, q0, count);
+    const patchesT = tf.reshape(tf.gatherND(xT, tf.tensor2d(rows, [rows.length, 1], 'int32')), [HH * WW * C, count * N]) as tf.Tensor2D;
+    const band = count === positions ? doutT : tf.gatherND(doutT, tf.tensor2d(Int32Array.from({ length: count }, (_, r) => q0 + r), [count, 1], 'int32'));
+    const part: tf.Tensor2D = tf.matMul(patchesT, tf.reshape(band, [count * N, F]) as tf.Tensor2D);
+    dw = dw === undefined ? part : tf.add<tf.Tensor2D>(dw, part);
+  }
+  return dw as tf.Tensor2D;
+}
+
+/**
+ * Row numbers into x^T viewed as [C * Hp * Wp, N] rows: for each (kh, kw, c) and output position q = i * Wout + j
+ * in q0 .. q0 + count - 1, the row (c, i*stride + kh, j*stride + kw). Kept per shape: the same layers ask for the
+ * same rows every step.
+ */
+function patchRows(C: number, Hp: number, Wp: number, HH: number, WW: number, stride: number, Wout: number, q0: number, count: number): Int32Array {
+  const key = [C, Hp, Wp, HH, WW, stride, Wout, q0, count].join(',');
+  let idx = patchRowCache.get(key);
+  if (idx !== undefined) return idx;
+  idx = new Int32Array(HH * WW * C * count);
+  let k = 0;
+  for (let kh = 0; kh < HH; kh++) {
+    for (let kw = 0; kw < WW; kw++) {
+      for (let c = 0; c < C; c++) {
+        for (let q = q0; q < q0 + count; q++) {
+          const i = Math.floor(q / Wout);
+          const j = q - i * Wout;
+          idx[k++] = (c * Hp + i * stride + kh) * Wp + j * stride + kw;
+        }
+      }
+    }
+  }
+  if (patchRowCache.size >= 1024) patchRowCache.clear();
+  patchRowCache.set(key, idx);
+  return idx;
+}
+
+const patchRowCache = new Map<string, Int32Array>();
 
 /**
  * The backward pass of a network's first conv layer while training: dw [HH, WW, C, F] and db [F], skipping dx.

@@ -29,7 +29,9 @@ export function globalAvgPoolForward(x: tf.Tensor4D): { out: tf.Tensor2D; cache:
 export function globalAvgPoolBackward(dout: tf.Tensor2D, cache: GlobalAvgPoolCache): { dx: tf.Tensor4D } {
   const [N, H, W, C] = cache.xShape;
   checkShape('global avg pool backward', 'dout', dout, [N, C]);
+  // Spread over the map as a product with a map of ones: tf.broadcastTo runs wasm's Tile kernel, which moves one
+  // element at a time (~30x slower here, docs/performance.md).
   return {
-    dx: tf.tidy(() => tf.broadcastTo(tf.reshape(tf.div(dout, H * W), [N, 1, 1, C]), [N, H, W, C]) as tf.Tensor4D),
+    dx: tf.tidy(() => tf.mul(tf.reshape(tf.div(dout, H * W), [N, 1, 1, C]), tf.ones([1, H, W, 1])) as tf.Tensor4D),
   };
 }

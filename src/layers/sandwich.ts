@@ -2,7 +2,7 @@
  * "Sandwich" layers: short chains of layers that convnets repeat, each forward one call and each backward one
  * call (the course's layer_utils.py). A sandwich adds no maths: its forward runs the layers in order and keeps
  * every cache; its backward runs their backward passes in reverse order, each one's dx feeding the next.
- * Convolutions and pools use the fast layers.
+ * Convolutions, pools and the spatial batchnorm (with its relu) use the fast layers.
  *
  * Layouts as in the layers: images [N, H, W, C] (NHWC; the course's are NCHW), filters [HH, WW, C, F].
  *
@@ -13,7 +13,8 @@ import { AffineCache, affineBackward, affineForward } from './affine';
 import { ReluCache, reluBackward, reluForward } from './relu';
 import { ConvCache, ConvParam, convBackwardFast, convBackwardFirstLayer, convForwardFast } from './conv_fast';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from './pool_fast';
-import { BnParam, SpatialBatchnormCache, spatialBatchnormBackward, spatialBatchnormForward } from './spatial_batchnorm';
+import { BnParam } from './spatial_batchnorm';
+import { SpatialBatchnormFastCache, spatialBatchnormBackwardFast, spatialBatchnormForwardFast } from './spatial_batchnorm_fast';
 import { BatchnormCache, batchnormBackwardAlt, batchnormForward } from './batchnorm';
 
 export interface AffineReluCache {
@@ -112,8 +113,8 @@ export function convReluFirstLayerBackward(dout: tf.Tensor4D, cache: ConvReluCac
 
 export interface ConvBnReluCache {
   conv: ConvCache;
-  bn: SpatialBatchnormCache;
-  relu: ReluCache;
+  /** The batchnorm and the relu after it, as one fast layer (spatial_batchnorm_fast.ts). */
+  bnRelu: SpatialBatchnormFastCache;
 }
 
 /**
@@ -130,11 +131,10 @@ export function convBnReluForward(
   bnParam: BnParam,
 ): { out: tf.Tensor4D; cache: ConvBnReluCache } {
   const conv = convForwardFast(x, w, b, convParam);
-  const bn = spatialBatchnormForward(conv.out, gamma, beta, bnParam);
+  const bnRelu = spatialBatchnormForwardFast(conv.out, gamma, beta, bnParam, true);
   // The batchnorm cache keeps what its backward needs (xhat, ...), not its input: free the conv output now.
   conv.out.dispose();
-  const relu = reluForward(bn.out);
-  return { out: relu.out as tf.Tensor4D, cache: { conv: conv.cache, bn: bn.cache, relu: relu.cache } };
+  return { out: bnRelu.out, cache: { conv: conv.cache, bnRelu: bnRelu.cache } };
 }
 
 /** dout: [N, H', W', F]. Returns dx: [N, H, W, C], dw: [HH, WW, C, F], db: [F], dgamma: [F], dbeta: [F]. */
@@ -143,8 +143,7 @@ export function convBnReluBackward(
   cache: ConvBnReluCache,
 ): { dx: tf.Tensor4D; dw: tf.Tensor4D; db: tf.Tensor1D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
   return tf.tidy(() => {
-    const { dx: da } = reluBackward(dout, cache.relu);
-    const { dx: dan, dgamma, dbeta } = spatialBatchnormBackward(da as tf.Tensor4D, cache.bn);
+    const { dx: dan, dgamma, dbeta } = spatialBatchnormBackwardFast(dout, cache.bnRelu);
     const { dx, dw, db } = convBackwardFast(dan, cache.conv);
     return { dx, dw, db, dgamma, dbeta };
   });
@@ -160,8 +159,7 @@ export function convBnReluFirstLayerBackward(
   cache: ConvBnReluCache,
 ): { dw: tf.Tensor4D; db: tf.Tensor1D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
   return tf.tidy(() => {
-    const { dx: da } = reluBackward(dout, cache.relu);
-    const { dx: dan, dgamma, dbeta } = spatialBatchnormBackward(da as tf.Tensor4D, cache.bn);
+    const { dx: dan, dgamma, dbeta } = spatialBatchnormBackwardFast(dout, cache.bnRelu);
     return { ...convBackwardFirstLayer(dan, cache.conv), dgamma, dbeta };
   });
 }

@@ -91,7 +91,9 @@ export function makeFoolingImages(
         if (it === 0) checkClassIndices(fn, 'targetY', targets, s.shape[1]);
         return objectiveScoresGradient(s, target, objective);
       });
-      const pred = tf.tidy(() => tf.argMax(scores, 1).dataSync());
+      const predTensor = tf.argMax(scores, 1);
+      const pred = predTensor.dataSync();
+      predTensor.dispose();
       for (let i = 0; i < n; i++) {
         predicted[i] = pred[i];
         if (pred[i] === targets[i]) done[i] = true;
