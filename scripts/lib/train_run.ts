@@ -80,7 +80,8 @@ export function newSchedule(opts: TrainOptions, epochs: number): LrSchedule {
 export function describeSchedule(s: LrSchedule | null): string {
   if (s === null) return 'constant learning rate';
   if (s.kind === 'step-decay') return `learning rate ${s.start} times ${s.decay} every epoch`;
-  return `one-cycle learning rate ${s.start} -> ${s.peak} (epoch ${Number(s.warmupEpochs.toFixed(2))}) -> ${s.end} (epoch ${s.totalEpochs})`;
+  const rate = (x: number) => Number(x.toPrecision(6));
+  return `one-cycle learning rate ${rate(s.start)} -> ${rate(s.peak)} (epoch ${Number(s.warmupEpochs.toFixed(2))}) -> ${rate(s.end)} (epoch ${s.totalEpochs})`;
 }
 
 /** Whether a checkpoint holds a model this script trains. */

@@ -61,7 +61,8 @@ export function withLookahead(rule: Rule): Rule {
       if (t % every !== 0) return { next: inner.next, config: { ...inner.config, ...fields, ema } as OptimConfig };
       const decay = lookaheadDecay(t, T, base);
       const blended = tf.add(tf.mul(ema, decay), tf.mul(inner.next, 1 - decay));
-      return { next: blended, config: { ...inner.config, ...fields, ema: blended } as OptimConfig };
+      // next and ema hold the same values but are separate tensors: the caller frees each on its own.
+      return { next: tf.clone(blended), config: { ...inner.config, ...fields, ema: blended } as OptimConfig };
     });
   };
 }
