@@ -73,4 +73,6 @@ export const STATIC_HINTS: Record<string, string> = {
   global_avg_pool: 'every position of a map contributed equally to its mean',
   smoothed_softmax_loss: 'the target is no longer one-hot: how much probability does each class get?',
   residual_block_backward: 'the skip connection is a second path from x to the output: gradients of paths add',
+  gelu_backward: 'x appears twice in x * Phi(x): the product rule, and the derivative of Phi is the normal density',
+  sgd_nesterov: 'the velocity is updated first; the step then uses the gradient plus the new velocity times momentum, and the decay is not scaled by lrScale',
 };

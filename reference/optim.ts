@@ -11,13 +11,17 @@ import * as tf from '@tensorflow/tfjs-core';
  * Weight decay and lrScale are not tfjs's: this twin covers the rule with weightDecay 0 and lrScale 1.
  */
 export function nesterovRef(w0: tf.Tensor, grads: tf.Tensor[], learningRate: number, momentum: number): tf.Tensor {
-  const w = tf.variable(tf.clone(w0), true, `nesterov-ref-${Math.random()}`);
-  const optimizer = tf.train.momentum(learningRate, momentum, true);
-  try {
-    for (const g of grads) optimizer.applyGradients({ [w.name]: g });
-    return tf.clone(w);
-  } finally {
-    optimizer.dispose();
-    w.dispose();
-  }
+  return tf.tidy(() => {
+    const w = tf.variable(w0, true, `nesterov-ref-${Math.random()}`);
+    const optimizer = tf.train.momentum(learningRate, momentum, true);
+    try {
+      for (const g of grads) optimizer.applyGradients([{ name: w.name, tensor: g }]);
+      return tf.clone(w);
+    } finally {
+      optimizer.dispose();
+      // tfjs 4.22's MomentumOptimizer.dispose forgets the kept scalar -learningRate (field c) its SGD base made.
+      (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+      w.dispose();
+    }
+  });
 }

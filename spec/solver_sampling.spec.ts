@@ -29,7 +29,7 @@ describe("Solver sampling 'epoch'", () => {
       batchSize: 4,
       numEpochs: 2,
       verbose: false,
-      optimConfigFor: (name) => (name === 'b2' ? { learningRate: 0 } : {}),
+      optimConfigFor: (name): Record<string, number> => (name === 'b2' ? { learningRate: 0 } : {}),
       augment: (X, _rng, info) => {
         seen.push({ epoch: info.epoch, indices: Int32Array.from(info.indices) });
         return X;

@@ -259,7 +259,7 @@ describe('npm run train', () => {
     expect(badBlocks.stderr).toContain("--blocks takes filters per block with p for a pool, e.g. 32,32p,64,64p; got '32,3x' (bad part '3x')");
     const badModel = train(['--model', 'vgg']);
     expect(badModel.status).not.toBe(0);
-    expect(badModel.stderr).toContain("--model must be resnet or convnet, got 'vgg'");
+    expect(badModel.stderr).toContain("--model must be airbench, resnet or convnet, got 'vgg'");
     const badSmoothing = train(['--label-smoothing', '1']);
     expect(badSmoothing.status).not.toBe(0);
     expect(badSmoothing.stderr).toContain("--label-smoothing must be a number >= 0 and < 1, got '1'");
