@@ -99,11 +99,12 @@ export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainDa
 }
 
 /**
- * airbench's widths, widest first: airbench94's, airbench93's, and two narrower nets of the same shape for short
- * budgets. planAirbench takes the widest with at least AIRBENCH_MIN_EPOCHS epochs in the budget.
+ * airbench's widths, widest first: airbench93's and two narrower nets of the same shape for short budgets.
+ * planAirbench takes the widest with at least AIRBENCH_MIN_EPOCHS epochs in the budget. airbench94's widths
+ * (64, 256, 256) are not planned: their step's peak memory at the default batch is not measured against the 3 GB
+ * bound (docs/best-model.md); --widths 64,256,256 asks for them.
  */
 export const AIRBENCH_WIDTHS: readonly [number, number, number][] = [
-  [64, 256, 256],
   [64, 128, 128],
   [48, 96, 96],
   [32, 64, 64],

@@ -79,7 +79,7 @@ export const AIRBENCH = {
  * (peak rate scaled to the batch); ConvNet: Adam with a per-epoch decay.
  */
 const RECIPES: Record<ModelChoice, { batchSize: number; updateRule: AnyRuleName; lr: number; schedule: ScheduleChoice; reg: number; labelSmoothing: number; warmup: number }> = {
-  airbench: { batchSize: 512, updateRule: 'sgd_nesterov_lookahead', lr: AIRBENCH.lrPer1024, schedule: 'one-cycle', reg: AIRBENCH.weightDecay, labelSmoothing: 0.2, warmup: AIRBENCH.warmup },
+  airbench: { batchSize: 256, updateRule: 'sgd_nesterov_lookahead', lr: AIRBENCH.lrPer1024, schedule: 'one-cycle', reg: AIRBENCH.weightDecay, labelSmoothing: 0.2, warmup: AIRBENCH.warmup },
   resnet: { batchSize: 256, updateRule: 'sgd_momentum', lr: 0.2, schedule: 'one-cycle', reg: 5e-4, labelSmoothing: 0.2, warmup: 0.2 },
   convnet: { batchSize: 64, updateRule: 'adam', lr: 1e-3, schedule: 'step', reg: 1e-4, labelSmoothing: 0, warmup: 0.2 },
 };
@@ -141,7 +141,7 @@ function buildCommand(): Command {
       parsePositiveInt('--epochs'),
     )
     .option('--time-budget <minutes>', 'stop at the last epoch boundary that keeps the whole run within this many minutes', parsePositiveNumber('--time-budget'), DEFAULT_TIME_BUDGET)
-    .option('--batch-size <n>', 'minibatch size (default airbench 512, resnet 256, convnet 64)', parsePositiveInt('--batch-size'))
+    .option('--batch-size <n>', 'minibatch size (default airbench 256, resnet 256, convnet 64)', parsePositiveInt('--batch-size'))
     .option('--update-rule <name>', `${ALL_RULE_NAMES.join(' | ')} (default airbench sgd_nesterov_lookahead, resnet sgd_momentum, convnet adam)`, parseUpdateRule)
     .option(
       '--lr <x>',
