@@ -201,14 +201,6 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
     twin: (i) => reluRef(i.x),
     signature: (cache) => positivePattern(cache.x),
   })),
-  // GELU is smooth everywhere: no kinks to steer the centred differences around.
-  layerCase('gelu', (rng) => ({
-    inputs: { x: rng.randn([4, 5], 2) },
-    dout: rng.randn([4, 5]),
-    forward: (i) => geluForward(i.x),
-    backward: (d, cache) => geluBackward(d as tf.Tensor, cache),
-    twin: (i) => geluRef(i.x),
-  })),
   lossCase('softmax loss', softmaxLoss, softmaxLossRef),
   lossCase('svm loss', svmLoss, svmLossRef, marginPattern),
   lossCase(
@@ -300,4 +292,19 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
   })),
   residualCase(true),
   residualCase(false),
+];
+
+/**
+ * Layer cases added after the catalogue's seeds were fixed: they come after every other case (run.ts forks one
+ * generator per case in order), so the older cases keep their draws.
+ */
+export const LATER_LAYER_CASES: readonly CatalogueCase[] = [
+  // GELU is smooth everywhere: no kinks to steer the centred differences around.
+  layerCase('gelu', (rng) => ({
+    inputs: { x: rng.randn([4, 5], 2) },
+    dout: rng.randn([4, 5]),
+    forward: (i) => geluForward(i.x),
+    backward: (d, cache) => geluBackward(d as tf.Tensor, cache),
+    twin: (i) => geluRef(i.x),
+  })),
 ];

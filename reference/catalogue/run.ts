@@ -4,11 +4,11 @@
  */
 import { Rng } from '../../src/random';
 import { CatalogueCase, GradRow, errorRow } from './harness';
-import { LAYER_CASES } from './layer_cases';
+import { LATER_LAYER_CASES, LAYER_CASES } from './layer_cases';
 import { MODEL_CASES } from './model_cases';
 
 /** Every check, layers first, then models. */
-export const CATALOGUE: readonly CatalogueCase[] = [...LAYER_CASES, ...MODEL_CASES];
+export const CATALOGUE: readonly CatalogueCase[] = [...LAYER_CASES, ...MODEL_CASES, ...LATER_LAYER_CASES];
 
 export interface RunOptions {
   /** Seed of the whole run: each case draws from its own generator, forked from Rng(seed) in catalogue order. */
