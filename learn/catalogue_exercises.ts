@@ -26,6 +26,7 @@ const CASES: Record<string, string> = {
   'softmax loss, label smoothing 0.2': 'smoothed_softmax_loss',
   'residual block': 'residual_block_backward',
   'residual block (no skip)': 'residual_block_backward',
+  gelu: 'gelu_backward',
   'TwoLayerNet (reg 0.1)': 'two_layer_net_loss',
   'ThreeLayerConvNet (no batchnorm, reg 0.1)': 'three_layer_convnet_loss',
 };

@@ -1,8 +1,9 @@
 /**
  * The exercises: what assignments 1 and 2 of cs231n ask a learner to write, in the course's order, each with the
  * functions of src/ that hold its solution. `npm run exercises -- init` strips those bodies; `npm run check`
- * checks them (learn/checks/, one file per notebook, named by each exercise's `checks`). The last three go beyond
- * the course: the layers of the residual net that `npm run train` trains (docs/best-model.md). What the course
+ * checks them (learn/checks/, one file per notebook, named by each exercise's `checks`). The last five go beyond
+ * the course: the layers of the residual net and of the airbench net that `npm run train` trains, and the
+ * airbench recipe's Nesterov update (docs/best-model.md). What the course
  * hands out ready-made (HOG, the Solver, data loading, the fast layers, the sandwich layers) is not here, so it
  * always comes from src/.
  *
@@ -48,7 +49,7 @@ const BN = 'batchnorm.md';
 const CONV = 'convolution.md';
 const VIS = 'network-visualization.md';
 const BEST = 'best-model.md';
-/** Beyond the course: the layers of `npm run train`'s residual net. */
+/** Beyond the course: the layers of `npm run train`'s nets and the airbench recipe's update rule. */
 const BEYOND = 'Q5 best model (beyond the course)';
 
 /** Every exercise, in the order the course asks for them. */
@@ -96,6 +97,8 @@ export const EXERCISES: readonly Exercise[] = [
   ex('global_avg_pool', 'A2', BEYOND, 'layers/global_avg_pool.ts', ['globalAvgPoolForward', 'globalAvgPoolBackward'], BEST),
   ex('smoothed_softmax_loss', 'A2', BEYOND, 'layers/label_smoothing.ts', ['smoothedSoftmaxLoss'], BEST),
   ex('residual_block_backward', 'A2', BEYOND, 'layers/residual.ts', ['residualBlockBackward'], BEST),
+  ex('gelu_backward', 'A2', BEYOND, 'layers/gelu.ts', ['geluBackward'], BEST),
+  ex('sgd_nesterov', 'A2', BEYOND, 'optim/sgd_nesterov.ts', ['sgdNesterov'], BEST),
 ];
 
 /** The exercise with this id; throws naming the known ids otherwise. */

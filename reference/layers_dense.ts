@@ -81,3 +81,8 @@ export function layernormRef(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
 export function dropoutRef(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   return tf.mul(x, mask);
 }
+
+/** x: any shape. The exact GELU, x * Phi(x) with Phi from tf.erf (autodiff differentiates erf itself). */
+export function geluRef(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.mul(tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1), 0.5));
+}

@@ -6,7 +6,7 @@
  * reach an object), and the tensors must tile the weights file exactly, so the weights are only read once their
  * size is known to match.
  */
-import { UPDATE_RULE_NAMES, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from '../src/optim';
+import { ALL_RULE_NAMES, ADAM_DEFAULTS, LOOKAHEAD_DEFAULTS, MOMENTUM_DEFAULTS, NESTEROV_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from '../src/optim';
 import { checkSchedule, type LrSchedule } from './schedule';
 import { modelOptionProblems } from './model_options';
 
@@ -110,6 +110,8 @@ export const OPTIM_FIELDS: Readonly<Record<string, { numbers: readonly string[];
   sgd_momentum: { numbers: Object.keys(MOMENTUM_DEFAULTS), tensors: ['velocity'] },
   rmsprop: { numbers: Object.keys(RMSPROP_DEFAULTS), tensors: ['cache'] },
   adam: { numbers: Object.keys(ADAM_DEFAULTS), tensors: ['m', 'v'] },
+  sgd_nesterov: { numbers: Object.keys(NESTEROV_DEFAULTS), tensors: ['velocity'] },
+  sgd_nesterov_lookahead: { numbers: [...Object.keys(NESTEROV_DEFAULTS), ...Object.keys(LOOKAHEAD_DEFAULTS)], tensors: ['velocity', 'ema'] },
 };
 
 /**
@@ -275,7 +277,7 @@ function checkNames(o: Record<string, unknown>, tensors: TensorEntry[], fail: Fa
     return fail(`'optimizer' must be null or { updateRule, configs }, got ${show(optimizer)}`);
   }
   const rule = optimizer.updateRule;
-  if (!(UPDATE_RULE_NAMES as readonly string[]).includes(rule)) fail(`update rule '${showName(rule)}' is not one of ${UPDATE_RULE_NAMES.join(', ')}`);
+  if (!(ALL_RULE_NAMES as readonly string[]).includes(rule)) fail(`update rule '${showName(rule)}' is not one of ${ALL_RULE_NAMES.join(', ')}`);
   const fields = OPTIM_FIELDS[rule];
   const referred = new Set<string>();
   for (const [name, config] of Object.entries(optimizer.configs)) {

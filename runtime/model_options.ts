@@ -60,6 +60,16 @@ export const MODEL_OPTION_BOUNDS: Readonly<Record<string, Readonly<Record<string
     weightScale: { numOrNull: [0, 100] },
     seed: SEED,
   },
+  Airbench: {
+    inputDim: IMAGE,
+    widths: { intList: [1, 512], maxLength: 3 },
+    numClasses: CLASSES,
+    labelSmoothing: { num: [0, 1] },
+    bnMomentum: { num: [0, 1] },
+    scoreScale: { num: [0, 1e3] },
+    whiteningEps: { num: [0, 1] },
+    seed: SEED,
+  },
   ResNet: { inputDim: IMAGE, width: { int: [1, 128] }, numClasses: CLASSES, residual: { bool: true }, labelSmoothing: { num: [0, 1] }, reg: REG, seed: SEED },
 };
 

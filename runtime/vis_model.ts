@@ -1,6 +1,6 @@
 /**
  * The models network visualisation explains, loaded from checkpoints: every model the project trains and
- * checkpoints (FullyConnectedNet, ThreeLayerConvNet, ConvNet, ResNet). Each returns the gradient of its class scores with
+ * checkpoints (FullyConnectedNet, ThreeLayerConvNet, ConvNet, ResNet, Airbench). Each returns the gradient of its class scores with
  * respect to its input images from its own hand-written backward pass (InputGradientModel.inputGradient), in
  * test mode, so saliency maps, fooling images and class visualisations treat them all alike.
  *
@@ -14,11 +14,12 @@ import { ThreeLayerConvNet, ThreeLayerConvNetOptions } from '../src/classifiers/
 import { FullyConnectedNet, FullyConnectedNetOptions } from '../src/classifiers/fc_net';
 import { ConvNet, ConvNetOptions } from '../src/classifiers/convnet';
 import { ResNet, ResNetOptions } from '../src/classifiers/resnet';
+import { Airbench, AirbenchOptions } from '../src/classifiers/airbench';
 import { CheckpointError, disposeCheckpoint, loadCheckpoint, restoreModel } from './checkpoint';
 import type { InputGradientModel } from '../src/vis/saliency';
 
 /** A model that network visualisation can explain. */
-export type VisModel = (ThreeLayerConvNet | FullyConnectedNet | ConvNet | ResNet) & InputGradientModel;
+export type VisModel = (ThreeLayerConvNet | FullyConnectedNet | ConvNet | ResNet | Airbench) & InputGradientModel;
 
 /** Each model kind (its class name, as checkpoints record it) and how to build an untrained one from its options. */
 const BUILDERS: Record<string, (options: unknown) => VisModel> = {
@@ -26,6 +27,7 @@ const BUILDERS: Record<string, (options: unknown) => VisModel> = {
   ThreeLayerConvNet: (o) => new ThreeLayerConvNet(o as ThreeLayerConvNetOptions),
   ConvNet: (o) => new ConvNet(o as ConvNetOptions),
   ResNet: (o) => new ResNet(o as ResNetOptions),
+  Airbench: (o) => new Airbench(o as AirbenchOptions),
 };
 
 /** The model kinds loadVisModel accepts. */

@@ -13,7 +13,7 @@
  *      score with L2 regularisation, random jitter, periodic blur and clamping to the valid pixel range.
  *
  * The models:
- *   - the best model: --checkpoint PATH (a ResNet, ConvNet, ThreeLayerConvNet or FullyConnectedNet checkpoint written by the
+ *   - the best model: --checkpoint PATH (an Airbench, ResNet, ConvNet, ThreeLayerConvNet or FullyConnectedNet checkpoint written by the
  *     Solver or `npm run train`); without it, the checkpoint of `npm run train`'s default output folder
  *     (runs/train/checkpoints/) with the highest validation accuracy, when there is one;
  *   - the small convnet (the weak model): the one a previous run saved in the output folder as model.{json,bin};
@@ -217,16 +217,16 @@ function predict(model: VisModel, X: tf.Tensor4D, batchSize = 200): Int32Array {
 
 const mean = (xs: number[]): number => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-/** The class visualisation settings for a model kind: CLASS_VIS_DEEP_DEFAULTS for ConvNet and ResNet, else the course's. */
+/** The class visualisation settings for a model kind: CLASS_VIS_DEEP_DEFAULTS for ConvNet, ResNet and Airbench, else the course's. */
 function classVisDefaults(kind: string): Record<keyof typeof CLASS_VIS_DEFAULTS, number> {
-  return kind === 'ConvNet' || kind === 'ResNet' ? CLASS_VIS_DEEP_DEFAULTS : CLASS_VIS_DEFAULTS;
+  return kind === 'ConvNet' || kind === 'ResNet' || kind === 'Airbench' ? CLASS_VIS_DEEP_DEFAULTS : CLASS_VIS_DEFAULTS;
 }
 
 /** "(default X; Y for a ConvNet or ResNet)" for a class visualisation option's help. */
 function visDefault(key: keyof typeof CLASS_VIS_DEFAULTS): string {
   const course = CLASS_VIS_DEFAULTS[key];
   const deep = CLASS_VIS_DEEP_DEFAULTS[key];
-  return course === deep ? `(default ${course})` : `(default ${course}; ${deep} for a ConvNet or ResNet)`;
+  return course === deep ? `(default ${course})` : `(default ${course}; ${deep} for a ConvNet, ResNet or Airbench)`;
 }
 
 /** One model's fooling statistics over the images it fooled. */

@@ -32,12 +32,13 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ScriptContext, startScript } from './lib/cli';
 import { fitSplitSizes, loadCifarForScript, preprocessForScript } from './lib/cifar';
-import { QUICK, DEFAULT_EPOCHS, TrainOptions, parseTrainOptions } from './lib/train_options';
+import { AIRBENCH, QUICK, DEFAULT_EPOCHS, TTA_SHIFTS_MIN_BUDGET, TrainOptions, parseTrainOptions } from './lib/train_options';
 import { TrainModel, TrainRunRecord, describeSavedRun, describeSchedule, describeSpec, isTrainCheckpoint, modelFromSpec, newModel, newSchedule, runDifferences } from './lib/train_run';
-import { TrainData, chooseFinalParams, planEpochs, trainWithinBudget } from './lib/train_budget';
+import { TrainData, chooseFinalParams, planAirbench, planEpochs, trainWithinBudget } from './lib/train_budget';
 import { drawFigures, evaluate, report } from './lib/train_report';
-import { augmentBatch } from '../src/data/augment';
-import { Solver, SolverOptions } from '../src/solver';
+import { alternatingFlip, alternatingFlipCoins, augmentBatch, randomTranslateReflect } from '../src/data/augment';
+import { AugmentInfo, EpochInfo, Solver, SolverOptions } from '../src/solver';
+import { Airbench } from '../src/classifiers/airbench';
 import { Rng } from '../src/random';
 import { RECORDS_PER_BATCH } from '../runtime/data/cifar10_format';
 import { Checkpoint, disposeCheckpoint, prepareCheckpointDir } from '../runtime/checkpoint';
@@ -72,10 +73,40 @@ interface Built {
   schedule: LrSchedule | null;
 }
 
+/**
+ * What the airbench recipe adds to the Solver: epochs that see every image once, alternating flips (one coin per
+ * training image, from the run's seed) and reflect-padded 2-pixel translations, and the whitening bias frozen after
+ * AIRBENCH.whitenBiasEpochs (its rate and decay set to 0 before that epoch's checkpoint, so a resumed run keeps it
+ * frozen). ResNet and ConvNet keep random flips and zero-padded crops, sampled with replacement.
+ */
+function recipeOptions(ctx: ScriptContext, opts: TrainOptions, kind: string, data: TrainData): { solver: SolverOptions; beforeCheckpoint: (info: EpochInfo, s: Solver) => void } {
+  if (kind !== 'Airbench') {
+    const augment = (X: tf.Tensor, rng: Rng) => augmentBatch(X as tf.Tensor4D, rng, { flip: true, padding: 4 });
+    return { solver: opts.augment ? { augment } : {}, beforeCheckpoint: () => undefined };
+  }
+  const coins = alternatingFlipCoins(data.XTrain.shape[0], new Rng(ctx.seed).fork());
+  const augment = (X: tf.Tensor, rng: Rng, info: AugmentInfo) =>
+    tf.tidy(() => randomTranslateReflect(alternatingFlip(X as tf.Tensor4D, info.indices, coins, info.epoch), rng, AIRBENCH.translate));
+  const beforeCheckpoint = (info: EpochInfo, s: Solver) => {
+    const config = s.optimConfigs.b0;
+    if (info.epoch >= AIRBENCH.whitenBiasEpochs && config && config.lrScale !== 0) {
+      config.lrScale = 0;
+      config.weightDecay = 0;
+      ctx.log(`whitening bias frozen after epoch ${info.epoch}`);
+    }
+  };
+  return { solver: { sampling: 'epoch', ...(opts.augment ? { augment } : {}) }, beforeCheckpoint };
+}
+
 /** The model and the Solver: rebuilt from the checkpoint when resuming, else new from the flags. */
 function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: TrainData, checkpointDir: string, resumeFrom: Checkpoint | null, plannedEpochs: number | null): Built {
-  const augment = (X: tf.Tensor, rng: Rng) => augmentBatch(X as tf.Tensor4D, rng, { flip: true, padding: 4 });
-  const common: SolverOptions = { log: ctx.log, printEvery: 50, ...(opts.augment ? { augment } : {}) };
+  const kind = resumeFrom ? (resumeFrom.model as { kind: string }).kind : { airbench: 'Airbench', resnet: 'ResNet', convnet: 'ConvNet' }[opts.model];
+  const recipe = recipeOptions(ctx, opts, kind, data);
+  const common: SolverOptions = { log: ctx.log, printEvery: 50, ...recipe.solver };
+  const onEpochEndWith = (save: NonNullable<SolverOptions['onEpochEnd']>): NonNullable<SolverOptions['onEpochEnd']> => (info, s) => {
+    recipe.beforeCheckpoint(info, s);
+    save(info, s);
+  };
   if (resumeFrom) {
     // The checkpoint says what was trained: the model is rebuilt from its options, the Solver from its settings.
     const run = resumeFrom.run as TrainRunRecord;
@@ -83,7 +114,7 @@ function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: Train
     const spec = resumeFrom.model as { kind: string; options: unknown };
     const model = modelFromSpec(spec.kind, spec.options);
     try {
-      const onEpochEnd = checkpointEachEpoch(checkpointDir, CHECKPOINT_NAME, { run, lrSchedule: schedule });
+      const onEpochEnd = onEpochEndWith(checkpointEachEpoch(checkpointDir, CHECKPOINT_NAME, { run, lrSchedule: schedule }));
       const solver = resumeSolver(model, data, resumeFrom, { ...common, onEpochEnd, ...(opts.epochs !== undefined ? { numEpochs: opts.epochs } : {}) });
       ctx.log(
         `resumed run ${run.id} from ${resumeFrom.manifestPath}: epoch ${solver.epoch} of ${solver.numEpochs}, iteration ${solver.iteration} ` +
@@ -108,9 +139,22 @@ function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: Train
   const numEpochs = opts.epochs ?? (ctx.quick ? QUICK.epochs : (plannedEpochs ?? DEFAULT_EPOCHS));
   const schedule = newSchedule(opts, numEpochs);
   const model = newModel(ctx, opts);
+  const iterationsPerEpoch = Math.max(Math.floor(data.XTrain.shape[0] / opts.batchSize), 1);
+  let airbench: Pick<SolverOptions, 'optimConfig' | 'optimConfigFor'> = {};
+  if (model instanceof Airbench) {
+    const whitening = data.XTrain.shape[0] > AIRBENCH.whiteningImages ? tf.slice(data.XTrain, 0, AIRBENCH.whiteningImages) : data.XTrain;
+    model.initWhitening(whitening as tf.Tensor4D);
+    if (whitening !== data.XTrain) whitening.dispose();
+    const lookahead: Record<string, number> = opts.updateRule === 'sgd_nesterov_lookahead' ? { lookaheadEvery: AIRBENCH.lookaheadEvery, lookaheadSteps: numEpochs * iterationsPerEpoch } : {};
+    airbench = {
+      optimConfig: { momentum: AIRBENCH.momentum, weightDecay: opts.reg, ...lookahead },
+      optimConfigFor: (name): Record<string, number> => (name.startsWith('beta') ? { lrScale: AIRBENCH.biasScale } : {}),
+    };
+  }
   const solver = new Solver(model, data, {
     ...common,
-    onEpochEnd: checkpointEachEpoch(checkpointDir, CHECKPOINT_NAME, { run, lrSchedule: schedule }),
+    ...airbench,
+    onEpochEnd: onEpochEndWith(checkpointEachEpoch(checkpointDir, CHECKPOINT_NAME, { run, lrSchedule: schedule })),
     updateRule: opts.updateRule,
     lrSchedule: scheduleFunction(schedule),
     batchSize: opts.batchSize,
@@ -144,7 +188,16 @@ async function main(): Promise<void> {
   try {
     data = await loadData(ctx);
     if (resumeFrom) checkSameData(resumeFrom, { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], digest: data.digest });
-    const planned = !resumeFrom && !ctx.quick && opts.epochs === undefined && opts.model === 'resnet' ? planEpochs(ctx, opts, data, started) : null;
+    const fresh = !resumeFrom && !ctx.quick && opts.epochs === undefined;
+    let planned: number | null = null;
+    if (fresh && opts.model === 'resnet') planned = planEpochs(ctx, opts, data, started);
+    if (fresh && opts.model === 'airbench') {
+      const plan = planAirbench(ctx, opts, data, started);
+      planned = plan.epochs;
+      opts.widths = plan.widths;
+    }
+    opts.widths ??= ctx.quick ? [16, 32, 32] : [64, 128, 128];
+    opts.ttaShifts ??= opts.timeBudget >= TTA_SHIFTS_MIN_BUDGET;
     built = buildModelAndSolver(ctx, opts, data, checkpointDir, resumeFrom, planned);
     const resumedFromEpoch = resumeFrom ? resumeFrom.epoch : null;
     if (resumeFrom) disposeCheckpoint(resumeFrom);
@@ -153,8 +206,8 @@ async function main(): Promise<void> {
     const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
     ctx.log(
       `${describeSpec(m.kind, m.options)}, ${numParams} parameters; ${s.updateRuleName}, ${describeSchedule(schedule)}, batch ${s.batchSize}, ` +
-        `${s.numEpochs} epochs of ${s.iterationsPerEpoch} iterations, augmentation ${opts.augment ? 'flip + crop (pad 4)' : 'off'}, ` +
-        `test-time augmentation ${opts.tta ? 'flip averaging' : 'off'}`,
+        `${s.numEpochs} epochs of ${s.iterationsPerEpoch} iterations, augmentation ${!opts.augment ? 'off' : m instanceof Airbench ? 'alternating flip + reflect-padded translation (2)' : 'flip + crop (pad 4)'}, ` +
+        `test-time augmentation ${!opts.tta ? 'off' : m instanceof Airbench && opts.ttaShifts ? 'flips and 1-pixel shifts' : 'flip averaging'}`,
     );
     const times = trainWithinBudget(ctx, opts, s, data, started);
     const bestEpoch = chooseFinalParams(ctx, s, schedule, data, times.stoppedBy);

@@ -163,7 +163,7 @@ describe('loading an untrusted checkpoint', () => {
     editManifest(c.manifestPath, (m) => {
       m.optimizer.updateRule = 'nesterov';
     });
-    expect(() => loadCheckpoint(c.base)).toThrow("update rule 'nesterov' is not one of sgd, sgd_momentum, rmsprop, adam");
+    expect(() => loadCheckpoint(c.base)).toThrow("update rule 'nesterov' is not one of sgd, sgd_momentum, rmsprop, adam, sgd_nesterov, sgd_nesterov_lookahead");
   });
 
   it('refuses update-rule numbers out of their range, naming the field, in one line', () => {

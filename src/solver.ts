@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from './model';
 import { predictionAccuracy, modelPredictions } from './classifiers/accuracy';
-import { OptimConfig, UPDATE_RULES, UpdateRule, UpdateRuleName, getUpdateRule } from './optim';
+import { AnyRuleName, EXTRA_RULES, OptimConfig, UPDATE_RULES, UpdateRule, getAnyRule } from './optim';
 import { Rng } from './random';
 
 export interface SolverData {
@@ -80,11 +80,33 @@ export interface SolverState {
   optimConfigs: Record<string, Partial<OptimConfig>>;
 }
 
+/** What an augmentation sees of the minibatch besides its pixels. */
+export interface AugmentInfo {
+  /** Epochs completed before this step (0 in the first epoch). */
+  epoch: number;
+  /** The training-set index of each row of the minibatch. */
+  indices: Int32Array;
+}
+
 export interface SolverOptions {
-  /** A course rule name ('sgd', 'sgd_momentum', 'rmsprop', 'adam') or a function with the same signature. Default 'sgd'. */
-  updateRule?: UpdateRuleName | UpdateRule;
+  /**
+   * A course rule name ('sgd', 'sgd_momentum', 'rmsprop', 'adam'), one beyond the course ('sgd_nesterov',
+   * 'sgd_nesterov_lookahead'), or a function with the same signature. Default 'sgd'.
+   */
+  updateRule?: AnyRuleName | UpdateRule;
   /** Hyperparameters given to the update rule for every parameter (numbers only, e.g. { learningRate: 1e-3 }). */
   optimConfig?: Record<string, number>;
+  /**
+   * Hyperparameters of one parameter on top of optimConfig (numbers only), by parameter name: PyTorch's parameter
+   * groups (e.g. a larger lrScale for batchnorm biases). Default: none.
+   */
+  optimConfigFor?: (name: string) => Record<string, number>;
+  /**
+   * How minibatches are drawn: 'replacement' (default, the course's np.random.choice(numTrain, batchSize)) or
+   * 'epoch' (each epoch a fresh permutation of the training set, cut into consecutive minibatches, so every
+   * example is seen once per epoch).
+   */
+  sampling?: 'replacement' | 'epoch';
   /** The learning rate is multiplied by this at the end of every epoch. Default 1. */
   lrDecay?: number;
   /**
@@ -117,10 +139,11 @@ export interface SolverOptions {
   /**
    * Data augmentation: applied to every training minibatch, inside the step's tf.tidy, before the model sees it
    * (e.g. src/data/augment.ts's random flips and crops). X: the minibatch, XTrain's layout with batchSize rows;
-   * rng: the epoch's augmentation generator (see the file comment). Must return a tensor of X's shape. Accuracy
-   * checks see the data as it is.
+   * rng: the epoch's augmentation generator (see the file comment); info: the epoch and the rows' training-set
+   * indices (for augmentations that depend on them, e.g. alternating flips). Must return a tensor of X's shape.
+   * Accuracy checks see the data as it is.
    */
-  augment?: (X: tf.Tensor, rng: Rng) => tf.Tensor;
+  augment?: (X: tf.Tensor, rng: Rng, info: AugmentInfo) => tf.Tensor;
 }
 
 /** Thrown when training cannot go on: a loss that is NaN or infinite, or a model that breaks the contract. */
@@ -187,6 +210,7 @@ export class Solver {
   readonly numTrainSamples: number | null;
   readonly numValSamples: number | null;
   readonly seed: number;
+  readonly sampling: 'replacement' | 'epoch';
   readonly printEvery: number;
   readonly verbose: boolean;
 
@@ -208,6 +232,8 @@ export class Solver {
   private readonly options: SolverOptions;
   private readonly log: (line: string) => void;
   private rngs: { batch: Rng; accuracy: Rng; augment: Rng };
+  /** With sampling 'epoch': this epoch's permutation of the training set, drawn at its first step. */
+  private epochOrder: Int32Array | null = null;
   private disposed = false;
 
   /**
@@ -225,6 +251,7 @@ export class Solver {
     this.numTrainSamples = options.numTrainSamples !== undefined ? options.numTrainSamples : 1000;
     this.numValSamples = options.numValSamples ?? null;
     this.seed = options.seed ?? 0;
+    this.sampling = options.sampling ?? 'replacement';
     this.printEvery = options.printEvery ?? 10;
     this.verbose = options.verbose ?? true;
     this.log = options.log ?? console.log;
@@ -243,16 +270,17 @@ export class Solver {
           `(${options.optimConfig?.learningRate}) or lrDecay (${this.lrDecay}) with it`,
       );
     }
+    if (this.sampling !== 'replacement' && this.sampling !== 'epoch') throw new Error(`Solver: options.sampling must be 'replacement' or 'epoch', got ${String(this.sampling)}`);
     if (!Number.isFinite(this.seed)) throw new Error(`Solver: options.seed must be a finite number, got ${this.seed}`);
     checkData(data);
 
     const rule = options.updateRule ?? 'sgd';
     if (typeof rule === 'string') {
-      this.updateRule = getUpdateRule(rule);
+      this.updateRule = getAnyRule(rule);
       this.updateRuleName = rule;
     } else {
       this.updateRule = rule;
-      const known = Object.entries(UPDATE_RULES).find(([, f]) => f === rule);
+      const known = Object.entries({ ...UPDATE_RULES, ...EXTRA_RULES }).find(([, f]) => f === rule);
       this.updateRuleName = known ? known[0] : rule.name || 'custom';
     }
 
@@ -261,7 +289,13 @@ export class Solver {
         throw new Error(`Solver: options.optimConfig.${k} must be a finite number (state tensors are kept per parameter), got ${String(v)}`);
       }
     }
-    for (const name of Object.keys(model.params)) this.optimConfigs[name] = { ...(options.optimConfig ?? {}) };
+    for (const name of Object.keys(model.params)) {
+      const own = options.optimConfigFor?.(name) ?? {};
+      for (const [k, v] of Object.entries(own)) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`Solver: options.optimConfigFor('${name}').${k} must be a finite number, got ${String(v)}`);
+      }
+      this.optimConfigs[name] = { ...(options.optimConfig ?? {}), ...own };
+    }
     this.rngs = epochRngs(this.seed, this.epoch);
   }
 
@@ -290,14 +324,14 @@ export class Solver {
    */
   step(): number {
     this.checkAlive('step');
-    const indices = this.rngs.batch.choice(this.data.XTrain.shape[0], this.batchSize);
+    const indices = this.nextIndices();
     if (this.lrSchedule) this.setScheduledRate(this.lrSchedule);
     const loss = tf.tidy(() => {
       const idx = tf.tensor1d(indices, 'int32');
       // Whole rows by gatherND (indices [B, 1]) rather than tf.gather: wasm's Gather kernel recomputes a
       // multi-index for every element and took ~30x longer (docs/performance.md).
       const batch = tf.gatherND(this.data.XTrain, tf.reshape(idx, [-1, 1]));
-      const X = this.options.augment ? this.augmentBatch(batch) : batch;
+      const X = this.options.augment ? this.augmentBatch(batch, indices) : batch;
       const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
       const { loss, grads } = this.model.loss(X, y);
       const value = loss.dataSync()[0];
@@ -317,6 +351,15 @@ export class Solver {
     this.iteration += 1;
     this.lossHistory.push(loss);
     return loss;
+  }
+
+  /** The training-set indices of the next minibatch (see SolverOptions.sampling). */
+  private nextIndices(): Int32Array {
+    const n = this.data.XTrain.shape[0];
+    if (this.sampling === 'replacement') return this.rngs.batch.choice(n, this.batchSize);
+    this.epochOrder ??= this.rngs.batch.permutation(n);
+    const start = (this.iteration % this.iterationsPerEpoch) * this.batchSize;
+    return this.epochOrder.slice(start, Math.min(start + this.batchSize, n));
   }
 
   /** The update rule on one parameter; keeps the rule's new state tensors and frees the ones it replaced. */
@@ -344,8 +387,8 @@ export class Solver {
   }
 
   /** options.augment on a minibatch, checked to keep its shape. Call inside step's tidy. */
-  private augmentBatch(batch: tf.Tensor): tf.Tensor {
-    const out = (this.options.augment as NonNullable<SolverOptions['augment']>)(batch, this.rngs.augment);
+  private augmentBatch(batch: tf.Tensor, indices: Int32Array): tf.Tensor {
+    const out = (this.options.augment as NonNullable<SolverOptions['augment']>)(batch, this.rngs.augment, { epoch: this.epoch, indices });
     if (!(out instanceof tf.Tensor) || out.rank !== batch.rank || out.shape.some((s, i) => s !== batch.shape[i])) {
       const got = out instanceof tf.Tensor ? `shape [${out.shape}]` : String(out);
       this.fail(`options.augment must return a tensor of the minibatch's shape [${batch.shape}], got ${got}`);
@@ -411,6 +454,7 @@ export class Solver {
     }
     const { trainAcc, valAcc } = this.checkEpoch();
     this.rngs = epochRngs(this.seed, this.epoch);
+    this.epochOrder = null;
     this.options.onEpochEnd?.({ epoch: this.epoch, numEpochs: this.numEpochs, iteration: this.iteration, trainAcc, valAcc, bestValAcc: this.bestValAcc }, this);
   }
 
@@ -495,6 +539,7 @@ export class Solver {
     this.valAccHistory = [...s.valAccHistory];
     this.bestValAcc = s.bestValAcc;
     this.rngs = epochRngs(this.seed, this.epoch);
+    this.epochOrder = null;
   }
 
   /** Frees the update rules' state and the best copies. The model and the data stay the caller's. */

@@ -8,6 +8,7 @@ import { CatalogueCase, labels, layerCase } from './harness';
 import { argmaxPattern, cacheKinks, marginPattern, positivePattern } from './kinks';
 import { affineForward, affineBackward } from '../../src/layers/affine';
 import { reluForward, reluBackward } from '../../src/layers/relu';
+import { geluForward, geluBackward } from '../../src/layers/gelu';
 import { softmaxLoss } from '../../src/layers/softmax_loss';
 import { smoothedSoftmaxLoss } from '../../src/layers/label_smoothing';
 import { globalAvgPoolForward, globalAvgPoolBackward } from '../../src/layers/global_avg_pool';
@@ -33,7 +34,7 @@ import {
   convReluPoolForward,
   convReluPoolBackward,
 } from '../../src/layers/sandwich';
-import { affineRef, reluRef, softmaxLossRef, smoothedSoftmaxLossRef, svmLossRef, batchnormRef, layernormRef, dropoutRef } from '../layers_dense';
+import { affineRef, geluRef, reluRef, softmaxLossRef, smoothedSoftmaxLossRef, svmLossRef, batchnormRef, layernormRef, dropoutRef } from '../layers_dense';
 import {
   convRef,
   maxPoolRef,
@@ -310,4 +311,15 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
  * Layer cases added after the catalogue's draws were settled: run.ts places them after the models, so that every
  * earlier case keeps the inputs its bounds were set on (each case forks its generator in catalogue order).
  */
-export const LATER_LAYER_CASES: readonly CatalogueCase[] = [spatialBatchnormFastCase(false), spatialBatchnormFastCase(true)];
+export const LATER_LAYER_CASES: readonly CatalogueCase[] = [
+  spatialBatchnormFastCase(false),
+  spatialBatchnormFastCase(true),
+  // GELU is smooth everywhere: no kinks to steer the centred differences around.
+  layerCase('gelu', (rng) => ({
+    inputs: { x: rng.randn([4, 5], 2) },
+    dout: rng.randn([4, 5]),
+    forward: (i) => geluForward(i.x),
+    backward: (d, cache) => geluBackward(d as tf.Tensor, cache),
+    twin: (i) => geluRef(i.x),
+  })),
+];

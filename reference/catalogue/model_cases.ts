@@ -17,6 +17,8 @@ import { fcNetLossRef, threeLayerConvNetLossRef } from '../models';
 import { convNetLossRef } from '../convnet';
 import { ResNet } from '../../src/classifiers/resnet';
 import { resNetLossRef } from '../resnet';
+import { Airbench } from '../../src/classifiers/airbench';
+import { airbenchLossRef } from '../airbench';
 
 function fcCase(normalization: Normalization): CatalogueCase {
   const keep = 0.75;
@@ -150,6 +152,39 @@ function resNetCase(residual: boolean): CatalogueCase {
   });
 }
 
+/**
+ * Airbench, `npm run train`'s default, in miniature: four 16 x 16 grey images (16 - 1 = 15 after the whitening
+ * conv, then 7, 3 and 1 after the floor pools), widths 2/3/3, whitening filters from the batch itself, label
+ * smoothing 0.2. The batchnorm biases are drawn rather than left at 0 and the Dirac-initialised filters are nudged,
+ * so that no two entries of a pooling window tie. As in the ResNet's case, the many max-pool windows and the
+ * batchnorms over 4 images call for the smaller numeric step and looser bounds.
+ */
+function airbenchCase(): CatalogueCase {
+  const labelSmoothing = 0.2;
+  return modelCase(`Airbench (widths 2/3/3, label smoothing ${labelSmoothing})`, (rng) => {
+    const inputDim: [number, number, number] = [16, 16, 1];
+    const N = 4;
+    const net = new Airbench({ inputDim, widths: [2, 3, 3], numClasses: 4, labelSmoothing, seed: rng.int(2 ** 31) });
+    const X = rng.randn([N, ...inputDim]) as tf.Tensor4D;
+    net.initWhitening(X);
+    for (const [name, p] of Object.entries(net.params)) {
+      if (name.startsWith('beta') || name === 'b0') p.assign(rng.randn(p.shape, 0.1));
+      if (/^W[1-6]$/.test(name)) p.assign(tf.add(p, rng.randn(p.shape, 0.1)));
+    }
+    const y = labels(rng, N, 4);
+    return {
+      model: net,
+      X,
+      y,
+      twin: (p) => airbenchLossRef(p, X, y, { labelSmoothing, scoreScale: net.options.scoreScale, whitenW: net.whitenW }),
+      caches: () => net['forward'](X).caches,
+      numericStep: 1e-3,
+      numericBound: 5e-2,
+      autodiffBound: 5e-5,
+    };
+  });
+}
+
 /** Every model case: the course's models, then the ones `npm run train` trains. */
 export const MODEL_CASES: readonly CatalogueCase[] = [
   modelCase('TwoLayerNet (reg 0.1)', (rng) => {
@@ -177,4 +212,5 @@ export const MODEL_CASES: readonly CatalogueCase[] = [
   convNetCase(true),
   resNetCase(true),
   resNetCase(false),
+  airbenchCase(),
 ];

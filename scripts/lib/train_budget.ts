@@ -5,11 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNet } from '../../src/classifiers/resnet';
+import { Airbench } from '../../src/classifiers/airbench';
 import { augmentBatch } from '../../src/data/augment';
 import type { Solver, SolverData } from '../../src/solver';
 import type { ScriptContext } from './cli';
-import type { TrainOptions } from './train_options';
+import { TTA_SHIFTS_MIN_BUDGET, TrainOptions } from './train_options';
+import type { Model } from '../../src/model';
 import type { LrSchedule } from '../../runtime/schedule';
+import { lookaheadWeights } from '../../src/optim';
 
 /** The data a train run uses: the Solver's training and validation sets and the test set. */
 export interface TrainData extends SolverData {
@@ -33,13 +36,20 @@ const PLAN_TIMED_STEPS = 5;
 const PLAN_MARGIN = 0.15;
 
 /**
- * Epochs of a fresh ResNet run without --epochs: as many as fit in the time budget, so that the one-cycle schedule
- * ends (its learning rate reaches 0) when the budget does. Times training steps of a throwaway model of the same
- * shape on real minibatches (the median of PLAN_TIMED_STEPS after PLAN_WARMUP_STEPS), adds PLAN_MARGIN for the
- * Solver's own work and a machine that slows down, and sets the evaluation's time aside. Returns at least 1.
+ * Forward passes over one test image per evaluation, in the units of a training step's image: each view is a test-mode
+ * forward pass (about a third of a training step), the validation set and the test set with the chosen test-time
+ * augmentation, and the test set once more without it.
  */
-export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainData, started: number): number {
-  const probe = new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg });
+export function evaluationImages(opts: TrainOptions, data: TrainData): number {
+  const views = !opts.tta ? 1 : opts.model === 'airbench' && opts.ttaShifts ? 6 : 2;
+  return ((data.XVal.shape[0] + data.XTest.shape[0]) * views + (opts.tta ? data.XTest.shape[0] : 0)) / 3;
+}
+
+/**
+ * Seconds per training step of `probe` (a throwaway model of the run's shape) on real minibatches: the median of
+ * PLAN_TIMED_STEPS after PLAN_WARMUP_STEPS. Disposes the probe.
+ */
+function timeSteps(ctx: ScriptContext, opts: TrainOptions, data: TrainData, probe: Model & { dispose(): void }): number {
   const rng = ctx.rng.fork();
   const n = data.XTrain.shape[0];
   const batch = Math.min(opts.batchSize, n);
@@ -59,19 +69,90 @@ export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainDa
   } finally {
     probe.dispose();
   }
-  const perStep = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  const stepsPerEpoch = Math.max(Math.floor(n / opts.batchSize), 1);
-  // Test-mode passes cost about a third of a training step per image; TTA doubles them.
-  const evalImages = (data.XVal.shape[0] + 2 * data.XTest.shape[0]) * (opts.tta ? 2 : 1);
-  const evalSeconds = (perStep / batch) * (evalImages / 3) + 30;
+  return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+/** Epochs that fit in what is left of the budget at perStep seconds per step, after the evaluation; at least 1. */
+function epochsThatFit(opts: TrainOptions, data: TrainData, started: number, perStep: number): { epochs: number; epochSeconds: number } {
+  const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
+  const stepsPerEpoch = Math.max(Math.floor(data.XTrain.shape[0] / opts.batchSize), 1);
+  const evalSeconds = (perStep / batch) * evaluationImages(opts, data) + 30;
   const left = opts.timeBudget * 60 - (Date.now() - started) / 1000 - evalSeconds;
   const epochSeconds = perStep * stepsPerEpoch * (1 + PLAN_MARGIN);
-  const epochs = Math.max(1, Math.floor(left / epochSeconds));
+  return { epochs: Math.max(1, Math.floor(left / epochSeconds)), epochSeconds };
+}
+
+/**
+ * Epochs of a fresh ResNet run without --epochs: as many as fit in the time budget, so that the one-cycle schedule
+ * ends (its learning rate reaches 0) when the budget does. Times training steps of a throwaway model of the same
+ * shape (timeSteps), adds PLAN_MARGIN for the Solver's own work and a machine that slows down, and sets the
+ * evaluation's time aside. Returns at least 1.
+ */
+export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainData, started: number): number {
+  const probe = new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg });
+  const perStep = timeSteps(ctx, opts, data, probe);
+  const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
+  const { epochs, epochSeconds } = epochsThatFit(opts, data, started, perStep);
   ctx.log(
     `planning: ${perStep.toFixed(2)} s per step of ${batch} images, ~${(epochSeconds / 60).toFixed(1)} min per epoch with a ${PLAN_MARGIN * 100}% margin: ` +
       `${epochs} epochs fit in the ${opts.timeBudget}-minute budget (pass --epochs to fix the number)`,
   );
   return epochs;
+}
+
+/**
+ * airbench's widths, widest first: airbench93's and two narrower nets of the same shape for short budgets.
+ * planAirbench takes the widest with at least AIRBENCH_MIN_EPOCHS epochs in the budget. airbench94's widths
+ * (64, 256, 256) are not planned: their step's peak memory at the default batch is not measured against the 3 GB
+ * bound (docs/best-model.md); --widths 64,256,256 asks for them.
+ */
+export const AIRBENCH_WIDTHS: readonly [number, number, number][] = [
+  [64, 128, 128],
+  [48, 96, 96],
+  [32, 64, 64],
+];
+/** airbench's nets are tuned for 10 to 11 epochs; fewer epochs of a wider net lose more than the width gains. */
+export const AIRBENCH_MIN_EPOCHS = 10;
+
+/** Multiply-adds per image of airbench's convolutions at the given widths (32 x 32 x 3 inputs). */
+export function airbenchMacs(widths: readonly number[]): number {
+  let macs = 31 * 31 * 24 * 12;
+  let h = 31;
+  let cin = 24;
+  for (const w of widths) {
+    macs += h * h * cin * w * 9;
+    h = Math.floor(h / 2);
+    macs += h * h * w * w * 9;
+    cin = w;
+  }
+  return macs;
+}
+
+/**
+ * Widths, epochs and test-time augmentation of a fresh airbench run without --epochs (or --widths): times the
+ * steps of an airbench93-wide probe (or of --widths), scales that time to the other widths by their multiply-adds,
+ * and takes the widest net that fits AIRBENCH_MIN_EPOCHS epochs (the narrowest when none does) with as many epochs
+ * as fit. Test-time augmentation over shifts is on from a TTA_SHIFTS_MIN_BUDGET-minute budget unless a flag says.
+ * Prints the plan.
+ */
+export function planAirbench(ctx: ScriptContext, opts: TrainOptions, data: TrainData, started: number): { widths: [number, number, number]; epochs: number } {
+  opts.ttaShifts ??= opts.timeBudget >= TTA_SHIFTS_MIN_BUDGET;
+  const probed: [number, number, number] = opts.widths ?? [64, 128, 128];
+  const perStep = timeSteps(ctx, opts, data, new Airbench({ widths: probed }));
+  const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
+  const candidates = opts.widths ? [opts.widths] : AIRBENCH_WIDTHS;
+  const plans = candidates.map((widths) => {
+    const step = (perStep * airbenchMacs(widths)) / airbenchMacs(probed);
+    return { widths: [...widths] as [number, number, number], step, ...epochsThatFit(opts, data, started, step) };
+  });
+  const plan = plans.find((p) => p.epochs >= AIRBENCH_MIN_EPOCHS) ?? plans[plans.length - 1];
+  ctx.log(
+    `planning: ${perStep.toFixed(2)} s per step of ${batch} images at widths ${probed.join('/')}; widths ${plan.widths.join('/')} ` +
+      `(~${(airbenchMacs(plan.widths) / 1e6).toFixed(0)}M multiply-adds per image), ~${(plan.epochSeconds / 60).toFixed(1)} min per epoch with a ` +
+      `${PLAN_MARGIN * 100}% margin: ${plan.epochs} epochs of batch ${opts.batchSize} fit in the ${opts.timeBudget}-minute budget; test-time augmentation ` +
+      `${!opts.tta ? 'off' : opts.ttaShifts ? 'flips and 1-pixel shifts (6 views)' : 'flips'} (pass --epochs and --widths to fix them)`,
+  );
+  return { widths: plan.widths, epochs: plan.epochs };
 }
 
 export type StoppedBy = 'epochs' | 'time budget' | 'time budget, mid-epoch';
@@ -98,7 +179,7 @@ export function trainWithinBudget(ctx: ScriptContext, opts: TrainOptions, s: Sol
   let epochStarted = trainStarted;
   let stoppedBy: StoppedBy = 'epochs';
   /** Seconds the end of the run takes: forward passes over val + test (about a third of a training step per image), the figures. */
-  const evaluationSeconds = (perIteration: number) => (perIteration / s.batchSize) * ((data.XVal.shape[0] + data.XTest.shape[0]) / 3) + 10;
+  const evaluationSeconds = (perIteration: number) => (perIteration / s.batchSize) * evaluationImages(opts, data) + 10;
   const elapsed = () => (Date.now() - started) / 1000;
   const bar = ctx.progressBar(s.numIterations, 'train', ['epoch', 'loss']);
   try {
@@ -162,6 +243,7 @@ export function chooseFinalParams(ctx: ScriptContext, s: Solver, schedule: LrSch
     // The schedule's end (learning rate 0) is the point of the run: keep the last parameters rather than an
     // earlier epoch that did as well on 1,000 validation images by chance.
     ctx.log(`one-cycle schedule completed: evaluating the last parameters (epoch ${s.epoch}; best validation accuracy ${s.bestValAcc.toFixed(4)})`);
+    copyLookaheadWeights(ctx, s);
     return s.epoch;
   }
   if (stoppedBy === 'time budget, mid-epoch') {
@@ -173,4 +255,17 @@ export function chooseFinalParams(ctx: ScriptContext, s: Solver, schedule: LrSch
   }
   s.useBestParams();
   return s.valAccHistory.indexOf(s.bestValAcc);
+}
+
+/** With a lookahead rule, the end of training: every parameter takes its slow weights (src/optim/lookahead.ts). */
+function copyLookaheadWeights(ctx: ScriptContext, s: Solver): void {
+  let copied = 0;
+  for (const [name, p] of Object.entries(s.model.params)) {
+    const ema = lookaheadWeights(s.optimConfigs[name] ?? {});
+    if (ema) {
+      p.assign(ema);
+      copied++;
+    }
+  }
+  if (copied > 0) ctx.log(`lookahead: the ${copied} parameters take their slow weights`);
 }

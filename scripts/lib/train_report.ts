@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { printSummary, writeMetrics } from './run_dir';
-import { withFlipAveraging } from '../../src/classifiers/tta';
+import { withFlipAveraging, withFlipTranslateAveraging } from '../../src/classifiers/tta';
 import { predictionAccuracy, modelPredictions } from '../../src/classifiers/accuracy';
 import { CLASS_NAMES } from '../../src/data/cifar10';
 import type { Solver } from '../../src/solver';
@@ -80,7 +80,7 @@ export interface Evaluation {
  */
 export function evaluate(ctx: ScriptContext, opts: TrainOptions, m: TrainModel, data: TrainData): Evaluation {
   const evalStarted = Date.now();
-  const scored = opts.tta ? withFlipAveraging(m) : m;
+  const scored = !opts.tta ? m : m.kind === 'Airbench' && opts.ttaShifts ? withFlipTranslateAveraging(m) : withFlipAveraging(m);
   const batch = 200;
   const valAcc = predictionAccuracy(modelPredictions(scored, data.XVal, batch), data.yVal.dataSync());
   const labels = data.yTest.dataSync();

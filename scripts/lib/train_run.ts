@@ -6,10 +6,11 @@ import type { Checkpoint, RunRecord } from '../../runtime/checkpoint';
 import type { LrSchedule } from '../../runtime/schedule';
 import { ConvNet, ConvNetOptions, DEFAULT_BLOCKS, describeBlocks } from '../../src/classifiers/convnet';
 import { ResNet, ResNetOptions } from '../../src/classifiers/resnet';
-import type { TrainOptions } from './train_options';
+import { Airbench, AirbenchOptions } from '../../src/classifiers/airbench';
+import { AIRBENCH, TrainOptions } from './train_options';
 import type { ScriptContext } from './cli';
 
-export type TrainModel = ConvNet | ResNet;
+export type TrainModel = Airbench | ConvNet | ResNet;
 
 /** What a train run's checkpoints record about it (see RunRecord): what a resume must agree with. */
 export interface TrainRunRecord extends RunRecord {
@@ -25,6 +26,10 @@ export interface TrainRunRecord extends RunRecord {
 
 /** "ResNet-9 width 16" or "ConvNet 32-32p-64-64p-128p + fc 256": a model kind and its options in a few words. */
 export function describeSpec(kind: string, options: unknown): string {
+  if (kind === 'Airbench') {
+    const o = options as AirbenchOptions;
+    return `airbench net, widths ${(o.widths ?? [64, 128, 128]).join('/')}`;
+  }
   if (kind === 'ResNet') {
     const o = options as ResNetOptions;
     return `ResNet-9 width ${o.width}${o.residual === false ? ' without skip connections' : ''}`;
@@ -46,6 +51,7 @@ export function describeSavedRun(m: { run?: RunRecord | null; model?: { kind: st
 
 /** A model rebuilt from its checkpointed kind and options. */
 export function modelFromSpec(kind: string, options: unknown): TrainModel {
+  if (kind === 'Airbench') return new Airbench(options as AirbenchOptions);
   if (kind === 'ResNet') return new ResNet(options as ResNetOptions);
   return new ConvNet(options as ConvNetOptions);
 }
@@ -53,6 +59,7 @@ export function modelFromSpec(kind: string, options: unknown): TrainModel {
 /** The model of a fresh run, from the flags. */
 export function newModel(ctx: ScriptContext, opts: TrainOptions): TrainModel {
   const seed = ctx.rng.nextUint32();
+  if (opts.model === 'airbench') return new Airbench({ widths: opts.widths, labelSmoothing: opts.labelSmoothing, seed });
   if (opts.model === 'resnet') {
     return new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg, seed });
   }
@@ -62,18 +69,24 @@ export function newModel(ctx: ScriptContext, opts: TrainOptions): TrainModel {
 /** The learning-rate schedule of a fresh run of `epochs` epochs. */
 export function newSchedule(opts: TrainOptions, epochs: number): LrSchedule {
   if (opts.schedule === 'step') return { kind: 'step-decay', start: opts.lr, decay: opts.lrDecay };
+  if (opts.model === 'airbench') {
+    // Rates per 1024 examples, scaled to the batch; airbench's warm-up from 0.2 of the peak, decay to 0.07 of it.
+    const peak = (opts.lr * opts.batchSize) / 1024;
+    return { kind: 'one-cycle', start: AIRBENCH.startFraction * peak, peak, end: AIRBENCH.endFraction * peak, warmupEpochs: opts.warmup * epochs, totalEpochs: epochs };
+  }
   return { kind: 'one-cycle', start: 0, peak: opts.lr, end: 0, warmupEpochs: opts.warmup * epochs, totalEpochs: epochs };
 }
 
 export function describeSchedule(s: LrSchedule | null): string {
   if (s === null) return 'constant learning rate';
   if (s.kind === 'step-decay') return `learning rate ${s.start} times ${s.decay} every epoch`;
-  return `one-cycle learning rate ${s.start} -> ${s.peak} (epoch ${Number(s.warmupEpochs.toFixed(2))}) -> ${s.end} (epoch ${s.totalEpochs})`;
+  const rate = (x: number) => Number(x.toPrecision(6));
+  return `one-cycle learning rate ${rate(s.start)} -> ${rate(s.peak)} (epoch ${Number(s.warmupEpochs.toFixed(2))}) -> ${rate(s.end)} (epoch ${s.totalEpochs})`;
 }
 
 /** Whether a checkpoint holds a model this script trains. */
 export function isTrainCheckpoint(c: Checkpoint): boolean {
-  return c.model?.kind === 'ConvNet' || c.model?.kind === 'ResNet';
+  return c.model?.kind === 'ConvNet' || c.model?.kind === 'ResNet' || c.model?.kind === 'Airbench';
 }
 
 /**
@@ -90,8 +103,12 @@ export function runDifferences(c: Checkpoint, run: TrainRunRecord, ctx: ScriptCo
     if (explicit(name) && theirs !== ours) diffs.push(`it trained ${flag} ${theirs}, this command asks for ${flag} ${ours}`);
   };
   const spec = c.model as { kind: string; options?: unknown };
-  differs('--model', 'model', spec.kind === 'ResNet' ? 'resnet' : 'convnet', opts.model);
-  if (spec.kind === 'ResNet') {
+  differs('--model', 'model', spec.kind === 'Airbench' ? 'airbench' : spec.kind === 'ResNet' ? 'resnet' : 'convnet', opts.model);
+  if (spec.kind === 'Airbench') {
+    const saved = spec.options as AirbenchOptions;
+    differs('--widths', 'widths', String(saved.widths), String(opts.widths));
+    differs('--label-smoothing', 'labelSmoothing', String(saved.labelSmoothing), String(opts.labelSmoothing));
+  } else if (spec.kind === 'ResNet') {
     const saved = spec.options as ResNetOptions;
     differs('--width', 'width', String(saved.width), String(opts.width));
     differs('--residual', 'residual', String(saved.residual), String(opts.residual));

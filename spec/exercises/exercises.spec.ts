@@ -45,8 +45,8 @@ describe('the manifest', () => {
     const ids = EXERCISES.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.slice(0, 4)).toEqual(['compute_distances_two_loops', 'compute_distances_one_loop', 'compute_distances_no_loops', 'knn_predict_labels']);
-    // The course's exercises end with class visualisation; the three beyond the course (the residual net's layers) follow.
-    expect(ids.slice(-4)).toEqual(['class_visualization_update', 'global_avg_pool', 'smoothed_softmax_loss', 'residual_block_backward']);
+    // The course's exercises end with class visualisation; the five beyond the course (the trained nets' layers and update rule) follow.
+    expect(ids.slice(-6)).toEqual(['class_visualization_update', 'global_avg_pool', 'smoothed_softmax_loss', 'residual_block_backward', 'gelu_backward', 'sgd_nesterov']);
     for (const e of EXERCISES) expect(fs.existsSync(path.join(ROOT, 'docs', e.doc)) || ['fully-connected-nets.md', 'batchnorm.md', 'optimizers.md', 'convolution.md', 'dropout.md', 'network-visualization.md'].includes(e.doc)).toBe(true);
   });
 

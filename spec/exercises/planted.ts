@@ -119,4 +119,6 @@ export const PLANTS: Plant[] = [
   ['global_avg_pool', 'layers/global_avg_pool.ts', 'tf.div(dout, H * W)', 'dout', /^FAILS dx \(x \[2, 3, 4, 5\]\): rel error .*it is 12 times the expected value/],
   ['smoothed_softmax_loss', 'layers/label_smoothing.ts', 'tf.add(tf.mul(oneHot, 1 - eps), eps / c)', 'tf.add(tf.mul(oneHot, 1 - eps), eps)', /^FAILS loss: rel error .* vs autodiff reference; hint: it matches a target of \(1 - eps\) onehot\(y\) \+ eps/],
   ['residual_block_backward', 'layers/residual.ts', 'const dx = cache.skip ? tf.add(dout, dBranch) : dBranch;', 'const dx = dBranch;', /^FAILS dx \(residual block\): rel error/],
+  ['gelu_backward', 'layers/gelu.ts', 'tf.add(normalCdf(x), tf.mul(x, pdf))', 'normalCdf(x)', /^FAILS dx \(x \[4, 5\]\): rel error/],
+  ['sgd_nesterov', 'optim/sgd_nesterov.ts', 'const step = tf.add(dw, tf.mul(velocity, momentum));', 'const step = velocity;', /^FAILS next_w after 3 steps/],
 ];

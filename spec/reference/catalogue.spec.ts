@@ -72,6 +72,8 @@ const EXPECTED: [string, string[]][] = [
   ['ConvNet (batchnorm', [...CONVNET, 'gamma1', 'beta1', 'gamma2', 'beta2', 'gamma3', 'beta3']],
   ['ResNet (residual', RESNET],
   ['ResNet (no skip', RESNET],
+  ['Airbench (widths 2/3/3', ['b0', 'W1', 'beta1', 'W2', 'beta2', 'W3', 'beta3', 'W4', 'beta4', 'W5', 'beta5', 'W6', 'beta6', 'W7']],
+  ['gelu', ['dx']],
 ];
 
 describe('gradient catalogue, seed 0', () => {

@@ -46,19 +46,21 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function train(args: string[], data = dataDir): { status: number | null; stdout: string; stderr: string } {
+function train(args: string[], data = dataDir, timeout = 60000): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [tsxCli, path.join(root, 'scripts', 'train.ts'), ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, CIFAR10_DIR: data, CIFAR10_RECORDS_PER_BATCH: 'any', TFJS_BACKEND: '', TFJS_WASM_THREADS: '1' },
-    timeout: 60000,
+    timeout,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const TINY = ['--quick', '--backend', 'wasm', '--model', 'convnet', '--blocks', '8p-16p', '--batch-size', '16', '--no-progress'];
-/** The default model, narrow enough to train in seconds. */
-const TINY_RESNET = ['--quick', '--backend', 'wasm', '--width', '2', '--batch-size', '16', '--no-progress'];
+/** The ResNet, narrow enough to train in seconds. */
+const TINY_RESNET = ['--quick', '--backend', 'wasm', '--model', 'resnet', '--width', '2', '--batch-size', '16', '--no-progress'];
+/** The default model (airbench), narrow enough to train in seconds. */
+const TINY_AIRBENCH = ['--quick', '--backend', 'wasm', '--widths', '2,3,3', '--batch-size', '16', '--no-progress'];
 
 function readMetrics(out: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
@@ -231,6 +233,31 @@ describe('npm run train', () => {
     expect(noSkip.stdout).not.toContain('test acc without TTA');
   }, 300000);
 
+  it("trains airbench's recipe by default: Nesterov with lookahead, its schedule, frozen whitening bias, six-view TTA, and resumes", () => {
+    const out = path.join(dir, 'airbench');
+    const first = train([...TINY_AIRBENCH, '--out', out, '--seed', '3', '--epochs', '3', '--tta-shifts'], dataDir, 240000);
+    expect(first.stderr).toContain('airbench net, widths 2/3/3');
+    // Rates per 1024 examples scaled to batch 16: peak 1.5 * 16 / 1024; start 0.2 and end 0.07 of it.
+    expect(first.stderr).toContain(
+      'sgd_nesterov_lookahead, one-cycle learning rate 0.0046875 -> 0.0234375 (epoch 0.69) -> 0.00164063 (epoch 3), batch 16, 3 epochs of 4 iterations, ' +
+        'augmentation alternating flip + reflect-padded translation (2), test-time augmentation flips and 1-pixel shifts',
+    );
+    expect(first.stderr).toContain('whitening bias frozen after epoch 3');
+    expect(first.stderr).toContain('lookahead: the 14 parameters take their slow weights');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('== Train your best model: Airbench on CIFAR-10 ==');
+    const m = readMetrics(out);
+    expect(m.config).toMatchObject({ model: 'Airbench', architecture: 'airbench net, widths 2/3/3', update_rule: 'sgd_nesterov_lookahead', batch_size: 16, tta: true });
+    const ckpt = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'ckpt_epoch_3.json'), 'utf8'));
+    expect(ckpt.optimizer.configs.b0).toMatchObject({ lrScale: 0, weightDecay: 0, lookaheadStep: 12, lookaheadSteps: 12 });
+    expect(ckpt.optimizer.configs.beta1).toMatchObject({ lrScale: 64, weightDecay: 0.00887, momentum: 0.85 });
+    // --resume rebuilds the net (whitening filters from the checkpoint) and continues its optimiser state.
+    const resumed = train(['--backend', 'wasm', '--no-progress', '--out', out, '--resume', '--epochs', '4', '--quick', '--seed', '3'], dataDir, 240000);
+    expect(resumed.stderr).toContain('epoch 3 of 4, iteration 12');
+    expect(resumed.status).toBe(0);
+    expect(readMetrics(out).epochs).toBe(4);
+  }, 300000);
+
   it('refuses --resume without a checkpoint and bad flags, before loading any data', () => {
     const empty = train(['--backend', 'wasm', '--out', path.join(dir, 'empty'), '--resume']);
     expect(empty.status).not.toBe(0);
@@ -241,7 +268,7 @@ describe('npm run train', () => {
     expect(badBlocks.stderr).toContain("--blocks takes filters per block with p for a pool, e.g. 32,32p,64,64p; got '32,3x' (bad part '3x')");
     const badModel = train(['--model', 'vgg']);
     expect(badModel.status).not.toBe(0);
-    expect(badModel.stderr).toContain("--model must be resnet or convnet, got 'vgg'");
+    expect(badModel.stderr).toContain("--model must be airbench, resnet or convnet, got 'vgg'");
     const badSmoothing = train(['--label-smoothing', '1']);
     expect(badSmoothing.status).not.toBe(0);
     expect(badSmoothing.stderr).toContain("--label-smoothing must be a number >= 0 and < 1, got '1'");

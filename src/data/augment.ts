@@ -112,3 +112,93 @@ export function augmentBatch(x: tf.Tensor4D, rng: Rng, options: AugmentOptions =
     return randomCrop(flipped, rng, padding);
   });
 }
+
+/** i reflected into 0..n-1 about the edges, without repeating the edge pixel (numpy's and PyTorch's 'reflect'). */
+function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  let j = i;
+  while (j < 0 || j >= n) j = j < 0 ? -j : 2 * (n - 1) - j;
+  return j;
+}
+
+/**
+ * Shifts each image by a random whole number of pixels, up to maxShift in each direction, filling the uncovered
+ * border with the image's own mirror image (reflect padding), not with zeros: airbench's translation. A border of
+ * reflected pixels looks like more of the scene, where a zero border is a band of flat mean colour the net never
+ * sees at test time.
+ *
+ * x: [N, H, W, C], maxShift < H and < W. rng: draws two integers per image, in order: the vertical and the
+ * horizontal shift, each uniform in -maxShift..maxShift. Returns a new tensor [N, H, W, C] (x is left as it is).
+ */
+export function randomTranslateReflect(x: tf.Tensor4D, rng: Rng, maxShift = 2): tf.Tensor4D {
+  const fn = 'randomTranslateReflect';
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
+  const [N, H, W] = x.shape;
+  if (!Number.isInteger(maxShift) || maxShift < 0 || maxShift >= H || maxShift >= W) {
+    throw new Error(`${fn}: maxShift must be an integer from 0 to ${Math.min(H, W) - 1}, got ${maxShift}`);
+  }
+  const rows = new Int32Array(N * H);
+  const cols = new Int32Array(N * W);
+  for (let n = 0; n < N; n++) {
+    const dy = rng.int(2 * maxShift + 1) - maxShift;
+    const dx = rng.int(2 * maxShift + 1) - maxShift;
+    for (let i = 0; i < H; i++) rows[n * H + i] = reflectIndex(i + dy, H);
+    for (let j = 0; j < W; j++) cols[n * W + j] = reflectIndex(j + dx, W);
+  }
+  return gatherPixels(x, rows, cols, H, W);
+}
+
+/**
+ * One fixed coin per training image for alternating flips: true where the image starts mirrored.
+ * n: training images. rng: draws one uniform per image, in order. Returns a Uint8Array of 0s and 1s.
+ */
+export function alternatingFlipCoins(n: number, rng: Rng): Uint8Array {
+  return Uint8Array.from({ length: n }, () => (rng.uniform() < 0.5 ? 1 : 0));
+}
+
+/**
+ * Alternating flip (airbench, Jordan 2024): each training image is mirrored or not by its own coin in even epochs
+ * and the other way in odd epochs, so over any two consecutive epochs the net sees every image once each way.
+ * Random flips leave it to chance: a quarter of the images would show the same side twice in a row.
+ *
+ * x: [B, H, W, C], rows of the training set. indices: [B] each row's training-set index. coins: one per training
+ * image (alternatingFlipCoins). epoch: epochs completed. Returns a new tensor [B, H, W, C].
+ */
+export function alternatingFlip(x: tf.Tensor4D, indices: ArrayLike<number>, coins: Uint8Array, epoch: number): tf.Tensor4D {
+  const fn = 'alternatingFlip';
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
+  const [B, H, W] = x.shape;
+  if (indices.length !== B) throw new Error(`${fn}: indices must hold one training-set index per row (${B}), got ${indices.length}`);
+  if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`${fn}: epoch must be a non-negative integer, got ${epoch}`);
+  const rows = new Int32Array(B * H);
+  const cols = new Int32Array(B * W);
+  for (let n = 0; n < B; n++) {
+    const index = indices[n];
+    if (!Number.isInteger(index) || index < 0 || index >= coins.length) throw new Error(`${fn}: index ${index} is outside the ${coins.length} coins`);
+    const flip = (coins[index] ^ (epoch % 2)) === 1;
+    for (let i = 0; i < H; i++) rows[n * H + i] = i;
+    for (let j = 0; j < W; j++) cols[n * W + j] = flip ? W - 1 - j : j;
+  }
+  return gatherPixels(x, rows, cols, H, W);
+}
+
+/**
+ * Every image shifted by the same (dy, dx) pixels, reflect-padded as randomTranslateReflect: out[n, i, j] =
+ * x[n, reflect(i - dy), reflect(j - dx)], so dy = 1 moves the picture down by one row. x: [N, H, W, C].
+ * Returns a new tensor [N, H, W, C].
+ */
+export function translateReflect(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
+  const fn = 'translateReflect';
+  checkRank(fn, 'x', x, 4, '[N, H, W, C]');
+  const [N, H, W] = x.shape;
+  if (!Number.isInteger(dy) || !Number.isInteger(dx) || Math.abs(dy) >= H || Math.abs(dx) >= W) {
+    throw new Error(`${fn}: dy and dx must be integers smaller than the image in size, got ${dy} and ${dx} for ${H} x ${W}`);
+  }
+  const rows = new Int32Array(N * H);
+  const cols = new Int32Array(N * W);
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < H; i++) rows[n * H + i] = reflectIndex(i - dy, H);
+    for (let j = 0; j < W; j++) cols[n * W + j] = reflectIndex(j - dx, W);
+  }
+  return gatherPixels(x, rows, cols, H, W);
+}
