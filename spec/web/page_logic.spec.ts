@@ -9,7 +9,7 @@ import type { PageData } from '../../web/data';
 import { architectureProblem, checkStepTime, estimateStepFlops, MODELS, STEP_TIME_LIMIT_S } from '../../web/models';
 import { describeChange, Timeline } from '../../web/timeline';
 import { RunawayLossError, Trainer } from '../../web/trainer';
-import { readUrlState, urlQuery } from '../../web/url_state';
+import { readUrlState, urlQuery } from '../../web/fields';
 import { CifarSplit } from '../../src/data/split';
 import { useBackend } from '../support/backend';
 import { syntheticImages } from './synthetic_cifar';
