@@ -19,8 +19,12 @@ import type { PageModel } from './models';
 export const BABYSIT_EXAMPLES = 64;
 /** A ReLU layer with at least this share of dead units is named in the diagnosis. */
 export const DEAD_SHARE_ALARM = 0.5;
-/** Update/weight ratios outside [RATIO_LOW, RATIO_HIGH] are named in the diagnosis (1e-3 is healthy). */
-export const RATIO_HIGH = 1e-2;
+/**
+ * Update/weight ratios outside [RATIO_LOW, RATIO_HIGH] are named in the diagnosis: 1e-3 is healthy, and a
+ * hundred times off either way is a learning rate worth changing (weights starting tiny, as the softmax's do,
+ * grow by a few percent per step at first, which is no alarm).
+ */
+export const RATIO_HIGH = 1e-1;
 export const RATIO_LOW = 1e-5;
 /** Bins per histogram. */
 export const HISTOGRAM_BINS = 24;
