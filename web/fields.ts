@@ -56,7 +56,7 @@ export const FIELD_RULES: Record<NumericField, Rule> = {
     key: 'filterSize',
     label: 'filter size',
     ok: (v) => Number.isInteger(v) && v >= 1 && v <= MAX_FILTER_SIZE && v % 2 === 1,
-    expected: `an odd integer from 1 to ${MAX_FILTER_SIZE} (3, 5, 7)`,
+    expected: `an odd integer from 1 to ${MAX_FILTER_SIZE}`,
   },
 };
 
