@@ -250,11 +250,14 @@ function requestBuild(s: PageState, mark: string | null, startAfter = false): St
   };
 }
 
-/** A refusal: with a model, it is kept and so is the phase; with none, the page is in the phase `refused`. */
-function refuse(s: PageState, message: string, field: NumericField | null): Step {
+/**
+ * A refusal: with a model, it is kept and so is the phase (`kept` says what happens instead); with none, the page
+ * is in the phase `refused` and the line says how to go on.
+ */
+function refuse(s: PageState, message: string, field: NumericField | null, kept = 'The current model is kept.'): Step {
   const line =
     s.model !== null
-      ? `${message}. The current model is kept.`
+      ? `${message}. ${kept}`
       : `${message}. There is no model yet: change ${field ? 'that field' : 'the fields'} and the page builds it (New weights tries again).`;
   return { state: { ...s, refusal: { message: line, field }, phase: s.model === null && s.phase !== 'loading' ? 'refused' : s.phase }, effects: [] };
 }
@@ -280,8 +283,10 @@ function onField(s: PageState, fields: FieldTexts, architecture: boolean): Step 
   if (s.phase === 'loading' || s.phase === 'failed') return { state: withFields, effects: [urlEffect(withFields)] };
   const parsed = readFields(fields);
   if (!parsed.ok) {
-    const what = s.model ? `${parsed.message}. Training goes on with the last good values` : `Cannot build the ${MODEL_LABEL(fields.model)}: ${parsed.message}`;
-    return refuse(withFields, what, parsed.field);
+    if (s.model && !(ARCHITECTURE_FIELDS as readonly string[]).includes(parsed.field)) {
+      return refuse(withFields, parsed.message, parsed.field, 'Training goes on with the last good values.');
+    }
+    return refuse(withFields, `Cannot build the ${MODEL_LABEL(fields.model)}: ${parsed.message}`, parsed.field);
   }
   if (!s.model) return requestBuild(withFields, null);
   if (architecture && !sameArchitecture(withFields, parsed.hyper)) return requestBuild(withFields, null);
