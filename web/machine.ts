@@ -412,6 +412,7 @@ function onWorker(s: PageState, m: FromWorker): Step {
         checks: continues ? s.checks : [],
         stop: null,
         refusal: null,
+        fileNote: req.origin === 'file' ? req.mark : s.fileNote,
         gradCheck: { ...s.gradCheck, result: null, error: null },
         phase: m.progress.iteration > 0 ? 'paused' : 'ready',
         pausing: false,
@@ -440,8 +441,8 @@ function onWorker(s: PageState, m: FromWorker): Step {
         next = { ...next, model: { ...s.model, hyper: m.hyper ?? s.model.hyper } };
       }
       if (s.phase === 'loading' && s.model === null) next = { ...next, phase: 'refused' };
-      const what = m.message;
-      const r = refuse(next, what, null);
+      if (head?.kind === 'build' && head.origin === 'file') next = { ...next, fileNote: `Cannot load the model: ${m.message}` };
+      const r = refuse(next, m.message, null);
       return { state: r.state, effects: [urlEffect(r.state)] };
     }
     case 'live-done': {
