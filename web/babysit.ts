@@ -41,7 +41,7 @@ export interface LayerHealth {
   dead: number | null;
   units: number;
   outputs: Histogram;
-  grads: Histogram;
+  gradients: Histogram;
 }
 
 export interface UpdateRatio {
@@ -129,7 +129,7 @@ export function babysit(model: PageModel, X: tf.Tensor4D, y: tf.Tensor1D, ratios
         dead: d ? d.dead : null,
         units: d ? d.units : s.out.size / n,
         outputs: histogram(s.out.dataSync()),
-        grads: histogram(tf.mul(s.dout, n).dataSync()),
+        gradients: histogram(tf.mul(s.dout, n).dataSync()),
       };
     });
   });

@@ -81,6 +81,8 @@ export interface PageState {
   dataSource: string | null;
   gflops: number;
   numTrain: number;
+  /** Images in the fixed accuracy subsets of the current model. */
+  evalSizes: { train: number; val: number } | null;
   /** The model the worker runs, or null. */
   model: { name: ModelName; hyper: Hyperparameters } | null;
   /** Weights drawn so far: the next fresh model's seed is session.seed + builds, so New weights gives new ones. */
@@ -159,6 +161,7 @@ export function init(url: UrlState): Step {
     dataSource: null,
     gflops: 0,
     numTrain: 0,
+    evalSizes: null,
     model: null,
     builds: 0,
     requests: [],
@@ -407,6 +410,7 @@ function onWorker(s: PageState, m: FromWorker): Step {
         ...s,
         requests: head?.kind === 'build' ? rest : s.requests,
         model: { name: m.model, hyper: m.hyper },
+        evalSizes: m.evalSizes,
         builds: req.origin === 'fresh' ? s.builds + 1 : s.builds,
         losses: continues ? s.losses : [],
         checks: continues ? s.checks : [],

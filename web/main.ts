@@ -14,7 +14,7 @@ import { readUrlState, type NumericField } from './fields';
 import type { GradCheckResult } from './gradient_check';
 import { init, STRIP_SIZE, update, type Effect, type Msg, type PageState, type Phase } from './machine';
 import { modelFileName, readModelFiles, writeModelFiles } from './model_file';
-import type { Hyperparameters, ModelName } from './models';
+import { MODELS, type Hyperparameters, type ModelName } from './models';
 import type { FromWorker } from './protocol';
 import type { Babysit } from './babysit';
 import type { AccuracyCheck, MemoryRecord } from './trainer';
@@ -238,7 +238,7 @@ function status(): PlaygroundStatus {
     pausing: s.pausing,
     backend: s.backend,
     model: s.model?.name ?? s.fields.model,
-    hyper: s.model?.hyper ?? readUrlState('').hyper,
+    hyper: s.model?.hyper ?? MODELS[s.fields.model].defaults,
     haveModel: s.model !== null,
     buttons: {
       start: !controls.start.disabled,

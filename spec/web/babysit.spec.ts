@@ -30,7 +30,7 @@ describe('the babysitting numbers', () => {
   });
 
   it('the diagnosis names the deadest layer, then a ratio a hundred times off 1e-3, else says nothing', () => {
-    const layer = (name: string, dead: number | null) => ({ name, dead, units: 100, outputs: histogram([0]), grads: histogram([0]) });
+    const layer = (name: string, dead: number | null) => ({ name, dead, units: 100, outputs: histogram([0]), gradients: histogram([0]) });
     expect(diagnose([layer('relu (hidden units)', 0.82)], [])).toMatch(/^82% of the units of relu \(hidden units\) never fire: .* Learning rate too high or initial weights too large\?/);
     expect(diagnose([layer('relu', 0.3)], [{ param: 'W1', ratio: 0.5 }])).toMatch(/^One step changes W1 by 5\.0e-1 of its size .*too high/);
     expect(diagnose([layer('relu', 0.3)], [{ param: 'W1', ratio: 1e-7 }])).toMatch(/too low/);

@@ -56,7 +56,7 @@ export function renderHealth(s: PageState): void {
     const row = make('div', 'health-row');
     const dead = l.dead === null ? '' : `${Math.round(100 * l.dead)}% of ${l.units}`;
     const deadCell = make('span', l.dead !== null && l.dead >= DEAD_SHARE_ALARM ? 'fail' : '', dead);
-    row.append(make('span', 'name', l.name), deadCell, histogramCanvas(l.outputs, '#1f6fb2'), histogramCanvas(l.grads, '#8a4baf'));
+    row.append(make('span', 'name', l.name), deadCell, histogramCanvas(l.outputs, '#1f6fb2'), histogramCanvas(l.gradients, '#8a4baf'));
     return row;
   });
   ui.table.replaceChildren(head, ...rows);

@@ -90,9 +90,11 @@ export function renderStatus(s: PageState): void {
           'images; more regularisation (try raising reg now), more data or a smaller model narrow the gap.'
         : `Latest: training ${c.trainAcc.toFixed(2)}, validation ${c.valAcc.toFixed(2)} (chance: 0.10).`,
   );
+  const sizes = s.evalSizes;
+  const every = `every ${s.session.evalEvery} iteration${s.session.evalEvery === 1 ? '' : 's'}`;
   setText(
     ui.accuracyCaption,
-    `Accuracy on ${p ? 'fixed' : ''} training and validation images (200 each at most), every ${s.session.evalEvery} iteration${s.session.evalEvery === 1 ? '' : 's'}.`,
+    sizes ? `Accuracy on ${sizes.train} fixed training and ${sizes.val} fixed validation images, ${every}.` : `Accuracy on fixed training and validation images, ${every}.`,
   );
   renderCharts(s);
 }
