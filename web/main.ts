@@ -90,7 +90,10 @@ function dispatch(msg: Msg): void {
   state = step.state;
   if (msg.type === 'worker' && msg.msg.type === 'uploaded') uploadIteration = state.progress?.iteration ?? 0;
   for (const e of step.effects) run(e);
-  scheduleRender();
+  // Training reports come many times a second: drawn once a frame. Anything else (a click, a refusal, a result)
+  // is drawn at once, so that what status() says is already on the page.
+  if (msg.type === 'worker' && (msg.msg.type === 'progress' || msg.msg.type === 'slow')) scheduleRender();
+  else render();
 }
 
 function run(e: Effect): void {
@@ -271,7 +274,8 @@ function status(): PlaygroundStatus {
     gradCheck: s.gradCheck.result,
     gradChecks: s.gradCheck.count,
     confusion: s.slow?.confusion ?? null,
-    upload: u ? { top, probs: u.probs ? Array.from(u.probs) : [], iteration: uploadIteration, refusal: u.refusal } : null,
+    // An upload counts once it has an answer: its scores, or its refusal.
+    upload: u && (u.probs || u.refusal) ? { top, probs: u.probs ? Array.from(u.probs) : [], iteration: uploadIteration, refusal: u.refusal } : null,
     babysit: s.slow?.babysit ?? null,
     error: s.error ?? s.stop?.message ?? null,
     refusal: s.refusal?.message ?? null,

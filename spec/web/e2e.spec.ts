@@ -463,6 +463,8 @@ describeWithChromium('the playground page in headless Chromium', () => {
   test('guards: 20,000 hidden units refused for compute time, 200,000 for memory, filter size 33 and -5 refused; the running model stays', async () => {
     await page.selectOption('#model', 'two_layer_net');
     const ready = await waitFor(page, 'the two-layer net', (st) => st.model === 'two_layer_net' && st.paramSums.W1 !== undefined && st.phase === 'ready');
+    await setField(page, 'hidden-dim', '50');
+    await waitFor(page, 'the net with 50 hidden units', (st) => st.hyper.hiddenDim === 50 && st.iteration === 0);
     await train(page, 2);
     const kept = await status(page);
     const cases: [string, string, RegExp][] = [
@@ -483,11 +485,11 @@ describeWithChromium('the playground page in headless Chromium', () => {
       expect(await page.isDisabled('#reset')).toBe(false);
       // The worker still holds the model: it answers a gradient check on it.
       expect((await gradCheck(page, 'autodiff', false)).rows).toHaveLength(4);
+      // The model's own size put back: the refusal goes, and the trained weights stay.
       await setField(page, field, '50');
-      await waitFor(page, 'the refusal to clear', (st) => st.refusal === null);
-      await waitFor(page, 'the rebuilt net', (st) => st.hyper.hiddenDim === 50 && st.iteration === 0);
-      await train(page, 2);
-      Object.assign(kept, await status(page));
+      const back = await waitFor(page, 'the refusal to clear', (st) => st.refusal === null);
+      expect(back.iteration).toBe(kept.iteration);
+      expect(back.paramSums).toEqual(kept.paramSums);
     }
     void ready;
     await page.selectOption('#model', 'convnet');
