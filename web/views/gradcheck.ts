@@ -16,6 +16,7 @@ export function gradcheckRequest(): { mode: GradCheckMode; plant: boolean } {
 }
 
 let drawn: unknown = undefined;
+const INTRO = gradcheckUi.caption.textContent?.trim().replace(/\s+/g, ' ') ?? '';
 
 export function renderGradcheck(s: PageState): void {
   const g = s.gradCheck;
@@ -35,7 +36,9 @@ export function renderGradcheck(s: PageState): void {
   }
   const r = g.result;
   if (!r) {
+    // New weights: the last check was of the old ones.
     ui.table.replaceChildren();
+    setText(ui.caption, INTRO);
     return;
   }
   const head = make('tr');
