@@ -497,7 +497,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
     const conv = await status(page);
     await setField(page, 'filter-size', '33');
     const s = await waitFor(page, 'the refusal of filter size 33', (st) => st.refusal !== null, 10000);
-    expect(s.refusal).toMatch(/^Cannot build the Three-layer convnet: filter size 33 is larger than the 32x32 image/);
+    expect(s.refusal).toMatch(/^Cannot build the Three-layer convnet: filter size must be an odd integer from 1 to 31, got '33'\. The current model is kept\.$/);
     expect(s.paramSums).toEqual(conv.paramSums);
     expect((await gradCheck(page, 'autodiff', false)).rows).toHaveLength(6);
     expect(consoleErrors).toEqual([]);
@@ -685,7 +685,7 @@ describeWithChromium('the playground page in headless Chromium', () => {
   test('sequence 2: a model too large in the address is refused with a way on; Start waits for a model that fits', async () => {
     for (const [query, field, value, message] of [
       ['?model=two_layer_net&hidden=1000000', 'hidden-dim', '100', /^Cannot build the Two-layer net: it would need about [\d.]+ GiB/],
-      ['?batch=5000&model=convnet', 'batch-size', '25', /^Cannot build the Three-layer convnet: one training step would take about/],
+      ['?batch=5000&model=convnet', 'batch-size', '25', /^Cannot build the Three-layer convnet: (one training step would take about|it would need about)/],
     ] as const) {
       const p = await openPage(query);
       try {
