@@ -88,7 +88,7 @@ export const MODELS: Record<ModelName, ModelEntry> = {
     // lr per step whatever its gradient, as far as the weights' own size at weight scale 1e-3, and on raw pixels
     // (+-128) one step moves the hidden layer's inputs far past their spread. 94% of the hidden units never fired
     // after 80 steps and validation stalled at 0.2; at 1e-4, 39% die in the first steps and the rest learn
-    // (validation 0.41 after 5 minutes on wasm; web/README.md has the measurements). Batch 25 rather than the course's 50: a step
+    // (validation 0.42 after 5 minutes on wasm in Chromium; web/README.md has the measurements). Batch 25 rather than the course's 50: a step
     // cannot be interrupted, and half the batch halves the longest wait for a click while the convnet trains.
     defaults: { learningRate: 1e-4, batchSize: 25, reg: 1e-3, updateRule: 'adam', ...ARCH },
     build: (h, seed) =>
