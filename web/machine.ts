@@ -373,7 +373,8 @@ function onWorker(s: PageState, m: FromWorker): Step {
         gflops: m.gflops,
         numTrain: m.numTrain,
         backendNotice,
-        phase: s.model ? 'paused' : 'ready',
+        // After a switch the carried model is not there until it is built on the new backend.
+        phase: s.switching ? 'loading' : 'ready',
       };
       const sw = s.switching;
       if (sw) {
@@ -443,6 +444,10 @@ function onWorker(s: PageState, m: FromWorker): Step {
       if (head?.kind === 'live' && s.model) {
         // The worker keeps the settings it had: ask for them (it says in live-done) by undoing locally.
         next = { ...next, model: { ...s.model, hyper: m.hyper ?? s.model.hyper } };
+      }
+      if (head?.kind === 'build' && head.origin === 'switch') {
+        // The new backend refuses the carried model (slower, or with less memory): there is none now.
+        next = { ...next, model: null, phase: 'refused' };
       }
       if (s.phase === 'loading' && s.model === null) next = { ...next, phase: 'refused' };
       if (head?.kind === 'build' && head.origin === 'file') next = { ...next, fileNote: `Cannot load the model: ${m.message}` };

@@ -271,4 +271,17 @@ describe('the page machine: the sequences the page once got wrong', () => {
     expect(s.state.losses).toHaveLength(40);
     expect(s.state.timeline.events.map((e) => e.text)).toEqual(['backend wasm -> cpu (update-rule state restarts)']);
   });
+
+  it('a backend that refuses the carried model leaves the phase refused, not loading for ever', () => {
+    const s = trainingTwoLayerNet(40);
+    s.do({ type: 'backend', backend: 'cpu' });
+    s.worker({ type: 'exported', purpose: 'switch', weights: { model: 'two_layer_net', hyper: MODELS.two_layer_net.defaults, iteration: 40, examplesSeen: 1000, initialLoss: 2.3, params: {} } });
+    s.worker({ ...READY, backend: { name: 'cpu', requested: 'cpu', failures: [] } } as FromWorker);
+    expect(s.state.phase).toBe('loading');
+    expect(can(s.state).start).toBe(false);
+    s.worker({ type: 'refused', message: 'Cannot build the Two-layer net: one training step would take about 2.0 s', hyper: null });
+    expect(s.state.phase).toBe('refused');
+    expect(s.state.model).toBeNull();
+    expect(s.state.refusal?.message).toContain('There is no model yet');
+  });
 });
