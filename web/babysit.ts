@@ -16,7 +16,7 @@ import { layerStages } from './layer_view';
 import type { PageModel } from './models';
 
 /** Images the dead-unit count and the histograms are measured on (fixed, the first training images). */
-export const BABYSIT_EXAMPLES = 64;
+export const BABYSIT_EXAMPLES = 32;
 /** A ReLU layer with at least this share of dead units is named in the diagnosis. */
 export const DEAD_SHARE_ALARM = 0.5;
 /**

@@ -12,7 +12,7 @@ import { initPageBackend, type BackendReport } from './backend';
 import { loadPageData, type PageData } from './data';
 import { gradientCheck } from './gradient_check';
 import { layerRows } from './layer_view';
-import { babysit, BABYSIT_EXAMPLES } from './babysit';
+import { babysit, BABYSIT_EXAMPLES, type Babysit } from './babysit';
 import { architectureProblem, checkFitsInMemory, checkStepTime, MODELS, type Hyperparameters, type ModelName } from './models';
 import { classProbabilities } from './predictions';
 import type { FromWorker, ProgressData, SlowData, ToWorker, WeightsSnapshot } from './protocol';
@@ -27,6 +27,8 @@ const SLOW_MS = 700;
 const SLOW_SHARE = 0.2;
 /** Examples the gradient check takes from a minibatch (autodiff keeps every intermediate; the cpu backend is slow). */
 const GRADCHECK_EXAMPLES = 8;
+/** The babysitting numbers are measured at most this often. */
+const BABYSIT_MS = 2000;
 
 const scope = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (m: FromWorker): void => scope.postMessage(m);
@@ -53,6 +55,9 @@ const state = {
   reportedChecks: 0,
   lastSlow: 0,
   slowMs: 0,
+  /** The latest babysitting numbers (babysit.ts) and when they were measured. */
+  babysit: null as Babysit | null,
+  lastBabysit: 0,
   /** The page's pause flag (see protocol.ts), or null where the page is not cross-origin isolated. */
   control: null as Int32Array | null,
 };
@@ -127,24 +132,28 @@ function slow(t: Trainer, data: PageData): SlowData {
     X.dispose();
   }
   const last = t.checks[t.checks.length - 1];
-  const n = Math.min(BABYSIT_EXAMPLES, data.XTrain.shape[0]);
-  const Xb = tf.slice(data.XTrain, 0, n) as tf.Tensor4D;
-  const yb = tf.slice(data.yTrain, 0, n) as tf.Tensor1D;
-  let health;
-  try {
-    health = babysit(t.model, Xb, yb, t.lastUpdateRatios, t.iteration);
-  } finally {
-    tf.dispose([Xb, yb]);
+  // The babysitting numbers cost a forward and backward pass on BABYSIT_EXAMPLES images: at most every
+  // BABYSIT_MS, and never while a pause waits (Pause is answered between steps, and this runs between them too).
+  if (state.babysit === null || (performance.now() - state.lastBabysit > BABYSIT_MS && !pauseAsked())) {
+    const n = Math.min(BABYSIT_EXAMPLES, data.XTrain.shape[0]);
+    const Xb = tf.slice(data.XTrain, 0, n) as tf.Tensor4D;
+    const yb = tf.slice(data.yTrain, 0, n) as tf.Tensor1D;
+    try {
+      state.babysit = babysit(t.model, Xb, yb, t.lastUpdateRatios, t.iteration);
+    } finally {
+      tf.dispose([Xb, yb]);
+    }
+    state.lastBabysit = performance.now();
+    // The next step measures its update/weight ratios for the next report.
+    t.measureNextStep = true;
   }
-  // The next step measures its update/weight ratios for the next report.
-  t.measureNextStep = true;
   const out: SlowData = {
     tiles: firstLayerTiles(t.model),
     stripProbs,
     paramSums: paramSums(t),
     confusion: last?.confusion ?? null,
     confusionIteration: last?.iteration ?? null,
-    babysit: health,
+    babysit: state.babysit,
   };
   state.lastSlow = performance.now();
   state.slowMs = state.lastSlow - start;
@@ -230,6 +239,7 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
   }
   state.trainer = trainer;
   state.model = m.model;
+  state.babysit = null;
   state.newLosses = [];
   state.reportedChecks = 0;
   post({ type: 'built', model: m.model, hyper: trainer.hyper, evalSizes: trainer.evalSizes, restored: w !== undefined, progress: progress(), slow: slow(trainer, data) });

@@ -64,7 +64,11 @@ async function until(page: Page, what: string, done: (s: PlaygroundStatus) => bo
       ['convnet', { 'num-filters': '12', 'filter-size': '5', 'hidden-dim': '40', 'batch-size': '10' }],
     ].filter(([model]) => ONLY === undefined || model === ONLY) as [string, Record<string, string>][];
     if (plan.length === 0) throw new Error(`PLAYGROUND_SOAK_MODEL=${ONLY} is not one of softmax, two_layer_net, convnet`);
-    /** Tensors at each round's pause, by model and backend: a leak shows as a count that grows. */
+    /**
+     * Tensors at each round's pause, by model, backend and the tensors the worker holds on purpose (data,
+     * parameters, update-rule state, which a new rule creates at its first step): a leak shows as a count that
+     * grows while the holdings stay the same.
+     */
     const counts: Record<string, number[]> = {};
     let round = 0;
     while (Date.now() < end) {
@@ -104,7 +108,7 @@ async function until(page: Page, what: string, done: (s: PlaygroundStatus) => bo
       }
       const after = await status(page);
       for (const m of after.memory) expect(m.numTensors - m.held).toBe(0);
-      (counts[`${model} on ${after.backend?.name}`] ??= []).push(after.numTensors);
+      (counts[`${model} on ${after.backend?.name} holding ${after.heldTensors}`] ??= []).push(after.numTensors);
       log.push(`round ${round}: ${model} on ${after.backend?.name}, iteration ${after.iteration}, ${after.numTensors} tensors, paused by the worker ${pauseMs} ms after the click`);
       round += 1;
     }
