@@ -185,7 +185,7 @@ function scheduleRender(): void {
 
 function render(force = false): void {
   renderControls(state);
-  renderStatus(state);
+  renderStatus(state, force);
   renderHealth(state);
   renderLayers(state, (position) => dispatch({ type: 'inspect', position }), force);
   renderConfusion(state);
@@ -219,7 +219,7 @@ function wire(): void {
     if (!file) return;
     void readUpload(file).then((r) => dispatch('refusal' in r ? { type: 'uploadRefused', message: r.refusal } : { type: 'upload', name: file.name, pixels: r.pixels }));
   });
-  logScale.addEventListener('change', () => renderCharts(state));
+  logScale.addEventListener('change', () => renderCharts(state, true));
   // Charts and tiles are drawn at the canvas's CSS size: a turned phone or a resized window redraws them.
   window.addEventListener('resize', () => render(true));
 }

@@ -49,7 +49,7 @@ export function rateText(s: PageState): string {
   return `${p.examplesPerSecond.toFixed(0)} examples/s (batch ${p.batchSize})`;
 }
 
-export function renderStatus(s: PageState): void {
+export function renderStatus(s: PageState, force = false): void {
   const b = s.backend;
   if (b) {
     setText(ui.backend, `${describeBackend(b)}; matrix products at ${s.gflops.toFixed(1)} GFLOP/s`);
@@ -96,12 +96,18 @@ export function renderStatus(s: PageState): void {
     ui.accuracyCaption,
     sizes ? `Accuracy on ${sizes.train} fixed training and ${sizes.val} fixed validation images, ${every}.` : `Accuracy on fixed training and validation images, ${every}.`,
   );
-  renderCharts(s);
+  renderCharts(s, force);
 }
 
-/** The charts, drawn at the canvases' CSS size (a resize redraws them). */
-export function renderCharts(s: PageState): void {
+/** What the charts were last drawn from: they are redrawn only when it changes (or when forced). */
+let chartKey = '';
+
+/** The charts, drawn at the canvases' CSS size (a resize or the log-scale box forces a redraw). */
+export function renderCharts(s: PageState, force = false): void {
   const t = s.timeline;
+  const key = [t.losses.length, t.last, t.events.length, t.checks.length, t.starts.length, ui.logScale.checked, ui.lossChart.clientWidth].join();
+  if (key === chartKey && !force) return;
+  chartKey = key;
   const { xs, ys } = t.losses.points();
   const window = Math.max(1, Math.round(20 / t.losses.size));
   const markers = t.events.map((e) => ({ x: e.x, label: e.text }));
