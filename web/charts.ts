@@ -281,7 +281,7 @@ function drawMarkers(
 ): void {
   ctx.save();
   ctx.font = '10px system-ui, sans-serif';
-  // Markers at the same x share one line and one label ('3,4 lr 5e-7 -> 2e-7; batch 25 -> 50'); one left of the
+  // Markers at the same x share one line and one label ('3+4 lr 5e-7 -> 2e-7; batch 25 -> 50'); one left of the
   // first point (an event at iteration 0) sits on the axis.
   const placed: { at: number; n: string; label: string }[] = [];
   markers.forEach((m, i) => {
@@ -289,12 +289,15 @@ function drawMarkers(
     if (at > xMax + 1) return;
     const last = placed[placed.length - 1];
     if (last && Math.abs(last.at - at) < 1) {
-      last.n += `,${i + 1}`;
+      last.n += `+${i + 1}`;
       last.label += `; ${m.label}`;
     } else {
       placed.push({ at, n: String(i + 1), label: m.label });
     }
   });
+  // Each label on the first row where it does not run into the one before; a label that does not fit whole
+  // before the next marker shows its number only (the list under the chart has the text).
+  const rowEnds: number[] = [];
   placed.forEach((m, i) => {
     ctx.strokeStyle = '#8a4baf';
     ctx.setLineDash([3, 3]);
@@ -304,13 +307,39 @@ function drawMarkers(
     ctx.stroke();
     ctx.setLineDash([]);
     const room = (i + 1 < placed.length ? placed[i + 1].at : xMax) - m.at - 4;
-    let text = `${m.n} ${m.label}`;
-    while (text.length > m.n.length && ctx.measureText(text).width > room) text = text.slice(0, -2);
-    if (text !== `${m.n} ${m.label}` && text.length > m.n.length + 1) text = `${text.trimEnd()}…`;
+    const full = `${m.n} ${m.label}`;
+    const text = ctx.measureText(full).width <= room ? full : m.n;
+    const width = ctx.measureText(text).width;
+    let row = rowEnds.findIndex((end) => end < m.at);
+    if (row === -1) row = rowEnds.length < MARKER_ROWS ? rowEnds.length : rowEnds.indexOf(Math.min(...rowEnds));
+    rowEnds[row] = m.at + 2 + width + 3;
     ctx.fillStyle = '#8a4baf';
-    ctx.fillText(text, m.at + 2, top + 9);
+    ctx.fillText(text, m.at + 2, top + 9 + 11 * row);
   });
   ctx.restore();
+}
+
+/** Rows of marker labels before they overlap. */
+const MARKER_ROWS = 3;
+
+/**
+ * The running mean of the last `window` values at every index, restarting at each of `starts` (the x where a new
+ * model's curve begins): a mean across a divergence and the new weights after it would describe neither.
+ */
+export function segmentedRunningMean(xs: number[], ys: number[], starts: readonly number[], window: number): number[] {
+  const out: number[] = [];
+  let from = 0;
+  let segment = -1;
+  const segmentOf = (x: number) => starts.filter((s) => s < x).length;
+  for (let i = 0; i <= xs.length; i++) {
+    const seg = i < xs.length ? segmentOf(xs[i]) : Infinity;
+    if (seg !== segment) {
+      if (i > from) out.push(...runningMean(ys.slice(from, i), window));
+      from = i;
+      segment = seg;
+    }
+  }
+  return out;
 }
 
 /** The running mean of the last `window` values at every index (the loss curve's trend line). */

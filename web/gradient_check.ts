@@ -5,15 +5,12 @@
  *
  * - autodiff: tfjs autodiff on the reference twin of the same loss (reference/, where autodiff lives); the same
  *   float32 maths, so the two agree to about 1e-7 and the bound is AUTODIFF_BOUND (1e-5);
- * - numeric: the course's own method, centred differences, with the bound PAGE_NUMERIC_BOUND (5e-2). The course
- *   differentiates the loss entry by entry in float64. In float32 the loss near ln 10 carries a rounding error of
- *   about 1e-7, as large as a fresh convnet's whole change in loss along a small step, so the page does what the
- *   course's layer checks do (eval_numerical_gradient_array): it differentiates the scores S, contracted with the
- *   upstream gradient dL/dS = (softmax(S) - onehot(y)) / N, whose rounding is relative to the scores' own tiny
- *   size; the regularisation term, a plain sum of squares, is differenced in float64. One direction per
- *   parameter, the hand-written gradient's own (d = g / ||g||): the centred difference along it must equal
- *   ||g||; a wrong sign gives -||g|| (relative error 2), a wrong scale or a gradient pointing elsewhere a
- *   shorter derivative.
+ * - numeric: the course's own method, centred differences, with the library's bound NUMERIC_BOUND (1e-2). The
+ *   loss is recomputed in float64 by plain loops (reference/page_models_plain.ts) from the weights and the
+ *   minibatch, so float32's rounding of a loss near ln 10 (about 1e-7, as large as a small step's whole change in
+ *   loss) cannot blame correct code, at fresh weights or after training. One direction per parameter, the
+ *   hand-written gradient's own (d = g / ||g||): the centred difference along it must equal ||g||; a wrong sign
+ *   gives -||g|| (relative error 2), a wrong scale or a gradient pointing elsewhere a shorter derivative.
  *
  * "Plant a bug" flips the sign of the first parameter's hand-written gradient (W, or W1) before the comparison,
  * as a wrong sign in that layer's backward pass would: its row must fail, by a relative error near 1 or above.
@@ -27,7 +24,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { autodiffGrads } from '../reference/crosscheck';
 import { softmaxLossRef } from '../reference/layers_dense';
 import { fcNetLossRef, threeLayerConvNetLossRef } from '../reference/models';
-import { AUTODIFF_BOUND, relError, tidyValue } from '../src/gradcheck';
+import { pageModelLossPlain, type PlainTensor } from '../reference/page_models_plain';
+import { AUTODIFF_BOUND, NUMERIC_BOUND, relError, tidyValue } from '../src/gradcheck';
 import type { PageModel } from './models';
 
 export interface GradCheckRow {
@@ -41,22 +39,13 @@ export interface GradCheckRow {
 }
 
 /**
- * The centred difference's step along the unit direction: RELATIVE_STEP of the parameter's norm, and at least
- * MIN_STEP (fresh biases are zero, and a few steps later still tiny: a step of 1e-4 of their norm drowns in
- * rounding). On the synthetic set at fresh weights (8 images) these leave relative errors of 4e-8 to 3e-3 over
- * the three models' parameters; a relative step of 1e-3 pushed the convnet's W2 to 6e-3 (a relu kink crossed), a
- * step of 1e-3 on zero biases its b1 to 7e-3.
+ * The centred difference's step along the unit direction, in float64: the loss's rounding (about 1e-16) over the
+ * step leaves 1e-10, and the step is small enough that a ReLU or max-pool kink is rarely crossed.
  */
-export const RELATIVE_STEP = 1e-4;
-export const MIN_STEP = 1e-4;
+export const NUMERIC_STEP = 1e-6;
 
-/**
- * The centred differences' pass bound: src/gradcheck's NUMERIC_BOUND (1e-2) is for single layers on inputs of
- * order 1; through a whole fresh net on raw pixels, correct gradients measured up to 1.1e-2 (the two-layer net's
- * W1 on the end-to-end spec's minibatch, on wasm and on cpu alike), a flipped sign measures 2 and a gradient off
- * by a factor of 2 measures 0.5. 5e-2 sits between.
- */
-export const PAGE_NUMERIC_BOUND = 5e-2;
+/** The centred differences' pass bound: the library's (src/gradcheck.ts). Correct code measures far below it. */
+export const PAGE_NUMERIC_BOUND = NUMERIC_BOUND;
 
 export type GradCheckMode = 'autodiff' | 'numeric';
 
@@ -161,59 +150,36 @@ function autodiffErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf
 }
 
 /**
- * The regularisation's weight on sum(w^2) for one parameter: assignment 1's softmax puts reg on all of W (bias
- * row included); the nets put reg / 2 on their weights W1, W2, W3 and none on their biases.
- */
-function regWeight(model: PageModel, name: string, reg: number): number {
-  if (model.params.W && !model.params.W1) return name === 'W' ? reg : 0;
-  return name.startsWith('W') ? 0.5 * reg : 0;
-}
-
-/**
- * The centred difference along each parameter's hand-written gradient (see the file comment), against that
- * gradient's length. Each parameter gets its own value back before the next is probed.
+ * The centred difference of the float64 loss (reference/page_models_plain.ts) along each parameter's
+ * hand-written gradient d = g / ||g||, against that gradient's length: (L(w + h d) - L(w - h d)) / 2h must equal
+ * ||g||. In float64 the loss's rounding (1e-16) is far below the change along the step, at fresh weights and after
+ * training alike, so correct code measures about 1e-7 or better whatever the gradient's size.
  */
 function numericErrors(model: PageModel, hand: Record<string, tf.Tensor>, X: tf.Tensor4D, y: tf.Tensor1D, reg: number): Record<string, number> {
-  const out: Record<string, number> = {};
   const n = X.shape[0];
-  const dScores = tf.tidy(() => {
-    const scores = model.loss(X) as tf.Tensor2D;
-    return tf.div(tf.sub(tf.softmax(scores), tf.oneHot(y, scores.shape[1])), n);
-  });
-  try {
-    for (const [name, param] of Object.entries(model.params)) {
-      const g = hand[name].dataSync();
-      let length = 0;
-      for (const v of g) length += v * v;
-      length = Math.sqrt(length);
-      if (length === 0) {
-        out[name] = 0;
-        continue;
-      }
-      const w0 = param.dataSync().slice();
-      let wNorm = 0;
-      for (const v of w0) wNorm += v * v;
-      const h = Math.max(RELATIVE_STEP * Math.sqrt(wNorm), MIN_STEP);
-      const saved = tf.clone(param);
-      try {
-        const scoresAt = (sign: number): number =>
-          tf.tidy(() => {
-            param.assign(tf.add(saved, tf.mul(hand[name], (sign * h) / length)));
-            return tf.sum(tf.mul(model.loss(X) as tf.Tensor, dScores)).dataSync()[0];
-          });
-        const dataPart = (scoresAt(1) - scoresAt(-1)) / (2 * h);
-        // sum((w + h d)^2) - sum((w - h d)^2) = 4 h sum(w d), in float64.
-        let wd = 0;
-        for (let i = 0; i < w0.length; i++) wd += w0[i] * (g[i] / length);
-        const regPart = regWeight(model, name, reg) * 2 * wd;
-        out[name] = relError([dataPart + regPart], [length]).norm;
-      } finally {
-        param.assign(saved);
-        saved.dispose();
-      }
+  const xs = Float64Array.from(X.dataSync());
+  const ys = Array.from(y.dataSync());
+  const params: Record<string, PlainTensor> = Object.fromEntries(
+    Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, values: Float64Array.from(v.dataSync()) }]),
+  );
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(params)) {
+    const g = hand[name].dataSync();
+    let length = 0;
+    for (const v of g) length += v * v;
+    length = Math.sqrt(length);
+    if (length === 0) {
+      out[name] = 0;
+      continue;
     }
-  } finally {
-    dScores.dispose();
+    const w0 = params[name].values as Float64Array;
+    const h = NUMERIC_STEP;
+    const lossAt = (sign: number): number => {
+      const moved = w0.map((v, i) => v + (sign * h * g[i]) / length);
+      return pageModelLossPlain({ ...params, [name]: { shape: params[name].shape, values: moved } }, xs, n, ys, reg);
+    };
+    const numeric = (lossAt(1) - lossAt(-1)) / (2 * h);
+    out[name] = relError([numeric], [length]).norm;
   }
   return out;
 }

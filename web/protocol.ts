@@ -3,6 +3,7 @@
  * the backend, the data tensors, the model, the Solver). Everything crossing is plain data, so the page never
  * touches a tensor and no setting can freeze it: the worker may be busy, the page still answers.
  */
+import type { Babysit } from './babysit';
 import type { BackendReport, PageBackend } from './backend';
 import type { GradCheckMode, GradCheckResult } from './gradient_check';
 import type { LayerRow } from './layer_view';
@@ -30,7 +31,8 @@ export type ToWorker =
    */
   | { type: 'init'; backend: PageBackend; explicit: boolean; wasmBase: string; dataBase: string; maxTrain: number; maxVal: number; seed: number; evalEvery: number; stripSize: number; control: Int32Array | null; webgl: boolean }
   /** New weights (or `weights`' values) for `model`; refused, with the old model kept, when a guard says no. */
-  | { type: 'build'; model: ModelName; hyper: Hyperparameters; weights?: WeightsSnapshot }
+  /** seed: the new weights' draw (the session's seed plus the weights drawn before), so New weights differs. */
+  | { type: 'build'; model: ModelName; hyper: Hyperparameters; seed: number; weights?: WeightsSnapshot }
   | { type: 'live'; hyper: Hyperparameters }
   | { type: 'start' }
   | { type: 'pause' }
@@ -38,7 +40,8 @@ export type ToWorker =
   | { type: 'gradcheck'; mode: GradCheckMode; plant: boolean }
   /** 32x32 RGB bytes, NHWC, of the learner's own image. */
   | { type: 'upload'; pixels: Uint8Array }
-  | { type: 'export' };
+  /** The weights as plain arrays: to carry them to another backend's worker, or to save them to a file. */
+  | { type: 'export'; purpose: 'switch' | 'save' };
 
 export interface StripData {
   /** The strip's validation images: [n * 3072] bytes, their labels and their indices in the validation set. */
@@ -73,20 +76,23 @@ export interface SlowData {
   /** Rows: true class, columns: predicted class, on the fixed validation images of the latest check. */
   confusion: number[][] | null;
   confusionIteration: number | null;
+  /** The babysitting numbers (babysit.ts): dead units, histograms, update/weight ratios. */
+  babysit: Babysit | null;
 }
 
 export type FromWorker =
   | { type: 'ready'; backend: BackendReport; source: string; classNames: string[]; strip: StripData; gflops: number; numTrain: number }
   | { type: 'failed'; stage: 'backend' | 'data'; message: string }
   | { type: 'built'; model: ModelName; hyper: Hyperparameters; evalSizes: { train: number; val: number }; restored: boolean; progress: ProgressData; slow: SlowData }
-  | { type: 'refused'; message: string }
+  /** A build or live change refused by a guard; the worker keeps its model, and says its settings (hyper). */
+  | { type: 'refused'; message: string; hyper: Hyperparameters | null }
   | { type: 'live-done'; hyper: Hyperparameters; progress: ProgressData; paramSums: Record<string, number> }
   | { type: 'progress'; progress: ProgressData }
   | { type: 'slow'; slow: SlowData }
   /** Training stopped by itself (a diverged loss); `message` says why, with the page's counters. */
-  | { type: 'stopped'; message: string; progress: ProgressData }
+  | { type: 'stopped'; message: string; progress: ProgressData; loss: number | null }
   | { type: 'inspected'; position: number; index: number; label: number; saliency: Saliency; layers: LayerRow[]; loss: number }
   | { type: 'gradcheck'; result: GradCheckResult | null; error?: string }
   | { type: 'uploaded'; probs: Float32Array; saliency: Saliency }
-  | { type: 'exported'; weights: WeightsSnapshot | null }
+  | { type: 'exported'; purpose: 'switch' | 'save'; weights: WeightsSnapshot | null }
   | { type: 'error'; message: string };

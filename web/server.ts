@@ -134,6 +134,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   });
 
+  // A request Node refuses before the handler sees it (an address longer than its 16 KB header limit, a
+  // malformed request) gets a page that says why, not an empty answer the browser shows as a blank page.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLong = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLong ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const why = tooLong
+      ? 'The address (or its headers) is longer than the 16 KB this server reads. The page keeps its whole state in a short query; ' +
+        'open <a href="/">the page without a query</a> to start afresh.'
+      : 'The server could not read this request.';
+    const body = `<!doctype html><meta charset="utf-8"><title>${status}</title><p>${why}</p>\n`;
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

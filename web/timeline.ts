@@ -28,6 +28,8 @@ export class Timeline {
   readonly losses = new ThinnedSeries(400);
   readonly checks: TimelineCheck[] = [];
   readonly events: TimelineEvent[] = [];
+  /** Where each model's curve starts: the running mean restarts there, so it never mixes two models. */
+  readonly starts: number[] = [];
 
   /** A step of the current model, at its own iteration `iteration`. */
   addLoss(iteration: number, loss: number): void {
@@ -45,10 +47,12 @@ export class Timeline {
     this.events.push({ x: this.base + iteration, text });
   }
 
-  /** A new model starts after everything recorded so far; `restoredIteration` when it goes on from carried weights. */
-  newModel(restoredIteration?: number): void {
-    if (restoredIteration !== undefined) this.base = this.last - restoredIteration;
-    else this.base = this.last;
+  /** A new model starts after everything recorded so far. */
+  newModel(): void {
+    // After everything recorded, markers included: a stop marked past the last loss comes before new weights.
+    const lastEvent = this.events.length > 0 ? this.events[this.events.length - 1].x : 0;
+    this.base = Math.max(this.last, lastEvent);
+    this.starts.push(this.base);
   }
 }
 

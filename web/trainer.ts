@@ -53,7 +53,15 @@ const RATE_WINDOW_MS = 3000;
 const MEMORY_RECORDS = 200;
 
 /** Thrown when the loss grows far past its start: the same kind of stop as a NaN loss. */
-export class RunawayLossError extends Error {}
+export class RunawayLossError extends Error {
+  /** loss: the minibatch loss that stopped training (NaN or infinite when that was the reason). */
+  constructor(
+    message: string,
+    readonly loss: number,
+  ) {
+    super(message);
+  }
+}
 
 interface PendingCheck {
   iteration: number;
@@ -75,6 +83,10 @@ export class Trainer {
   examplesSeen = 0;
   /** The latest losses, as many as the runaway test's window holds, with each step's batch size. */
   private readonly recent: { loss: number; batch: number }[] = [];
+  /** Set to measure the next step's update/weight ratios (babysit.ts); the step clears it. */
+  measureNextStep = false;
+  /** ||W after - W before|| / ||W before|| of each weight (not bias) over the last measured step. */
+  lastUpdateRatios: { param: string; ratio: number }[] = [];
   private readonly stamps: { t: number; examples: number }[] = [];
   private pending: PendingCheck | null = null;
   private readonly trainEval: { X: tf.Tensor4D; labels: Int32Array };
@@ -204,15 +216,21 @@ export class Trainer {
    */
   step(): number {
     let loss: number;
+    const before = this.measureNextStep ? this.weightCopies() : null;
+    this.measureNextStep = false;
     try {
       loss = this.solver.step();
+      if (before) this.lastUpdateRatios = this.updateRatios(before);
     } catch (e) {
       if (!(e instanceof SolverError)) throw e;
       const value = /the loss is (\S+) at/.exec(e.message)?.[1] ?? 'not a finite number';
       throw new RunawayLossError(
         `the loss is ${value} at iteration ${this.solver.iteration + 1} (epoch ${this.epoch.toFixed(1)}), learning rate ${this.hyper.learningRate}: ` +
           'the parameters diverged; lower the learning rate (or press New weights)',
+        Number(value),
       );
+    } finally {
+      if (before) tf.dispose(Object.values(before));
     }
     const it = this.solver.iteration;
     const batch = this.solver.batchSize;
@@ -232,9 +250,26 @@ export class Trainer {
         `the running mean of the loss over the last ${this.recent.length} steps is ${running.toPrecision(3)}, more than ${RUNAWAY_FACTOR} times its ` +
           `start (${this.initialLoss.toFixed(3)}), at iteration ${it} (epoch ${this.epoch.toFixed(1)}), learning rate ${this.hyper.learningRate}: ` +
           'the parameters diverged; lower the learning rate (or press New weights)',
+        loss,
       );
     }
     return loss;
+  }
+
+  /** Copies of the weight matrices (the biases' ratios say little: they start at zero). */
+  private weightCopies(): Record<string, tf.Tensor> {
+    return Object.fromEntries(Object.entries(this.model.params).filter(([k]) => k.startsWith('W')).map(([k, v]) => [k, tf.clone(v)]));
+  }
+
+  private updateRatios(before: Record<string, tf.Tensor>): { param: string; ratio: number }[] {
+    return Object.entries(before).map(([param, w0]) => {
+      const ratio = tf.tidy(() => {
+        const step = tf.norm(tf.sub(this.model.params[param], w0)).dataSync()[0];
+        const size = tf.norm(w0).dataSync()[0];
+        return size > 0 ? step / size : 0;
+      });
+      return { param, ratio };
+    });
   }
 
   /** Training examples per second, from the wall clock over the last few seconds (0 before two steps). */

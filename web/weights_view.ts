@@ -85,9 +85,13 @@ export function drawTiles(canvas: HTMLCanvasElement, tiles: WeightTiles, tilePx:
     const y = Math.floor(k / perRow) * cellH;
     ctx.drawImage(tile, x, y, w * scale, h * scale);
     if (labels?.[k]) {
+      // The whole class name, in a smaller font where it is wider than its tile ('automobile').
       ctx.fillStyle = '#333';
       ctx.font = '10px system-ui, sans-serif';
-      ctx.fillText(labels[k].slice(0, 9), x, y + h * scale + 10);
+      const room = w * scale + gap - 1;
+      const px = Math.max(6, Math.min(10, Math.floor((10 * room) / ctx.measureText(labels[k]).width)));
+      ctx.font = `${px}px system-ui, sans-serif`;
+      ctx.fillText(labels[k], x, y + h * scale + 10, room);
     }
   }
 }

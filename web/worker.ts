@@ -12,6 +12,7 @@ import { initPageBackend, type BackendReport } from './backend';
 import { loadPageData, type PageData } from './data';
 import { gradientCheck } from './gradient_check';
 import { layerRows } from './layer_view';
+import { babysit, BABYSIT_EXAMPLES, type Babysit } from './babysit';
 import { architectureProblem, checkFitsInMemory, checkStepTime, MODELS, type Hyperparameters, type ModelName } from './models';
 import { classProbabilities } from './predictions';
 import type { FromWorker, ProgressData, SlowData, ToWorker, WeightsSnapshot } from './protocol';
@@ -26,6 +27,8 @@ const SLOW_MS = 700;
 const SLOW_SHARE = 0.2;
 /** Examples the gradient check takes from a minibatch (autodiff keeps every intermediate; the cpu backend is slow). */
 const GRADCHECK_EXAMPLES = 8;
+/** The babysitting numbers are measured at most this often. */
+const BABYSIT_MS = 2000;
 
 const scope = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (m: FromWorker): void => scope.postMessage(m);
@@ -52,6 +55,9 @@ const state = {
   reportedChecks: 0,
   lastSlow: 0,
   slowMs: 0,
+  /** The latest babysitting numbers (babysit.ts) and when they were measured. */
+  babysit: null as Babysit | null,
+  lastBabysit: 0,
   /** The page's pause flag (see protocol.ts), or null where the page is not cross-origin isolated. */
   control: null as Int32Array | null,
 };
@@ -126,12 +132,28 @@ function slow(t: Trainer, data: PageData): SlowData {
     X.dispose();
   }
   const last = t.checks[t.checks.length - 1];
+  // The babysitting numbers cost a forward and backward pass on BABYSIT_EXAMPLES images: at most every
+  // BABYSIT_MS, and never while a pause waits (Pause is answered between steps, and this runs between them too).
+  if (state.babysit === null || (performance.now() - state.lastBabysit > BABYSIT_MS && !pauseAsked())) {
+    const n = Math.min(BABYSIT_EXAMPLES, data.XTrain.shape[0]);
+    const Xb = tf.slice(data.XTrain, 0, n) as tf.Tensor4D;
+    const yb = tf.slice(data.yTrain, 0, n) as tf.Tensor1D;
+    try {
+      state.babysit = babysit(t.model, Xb, yb, t.lastUpdateRatios, t.iteration);
+    } finally {
+      tf.dispose([Xb, yb]);
+    }
+    state.lastBabysit = performance.now();
+    // The next step measures its update/weight ratios for the next report.
+    t.measureNextStep = true;
+  }
   const out: SlowData = {
     tiles: firstLayerTiles(t.model),
     stripProbs,
     paramSums: paramSums(t),
     confusion: last?.confusion ?? null,
     confusionIteration: last?.iteration ?? null,
+    babysit: state.babysit,
   };
   state.lastSlow = performance.now();
   state.slowMs = state.lastSlow - start;
@@ -189,13 +211,15 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
   try {
     checkGuards(m.model, m.hyper);
   } catch (e) {
-    post({ type: 'refused', message: `Cannot build the ${MODELS[m.model].label}: ${(e as Error).message}` });
+    post({ type: 'refused', message: `Cannot build the ${MODELS[m.model].label}: ${(e as Error).message}`, hyper: state.trainer?.hyper ?? null });
     return;
   }
   state.running = false;
   state.trainer?.dispose();
   state.trainer = null;
-  const { seed, evalEvery } = state.settings;
+  // Each build draws its own weights and minibatch order (the page counts builds from the session's seed).
+  const seed = m.seed;
+  const { evalEvery } = state.settings;
   const trainer = new Trainer((reg) => MODELS[m.model].build({ ...m.hyper, reg }, seed), data, m.hyper, seed, evalEvery);
   const w = m.weights;
   if (w) {
@@ -215,6 +239,7 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
   }
   state.trainer = trainer;
   state.model = m.model;
+  state.babysit = null;
   state.newLosses = [];
   state.reportedChecks = 0;
   post({ type: 'built', model: m.model, hyper: trainer.hyper, evalSizes: trainer.evalSizes, restored: w !== undefined, progress: progress(), slow: slow(trainer, data) });
@@ -227,7 +252,7 @@ function live(asked: Hyperparameters): void {
   try {
     checkGuards(state.model, h);
   } catch (e) {
-    post({ type: 'refused', message: `Cannot change the ${MODELS[state.model].label}: ${(e as Error).message}` });
+    post({ type: 'refused', message: `Cannot change the ${MODELS[state.model].label}: ${(e as Error).message}`, hyper: t.hyper });
     return;
   }
   t.reconfigure(h);
@@ -253,7 +278,9 @@ function slice(): void {
   } catch (e) {
     state.running = false;
     if (e instanceof RunawayLossError) {
-      post({ type: 'stopped', message: `Training stopped: ${e.message}`, progress: progress() });
+      // The loss that stopped training is the curve's last point (a NaN cannot be drawn: the message names it).
+      if (Number.isFinite(e.loss)) state.newLosses.push([t.iteration, e.loss]);
+      post({ type: 'stopped', message: `Training stopped: ${e.message}`, progress: progress(), loss: e.loss });
       return;
     }
     throw e;
@@ -328,10 +355,10 @@ function upload(pixels: Uint8Array): void {
   }
 }
 
-function exportWeights(): void {
+function exportWeights(purpose: 'switch' | 'save'): void {
   const t = state.trainer;
   if (!t) {
-    post({ type: 'exported', weights: null });
+    post({ type: 'exported', purpose, weights: null });
     return;
   }
   const weights: WeightsSnapshot = {
@@ -342,7 +369,7 @@ function exportWeights(): void {
     initialLoss: t.initialLoss,
     params: Object.fromEntries(Object.entries(t.model.params).map(([k, v]) => [k, { shape: v.shape, values: v.dataSync() as Float32Array }])),
   };
-  post({ type: 'exported', weights });
+  post({ type: 'exported', purpose, weights });
 }
 
 scope.onmessage = (e: MessageEvent<ToWorker>) => {
@@ -379,7 +406,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       void enqueue(() => upload(m.pixels));
       return;
     case 'export':
-      void enqueue(exportWeights);
+      void enqueue(() => exportWeights(m.purpose));
       return;
   }
 };

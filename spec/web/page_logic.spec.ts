@@ -9,27 +9,11 @@ import type { PageData } from '../../web/data';
 import { architectureProblem, checkStepTime, estimateStepFlops, MODELS, STEP_TIME_LIMIT_S } from '../../web/models';
 import { describeChange, Timeline } from '../../web/timeline';
 import { RunawayLossError, Trainer } from '../../web/trainer';
-import { readUrlState, urlQuery } from '../../web/url_state';
-import { CifarSplit } from '../../src/data/split';
+import { parseDecimal, parseField, readUrlState, urlQuery } from '../../web/fields';
 import { useBackend } from '../support/backend';
-import { syntheticImages } from './synthetic_cifar';
+import { syntheticPageData as pageData } from './synthetic_cifar';
 
 beforeAll(() => useBackend('cpu'));
-
-function pageData(n: number): PageData {
-  const { images, labels } = syntheticImages(n, 3);
-  const X = tf.tidy(() => tf.sub(tf.tensor4d(Float32Array.from(images), [n, 32, 32, 3]), 120) as tf.Tensor4D);
-  return {
-    XTrain: X,
-    yTrain: tf.tensor1d(Int32Array.from(labels), 'int32'),
-    XVal: tf.clone(X),
-    yVal: tf.tensor1d(Int32Array.from(labels), 'int32'),
-    val: new CifarSplit(images, labels),
-    mean: new Float32Array(3072).fill(120),
-    classNames: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
-    source: 'synthetic',
-  };
-}
 
 /** A trainer of the softmax whose Solver reports the given minibatch losses in turn (the weights still train). */
 function scriptedTrainer(data: PageData, losses: number[], batchSize: number): Trainer {
@@ -173,11 +157,33 @@ describe('the address holds the state', () => {
     ['?batch=0b11', /^\?batch=0b11 refused: it must be an integer from 1 to 5000/],
     ['?model=resnet', /^\?model=resnet refused/],
     [`?batch=${'9'.repeat(40)}`, /^\?batch= is 40 characters long; refused/],
+    ['?lr=0x10', /^\?lr=0x10 refused: it must be a number above 0/],
+    ['?batch=0b11', /^\?batch=0b11 refused: it must be an integer from 1 to 5000/],
+    ['?lr=Infinity', /^\?lr=Infinity refused/],
+    ['?hidden=1_000', /^\?hidden=1_000 refused/],
+    [`?lr=1e-3&pad=${'x'.repeat(2000)}`, /^The address's query is \d+ characters long; refused whole \(at most 1024\): using the defaults$/],
   ])('%s is refused with one line, and the default used', (search, message) => {
     const s = readUrlState(search);
     expect(s.refused).toHaveLength(1);
     expect(s.refused[0]).toMatch(message);
     expect(s.session.evalEvery).toBe(25);
+  });
+});
+
+describe('the fields', () => {
+  it.each([
+    ['1e-3', 1e-3],
+    ['0.001', 0.001],
+    [' 25 ', 25],
+    ['.5', 0.5],
+    ['2E-4', 2e-4],
+  ])('%p is a plain decimal: %p', (text, v) => expect(parseDecimal(text)).toBe(v));
+
+  it.each(['0x10', '0b1', '0o7', 'Infinity', '1_000', '', '1e', '--1', 'NaN', '1,5'])('%p is refused', (text) => expect(parseDecimal(text)).toBeNull());
+
+  it('a field and the address refuse the same value with the same reason', () => {
+    const f = parseField('learningRate', '0x10');
+    expect(f).toEqual({ ok: false, message: "learning rate must be a number above 0 and at most 1e38 (e.g. 1e-3), got '0x10'" });
   });
 });
 

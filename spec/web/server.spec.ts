@@ -3,6 +3,7 @@
  * method, bytes that are no HTTP at all), it is answered with one line or dropped, and the server keeps serving.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -92,4 +93,33 @@ describe('listening on every interface', () => {
       await everywhere.close();
     }
   }, 120000);
+});
+
+function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('an address over the 16 KB header limit, which Node refuses before the handler sees it', () => {
+  it('is answered with a page that says why, not a blank page', async () => {
+    const r = await get(`${server.url}?model=convnet&lr=${'1'.repeat(20000)}`);
+    expect(r.status).toBe(431);
+    expect(r.type).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('longer than the 16 KB this server reads');
+    expect(r.body).toContain('<a href="/">');
+  });
+
+  it('leaves the server serving the page', async () => {
+    const r = await get(`${server.url}?lr=1e-3`);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('Watch a network learn CIFAR-10');
+  });
 });

@@ -4,8 +4,11 @@
  * model's loss falls within a few steps and the spec does not need the real data.
  */
 import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { Rng } from '../../src/random';
+import { CifarSplit } from '../../src/data/split';
+import type { PageData } from '../../web/data';
 import { CLASS_NAMES, IMAGE_BYTES, IMAGE_SIZE, META_FILE, NUM_CLASSES, TRAIN_BATCH_FILES, encodeRecords, formatClassNames } from '../../runtime/data/cifar10_format';
 
 /** Images [n * 3072] NHWC and labels [n], labels cycling through the classes. */
@@ -39,4 +42,20 @@ export function writeSyntheticCifar(dir: string, n: number, seed = 7): void {
   const order = Array.from({ length: n }, (_, i) => i);
   fs.writeFileSync(path.join(dir, TRAIN_BATCH_FILES[0]), encodeRecords(images, labels, order));
   fs.writeFileSync(path.join(dir, META_FILE), formatClassNames(CLASS_NAMES));
+}
+
+/** The page's data (web/data.ts) from n synthetic images, the same images serving as validation; 120 subtracted. */
+export function syntheticPageData(n: number, seed = 3): PageData {
+  const { images, labels } = syntheticImages(n, seed);
+  const X = tf.tidy(() => tf.sub(tf.tensor4d(Float32Array.from(images), [n, 32, 32, 3]), 120) as tf.Tensor4D);
+  return {
+    XTrain: X,
+    yTrain: tf.tensor1d(Int32Array.from(labels), 'int32'),
+    XVal: tf.clone(X),
+    yVal: tf.tensor1d(Int32Array.from(labels), 'int32'),
+    val: new CifarSplit(images, labels),
+    mean: new Float32Array(3072).fill(120),
+    classNames: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+    source: 'synthetic',
+  };
 }
