@@ -167,6 +167,17 @@ function buildCommand(): Command {
     .option('--val-every <n>', 'also check validation accuracy every n iterations (progress within long epochs)', parsePositiveInt('--val-every'));
 }
 
+
+/** Flags only one model uses: the option name, the flag as typed, and that model. */
+const MODEL_FLAGS: readonly [string, string, ModelChoice][] = [
+  ['widths', '--widths', 'airbench'],
+  ['ttaShifts', '--tta-shifts', 'airbench'],
+  ['width', '--width', 'resnet'],
+  ['residual', '--no-residual', 'resnet'],
+  ['blocks', '--blocks', 'convnet'],
+  ['hidden', '--hidden', 'convnet'],
+];
+
 /** Parses and checks the flags. explicit(name): whether the user gave that flag (not its default). */
 export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: string) => boolean } {
   const program = buildCommand();
@@ -181,7 +192,6 @@ export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: stri
   opts.reg ??= recipe.reg;
   opts.labelSmoothing ??= recipe.labelSmoothing;
   opts.warmup ??= recipe.warmup;
-  if (opts.model !== 'airbench' && opts.widths !== undefined) program.error('error: --widths is an airbench option (resnet takes --width)');
   if (!(opts.warmup >= 0 && opts.warmup < 1)) program.error(`error: --warmup must be in [0, 1), got ${opts.warmup}`);
   if (!(opts.labelSmoothing >= 0 && opts.labelSmoothing < 1)) program.error(`error: --label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
   if (opts.model === 'convnet' && opts.labelSmoothing !== 0) program.error('error: --label-smoothing is a resnet option (the ConvNet uses the plain softmax loss)');
@@ -190,11 +200,13 @@ export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: stri
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) program.error(`error: --lr-decay must be in (0, 1], got ${opts.lrDecay}`);
   if (!(opts.reg >= 0)) program.error(`error: --reg must be >= 0, got ${opts.reg}`);
   if (opts.resume && opts.restart) program.error('error: --resume continues the run in the output folder and --restart deletes it; pass one');
-  // A flag of the other model would be silently ignored: refused, naming it.
+  // A flag of another model would be silently ignored: refused, naming it. With --resume and no --model, the model
+  // is the checkpoint's, and runDifferences compares each flag with what that run trained.
   const given = (name: string) => program.getOptionValueSource(name) === 'cli';
-  const otherModel = opts.model === 'convnet' ? [['width', '--width'], ['residual', '--no-residual']] : [['blocks', '--blocks'], ['hidden', '--hidden']];
-  for (const [name, flag] of otherModel) {
-    if (given(name)) program.error(`error: ${flag} is a ${opts.model === 'convnet' ? 'resnet' : 'convnet'} option; this run trains --model ${opts.model}, which has no use for it`);
+  if (!(opts.resume && !given('model'))) {
+    for (const [name, flag, owner] of MODEL_FLAGS) {
+      if (given(name) && owner !== opts.model) program.error(`error: ${flag} is a ${owner} option; this run trains --model ${opts.model}, which has no use for it`);
+    }
   }
   return { opts, explicit: (name) => program.getOptionValueSource(name) === 'cli' };
 }

@@ -208,7 +208,7 @@ describe('--impl exercises', () => {
 
   it('runs the learner\'s affine, says so first, and stops at the relu stub naming the exercise and its check', () => {
     const r = run(['spec/exercises/fixtures/relu_script.ts', '--impl', 'exercises'], { CS231N_EXERCISES_DIR: one });
-    expect(r.out).toMatch(/^using your exercises \(.*\): affine_forward, affine_backward; 41 still stubs/m);
+    expect(r.out).toMatch(/^using your exercises \(.*\): affine_forward, affine_backward; 43 still stubs/m);
     expect(r.out).toContain('affine 1,-2');
     expect(r.out).toMatch(/not implemented yet: reluForward \(layers\/relu\.ts\): exercise relu_forward/);
     // The workspace is not the default exercises/, so the command names it.

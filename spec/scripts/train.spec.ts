@@ -280,7 +280,10 @@ describe('npm run train', () => {
     expect(convnetWidth.stderr).toContain('--width is a resnet option; this run trains --model convnet, which has no use for it');
     const resnetBlocks = train(['--blocks', '16p']);
     expect(resnetBlocks.status).not.toBe(0);
-    expect(resnetBlocks.stderr).toContain('--blocks is a convnet option; this run trains --model resnet, which has no use for it');
+    expect(resnetBlocks.stderr).toContain('--blocks is a convnet option; this run trains --model airbench, which has no use for it');
+    const airbenchWidth = train(['--width', '32']);
+    expect(airbenchWidth.status).not.toBe(0);
+    expect(airbenchWidth.stderr).toContain('--width is a resnet option; this run trains --model airbench, which has no use for it');
     const hexRate = train(['--lr', '0x10']);
     expect(hexRate.status).not.toBe(0);
     expect(hexRate.stderr).toContain("--lr must be a number > 0, got '0x10'");

@@ -23,10 +23,12 @@ import { classVisualizationFigure, deprocess, differenceImages, foolingFigure, h
 import { ConvNet } from '../../src/classifiers/convnet';
 import { CheckpointContents, saveCheckpoint } from '../../runtime/checkpoint';
 import { ResNet } from '../../src/classifiers/resnet';
+import { Airbench } from '../../src/classifiers/airbench';
 import { VIS_MODEL_KINDS, VisModel, bestCheckpoint, loadVisModel } from '../../runtime/vis_model';
 import { convNetScoresRef, fcNetScoresRef, inputGradientRef, threeLayerConvNetScoresRef } from '../../reference/vis';
 
 const INPUT: [number, number, number] = [8, 8, 3];
+const AIRBENCH_INPUT: [number, number, number] = [16, 16, 3];
 const TINY: ThreeLayerConvNetOptions = { inputDim: INPUT, numFilters: 4, filterSize: 3, hiddenDim: 6, numClasses: 5, weightScale: 0.3 };
 
 let dir: string;
@@ -169,7 +171,13 @@ describe('models from checkpoints, through the one input-gradient interface', ()
     const X = rng.randn([4, ...INPUT]);
     const y = tf.tensor1d([0, 1, 2, 3], 'int32');
     for (const m of ms) disposeLoss(m.loss(X, y));
-    tf.dispose([X, y]);
+    // Airbench needs 16x16 images at least, and whitening filters from images before its first step.
+    const airbench = new Airbench({ inputDim: AIRBENCH_INPUT, widths: [2, 3, 3], numClasses: 4, seed: 5 });
+    const XA = rng.randn([4, ...AIRBENCH_INPUT]) as tf.Tensor4D;
+    airbench.initWhitening(XA);
+    disposeLoss(airbench.loss(XA, y));
+    ms.push(airbench);
+    tf.dispose([X, XA, y]);
     return ms;
   }
 
@@ -193,10 +201,12 @@ describe('models from checkpoints, through the one input-gradient interface', ()
 
   it('loadVisModel rebuilds every kind with its weights and running statistics: same scores and dX', () => {
     const rng = new Rng(52);
-    const X = rng.randn([2, ...INPUT]) as tf.Tensor4D;
+    const X8 = rng.randn([2, ...INPUT]) as tf.Tensor4D;
+    const X16 = rng.randn([2, ...AIRBENCH_INPUT]) as tf.Tensor4D;
     const upstream = rng.randn([2, 4]) as tf.Tensor2D;
     const kinds: string[] = [];
     for (const m of models()) {
+      const X = m.kind === 'Airbench' ? X16 : X8;
       const base = path.join(dir, `vis_${m.kind}`);
       save(base, m, 1, 0.5);
       const before = tf.memory().numTensors;
@@ -213,7 +223,7 @@ describe('models from checkpoints, through the one input-gradient interface', ()
       m.dispose();
     }
     expect(kinds.sort()).toEqual([...VIS_MODEL_KINDS].sort());
-    tf.dispose([X, upstream]);
+    tf.dispose([X8, X16, upstream]);
   });
 
   it('loadVisModel names the kinds it takes; bestCheckpoint picks the highest validation accuracy, skipping what does not load', () => {
