@@ -63,6 +63,8 @@ const SLOW_CONV = [
   'const bv = b.dataSync();',
   'const out = new Float32Array(N * Ho * Wo * F);',
   'for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) for (let f = 0; f < F; f++) {',
+  // A floor of 50 us per output, so that the answer is too slow for the script on any machine, however fast its ops.
+  '  for (const t0 = performance.now(); performance.now() - t0 < 0.05; );',
   '  out[((n * Ho + i) * Wo + j) * F + f] = tf.tidy(() => tf.sum(tf.mul(tf.slice(xp, [n, i * stride, j * stride, 0], [1, HH, WW, C]), tf.reshape(tf.slice(w, [0, 0, 0, f], [HH, WW, C, 1]), [1, HH, WW, C]))).dataSync()[0]) + bv[f];',
   '}',
   'xp.dispose();',

@@ -28,6 +28,8 @@ export const CONSTANT_BODIES: Record<string, string> = {
   sgdMomentum: 'return { next: tf.clone(w), config: { ...config } as never };',
   rmsprop: 'return { next: tf.clone(w), config: { ...config } as never };',
   adam: 'return { next: tf.clone(w), config: { ...config } as never };',
+  geluBackward: 'return { dx: tf.zerosLike(dout) };',
+  sgdNesterov: 'return { next: tf.clone(w), config: { ...config } as never };',
   batchnormForward: "return { out: tf.clone(x), cache: { mode: 'test', xhat: x, invStd: gamma, gamma } } as never;",
   batchnormBackward: 'return { dx: tf.zerosLike(dout), dgamma: tf.zerosLike(cache.gamma), dbeta: tf.zerosLike(cache.gamma) };',
   batchnormBackwardAlt: 'return { dx: tf.zerosLike(dout), dgamma: tf.zerosLike(cache.gamma), dbeta: tf.zerosLike(cache.gamma) };',
