@@ -9,10 +9,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackendAndReport } from '../../runtime/backend';
 import { createProgressBar } from '../../runtime/progress';
-import { activeWasmThreads } from '../../runtime/wasm_threads';
 import { Cifar10, loadCifar10 } from '../../runtime/data/reader';
 import { Rng } from '../../src/random';
 import { AUTODIFF_BOUND, NUMERIC_BOUND } from '../../src/gradcheck';
@@ -20,7 +18,7 @@ import { PROJECT_ROOT, SRC_DIR, activeWorkspace, redirectOnly, useWorkspace, wor
 import { exerciseById, Exercise } from '../../learn/manifest';
 import { Outcome, runChecks } from '../../learn/run_checks';
 import { formatOutcome, progressLine, DEFAULT_TIMEOUT_S } from '../../learn/check';
-import { currentCommit, type ScriptContext } from '../../scripts/lib/cli';
+import { currentCommit, runInfoNow, type ScriptContext } from '../../scripts/lib/cli';
 import { Cell, printSummary } from '../../scripts/lib/run_dir';
 import { recordsPerBatchFromEnv } from '../../scripts/lib/cifar';
 import { NotebookStop } from './one_line';
@@ -112,19 +110,7 @@ export async function setup(name: string, options: { impl?: NotebookImpl; seed?:
     log,
     progress: false,
     progressBar: (total, label, fields) => createProgressBar(total, { enabled: false, label, fields }),
-    runInfo: () => ({
-      script: `notebook ${name}`,
-      seed,
-      quick,
-      backend,
-      threads: activeWasmThreads(),
-      tfjs: tf.version_core,
-      node: process.version,
-      startedAt: started.toISOString(),
-      seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-      commit: currentCommit(PROJECT_ROOT),
-      command: `notebooks/${name}.ipynb`,
-    }),
+    runInfo: () => runInfoNow({ script: `notebook ${name}`, seed, quick, backend, commit: currentCommit(PROJECT_ROOT), command: `notebooks/${name}.ipynb` }, started),
   };
   return state.ctx;
 }

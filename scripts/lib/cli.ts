@@ -64,6 +64,18 @@ export interface RunInfo {
   command: string;
 }
 
+/** A run's RunInfo as of now: what the caller knows, plus the threads, versions and time since started. */
+export function runInfoNow(known: Pick<RunInfo, 'script' | 'seed' | 'quick' | 'backend' | 'commit' | 'command'>, started: Date): RunInfo {
+  return {
+    ...known,
+    threads: activeWasmThreads(),
+    tfjs: tf.version_core,
+    node: process.version,
+    startedAt: started.toISOString(),
+    seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+  };
+}
+
 /** The commit HEAD points at (`-dirty` appended if tracked files changed), or null without git or a checkout. */
 export function currentCommit(cwd = process.cwd()): string | null {
   const git = (args: string[]) =>
@@ -300,18 +312,6 @@ export async function startScript(name: string, options: CommonOptions): Promise
     log,
     progress: options.progress,
     progressBar,
-    runInfo: () => ({
-      script: name,
-      seed,
-      quick,
-      backend,
-      threads: activeWasmThreads(),
-      tfjs: tf.version_core,
-      node: process.version,
-      startedAt: started.toISOString(),
-      seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-      commit,
-      command,
-    }),
+    runInfo: () => runInfoNow({ script: name, seed, quick, backend, commit, command }, started),
   };
 }
