@@ -47,6 +47,12 @@ export class WorkspaceError extends Error {
   override name = 'WorkspaceError';
 }
 
+/** The workspace a file of it lies in: the file's path less its exercise path (layers/relu.ts), else its folder. */
+function workspaceOf(file: string): string {
+  const rel = exerciseFiles().find((f) => file.endsWith(path.sep + f));
+  return rel === undefined ? path.dirname(file) : file.slice(0, -(rel.length + 1));
+}
+
 /**
  * Whether a source file is there to be read: false when nothing is at the path; true for a regular file of at most
  * MAX_WORKSPACE_FILE_BYTES; anything else (a link to /dev/zero or to nothing, a FIFO, a folder, a huge file) is
@@ -66,7 +72,7 @@ export function workspaceHas(file: string): boolean {
     if (link?.isSymbolicLink()) throw new WorkspaceError(`${file} is a symbolic link to ${fs.readlinkSync(file)}, which does not exist; remove the link or point it at your file`);
     return false;
   }
-  if (!stat.isFile()) throw new WorkspaceError(`${file} is ${describeFileType(stat)}, not a source file; refusing to read it (remove it, then \`npm run exercises -- init\` writes a stub)`);
+  if (!stat.isFile()) throw new WorkspaceError(`${file} is ${describeFileType(stat)}, not a source file; refusing to read it (remove it, then \`${initCommand(workspaceOf(file))}\` writes a stub)`);
   if (stat.size > MAX_WORKSPACE_FILE_BYTES) throw new WorkspaceError(`${file} has ${stat.size} bytes, more than the ${MAX_WORKSPACE_FILE_BYTES} a source file may have; refusing to read it`);
   return true;
 }

@@ -79,7 +79,7 @@ describe('workspace files that are no source files', () => {
   it.each(hazards)('exercises typecheck and --impl exercises refuse %s in one line', (name, make, words) => {
     const dir = withRelu(`tc-${name.replace(/\W/g, '')}`, make);
     const tc = run(['learn/exercises.ts', 'typecheck', '--dir', dir]);
-    expect(tc.out.trim()).toBe(`exercises: ${path.join(dir, 'layers/relu.ts')} ${words} (remove it, then \`npm run exercises -- init\` writes a stub)`);
+    expect(tc.out.trim()).toBe(`exercises: ${path.join(dir, 'layers/relu.ts')} ${words} (remove it, then \`npm run exercises -- --dir ${dir} init\` writes a stub)`);
     expect(tc.code).toBe(2);
     const script = run(['spec/exercises/fixtures/relu_script.ts', '--impl', 'exercises'], { CS231N_EXERCISES_DIR: dir });
     expect(script.out.trim()).toContain(`${path.join(dir, 'layers/relu.ts')} ${words}`);
