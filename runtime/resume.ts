@@ -217,7 +217,7 @@ function describeSavedRun(dir: string, files: string[], pattern: RegExp, describ
   try {
     return describe(readManifest(path.join(dir, manifests[0])));
   } catch {
-    return `${manifests.length} checkpoint(s) that cannot be read`;
+    return `a run this program cannot read (${manifests.length} checkpoint${manifests.length === 1 ? '' : 's'}: another version, or damaged)`;
   }
 }
 
