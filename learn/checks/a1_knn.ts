@@ -45,6 +45,40 @@ function knnDistances(which: DistanceFn): void {
     mine.dispose();
     tf.dispose([Xtr, X]);
   }
+  if (which === 'computeDistancesNoLoops') nearDuplicatePixels();
+}
+
+/**
+ * The no-loop expansion at the scale of real images: 16 training rows of 3,072 pixel values in 0..255, each test row
+ * within ~0.01 per pixel of one of them (a true squared distance of ~0.3 between terms of ~2e8). float32 rounding
+ * then leaves some squared distances a few units below zero (6 of the 16 on wasm, one thread or two, 2026-12-07); exact
+ * copies, as in knnDistances, come out exactly 0 on wasm and so do not show a missing clamp. Only NaN is checked here: the
+ * expansion's own rounding error is larger than these distances.
+ */
+function nearDuplicatePixels(): void {
+  const rng = new Rng(SEED + 1);
+  const [n, dim] = [16, 3072];
+  const Xtr = tf.tidy(() => tf.mul(rng.rand([n, dim]), 255)) as tf.Tensor2D;
+  const X = tf.tidy(() => tf.add(Xtr, tf.mul(rng.randn([n, dim]), 0.01))) as tf.Tensor2D;
+  const mine = new KNearestNeighbor();
+  try {
+    mine.train(Xtr, new Int32Array(n));
+    const got = call('KNearestNeighbor.computeDistancesNoLoops', { X }, () => mine.computeDistancesNoLoops(X), [mine]);
+    try {
+      const nan = got instanceof tf.Tensor ? Array.from(got.dataSync()).filter((v) => Number.isNaN(v)).length : 0;
+      if (nan > 0) {
+        throw new CheckProblem(
+          `dists: ${nan} NaN of ${n * n} for [${n}, ${dim}] pixel rows, each test row within 0.01 per pixel of a training row ` +
+            '(rounding leaves such squared distances slightly below 0: clamp them at 0 before the square root)',
+        );
+      }
+    } finally {
+      tf.dispose(got);
+    }
+  } finally {
+    mine.dispose();
+    tf.dispose([Xtr, X]);
+  }
 }
 
 /** Votes with ties: k = 4 among 4 classes often splits 2-2, and the course takes the smaller label. */
