@@ -40,7 +40,7 @@ const PLAN_MARGIN = 0.15;
  * forward pass (about a third of a training step), the validation set and the test set with the chosen test-time
  * augmentation, and the test set once more without it.
  */
-export function evaluationImages(opts: TrainOptions, data: TrainData): number {
+export function evaluationImages(opts: Pick<TrainOptions, 'tta' | 'ttaShifts' | 'model'>, data: PlanData): number {
   const views = !opts.tta ? 1 : opts.model === 'airbench' && opts.ttaShifts ? 6 : 2;
   return ((data.XVal.shape[0] + data.XTest.shape[0]) * views + (opts.tta ? data.XTest.shape[0] : 0)) / 3;
 }
@@ -72,14 +72,31 @@ function timeSteps(ctx: ScriptContext, opts: TrainOptions, data: TrainData, prob
   return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
 
-/** Epochs that fit in what is left of the budget at perStep seconds per step, after the evaluation; at least 1. */
-function epochsThatFit(opts: TrainOptions, data: TrainData, started: number, perStep: number): { epochs: number; epochSeconds: number } {
+/** The sizes a plan depends on: the three sets' lengths (the tensors themselves are not read). */
+export type PlanData = { [K in 'XTrain' | 'XVal' | 'XTest']: { shape: readonly number[] } };
+
+/** A plan's numbers: epochs that fit, seconds per epoch with the margin, and the evaluation's estimated seconds. */
+export interface EpochPlan {
+  epochs: number;
+  epochSeconds: number;
+  evalSeconds: number;
+}
+
+/**
+ * Epochs that fit in what is left of the budget (secondsLeft) at perStep seconds per step, after the evaluation;
+ * at least 1.
+ */
+export function epochsThatFit(opts: Pick<TrainOptions, 'batchSize' | 'tta' | 'ttaShifts' | 'model'>, data: PlanData, secondsLeft: number, perStep: number): EpochPlan {
   const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
   const stepsPerEpoch = Math.max(Math.floor(data.XTrain.shape[0] / opts.batchSize), 1);
   const evalSeconds = (perStep / batch) * evaluationImages(opts, data) + 30;
-  const left = opts.timeBudget * 60 - (Date.now() - started) / 1000 - evalSeconds;
   const epochSeconds = perStep * stepsPerEpoch * (1 + PLAN_MARGIN);
-  return { epochs: Math.max(1, Math.floor(left / epochSeconds)), epochSeconds };
+  return { epochs: Math.max(1, Math.floor((secondsLeft - evalSeconds) / epochSeconds)), epochSeconds, evalSeconds };
+}
+
+/** Seconds of the budget left at this moment, for a script that started at `started` (ms). */
+function secondsLeft(opts: TrainOptions, started: number): number {
+  return opts.timeBudget * 60 - (Date.now() - started) / 1000;
 }
 
 /**
@@ -92,7 +109,7 @@ export function planEpochs(ctx: ScriptContext, opts: TrainOptions, data: TrainDa
   const probe = new ResNet({ width: opts.width, residual: opts.residual, labelSmoothing: opts.labelSmoothing, reg: opts.reg });
   const perStep = timeSteps(ctx, opts, data, probe);
   const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
-  const { epochs, epochSeconds } = epochsThatFit(opts, data, started, perStep);
+  const { epochs, epochSeconds } = epochsThatFit(opts, data, secondsLeft(opts, started), perStep);
   ctx.log(
     `planning: ${perStep.toFixed(2)} s per step of ${batch} images, ~${(epochSeconds / 60).toFixed(1)} min per epoch with a ${PLAN_MARGIN * 100}% margin: ` +
       `${epochs} epochs fit in the ${opts.timeBudget}-minute budget (pass --epochs to fix the number)`,
@@ -140,19 +157,35 @@ export function planAirbench(ctx: ScriptContext, opts: TrainOptions, data: Train
   const probed: [number, number, number] = opts.widths ?? [64, 128, 128];
   const perStep = timeSteps(ctx, opts, data, new Airbench({ widths: probed }));
   const batch = Math.min(opts.batchSize, data.XTrain.shape[0]);
-  const candidates = opts.widths ? [opts.widths] : AIRBENCH_WIDTHS;
-  const plans = candidates.map((widths) => {
-    const step = (perStep * airbenchMacs(widths)) / airbenchMacs(probed);
-    return { widths: [...widths] as [number, number, number], step, ...epochsThatFit(opts, data, started, step) };
-  });
-  const plan = plans.find((p) => p.epochs >= AIRBENCH_MIN_EPOCHS) ?? plans[plans.length - 1];
+  const plan = pickAirbenchPlan(opts, data, secondsLeft(opts, started), probed, perStep);
   ctx.log(
     `planning: ${perStep.toFixed(2)} s per step of ${batch} images at widths ${probed.join('/')}; widths ${plan.widths.join('/')} ` +
       `(~${(airbenchMacs(plan.widths) / 1e6).toFixed(0)}M multiply-adds per image), ~${(plan.epochSeconds / 60).toFixed(1)} min per epoch with a ` +
-      `${PLAN_MARGIN * 100}% margin: ${plan.epochs} epochs of batch ${opts.batchSize} fit in the ${opts.timeBudget}-minute budget; test-time augmentation ` +
+      `${PLAN_MARGIN * 100}% margin: ${plan.epochs} epochs of batch ${opts.batchSize} fit in the ${opts.timeBudget}-minute budget beside ` +
+      `~${(plan.evalSeconds / 60).toFixed(1)} min of evaluation; test-time augmentation ` +
       `${!opts.tta ? 'off' : opts.ttaShifts ? 'flips and 1-pixel shifts (6 views)' : 'flips'} (pass --epochs and --widths to fix them)`,
   );
   return { widths: plan.widths, epochs: plan.epochs };
+}
+
+/**
+ * planAirbench's choice, given the step time perStep measured at widths `probed`: each candidate's step scaled by
+ * its multiply-adds, then the widest candidate with AIRBENCH_MIN_EPOCHS epochs in secondsLeft, else the narrowest
+ * (with as many epochs as fit, at least 1). Candidates: opts.widths alone when set, else AIRBENCH_WIDTHS.
+ */
+export function pickAirbenchPlan(
+  opts: Pick<TrainOptions, 'batchSize' | 'tta' | 'ttaShifts' | 'model' | 'widths'>,
+  data: PlanData,
+  secondsLeft: number,
+  probed: readonly number[],
+  perStep: number,
+): EpochPlan & { widths: [number, number, number]; step: number } {
+  const candidates = opts.widths ? [opts.widths] : AIRBENCH_WIDTHS;
+  const plans = candidates.map((widths) => {
+    const step = (perStep * airbenchMacs(widths)) / airbenchMacs(probed);
+    return { widths: [...widths] as [number, number, number], step, ...epochsThatFit(opts, data, secondsLeft, step) };
+  });
+  return plans.find((p) => p.epochs >= AIRBENCH_MIN_EPOCHS) ?? plans[plans.length - 1];
 }
 
 export type StoppedBy = 'epochs' | 'time budget' | 'time budget, mid-epoch';
