@@ -281,24 +281,13 @@ function drawMarkers(
 ): void {
   ctx.save();
   ctx.font = '10px system-ui, sans-serif';
-  // Markers at the same x share one line and one label ('3+4 lr 5e-7 -> 2e-7; batch 25 -> 50'); one left of the
-  // first point (an event at iteration 0) sits on the axis.
-  const placed: { at: number; n: string; label: string }[] = [];
-  markers.forEach((m, i) => {
-    const at = Math.max(px(m.x), xMin);
-    if (at > xMax + 1) return;
-    const last = placed[placed.length - 1];
-    if (last && Math.abs(last.at - at) < 1) {
-      last.n += `+${i + 1}`;
-      last.label += `; ${m.label}`;
-    } else {
-      placed.push({ at, n: String(i + 1), label: m.label });
-    }
-  });
-  // Each label on the first row where it does not run into the one before; a label that does not fit whole
-  // before the next marker shows its number only (the list under the chart has the text).
-  const rowEnds: number[] = [];
-  placed.forEach((m, i) => {
+  const laid = layoutMarkers(
+    markers.map((m) => ({ at: px(m.x), label: m.label })),
+    (text) => ctx.measureText(text).width,
+    xMin,
+    xMax,
+  );
+  for (const m of laid) {
     ctx.strokeStyle = '#8a4baf';
     ctx.setLineDash([3, 3]);
     ctx.beginPath();
@@ -306,21 +295,73 @@ function drawMarkers(
     ctx.lineTo(m.at, bottom);
     ctx.stroke();
     ctx.setLineDash([]);
-    const room = (i + 1 < placed.length ? placed[i + 1].at : xMax) - m.at - 4;
-    const full = `${m.n} ${m.label}`;
-    const text = ctx.measureText(full).width <= room ? full : m.n;
-    const width = ctx.measureText(text).width;
-    let row = rowEnds.findIndex((end) => end < m.at);
-    if (row === -1) row = rowEnds.length < MARKER_ROWS ? rowEnds.length : rowEnds.indexOf(Math.min(...rowEnds));
-    rowEnds[row] = m.at + 2 + width + 3;
+    if (m.row === null) continue;
     ctx.fillStyle = '#8a4baf';
-    ctx.fillText(text, m.at + 2, top + 9 + 11 * row);
-  });
+    ctx.fillText(m.text, m.at + 2, top + 9 + 11 * m.row);
+  }
   ctx.restore();
 }
 
 /** Rows of marker labels before they overlap. */
-const MARKER_ROWS = 3;
+export const MARKER_ROWS = 3;
+/** Markers closer than this (pixels) share one line: a reader cannot tell two lines apart nearer than that. */
+export const MARKER_MERGE_PX = 4;
+
+/** A marker as drawn: its line's x, its text (numbers, then the label where it fits) and its row, null when unlabelled. */
+export interface LaidMarker {
+  at: number;
+  numbers: number[];
+  text: string;
+  row: number | null;
+}
+
+/** "3", "3+4", "16-18", "2+5-7": the markers' numbers, runs of three or more as ranges. */
+export function markerNumbers(numbers: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < numbers.length; ) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
+    if (j - i >= 2) parts.push(`${numbers[i]}-${numbers[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(String(numbers[k]));
+    i = j + 1;
+  }
+  return parts.join('+');
+}
+
+/**
+ * Where the markers' lines and labels go (markers in x order, numbered from 1; `at` in pixels). Markers within
+ * MARKER_MERGE_PX of the first of a group share a line and a label ('3+4 lr 5e-7 -> 2e-7; batch 25 -> 50', or
+ * '16-18' when the text does not fit); one left of xMin (an event at iteration 0) sits on the axis, one right of
+ * xMax is not drawn. Each text goes on the first of MARKER_ROWS rows where it clears the text before it; the full
+ * label only where it also ends before the next line, else the numbers alone; when no row has room, the line stays
+ * unlabelled (the list under the chart names it). No two texts on one row overlap.
+ */
+export function layoutMarkers(markers: readonly { at: number; label: string }[], measure: (text: string) => number, xMin: number, xMax: number): LaidMarker[] {
+  const groups: { at: number; numbers: number[]; labels: string[] }[] = [];
+  markers.forEach((m, i) => {
+    const at = Math.max(m.at, xMin);
+    if (at > xMax + 1) return;
+    const last = groups[groups.length - 1];
+    if (last && at - last.at < MARKER_MERGE_PX) {
+      last.numbers.push(i + 1);
+      last.labels.push(m.label);
+    } else {
+      groups.push({ at, numbers: [i + 1], labels: [m.label] });
+    }
+  });
+  const rowEnds: number[] = [];
+  return groups.map((g, i) => {
+    const numbers = markerNumbers(g.numbers);
+    const room = (i + 1 < groups.length ? groups[i + 1].at : xMax) - g.at - 4;
+    const full = `${numbers} ${g.labels.join('; ')}`;
+    const text = measure(full) <= room ? full : numbers;
+    const start = g.at + 2;
+    let row: number | null = rowEnds.findIndex((end) => end <= start);
+    if (row === -1) row = rowEnds.length < MARKER_ROWS ? rowEnds.length : null;
+    if (row !== null) rowEnds[row] = start + measure(text) + 3;
+    return { at: g.at, numbers: g.numbers, text, row };
+  });
+}
 
 /**
  * The running mean of the last `window` values at every index, restarting at each of `starts` (the x where a new
