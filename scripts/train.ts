@@ -36,7 +36,7 @@ import { AIRBENCH, QUICK, DEFAULT_EPOCHS, TTA_SHIFTS_MIN_BUDGET, TrainOptions, p
 import { TrainModel, TrainRunRecord, describeSavedRun, describeSchedule, describeSpec, isTrainCheckpoint, modelFromSpec, newModel, newSchedule, runDifferences } from './lib/train_run';
 import { TrainData, chooseFinalParams, planAirbench, planEpochs, trainWithinBudget } from './lib/train_budget';
 import { drawFigures, evaluate, report } from './lib/train_report';
-import { alternatingFlip, alternatingFlipCoins, augmentBatch, randomTranslateReflect } from '../src/data/augment';
+import { alternatingFlip, alternatingFlipCoins, augmentBatch, randomHorizontalFlip, randomTranslateReflect } from '../src/data/augment';
 import { AugmentInfo, EpochInfo, Solver, SolverOptions } from '../src/solver';
 import { Airbench } from '../src/classifiers/airbench';
 import { Rng } from '../src/random';
@@ -85,8 +85,9 @@ function recipeOptions(ctx: ScriptContext, opts: TrainOptions, kind: string, dat
     return { solver: opts.augment ? { augment } : {}, beforeCheckpoint: () => undefined };
   }
   const coins = alternatingFlipCoins(data.XTrain.shape[0], new Rng(ctx.seed).fork());
-  const augment = (X: tf.Tensor, rng: Rng, info: AugmentInfo) =>
-    tf.tidy(() => randomTranslateReflect(alternatingFlip(X as tf.Tensor4D, info.indices, coins, info.epoch), rng, AIRBENCH.translate));
+  // --no-alternating-flip (an ablation): a fresh coin per image at every epoch, as the other models flip.
+  const flip = (X: tf.Tensor4D, rng: Rng, info: AugmentInfo) => (opts.alternatingFlip ? alternatingFlip(X, info.indices, coins, info.epoch) : randomHorizontalFlip(X, rng));
+  const augment = (X: tf.Tensor, rng: Rng, info: AugmentInfo) => tf.tidy(() => randomTranslateReflect(flip(X as tf.Tensor4D, rng, info), rng, AIRBENCH.translate));
   const beforeCheckpoint = (info: EpochInfo, s: Solver) => {
     const config = s.optimConfigs.b0;
     if (info.epoch >= AIRBENCH.whitenBiasEpochs && config && config.lrScale !== 0) {
@@ -134,6 +135,7 @@ function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: Train
     seed: ctx.seed,
     augment: opts.augment,
     tta: opts.tta,
+    ...(opts.model === 'airbench' ? { whitening: opts.whitening, alternatingFlip: opts.alternatingFlip } : {}),
     data: { train: data.XTrain.shape[0], val: data.XVal.shape[0], test: data.XTest.shape[0], digest: data.digest },
   };
   const numEpochs = opts.epochs ?? (ctx.quick ? QUICK.epochs : (plannedEpochs ?? DEFAULT_EPOCHS));
@@ -142,9 +144,13 @@ function buildModelAndSolver(ctx: ScriptContext, opts: TrainOptions, data: Train
   const iterationsPerEpoch = Math.max(Math.floor(data.XTrain.shape[0] / opts.batchSize), 1);
   let airbench: Pick<SolverOptions, 'optimConfig' | 'optimConfigFor'> = {};
   if (model instanceof Airbench) {
-    const whitening = data.XTrain.shape[0] > AIRBENCH.whiteningImages ? tf.slice(data.XTrain, 0, AIRBENCH.whiteningImages) : data.XTrain;
-    model.initWhitening(whitening as tf.Tensor4D);
-    if (whitening !== data.XTrain) whitening.dispose();
+    if (opts.whitening) {
+      const whitening = data.XTrain.shape[0] > AIRBENCH.whiteningImages ? tf.slice(data.XTrain, 0, AIRBENCH.whiteningImages) : data.XTrain;
+      model.initWhitening(whitening as tf.Tensor4D);
+      if (whitening !== data.XTrain) whitening.dispose();
+    } else {
+      ctx.log('--no-whitening: the first layer keeps the plain 2x2 patch basis (its filters and their negatives)');
+    }
     const lookahead: Record<string, number> = opts.updateRule === 'sgd_nesterov_lookahead' ? { lookaheadEvery: AIRBENCH.lookaheadEvery, lookaheadSteps: numEpochs * iterationsPerEpoch } : {};
     airbench = {
       optimConfig: { momentum: AIRBENCH.momentum, weightDecay: opts.reg, ...lookahead },
@@ -206,13 +212,13 @@ async function main(): Promise<void> {
     const numParams = Object.values(m.params).reduce((sum, p) => sum + p.size, 0);
     ctx.log(
       `${describeSpec(m.kind, m.options)}, ${numParams} parameters; ${s.updateRuleName}, ${describeSchedule(schedule)}, batch ${s.batchSize}, ` +
-        `${s.numEpochs} epochs of ${s.iterationsPerEpoch} iterations, augmentation ${!opts.augment ? 'off' : m instanceof Airbench ? 'alternating flip + reflect-padded translation (2)' : 'flip + crop (pad 4)'}, ` +
+        `${s.numEpochs} epochs of ${s.iterationsPerEpoch} iterations, augmentation ${!opts.augment ? 'off' : m instanceof Airbench ? `${opts.alternatingFlip ? 'alternating' : 'random'} flip + reflect-padded translation (2)` : 'flip + crop (pad 4)'}, ` +
         `test-time augmentation ${!opts.tta ? 'off' : m instanceof Airbench && opts.ttaShifts ? 'flips and 1-pixel shifts' : 'flip averaging'}`,
     );
     const times = trainWithinBudget(ctx, opts, s, data, started);
     const bestEpoch = chooseFinalParams(ctx, s, schedule, data, times.stoppedBy);
     const ev = evaluate(ctx, opts, m, data);
-    await drawFigures(ctx.outDir, s, schedule, m, ev, opts.tta);
+    await drawFigures(ctx.outDir, s, schedule, m, ev);
     report(ctx, opts, { record: built.run, resumedFromEpoch, started, schedule }, m, s, data, times, bestEpoch, ev);
   } finally {
     if (resumeFrom) disposeCheckpoint(resumeFrom);

@@ -38,11 +38,14 @@ const PLAN_MARGIN = 0.15;
 /**
  * Forward passes over one test image per evaluation, in the units of a training step's image: each view is a test-mode
  * forward pass (about a third of a training step), the validation set and the test set with the chosen test-time
- * augmentation, and the test set once more without it.
+ * augmentation, the test set once more without it and, with shifts, once more with flips alone.
  */
 export function evaluationImages(opts: Pick<TrainOptions, 'tta' | 'ttaShifts' | 'model'>, data: PlanData): number {
-  const views = !opts.tta ? 1 : opts.model === 'airbench' && opts.ttaShifts ? 6 : 2;
-  return ((data.XVal.shape[0] + data.XTest.shape[0]) * views + (opts.tta ? data.XTest.shape[0] : 0)) / 3;
+  const shifts = opts.tta && opts.model === 'airbench' && opts.ttaShifts;
+  const views = !opts.tta ? 1 : shifts ? 6 : 2;
+  // With test-time augmentation the test set once more without it, and with shifts once more with flips alone.
+  const again = (opts.tta ? 1 : 0) + (shifts ? 2 : 0);
+  return ((data.XVal.shape[0] + data.XTest.shape[0]) * views + data.XTest.shape[0] * again) / 3;
 }
 
 /**

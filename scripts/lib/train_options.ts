@@ -32,6 +32,10 @@ export interface TrainOptions extends CommonOptions {
   tta: boolean;
   /** airbench: test-time augmentation also over 1-pixel shifts (six views); undefined: on when the budget is >= TTA_SHIFTS_MIN_BUDGET. */
   ttaShifts?: boolean;
+  /** airbench: first-layer filters from the patches' eigenvectors; false: the plain patch basis (an ablation). */
+  whitening: boolean;
+  /** airbench: each image flipped on alternate epochs; false: a fresh coin per image per epoch (an ablation). */
+  alternatingFlip: boolean;
   resume: boolean;
   restart: boolean;
   valEvery?: number;
@@ -155,10 +159,12 @@ function buildCommand(): Command {
     .option('--width <n>', 'resnet: channels of the first layer (the others 2, 4 and 8 times as many)', parsePositiveInt('--width'), 16)
     .option('--widths <list>', 'airbench: channels of the three conv groups, e.g. 64,128,128 (default: planned to fit --time-budget)', parseWidths)
     .option('--no-residual', 'resnet: drop the skip connections (the same layers as a plain net)')
-    .option('--label-smoothing <eps>', 'softmax loss label smoothing in [0, 1) (default resnet 0.2, convnet 0; resnet only)', parseNumberIn('--label-smoothing', 0, 1, 'max'))
+    .option('--label-smoothing <eps>', 'softmax loss label smoothing in [0, 1) (default airbench and resnet 0.2; not for convnet)', parseNumberIn('--label-smoothing', 0, 1, 'max'))
     .option('--no-tta', 'evaluate without test-time augmentation (averaging the scores of each test image and its mirror)')
     .option('--tta-shifts', `airbench: test-time augmentation also over 1-pixel shifts (6 views; default on from a ${TTA_SHIFTS_MIN_BUDGET}-minute budget)`)
     .option('--no-tta-shifts', 'airbench: test-time augmentation over flips only')
+    .option('--no-whitening', "airbench (ablation): the first layer's filters stay the plain 2x2 patch basis instead of whitening")
+    .option('--no-alternating-flip', 'airbench (ablation): a fresh random flip per image per epoch instead of alternating flips')
     .option('--blocks <list>', 'conv blocks: filters each, p for a 2x2 max pool after', parseBlocks, DEFAULT_BLOCKS.map((b) => ({ ...b })))
     .option('--hidden <dims>', "hidden affine layers of the head, e.g. 256 or 256,128 ('none' for none)", parseHidden, [] as number[])
     .option('--no-augment', 'no random flips and crops')
@@ -172,6 +178,8 @@ function buildCommand(): Command {
 const MODEL_FLAGS: readonly [string, string, ModelChoice][] = [
   ['widths', '--widths', 'airbench'],
   ['ttaShifts', '--tta-shifts', 'airbench'],
+  ['whitening', '--no-whitening', 'airbench'],
+  ['alternatingFlip', '--no-alternating-flip', 'airbench'],
   ['width', '--width', 'resnet'],
   ['residual', '--no-residual', 'resnet'],
   ['blocks', '--blocks', 'convnet'],
@@ -194,7 +202,7 @@ export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: stri
   opts.warmup ??= recipe.warmup;
   if (!(opts.warmup >= 0 && opts.warmup < 1)) program.error(`error: --warmup must be in [0, 1), got ${opts.warmup}`);
   if (!(opts.labelSmoothing >= 0 && opts.labelSmoothing < 1)) program.error(`error: --label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
-  if (opts.model === 'convnet' && opts.labelSmoothing !== 0) program.error('error: --label-smoothing is a resnet option (the ConvNet uses the plain softmax loss)');
+  if (opts.model === 'convnet' && opts.labelSmoothing !== 0) program.error('error: --label-smoothing is an airbench and resnet option (the ConvNet uses the plain softmax loss)');
   if (!(opts.timeBudget > 0)) program.error(`error: --time-budget must be a positive number of minutes, got ${opts.timeBudget}`);
   if (!(opts.lr > 0)) program.error(`error: --lr must be positive, got ${opts.lr}`);
   if (!(opts.lrDecay > 0 && opts.lrDecay <= 1)) program.error(`error: --lr-decay must be in (0, 1], got ${opts.lrDecay}`);
@@ -205,7 +213,7 @@ export function parseTrainOptions(): { opts: TrainOptions; explicit: (name: stri
   const given = (name: string) => program.getOptionValueSource(name) === 'cli';
   if (!(opts.resume && !given('model'))) {
     for (const [name, flag, owner] of MODEL_FLAGS) {
-      if (given(name) && owner !== opts.model) program.error(`error: ${flag} is a ${owner} option; this run trains --model ${opts.model}, which has no use for it`);
+      if (given(name) && owner !== opts.model) program.error(`error: ${flag} is ${/^[aeiou]/.test(owner) ? 'an' : 'a'} ${owner} option; this run trains --model ${opts.model}, which has no use for it`);
     }
   }
   return { opts, explicit: (name) => program.getOptionValueSource(name) === 'cli' };

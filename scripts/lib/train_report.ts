@@ -67,6 +67,10 @@ export interface Evaluation {
   testAcc: number;
   /** Test accuracy without test-time augmentation (the same as testAcc when --no-tta). */
   testAccPlain: number;
+  /** airbench with test-time shifts: test accuracy with flip averaging alone (what the shifts add is the difference). */
+  testAccFlips?: number;
+  /** How testAcc's scores were averaged: '' (none), 'flip-averaged' or 'flip- and shift-averaged'. */
+  tta: string;
   courseTestAcc: number;
   courseTest: number;
   /** confusion[i][j]: test images of class i predicted as j (with test-time augmentation when on). */
@@ -87,6 +91,8 @@ export function evaluate(ctx: ScriptContext, opts: TrainOptions, m: TrainModel, 
   const pred = modelPredictions(scored, data.XTest, batch);
   const testAcc = predictionAccuracy(pred, labels);
   const testAccPlain = opts.tta ? predictionAccuracy(modelPredictions(m, data.XTest, batch), labels) : testAcc;
+  const shifts = opts.tta && m.kind === 'Airbench' && opts.ttaShifts;
+  const testAccFlips = shifts ? predictionAccuracy(modelPredictions(withFlipAveraging(m), data.XTest, batch), labels) : undefined;
   const courseTest = Math.min(COURSE_TEST, data.XTest.shape[0]);
   const courseTestAcc = predictionAccuracy(pred.subarray(0, courseTest), labels.subarray(0, courseTest));
   const K = m.options.numClasses;
@@ -94,14 +100,15 @@ export function evaluate(ctx: ScriptContext, opts: TrainOptions, m: TrainModel, 
   for (let i = 0; i < pred.length; i++) confusion[labels[i]][pred[i]]++;
   const evalSeconds = (Date.now() - evalStarted) / 1000;
   ctx.log(
-    `test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images${opts.tta ? ` with test-time augmentation (${testAccPlain.toFixed(4)} without)` : ''}, ` +
+    `test accuracy ${testAcc.toFixed(4)} on ${data.XTest.shape[0]} images${opts.tta ? ` with test-time augmentation (${testAccFlips !== undefined ? `${testAccFlips.toFixed(4)} with flips alone, ` : ''}${testAccPlain.toFixed(4)} without)` : ''}, ` +
       `${courseTestAcc.toFixed(4)} on the course's first ${courseTest}; evaluation ${evalSeconds.toFixed(0)} s`,
   );
-  return { valAcc, testAcc, testAccPlain, courseTestAcc, courseTest, confusion, evalSeconds };
+  const tta = !opts.tta ? '' : shifts ? 'flip- and shift-averaged' : 'flip-averaged';
+  return { valAcc, testAcc, testAccPlain, tta, ...(testAccFlips !== undefined ? { testAccFlips } : {}), courseTestAcc, courseTest, confusion, evalSeconds };
 }
 
 /** loss.png, accuracy.png, lr.png, confusion.png and filters.png in the output folder. */
-export async function drawFigures(outDir: string, s: Solver, schedule: LrSchedule | null, m: TrainModel, ev: Evaluation, tta: boolean): Promise<void> {
+export async function drawFigures(outDir: string, s: Solver, schedule: LrSchedule | null, m: TrainModel, ev: Evaluation): Promise<void> {
   const iterations = s.lossHistory.map((_, i) => i + 1);
   await lineChart(path.join(outDir, 'loss.png'), {
     title: 'Training loss',
@@ -135,7 +142,7 @@ export async function drawFigures(outDir: string, s: Solver, schedule: LrSchedul
   await confusionMatrixChart(path.join(outDir, 'confusion.png'), {
     counts: ev.confusion,
     classNames: m.options.numClasses === CLASS_NAMES.length ? CLASS_NAMES : ev.confusion.map((_, i) => String(i)),
-    title: `Test set confusion matrix (${tested.toLocaleString('en-US')} images${tta ? ', flip-averaged' : ''}): accuracy ${ev.testAcc.toFixed(4)}`,
+    title: `Test set confusion matrix (${tested.toLocaleString('en-US')} images${ev.tta ? `, ${ev.tta}` : ''}): accuracy ${ev.testAcc.toFixed(4)}`,
   });
   await drawFilters(path.join(outDir, 'filters.png'), m);
 }
@@ -161,6 +168,7 @@ export function report(
     run_id: run.record.id,
     test_acc: ev.testAcc,
     test_acc_without_tta: ev.testAccPlain,
+    ...(ev.testAccFlips !== undefined ? { test_acc_flips_only: ev.testAccFlips } : {}),
     test_acc_course_1000: ev.courseTestAcc,
     val_acc: ev.valAcc,
     best_val_acc: s.bestValAcc,
@@ -192,6 +200,7 @@ export function report(
       epochs_planned: s.numEpochs,
       augment: opts.augment,
       tta: opts.tta,
+      ...(m.kind === 'Airbench' ? { tta_shifts: Boolean(opts.tta && opts.ttaShifts), whitening: opts.whitening, alternating_flip: opts.alternatingFlip } : {}),
       time_budget_minutes: opts.timeBudget,
     },
   });
@@ -201,7 +210,8 @@ export function report(
     epochs: `${s.epoch} of ${s.numEpochs}${times.stoppedBy === 'time budget' ? ' (time budget)' : ''}`,
     'best val acc (epoch)': `${s.bestValAcc.toFixed(4)} (${Number(bestEpoch.toFixed(2))})`,
     'val acc': ev.valAcc,
-    [`test acc (${data.XTest.shape[0]} images${opts.tta ? ', flip-averaged' : ''})`]: ev.testAcc,
+    [`test acc (${data.XTest.shape[0]} images${ev.tta ? `, ${ev.tta}` : ''})`]: ev.testAcc,
+    ...(ev.testAccFlips !== undefined ? { 'test acc, flips alone': ev.testAccFlips } : {}),
     ...(opts.tta ? { 'test acc without TTA': ev.testAccPlain } : {}),
     [`test acc (course's ${ev.courseTest})`]: ev.courseTestAcc,
     'minutes per epoch (mean)': times.epochSeconds.length ? (mean(times.epochSeconds) as number) / 60 : null,

@@ -20,6 +20,9 @@ export interface TrainRunRecord extends RunRecord {
   augment: boolean;
   /** Evaluation with test-time augmentation (flip averaging). */
   tta?: boolean;
+  /** airbench: whitening filters (false: --no-whitening) and alternating flips (false: --no-alternating-flip); absent: on. */
+  whitening?: boolean;
+  alternatingFlip?: boolean;
   /** Images in each split this run trains, validates and tests on, and their digest (dataDigest). */
   data: { train: number; val: number; test: number; digest?: string };
 }
@@ -99,6 +102,13 @@ export function runDifferences(c: Checkpoint, run: TrainRunRecord, ctx: ScriptCo
   if (run.quick !== ctx.quick) diffs.push(run.quick ? 'it was a --quick run: add --quick' : 'it was not a --quick run: drop --quick');
   if (run.seed !== ctx.seed) diffs.push(`it used --seed ${run.seed}, this command --seed ${ctx.seed}`);
   if (run.augment !== opts.augment) diffs.push(run.augment ? 'it trained with augmentation: drop --no-augment' : 'it trained without augmentation: add --no-augment');
+  for (const [key, flag] of [
+    ['whitening', '--no-whitening'],
+    ['alternatingFlip', '--no-alternating-flip'],
+  ] as const) {
+    const theirs = run[key] ?? true;
+    if (theirs !== opts[key]) diffs.push(theirs ? `it trained without ${flag}: drop ${flag}` : `it trained with ${flag}: add ${flag}`);
+  }
   const differs = (flag: string, name: string, theirs: string, ours: string) => {
     if (explicit(name) && theirs !== ours) diffs.push(`it trained ${flag} ${theirs}, this command asks for ${flag} ${ours}`);
   };

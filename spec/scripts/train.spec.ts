@@ -251,6 +251,11 @@ describe('npm run train', () => {
     const ckpt = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'ckpt_epoch_3.json'), 'utf8'));
     expect(ckpt.optimizer.configs.b0).toMatchObject({ lrScale: 0, weightDecay: 0, lookaheadStep: 12, lookaheadSteps: 12 });
     expect(ckpt.optimizer.configs.beta1).toMatchObject({ lrScale: 64, weightDecay: 0.00887, momentum: 0.85 });
+    // An ablation flag the run did not train with is refused before anything is loaded.
+    const ablated = train(['--backend', 'wasm', '--no-progress', '--out', out, '--resume', '--quick', '--seed', '3', '--no-whitening'], dataDir);
+    expect(ablated.status).not.toBe(0);
+    expect(ablated.stderr).toContain('it trained without --no-whitening: drop --no-whitening');
+    expect(ablated.stderr).not.toContain('loaded');
     // --resume rebuilds the net (whitening filters from the checkpoint) and continues its optimiser state.
     const resumed = train(['--backend', 'wasm', '--no-progress', '--out', out, '--resume', '--epochs', '4', '--quick', '--seed', '3'], dataDir, 240000);
     expect(resumed.stderr).toContain('epoch 3 of 4, iteration 12');
@@ -274,13 +279,16 @@ describe('npm run train', () => {
     expect(badSmoothing.stderr).toContain("--label-smoothing must be a number >= 0 and < 1, got '1'");
     const convnetSmoothing = train(['--model', 'convnet', '--label-smoothing', '0.1']);
     expect(convnetSmoothing.status).not.toBe(0);
-    expect(convnetSmoothing.stderr).toContain('--label-smoothing is a resnet option');
+    expect(convnetSmoothing.stderr).toContain('--label-smoothing is an airbench and resnet option');
     const convnetWidth = train(['--model', 'convnet', '--width', '32']);
     expect(convnetWidth.status).not.toBe(0);
     expect(convnetWidth.stderr).toContain('--width is a resnet option; this run trains --model convnet, which has no use for it');
     const resnetBlocks = train(['--blocks', '16p']);
     expect(resnetBlocks.status).not.toBe(0);
     expect(resnetBlocks.stderr).toContain('--blocks is a convnet option; this run trains --model airbench, which has no use for it');
+    const resnetWhitening = train(['--model', 'resnet', '--no-whitening']);
+    expect(resnetWhitening.status).not.toBe(0);
+    expect(resnetWhitening.stderr).toContain('--no-whitening is an airbench option; this run trains --model resnet, which has no use for it');
     const airbenchWidth = train(['--width', '32']);
     expect(airbenchWidth.status).not.toBe(0);
     expect(airbenchWidth.stderr).toContain('--width is a resnet option; this run trains --model airbench, which has no use for it');

@@ -19,8 +19,8 @@ describe('train planner (scripts/lib/train_budget.ts)', () => {
     expect(airbenchMacs([64, 256, 256]) / 1e6).toBeCloseTo(118.1, 1);
   });
 
-  it('prices the evaluation by its forward passes: six views with shifts, two with flips, one without', () => {
-    expect(evaluationImages({ ...opts(true) }, FULL)).toBeCloseTo((11000 * 6 + 10000) / 3);
+  it('prices the evaluation by its forward passes: six views with shifts (and the test set again with flips alone and plain), two with flips, one without', () => {
+    expect(evaluationImages({ ...opts(true) }, FULL)).toBeCloseTo((11000 * 6 + 10000 * 3) / 3);
     expect(evaluationImages({ ...opts(false) }, FULL)).toBeCloseTo((11000 * 2 + 10000) / 3);
     expect(evaluationImages({ ...opts(false), tta: false }, FULL)).toBeCloseTo(11000 / 3);
   });
