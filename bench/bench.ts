@@ -15,7 +15,7 @@
  * the conv3.step.autodiff line carries an "error", and conv3.step.autodiff.patched times autodiff with that one
  * kernel supplied by the bench (bench/wasm_filter_gradient.ts).
  *
- * --only resnet.step times one training step of `npm run train`'s ResNet, each run followed by a 2048^3 matMul, and
+ * --only resnet.step (or airbench.step, `npm run train`'s default net) times one training step of that net, each run followed by a 2048^3 matMul, and
  * reports both rates and their ratio (bench/step_workloads.ts). --profile adds one more run under tf.profile: its
  * kernels with calls, ms and share, as a "profile" key and as a markdown table on stderr.
  *
@@ -35,7 +35,7 @@ import { currentBackend, initBackendAndReport } from '../runtime/backend';
 import { BenchResult, Workload, emit, errorResult, timeWorkload } from './harness';
 import { knnDists, linearTrain, softmaxLossGrad, svmLossGrad } from './linear_workloads';
 import { conv3Step, fcBnEpoch, twolayerEpoch } from './net_workloads';
-import { resnetStep } from './step_workloads';
+import { airbenchStep, resnetStep } from './step_workloads';
 import { featuresExtract } from './feature_workloads';
 import { conv2dPeak, matmulPeak } from './peak_workloads';
 import { featuresExtractParallel, knnDistsParallel } from './parallel';
@@ -46,7 +46,7 @@ const WORKLOADS = ['knn.dists', 'svm.loss_grad', 'softmax.loss_grad', 'linear.tr
 /** Backend ceilings, printed with --peak or when named in --only. */
 const PEAKS = ['matmul.peak', 'conv2d.peak'] as const;
 /** Training steps of `npm run train`'s nets against the backend's matMul (bench/step_workloads.ts), run when named in --only. */
-const STEPS = ['resnet.step'] as const;
+const STEPS = ['resnet.step', 'airbench.step'] as const;
 const KNOWN: readonly string[] = [...WORKLOADS, ...PEAKS, ...STEPS];
 const BACKENDS = ['node', 'wasm', 'cpu'] as const;
 
@@ -124,6 +124,8 @@ function variantsOf(name: string, { compareAutodiff, parallel }: BenchOptions): 
       return [conv2dPeak];
     case 'resnet.step':
       return [resnetStep()];
+    case 'airbench.step':
+      return [airbenchStep()];
     default:
       throw new Error(`bench: unknown workload '${name}'`);
   }

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Model } from '../src/model';
 import { ResNet } from '../src/classifiers/resnet';
+import { Airbench } from '../src/classifiers/airbench';
 import { Solver, SolverOptions } from '../src/solver';
 import { Rng } from '../src/random';
 import { Prepared, SetupContext, Workload, randomLabels, scaled } from './harness';
@@ -45,7 +46,7 @@ export interface NetStepSpec {
   /** [H, W, C] of one image. */
   inputDim: [number, number, number];
   makeModel: (seed: number) => Model;
-  solver: Pick<SolverOptions, 'updateRule' | 'optimConfig'>;
+  solver: Pick<SolverOptions, 'updateRule' | 'optimConfig' | 'optimConfigFor'>;
   flopPerImage: number;
 }
 
@@ -65,6 +66,43 @@ export const RESNET_STEP: NetStepSpec = {
   makeModel: (seed) => new ResNet({ width: 16, seed }),
   solver: { updateRule: 'sgd_momentum', optimConfig: { learningRate: 0.05, momentum: 0.9 } },
   flopPerImage: stepFlopPerImage(resnetConvs(16), [[128, 10]]),
+};
+
+/**
+ * airbench (src/classifiers/airbench.ts) at the given widths on 32 x 32 x 3 images: the frozen 2x2 whitening
+ * convolution (31 x 31 out, 24 filters; only its forward pass runs, 0.5% of the count), then per group a 3x3 conv
+ * at the group's input size and one after the 2x2 max pool.
+ */
+export function airbenchConvs(widths: readonly number[]): ConvLayer[] {
+  const layers: ConvLayer[] = [{ H: 31, W: 31, C: 3, F: 24, k: 2 }];
+  let h = 31;
+  let cin = 24;
+  for (const w of widths) {
+    layers.push({ H: h, W: h, C: cin, F: w, k: 3 });
+    h = Math.floor(h / 2);
+    layers.push({ H: h, W: h, C: w, F: w, k: 3 });
+    cin = w;
+  }
+  return layers;
+}
+
+/**
+ * `npm run train`'s default net and update rule: airbench93's widths 64/128/128, batch 256, Nesterov SGD with
+ * lookahead at the recipe's rates scaled to the batch (1.5 per 1024 examples), batchnorm biases at 64x.
+ */
+export const AIRBENCH_STEP: NetStepSpec = {
+  name: 'airbench.step',
+  what: 'airbench93 (widths 64/128/128) + one Solver.step, batch 256, sgd_nesterov_lookahead lr 0.375',
+  batchSize: 256,
+  runs: 7,
+  inputDim: [32, 32, 3],
+  makeModel: (seed) => new Airbench({ widths: [64, 128, 128], seed }),
+  solver: {
+    updateRule: 'sgd_nesterov_lookahead',
+    optimConfig: { learningRate: 0.375, momentum: 0.85, weightDecay: 0.00887, lookaheadEvery: 5, lookaheadSteps: 1000 },
+    optimConfigFor: (name: string): Record<string, number> => (name.startsWith('beta') ? { lrScale: 64 } : {}),
+  },
+  flopPerImage: stepFlopPerImage(airbenchConvs([64, 128, 128]), [[128, 10]]),
 };
 
 /**
@@ -104,3 +142,4 @@ export function netStep(spec: NetStepSpec): Workload {
 }
 
 export const resnetStep = (): Workload => netStep(RESNET_STEP);
+export const airbenchStep = (): Workload => netStep(AIRBENCH_STEP);
