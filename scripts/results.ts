@@ -3,14 +3,15 @@
  *
  * Writes docs/results.md, the table of the numbers the pages quote from training runs (scripts/lib/results.ts
  * lists them), from the metrics.json of each run folder under --runs (default runs/: runs/<script>/metrics.json,
- * where every script writes by default). Rows of scripts with no metrics.json there keep what the page held.
+ * where every script writes by default, and the folders some rows name, such as runs/train-30/ for
+ * `npm run train -- --time-budget 30 --out runs/train-30`). Rows of scripts with no metrics.json there keep what the page held.
  * A --quick run, or a metrics.json that lacks a listed number, is refused in one line naming the file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { readBoundedFileSync } from '../runtime/read_bounded';
-import { RESULT_FIELDS, ResultRow, formatResults, parseResults, rowsFromMetrics } from './lib/results';
+import { RESULT_FIELDS, ResultRow, formatResults, parseResults, rowsFromMetrics, runOf } from './lib/results';
 import { writeFileAtomic } from './lib/run_dir';
 
 /** A metrics.json is a few MB at most (histories of a long run); more is no run's. */
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const opts = program.opts<{ runs: string; page: string }>();
   const old = fs.existsSync(opts.page) ? parseResults(fs.readFileSync(opts.page, 'utf8')) : [];
   const rows = new Map<string, ResultRow>(old.map((r) => [r.anchor, r]));
-  const scripts = [...new Set(RESULT_FIELDS.map((f) => f.script))];
+  const scripts = [...new Set(RESULT_FIELDS.map(runOf))];
   for (const script of scripts) {
     const file = path.join(opts.runs, script, 'metrics.json');
     if (!fs.existsSync(file)) {
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) throw new Error(`${file}: not a JSON object`);
-    const fresh = rowsFromMetrics(metrics as Record<string, unknown>, file);
+    const fresh = rowsFromMetrics(metrics as Record<string, unknown>, file, script);
     for (const r of fresh) rows.set(r.anchor, r);
     console.log(`  read   ${script}: ${fresh.length} number(s) from ${file}`);
   }

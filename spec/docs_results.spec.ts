@@ -69,4 +69,29 @@ describe('the results table and its citations', () => {
     expect(() => rowsFromMetrics({ ...metrics, one_epoch_val_acc: null }, 'm.json')).toThrow('m.json: one_epoch_val_acc is null, expected a number');
     expect(citedCommand('npm run fc-nets -- --no-progress --out /tmp/a')).toBe('npm run fc-nets');
   });
+
+  it("reads one script's runs of different budgets from their own folders, and refuses a run the rows do not describe", () => {
+    const metrics = {
+      script: 'train',
+      quick: false,
+      startedAt: '2026-12-07T16:00:00.000Z',
+      commit: 'abcdef0123456789',
+      command: 'npm run train -- --time-budget 30 --out runs/train-30',
+      config: { time_budget_minutes: 30 },
+      test_acc: 0.9012,
+      test_acc_without_tta: 0.8934,
+      epochs: 9,
+      seconds: 1789.4,
+    };
+    const rows = rowsFromMetrics(metrics, 'm.json', 'train-30');
+    expect(rows.map((r) => [r.anchor, r.value])).toEqual([
+      ['train-30-test-acc', '0.901'],
+      ['train-30-test-acc-without-tta', '0.893'],
+      ['train-30-epochs', '9'],
+      ['train-30-seconds', '1789'],
+    ]);
+    expect(rows[0].command).toBe('npm run train -- --time-budget 30');
+    expect(() => rowsFromMetrics(metrics, 'm.json', 'train')).toThrow("m.json: config.time_budget_minutes is 30, and the table's train rows are for 115");
+    expect(() => rowsFromMetrics({ ...metrics, script: 'convnet' }, 'm.json', 'train-30')).toThrow('m.json: a convnet run, and the table reads train runs from train-30/');
+  });
 });

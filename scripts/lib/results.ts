@@ -11,6 +11,13 @@
 /** A number the table holds: the script whose metrics.json has it, its path there, and what it is. */
 export interface ResultField {
   script: string;
+  /**
+   * The run's folder under runs/ when it is not the script's own (runs/<script>/): one script run two ways, e.g.
+   * `npm run train -- --time-budget 30 --out runs/train-30`.
+   */
+  run?: string;
+  /** What the run's metrics.json must hold for its numbers to be these (dot path -> value), e.g. its time budget. */
+  when?: Record<string, unknown>;
   /** Dot path in metrics.json (`update_rules.adam.bestValAcc`). */
   path: string;
   /** What the number is, in a few words. */
@@ -22,6 +29,15 @@ export interface ResultField {
 
 const acc = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3 });
 const sig = (script: string, path: string, what: string): ResultField => ({ script, path, what, digits: 3, significant: true });
+/** `npm run train`'s numbers for the run of a time budget: the default (runs/train/) or another (runs/train-<minutes>/). */
+const train = (minutes: number, path: string, what: string, digits = 3): ResultField => ({
+  script: 'train',
+  ...(minutes === 115 ? {} : { run: `train-${minutes}` }),
+  when: { 'config.time_budget_minutes': minutes },
+  path,
+  what: `${minutes}-minute budget: ${what}`,
+  digits,
+});
 
 /** Every number the table holds, in the order it lists them. */
 export const RESULT_FIELDS: readonly ResultField[] = [
@@ -44,16 +60,31 @@ export const RESULT_FIELDS: readonly ResultField[] = [
   sig('initialization', 'first_layer_grad_std.small', 'w ~ N(0, 0.01^2): std of the gradient reaching the first layer'),
   sig('initialization', 'first_layer_grad_std.xavier', 'Xavier: std of the gradient reaching the first layer'),
   sig('initialization', 'first_layer_grad_std.he', 'He: std of the gradient reaching the first layer'),
+  train(115, 'test_acc', 'test accuracy, flips and 1-pixel shifts averaged'),
+  train(115, 'test_acc_flips_only', 'test accuracy, flips averaged'),
+  train(115, 'test_acc_without_tta', 'test accuracy, one view'),
+  train(115, 'epochs', 'epochs trained', 0),
+  train(115, 'seconds', 'seconds, start to end', 0),
+  train(30, 'test_acc', 'test accuracy, flips averaged'),
+  train(30, 'test_acc_without_tta', 'test accuracy, one view'),
+  train(30, 'epochs', 'epochs trained', 0),
+  train(30, 'seconds', 'seconds, start to end', 0),
 ];
 
+/** The folder under runs/ whose metrics.json holds a field. */
+export function runOf(f: Pick<ResultField, 'script' | 'run'>): string {
+  return f.run ?? f.script;
+}
+
 /** The anchor of a field's row: `fc-nets-update-rules-adam-bestvalacc`. */
-export function anchorOf(f: Pick<ResultField, 'script' | 'path'>): string {
-  return `${f.script}-${f.path}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+export function anchorOf(f: Pick<ResultField, 'script' | 'run' | 'path'>): string {
+  return `${runOf(f)}-${f.path}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
 /** One row of the table. */
 export interface ResultRow {
   anchor: string;
+  /** The run's folder under runs/: the script's name, or the field's `run`. */
   script: string;
   path: string;
   what: string;
@@ -79,14 +110,23 @@ export function citedCommand(command: string): string {
 }
 
 /**
- * The rows a metrics.json gives: one per field of its script. Throws naming the file for a quick run, a missing
- * field or a value that is no finite number (the table never holds a guess).
+ * The rows a metrics.json gives: one per field of its run folder (`run`, default the script's own). Throws naming
+ * the file for a quick run, another script's metrics, a run that is not the one the fields describe (`when`), a
+ * missing field or a value that is no finite number (the table never holds a guess).
  */
-export function rowsFromMetrics(metrics: Record<string, unknown>, file: string): ResultRow[] {
+export function rowsFromMetrics(metrics: Record<string, unknown>, file: string, run?: string): ResultRow[] {
   const script = metrics.script;
   if (typeof script !== 'string') throw new Error(`${file}: no 'script' field; is it a run's metrics.json?`);
   if (metrics.quick === true) throw new Error(`${file}: a --quick run; the table holds full runs only`);
-  const fields = RESULT_FIELDS.filter((f) => f.script === script);
+  const folder = run ?? script;
+  const fields = RESULT_FIELDS.filter((f) => runOf(f) === folder);
+  if (fields.length > 0 && fields[0].script !== script) throw new Error(`${file}: a ${script} run, and the table reads ${fields[0].script} runs from ${folder}/`);
+  for (const f of fields) {
+    for (const [at, want] of Object.entries(f.when ?? {})) {
+      const got = valueAt(metrics, at);
+      if (got !== want) throw new Error(`${file}: ${at} is ${JSON.stringify(got)}, and the table's ${folder} rows are for ${JSON.stringify(want)}`);
+    }
+  }
   return fields.map((f) => {
     const v = valueAt(metrics, f.path);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${file}: ${f.path} is ${JSON.stringify(v)}, expected a number`);
@@ -94,7 +134,7 @@ export function rowsFromMetrics(metrics: Record<string, unknown>, file: string):
     const commit = typeof metrics.commit === 'string' ? metrics.commit.slice(0, 12) + (metrics.commit.endsWith('-dirty') ? '-dirty' : '') : 'unknown';
     const command = typeof metrics.command === 'string' ? citedCommand(metrics.command) : `npm run ${script} (command not recorded)`;
     const value = f.significant ? String(Number(v.toPrecision(f.digits))) : v.toFixed(f.digits);
-    return { anchor: anchorOf(f), script, path: f.path, what: f.what, value, date: started, commit, command };
+    return { anchor: anchorOf(f), script: folder, path: f.path, what: f.what, value, date: started, commit, command };
   });
 }
 
@@ -104,7 +144,7 @@ const HEAD = ['| number | what | value | date | commit | command |', '|---|---|-
 export function formatResults(rows: readonly ResultRow[]): string {
   const byAnchor = new Map(rows.map((r) => [r.anchor, r]));
   const lines = RESULT_FIELDS.map((f) => {
-    const r = byAnchor.get(anchorOf(f)) ?? { ...f, anchor: anchorOf(f), value: 'pending', date: '', commit: '', command: '' };
+    const r = byAnchor.get(anchorOf(f)) ?? { ...f, script: runOf(f), anchor: anchorOf(f), value: 'pending', date: '', commit: '', command: '' };
     return `| <a id="${r.anchor}"></a>\`${r.script}\` \`${r.path}\` | ${r.what} | ${r.value} | ${r.date} | ${r.commit ? `\`${r.commit}\`` : ''} | ${r.command ? `\`${r.command}\`` : ''} |`;
   });
   return [
@@ -122,7 +162,7 @@ export function formatResults(rows: readonly ResultRow[]): string {
     '',
     'Next: each script\'s page says what its numbers mean: [two-layer-net](fully-connected-nets.md),',
     '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md),',
-    '[initialization](initialization.md).',
+    '[initialization](initialization.md), [train](best-model.md).',
     '',
   ].join('\n');
 }
