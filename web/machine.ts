@@ -13,6 +13,11 @@
  *   loading --the first model refused (a guard, a field)--> refused --a field fixed, New weights--> ready
  *   any --no backend, no data, a crash--> failed
  *   any --backend switch--> loading --built (weights carried)--> paused
+ *   idle, training --a model of `npm run train` loaded--> exploring --a page model chosen or loaded--> ready
+ *
+ * `exploring` is a fixed, strong model (Airbench or ResNet, from `npm run train`'s checkpoint) shown in test mode:
+ * saliency, confusion and upload predictions work; Start, New weights, the gradient check, Save and the fields do
+ * not (EXPLORE_ONLY says why on the page). A backend switch carries it to the new worker as it is.
  *
  * A refused change with a model running keeps the phase (and the training going); only a refused first model,
  * where there is nothing to keep, is the phase `refused`.
@@ -32,12 +37,18 @@ import {
 import type { GradCheckMode, GradCheckResult } from './gradient_check';
 import type { LayerRow } from './layer_view';
 import { MODELS, type Hyperparameters, type ModelName } from './models';
-import type { FromWorker, ProgressData, SlowData, StripData, ToWorker, WeightsSnapshot } from './protocol';
+import type { ExploreSnapshot, FromWorker, ProgressData, SlowData, StripData, ToWorker, WeightsSnapshot } from './protocol';
 import type { Saliency } from './saliency';
 import { describeChange, Timeline } from './timeline';
 import type { AccuracyCheck } from './trainer';
 
-export type Phase = 'loading' | 'ready' | 'training' | 'paused' | 'stopped' | 'refused' | 'failed';
+export type Phase = 'loading' | 'ready' | 'training' | 'paused' | 'stopped' | 'refused' | 'failed' | 'exploring';
+
+/** The line the page shows while it explores a model of `npm run train`. */
+export const EXPLORE_ONLY =
+  'Explore only: this model was trained by npm run train, so Start, New weights, the gradient check and the fields are off ' +
+  '(the page trains its own models only); pick a page model above to train. Its accuracy here is on the page\'s validation ' +
+  'images, which are among the 49,000 it trained on.';
 
 /** Validation images in the strip. */
 export const STRIP_SIZE = 8;
@@ -45,7 +56,8 @@ export const STRIP_SIZE = 8;
 /** A request sent to the worker and not yet answered; the worker answers in order. */
 type Request =
   | { kind: 'build'; origin: 'fresh' | 'switch' | 'file'; mark: string | null; startAfter: boolean }
-  | { kind: 'live'; mark: string };
+  | { kind: 'live'; mark: string }
+  | { kind: 'explore'; name: string; model: ExploreSnapshot };
 
 export interface UploadState {
   name: string;
@@ -83,8 +95,10 @@ export interface PageState {
   numTrain: number;
   /** Images in the fixed accuracy subsets of the current model. */
   evalSizes: { train: number; val: number } | null;
-  /** The model the worker runs, or null. */
+  /** The page model the worker runs, or null (none yet, or a model of `npm run train` explored). */
   model: { name: ModelName; hyper: Hyperparameters } | null;
+  /** The model of `npm run train` the worker runs (phase exploring), its file's name and contents, or null. */
+  explore: { name: string; model: ExploreSnapshot } | null;
   /** Weights drawn so far: the next fresh model's seed is session.seed + builds, so New weights gives new ones. */
   builds: number;
   requests: Request[];
@@ -132,6 +146,8 @@ export type Msg =
   | { type: 'save' }
   | { type: 'load'; name: string; weights: WeightsSnapshot }
   | { type: 'loadRefused'; message: string }
+  /** A model of `npm run train` read from its files (model_file.ts), to explore. */
+  | { type: 'explore'; name: string; model: ExploreSnapshot }
   | { type: 'worker'; msg: FromWorker }
   | { type: 'crash'; message: string };
 
@@ -163,6 +179,7 @@ export function init(url: UrlState): Step {
     numTrain: 0,
     evalSizes: null,
     model: null,
+    explore: null,
     builds: 0,
     requests: [],
     switching: null,
@@ -188,15 +205,30 @@ export function init(url: UrlState): Step {
 }
 
 /** What the controls may do in a state: the views enable buttons from this, and update obeys it. */
-export function can(s: PageState): { start: boolean; pause: boolean; newWeights: boolean; inspect: boolean; save: boolean; load: boolean; backend: boolean } {
+export function can(s: PageState): {
+  start: boolean;
+  pause: boolean;
+  newWeights: boolean;
+  inspect: boolean;
+  gradcheck: boolean;
+  edit: boolean;
+  save: boolean;
+  load: boolean;
+  backend: boolean;
+} {
   const haveModel = s.model !== null;
   const idle = s.phase === 'ready' || s.phase === 'paused' || s.phase === 'stopped';
+  const exploring = s.phase === 'exploring';
+  const inspect = (haveModel || (exploring && s.explore !== null)) && s.phase !== 'loading' && s.phase !== 'failed';
   return {
     start: haveModel && idle,
     pause: s.phase === 'training' && !s.pausing,
-    newWeights: s.classNames.length > 0 && s.phase !== 'loading' && s.phase !== 'failed',
-    inspect: haveModel && s.phase !== 'loading' && s.phase !== 'failed',
-    save: haveModel && s.phase !== 'loading' && s.phase !== 'failed' && s.phase !== 'training',
+    newWeights: s.classNames.length > 0 && s.phase !== 'loading' && s.phase !== 'failed' && !exploring,
+    inspect,
+    gradcheck: inspect && !exploring && !s.gradCheck.pending,
+    // The fields (settings and architecture); the model select stays, as the way back to a page model.
+    edit: !exploring,
+    save: haveModel && s.phase !== 'loading' && s.phase !== 'failed' && s.phase !== 'training' && !exploring,
     load: s.classNames.length > 0 && s.phase !== 'loading' && s.phase !== 'failed',
     backend: s.phase !== 'loading',
   };
@@ -253,6 +285,16 @@ function requestBuild(s: PageState, mark: string | null, startAfter = false): St
   };
 }
 
+/** Asks the worker to run a model of `npm run train` (training, if any, pauses first). note: the file line, or null. */
+function exploreRequest(s: PageState, name: string, model: ExploreSnapshot, note: string | null): Step {
+  const paused = pause(s);
+  const req: Request = { kind: 'explore', name, model };
+  return {
+    state: { ...paused.state, fileNote: note ?? paused.state.fileNote, requests: [...paused.state.requests, req] },
+    effects: [...paused.effects, { type: 'send', msg: { type: 'explore', model } }],
+  };
+}
+
 /**
  * A refusal: with a model, it is kept and so is the phase (`kept` says what happens instead); with none, the page
  * is in the phase `refused` and the line says how to go on.
@@ -282,6 +324,8 @@ function changeLive(s: PageState, hyper: Hyperparameters): Step {
 }
 
 function onField(s: PageState, fields: FieldTexts, architecture: boolean): Step {
+  // An explored model takes no settings (the views disable the fields; a change that comes anyway is ignored).
+  if (!can(s).edit) return { state: s, effects: [] };
   const withFields: PageState = { ...s, fields };
   if (s.phase === 'loading' || s.phase === 'failed') return { state: withFields, effects: [urlEffect(withFields)] };
   const parsed = readFields(fields);
@@ -380,6 +424,7 @@ function onWorker(s: PageState, m: FromWorker): Step {
       if (sw) {
         next.timeline.mark(s.progress?.iteration ?? 0, sw.text);
         const after: PageState = { ...next, switching: null };
+        if (s.explore) return exploreRequest(after, s.explore.name, s.explore.model, null);
         if (sw.weights) {
           const w = sw.weights;
           const req: Request = { kind: 'build', origin: 'switch', mark: null, startAfter: false };
@@ -411,6 +456,7 @@ function onWorker(s: PageState, m: FromWorker): Step {
         ...s,
         requests: head?.kind === 'build' ? rest : s.requests,
         model: { name: m.model, hyper: m.hyper },
+        explore: null,
         evalSizes: m.evalSizes,
         builds: req.origin === 'fresh' ? s.builds + 1 : s.builds,
         losses: continues ? s.losses : [],
@@ -438,6 +484,34 @@ function onWorker(s: PageState, m: FromWorker): Step {
       const f = followUps(next);
       return { state: f.state, effects: [...effects, ...f.effects] };
     }
+    case 'explored': {
+      const [head, ...rest] = s.requests;
+      if (head?.kind !== 'explore') return { state: s, effects: [] };
+      const again = s.explore !== null && s.explore.model === head.model;
+      if (!again) {
+        s.timeline.newModel();
+        s.timeline.mark(0, `loaded ${head.name}: ${head.model.description} (explore only)`);
+      }
+      let next: PageState = {
+        ...s,
+        requests: rest,
+        model: null,
+        explore: { name: head.name, model: head.model },
+        evalSizes: m.evalSizes,
+        losses: [],
+        checks: [],
+        stop: null,
+        refusal: null,
+        fileNote: `loaded ${head.name}`,
+        gradCheck: { ...s.gradCheck, pending: false, result: null, error: null },
+        phase: 'exploring',
+        pausing: false,
+      };
+      next = withProgress(next, m.progress);
+      next = { ...next, slow: m.slow, slowReports: s.slowReports + 1, inspecting: true };
+      if (next.upload) next = { ...next, upload: { ...next.upload, asked: false } };
+      return followUps(next);
+    }
     case 'refused': {
       const [head, ...rest] = s.requests;
       let next: PageState = { ...s, requests: rest };
@@ -451,6 +525,11 @@ function onWorker(s: PageState, m: FromWorker): Step {
       }
       if (s.phase === 'loading' && s.model === null) next = { ...next, phase: 'refused' };
       if (head?.kind === 'build' && head.origin === 'file') next = { ...next, fileNote: `Cannot load the model: ${m.message}` };
+      if (head?.kind === 'explore') {
+        next = { ...next, fileNote: `Cannot load the model: ${m.message}` };
+        // After a backend switch the explored model was the one there was: there is none now.
+        if (s.phase === 'loading' && s.model === null) next = { ...next, explore: null };
+      }
       const r = refuse(next, m.message, null);
       return { state: r.state, effects: [urlEffect(r.state)] };
     }
@@ -536,7 +615,7 @@ export function update(s: PageState, msg: Msg): Step {
       if (!can(s).inspect) return { state: s, effects: [] };
       return { state: { ...s, selected: msg.position, inspecting: true }, effects: [{ type: 'send', msg: { type: 'inspect', position: msg.position } }] };
     case 'gradcheck':
-      if (!can(s).inspect || s.gradCheck.pending) return { state: s, effects: [] };
+      if (!can(s).gradcheck) return { state: s, effects: [] };
       return { state: { ...s, gradCheck: { ...s.gradCheck, pending: true, error: null } }, effects: [{ type: 'send', msg: { type: 'gradcheck', mode: msg.mode, plant: msg.plant } }] };
     case 'upload': {
       const upload: UploadState = { name: msg.name, pixels: msg.pixels, probs: null, saliency: null, refusal: null, asked: can(s).inspect };
@@ -560,6 +639,9 @@ export function update(s: PageState, msg: Msg): Step {
     }
     case 'loadRefused':
       return { state: { ...s, fileNote: msg.message }, effects: [] };
+    case 'explore':
+      if (!can(s).load) return { state: s, effects: [] };
+      return exploreRequest(s, msg.name, msg.model, `Loading ${msg.name}…`);
     case 'worker':
       return onWorker(s, msg.msg);
     case 'crash':

@@ -14,7 +14,7 @@ import { readUrlState, type NumericField } from './fields';
 import type { GradCheckResult } from './gradient_check';
 import { init, STRIP_SIZE, update, type Effect, type Msg, type PageState, type Phase } from './machine';
 import { modelFileName, readModelFiles, writeModelFiles } from './model_file';
-import { MODELS, type Hyperparameters, type ModelName } from './models';
+import { isModelName, MODELS, type Hyperparameters, type ModelName } from './models';
 import type { FromWorker } from './protocol';
 import type { Babysit } from './babysit';
 import type { AccuracyCheck, MemoryRecord } from './trainer';
@@ -39,6 +39,8 @@ export interface PlaygroundStatus {
   hyper: Hyperparameters;
   /** Whether a model exists (a refused first model leaves none). */
   haveModel: boolean;
+  /** The model of `npm run train` being explored (phase exploring), or null. */
+  explore: { kind: string; description: string; line: string } | null;
   buttons: { start: boolean; pause: boolean; newWeights: boolean; gradcheck: boolean; upload: boolean; save: boolean };
   iteration: number;
   examplesSeen: number;
@@ -198,7 +200,10 @@ function wire(): void {
   c.start.addEventListener('click', () => dispatch({ type: 'start' }));
   c.pause.addEventListener('click', () => dispatch({ type: 'pause' }));
   c.reset.addEventListener('click', () => dispatch({ type: 'newWeights' }));
-  c.model.addEventListener('change', () => dispatch({ type: 'model', model: c.model.value as ModelName }));
+  c.model.addEventListener('change', () => {
+    // The explored model's own entry (views/controls.ts) is not a page model to build.
+    if (isModelName(c.model.value)) dispatch({ type: 'model', model: c.model.value });
+  });
   c.updateRule.addEventListener('change', () => dispatch({ type: 'rule', rule: c.updateRule.value as Hyperparameters['updateRule'] }));
   for (const [field, input] of Object.entries(c.fields) as [NumericField, HTMLInputElement][]) {
     input.addEventListener('change', () => dispatch({ type: 'field', field, text: input.value }));
@@ -209,7 +214,15 @@ function wire(): void {
     const files = Array.from(c.load.files ?? []);
     // The same files chosen again must load again: a file input fires no change for an unchanged choice.
     c.load.value = '';
-    void readModelFiles(files).then((r) => dispatch('refusal' in r ? { type: 'loadRefused', message: r.refusal } : { type: 'load', name: r.name, weights: r.weights }));
+    void readModelFiles(files).then((r) =>
+      dispatch(
+        'refusal' in r
+          ? { type: 'loadRefused', message: r.refusal }
+          : 'explore' in r
+            ? { type: 'explore', name: r.name, model: r.explore }
+            : { type: 'load', name: r.name, weights: r.weights },
+      ),
+    );
   });
   gradcheckUi.button.addEventListener('click', () => dispatch({ type: 'gradcheck', ...gradcheckRequest() }));
   uploadUi.input.addEventListener('change', () => {
@@ -242,7 +255,8 @@ function status(): PlaygroundStatus {
     backend: s.backend,
     model: s.model?.name ?? s.fields.model,
     hyper: s.model?.hyper ?? MODELS[s.fields.model].defaults,
-    haveModel: s.model !== null,
+    haveModel: s.model !== null || s.explore !== null,
+    explore: s.explore ? { kind: s.explore.model.kind, description: s.explore.model.description, line: controls.exploreNote.textContent ?? '' } : null,
     buttons: {
       start: !controls.start.disabled,
       pause: !controls.pause.disabled,

@@ -11,12 +11,19 @@
  * finite. A refusal is one line naming the file and what is wrong.
  *
  * A new model kind is one entry in KINDS: how its checkpoint options map to a page model and its settings.
+ *
+ * The models `npm run train` makes (EXPLORE_KINDS: Airbench, ResNet) load too, to explore and never to train: the
+ * page shows their saliency, confusion and predictions, in test mode. Their checkpoint is the script's last epoch,
+ * runs/train/checkpoints/ckpt_epoch_<e>.json with its ckpt_epoch_<e>.<digest>.bin; it also holds the best epoch's
+ * copy and the update rule's state (groups `best` and `optim`), which the page does not read. Their state tensors
+ * (batchnorm running statistics, Airbench's frozen whitening filters) are checked as the parameters are: exactly
+ * the names and shapes the model has, every value finite.
  */
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, validateManifest, type Manifest, type TensorEntry } from '../runtime/checkpoint_schema';
 import { UPDATE_RULE_NAMES, type UpdateRuleName } from '../src/optim';
 import { FIELD_RULES } from './fields';
 import { MODELS, type Hyperparameters, type ModelName } from './models';
-import type { WeightsSnapshot } from './protocol';
+import type { ExploreKind, ExploreSnapshot, WeightsSnapshot } from './protocol';
 
 /** The largest manifest the page reads (the page's own are a few KB; the scripts' hold histories). */
 export const MAX_MODEL_MANIFEST_BYTES = 8 * 2 ** 20;
@@ -80,6 +87,82 @@ export const KINDS: Record<string, KindEntry> = {
       W3: [h.hiddenDim, 10],
       b3: [10],
     }),
+  },
+};
+
+/** The widest Airbench group and ResNet width the page loads (airbench94's 256, Page's ResNet-9 at 64): tens of MB. */
+export const MAX_EXPLORE_AIRBENCH_WIDTH = 256;
+export const MAX_EXPLORE_RESNET_WIDTH = 64;
+
+/** Channels of the Airbench whitening layer for RGB: 2x2 patches of 3 channels, each filter and its negative. */
+const AIRBENCH_WHITEN = 2 * 2 * 2 * 3;
+
+/** What the page needs of a kind it explores: the parameters' and the state's shapes, or why it cannot run it. */
+interface ExploreEntry {
+  shapes(o: Options): { params: Record<string, number[]>; state: Record<string, number[]>; what: string } | string;
+}
+
+const isIntIn = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+
+/** The page's images are 32x32 RGB in ten classes; these models must say so (their defaults do). */
+function exploreImageProblem(o: Options): string | null {
+  if (o.inputDim !== undefined && JSON.stringify(o.inputDim) !== '[32,32,3]') return `its input is ${JSON.stringify(o.inputDim)}, and the page's images are 32x32x3`;
+  if (o.numClasses !== undefined && o.numClasses !== 10) return `it has ${String(o.numClasses)} classes, and CIFAR-10 has 10`;
+  return null;
+}
+
+/** A batchnorm layer's running statistics, as bn_state names them. */
+const running = (layer: number, size: number): Record<string, number[]> => ({ [`runningMean${layer}`]: [size], [`runningVar${layer}`]: [size] });
+
+export const EXPLORE_KINDS: Record<ExploreKind, ExploreEntry> = {
+  // src/classifiers/airbench.ts: the whitening conv (frozen filters in state, bias b0), three groups of two 3x3
+  // convs each followed by batchnorm (frozen scales, trained shifts beta), the head W7.
+  Airbench: {
+    shapes: (o) => {
+      const problem = exploreImageProblem(o);
+      if (problem) return problem;
+      const widths = o.widths ?? [64, 128, 128];
+      if (!Array.isArray(widths) || widths.length !== 3 || !widths.every((w) => isIntIn(w, 1, MAX_EXPLORE_AIRBENCH_WIDTH))) {
+        return `its widths are ${JSON.stringify(widths)}; the page loads three integers from 1 to ${MAX_EXPLORE_AIRBENCH_WIDTH}`;
+      }
+      const params: Record<string, number[]> = { b0: [AIRBENCH_WHITEN] };
+      const state: Record<string, number[]> = { whitenW: [2, 2, 3, AIRBENCH_WHITEN] };
+      let cin = AIRBENCH_WHITEN;
+      let layer = 1;
+      for (const w of widths as number[]) {
+        for (let k = 0; k < 2; k++) {
+          params[`W${layer}`] = [3, 3, cin, w];
+          params[`beta${layer}`] = [w];
+          Object.assign(state, running(layer, w));
+          cin = w;
+          layer++;
+        }
+      }
+      params.W7 = [cin, 10];
+      return { params, state, what: `Airbench, widths ${(widths as number[]).join('/')}` };
+    },
+  },
+  // src/classifiers/resnet.ts: eight 3x3 conv-batchnorm layers of width w, 2w, 2w, 2w, 4w, 8w, 8w, 8w (prep,
+  // layer 1 and its residual block, layers 2 and 3 and the last residual block), then the affine head.
+  ResNet: {
+    shapes: (o) => {
+      const problem = exploreImageProblem(o);
+      if (problem) return problem;
+      const width = o.width ?? 16;
+      if (!isIntIn(width, 1, MAX_EXPLORE_RESNET_WIDTH)) return `its width is ${JSON.stringify(width)}; the page loads 1 to ${MAX_EXPLORE_RESNET_WIDTH}`;
+      const params: Record<string, number[]> = {};
+      const state: Record<string, number[]> = {};
+      let cin = 3;
+      [1, 2, 2, 2, 4, 8, 8, 8].forEach((times, i) => {
+        const f = times * width;
+        const layer = i + 1;
+        Object.assign(params, { [`W${layer}`]: [3, 3, cin, f], [`b${layer}`]: [f], [`gamma${layer}`]: [f], [`beta${layer}`]: [f] });
+        Object.assign(state, running(layer, f));
+        cin = f;
+      });
+      Object.assign(params, { W9: [cin, 10], b9: [10] });
+      return { params, state, what: `ResNet, width ${width}${o.residual === false ? ' (no skip connections)' : ''}` };
+    },
   },
 };
 
@@ -162,11 +245,52 @@ function recordedSettings(run: unknown, model: ModelName): Hyperparameters {
   return base;
 }
 
+/** A group's tensors read from the weights: exactly the expected names and shapes, float32, every value finite. */
+function readGroup(
+  manifest: Manifest,
+  bytes: Uint8Array,
+  group: 'params' | 'state',
+  expected: Record<string, number[]>,
+  where: { file: string; kind: string },
+): Record<string, { shape: number[]; values: Float32Array }> | string {
+  const what = group === 'params' ? 'parameters' : 'state tensors';
+  const stored = manifest.tensors.filter((t) => t.group === group);
+  const names = stored.map((t) => t.name);
+  const missing = Object.keys(expected).filter((k) => !names.includes(k));
+  const extra = names.filter((k) => !Object.prototype.hasOwnProperty.call(expected, k));
+  if (missing.length > 0 || extra.length > 0) {
+    const list = (l: string[]) => (l.length > 0 ? l.join(', ') : 'none');
+    return `${where.file}'s ${what} are ${list(names)}; a ${where.kind} has ${list(Object.keys(expected))}${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}`;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = Object.create(null) as Record<string, { shape: number[]; values: Float32Array }>;
+  for (const t of stored) {
+    if (t.shape.join('x') !== expected[t.name].join('x')) return `${t.name} is [${t.shape}] in ${where.file}; this ${where.kind} needs [${expected[t.name]}]`;
+    if (t.dtype !== 'float32') return `${t.name} is ${t.dtype} in ${where.file}; ${what} are float32`;
+    const values = new Float32Array(t.bytes / 4);
+    for (let i = 0; i < values.length; i++) {
+      const v = view.getFloat32(t.offset + 4 * i, true);
+      if (!Number.isFinite(v)) return `${t.name} holds ${v} at entry ${i}: ${what} must be finite`;
+      values[i] = v;
+    }
+    out[t.name] = { shape: t.shape, values };
+  }
+  return out;
+}
+
+/** The run's place, for the page's line: 'epoch 10, validation accuracy 0.931'. */
+function trainedWhere(manifest: Manifest): string {
+  const acc = manifest.valAccHistory[manifest.valAccHistory.length - 1];
+  return `epoch ${manifest.epoch}${typeof acc === 'number' ? `, validation accuracy ${acc.toFixed(3)}` : ''}`;
+}
+
+export type ModelFileResult = { name: string; weights: WeightsSnapshot } | { name: string; explore: ExploreSnapshot } | { refusal: string };
+
 /**
- * Reads the files a learner chose (a manifest .json and its weights .bin) into weights the worker can load, or
- * one line saying why not.
+ * Reads the files a learner chose (a manifest .json and its weights .bin) into weights the worker can load (a page
+ * model), a model to explore (one of `npm run train`'s), or one line saying why not.
  */
-export async function readModelFiles(files: File[]): Promise<{ name: string; weights: WeightsSnapshot } | { refusal: string }> {
+export async function readModelFiles(files: File[]): Promise<ModelFileResult> {
   const refuse = (what: string) => ({ refusal: `Cannot load the model: ${what}` });
   const jsons = files.filter((f) => f.name.endsWith('.json'));
   const bins = files.filter((f) => f.name.endsWith('.bin'));
@@ -185,34 +309,31 @@ export async function readModelFiles(files: File[]): Promise<{ name: string; wei
   const spec = manifest.model;
   if (!spec) return refuse(`${mf.name} does not say which model it holds`);
   const entry = Object.prototype.hasOwnProperty.call(KINDS, spec.kind) ? KINDS[spec.kind] : undefined;
-  if (!entry) return refuse(`${mf.name} holds a ${spec.kind}; the page runs ${Object.keys(KINDS).join(', ')}`);
+  const explore = Object.prototype.hasOwnProperty.call(EXPLORE_KINDS, spec.kind) ? EXPLORE_KINDS[spec.kind as ExploreKind] : undefined;
+  if (!entry && !explore) {
+    return refuse(`${mf.name} holds a ${spec.kind}; the page runs ${Object.keys(KINDS).join(', ')} and explores ${Object.keys(EXPLORE_KINDS).join(', ')} (from npm run train)`);
+  }
   const options = (typeof spec.options === 'object' && spec.options !== null ? spec.options : {}) as Options;
-  const hyper = entry.hyper(options, recordedSettings(manifest.run, entry.model));
+  const hyper = entry ? entry.hyper(options, recordedSettings(manifest.run, entry.model)) : null;
   if (typeof hyper === 'string') return refuse(`${mf.name} holds a ${spec.kind} the page cannot run: ${hyper}`);
+  const shapes = explore ? explore.shapes(options) : null;
+  if (typeof shapes === 'string') return refuse(`${mf.name} holds a ${spec.kind} the page cannot run: ${shapes}`);
   if (wf.size !== manifest.weights.bytes) return refuse(`${wf.name} is ${wf.size} bytes, and ${mf.name} says ${manifest.weights.bytes}: not its weights, or cut short`);
   const bytes = new Uint8Array(await wf.arrayBuffer());
   if ((await sha256Hex(bytes)) !== manifest.weights.sha256) return refuse(`${wf.name}'s SHA-256 differs from the one ${mf.name} records: not its weights, or damaged`);
-  const expected = entry.shapes(hyper);
-  const stored = manifest.tensors.filter((t) => t.group === 'params');
-  const names = stored.map((t) => t.name);
-  const missing = Object.keys(expected).filter((k) => !names.includes(k));
-  const extra = names.filter((k) => !Object.prototype.hasOwnProperty.call(expected, k));
-  if (missing.length > 0 || extra.length > 0) {
-    return refuse(`${mf.name}'s parameters are ${names.join(', ')}; a ${spec.kind} has ${Object.keys(expected).join(', ')}`);
+  const where = { file: mf.name, kind: spec.kind };
+  const name = mf.name.replace(/\.json$/, '');
+  if (shapes) {
+    const params = readGroup(manifest, bytes, 'params', shapes.params, where);
+    if (typeof params === 'string') return refuse(params);
+    const state = readGroup(manifest, bytes, 'state', shapes.state, where);
+    if (typeof state === 'string') return refuse(state);
+    const description = `${shapes.what}, trained by npm run train (${trainedWhere(manifest)})`;
+    return { name, explore: { kind: spec.kind as ExploreKind, options, params, state, description } };
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const params: WeightsSnapshot['params'] = Object.create(null) as WeightsSnapshot['params'];
-  for (const t of stored) {
-    if (t.shape.join('x') !== expected[t.name].join('x')) return refuse(`${t.name} is [${t.shape}] in ${mf.name}; this ${spec.kind} needs [${expected[t.name]}]`);
-    if (t.dtype !== 'float32') return refuse(`${t.name} is ${t.dtype} in ${mf.name}; parameters are float32`);
-    const values = new Float32Array(t.bytes / 4);
-    for (let i = 0; i < values.length; i++) {
-      const v = view.getFloat32(t.offset + 4 * i, true);
-      if (!Number.isFinite(v)) return refuse(`${t.name} holds ${v} at entry ${i}: weights must be finite`);
-      values[i] = v;
-    }
-    params[t.name] = { shape: t.shape, values };
-  }
+  if (!entry || !hyper) throw new Error('model_file: unreachable, the kind is either a page model or explored');
+  const params = readGroup(manifest, bytes, 'params', entry.shapes(hyper), where);
+  if (typeof params === 'string') return refuse(params);
   const weights: WeightsSnapshot = { model: entry.model, hyper, iteration: 0, examplesSeen: 0, initialLoss: null, params };
-  return { name: mf.name.replace(/\.json$/, ''), weights };
+  return { name, weights };
 }

@@ -23,6 +23,22 @@ export interface WeightsSnapshot {
   params: Record<string, { shape: number[]; values: Float32Array }>;
 }
 
+/** The kinds `npm run train` makes, which the page loads to explore and never trains (model_file.ts). */
+export type ExploreKind = 'Airbench' | 'ResNet';
+
+/**
+ * A model trained by `npm run train`, read from its checkpoint and checked (model_file.ts): its constructor options,
+ * its parameters and its state (batchnorm running statistics; Airbench's frozen whitening filters) as plain arrays.
+ */
+export interface ExploreSnapshot {
+  kind: ExploreKind;
+  options: Record<string, unknown>;
+  params: Record<string, { shape: number[]; values: Float32Array }>;
+  state: Record<string, { shape: number[]; values: Float32Array }>;
+  /** One line on what it is: 'Airbench, widths 64/256/256, trained by npm run train (epoch 10)'. */
+  description: string;
+}
+
 export type ToWorker =
   /**
    * control: when the page is cross-origin isolated, a shared Int32Array [1]: the page stores 1 to pause, and the
@@ -33,6 +49,8 @@ export type ToWorker =
   /** New weights (or `weights`' values) for `model`; refused, with the old model kept, when a guard says no. */
   /** seed: the new weights' draw (the session's seed plus the weights drawn before), so New weights differs. */
   | { type: 'build'; model: ModelName; hyper: Hyperparameters; seed: number; weights?: WeightsSnapshot }
+  /** Replaces the model by one of `npm run train`'s, run in test mode (running statistics) and never trained. */
+  | { type: 'explore'; model: ExploreSnapshot }
   | { type: 'live'; hyper: Hyperparameters }
   | { type: 'start' }
   | { type: 'pause' }
@@ -84,6 +102,8 @@ export type FromWorker =
   | { type: 'ready'; backend: BackendReport; source: string; classNames: string[]; strip: StripData; gflops: number; numTrain: number }
   | { type: 'failed'; stage: 'backend' | 'data'; message: string }
   | { type: 'built'; model: ModelName; hyper: Hyperparameters; evalSizes: { train: number; val: number }; restored: boolean; progress: ProgressData; slow: SlowData }
+  /** The explore-only model is built, its accuracy and confusion on the fixed subsets measured once. */
+  | { type: 'explored'; evalSizes: { train: number; val: number }; progress: ProgressData; slow: SlowData }
   /** A build or live change refused by a guard; the worker keeps its model, and says its settings (hyper). */
   | { type: 'refused'; message: string; hyper: Hyperparameters | null }
   | { type: 'live-done'; hyper: Hyperparameters; progress: ProgressData; paramSums: Record<string, number> }

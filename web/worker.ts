@@ -4,6 +4,10 @@
  * since no tensor work runs on the page's thread, no setting can freeze the page, and Pause is answered after the
  * step under way.
  *
+ * A model of `npm run train` (explore_model.ts) runs here too, explore only: its accuracy and confusion are measured
+ * once when it is built, and it is never stepped, checked against autodiff or run in training mode (the
+ * babysitting numbers and the layer view are not shown for it).
+ *
  * Commands run one at a time, in the order they came (a queue), between training slices; Pause alone acts at
  * once (it only clears a flag the loop reads).
  */
@@ -13,12 +17,13 @@ import { loadPageData, type PageData } from './data';
 import { gradientCheck } from './gradient_check';
 import { layerRows } from './layer_view';
 import { babysit, BABYSIT_EXAMPLES, type Babysit } from './babysit';
+import { buildExploreModel } from './explore_model';
 import { architectureProblem, checkFitsInMemory, checkStepTime, MODELS, type Hyperparameters, type ModelName } from './models';
 import { classProbabilities } from './predictions';
-import type { FromWorker, ProgressData, SlowData, ToWorker, WeightsSnapshot } from './protocol';
+import type { ExploreSnapshot, FromWorker, ProgressData, SlowData, ToWorker, WeightsSnapshot } from './protocol';
 import { saliencyMap } from './saliency';
 import { RunawayLossError, Trainer } from './trainer';
-import { firstLayerTiles } from './weights_view';
+import { firstLayerTiles, type WeightTiles } from './weights_view';
 
 /** Training runs this long between reports (and between commands). */
 const SLICE_MS = 100;
@@ -45,6 +50,8 @@ const state = {
   data: null as PageData | null,
   trainer: null as Trainer | null,
   model: 'softmax' as ModelName,
+  /** The explored model's first filters, while the trainer holds a model of `npm run train` (null: a page model). */
+  explore: null as { tiles: WeightTiles } | null,
   running: false,
   /** The matrix-product speed measured at start, for the compute-time guard. */
   gflops: 1,
@@ -134,7 +141,8 @@ function slow(t: Trainer, data: PageData): SlowData {
   const last = t.checks[t.checks.length - 1];
   // The babysitting numbers cost a forward and backward pass on BABYSIT_EXAMPLES images: at most every
   // BABYSIT_MS, and never while a pause waits (Pause is answered between steps, and this runs between them too).
-  if (state.babysit === null || (performance.now() - state.lastBabysit > BABYSIT_MS && !pauseAsked())) {
+  // An explored model is never run in training mode: the babysitting pass would move its running statistics.
+  if (state.explore === null && (state.babysit === null || (performance.now() - state.lastBabysit > BABYSIT_MS && !pauseAsked()))) {
     const n = Math.min(BABYSIT_EXAMPLES, data.XTrain.shape[0]);
     const Xb = tf.slice(data.XTrain, 0, n) as tf.Tensor4D;
     const yb = tf.slice(data.yTrain, 0, n) as tf.Tensor1D;
@@ -148,7 +156,7 @@ function slow(t: Trainer, data: PageData): SlowData {
     t.measureNextStep = true;
   }
   const out: SlowData = {
-    tiles: firstLayerTiles(t.model),
+    tiles: state.explore?.tiles ?? firstLayerTiles(t.model),
     stripProbs,
     paramSums: paramSums(t),
     confusion: last?.confusion ?? null,
@@ -238,6 +246,7 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
     trainer.initialLoss = w.initialLoss;
   }
   state.trainer = trainer;
+  state.explore = null;
   state.model = m.model;
   state.babysit = null;
   state.newLosses = [];
@@ -245,8 +254,40 @@ function build(m: Extract<ToWorker, { type: 'build' }>): void {
   post({ type: 'built', model: m.model, hyper: trainer.hyper, evalSizes: trainer.evalSizes, restored: w !== undefined, progress: progress(), slow: slow(trainer, data) });
 }
 
+/**
+ * Replaces the model by one of `npm run train`'s, then measures its accuracy and confusion on the fixed subsets once
+ * (it never trains, so they never change). A model that does not build is refused; the old one is kept.
+ */
+function explore(snap: ExploreSnapshot): void {
+  const data = state.data;
+  if (!data) throw new Error('the worker has no data yet');
+  let built: ReturnType<typeof buildExploreModel>;
+  try {
+    built = buildExploreModel(snap);
+  } catch (e) {
+    post({ type: 'refused', message: `Cannot explore the ${snap.kind}: ${(e as Error).message}`, hyper: state.trainer?.hyper ?? null });
+    return;
+  }
+  state.running = false;
+  state.trainer?.dispose();
+  // The Trainer holds the evaluation subsets and runs the accuracy check; its Solver is never stepped.
+  const trainer = new Trainer(() => built.model, data, MODELS.convnet.defaults, state.settings.seed, state.settings.evalEvery);
+  trainer.startCheck();
+  while (!trainer.checkChunk());
+  state.trainer = trainer;
+  state.explore = { tiles: built.tiles };
+  state.babysit = null;
+  state.newLosses = [];
+  state.reportedChecks = 0;
+  post({ type: 'explored', evalSizes: trainer.evalSizes, progress: progress(), slow: slow(trainer, data) });
+}
+
 function live(asked: Hyperparameters): void {
   const { t } = requireTrainer();
+  if (state.explore) {
+    post({ type: 'refused', message: 'An explored model takes no settings (it is not trained here)', hyper: null });
+    return;
+  }
   // The guards judge the model as it is, with the live fields asked for.
   const h: Hyperparameters = { ...t.hyper, learningRate: asked.learningRate, reg: asked.reg, updateRule: asked.updateRule, batchSize: asked.batchSize };
   try {
@@ -299,6 +340,8 @@ async function loop(): Promise<void> {
   const data = state.data;
   if (t && data) {
     await enqueue(() => {
+      // A build or explore queued behind the pause has replaced (and freed) this trainer: it reports for itself.
+      if (state.trainer !== t) return;
       post({ type: 'progress', progress: progress() });
       post({ type: 'slow', slow: slow(t, data) });
     });
@@ -313,6 +356,11 @@ function inspect(position: number): void {
   const x = tf.slice(data.XVal, [index, 0, 0, 0], [1, 32, 32, 3]) as tf.Tensor4D;
   try {
     const saliency = saliencyMap(t.model, x, label);
+    if (state.explore) {
+      // The layer view knows the page's models only; the loss is the cross-entropy of the test-mode probabilities.
+      post({ type: 'inspected', position, index, label, saliency, layers: [], loss: -Math.log(Math.max(saliency.probs[label], 1e-30)) });
+      return;
+    }
     const { rows, loss } = layerRows(t.model, x, label);
     post({ type: 'inspected', position, index, label, saliency, layers: rows, loss });
   } finally {
@@ -322,6 +370,10 @@ function inspect(position: number): void {
 
 async function gradcheck(m: Extract<ToWorker, { type: 'gradcheck' }>): Promise<void> {
   const { t, data } = requireTrainer();
+  if (state.explore) {
+    post({ type: 'gradcheck', result: null, error: 'the explored model is not trained here, so its gradients are not checked' });
+    return;
+  }
   const n = Math.min(GRADCHECK_EXAMPLES, t.solver.batchSize, data.XTrain.shape[0]);
   const offset = (t.iteration * n) % Math.max(1, data.XTrain.shape[0] - n + 1);
   const X = tf.slice(data.XTrain, offset, n) as tf.Tensor4D;
@@ -357,7 +409,7 @@ function upload(pixels: Uint8Array): void {
 
 function exportWeights(purpose: 'switch' | 'save'): void {
   const t = state.trainer;
-  if (!t) {
+  if (!t || state.explore) {
     post({ type: 'exported', purpose, weights: null });
     return;
   }
@@ -381,7 +433,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
     case 'start':
       void enqueue(() => {
         if (state.control) Atomics.store(state.control, 0, 0);
-        if (state.running || !state.trainer) return;
+        if (state.running || !state.trainer || state.explore) return;
         state.trainer.resetClock();
         state.running = true;
         void loop();
@@ -392,6 +444,9 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     case 'build':
       void enqueue(() => build(m));
+      return;
+    case 'explore':
+      void enqueue(() => explore(m.model));
       return;
     case 'live':
       void enqueue(() => live(m.hyper));

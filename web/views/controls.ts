@@ -5,7 +5,7 @@
  */
 import { UPDATE_RULE_NAMES } from '../../src/optim';
 import { NUMERIC_FIELDS, type NumericField } from '../fields';
-import { can, type PageState } from '../machine';
+import { can, EXPLORE_ONLY, type PageState } from '../machine';
 import { MODEL_NAMES, MODELS } from '../models';
 import { byId, setText } from './dom';
 
@@ -30,6 +30,7 @@ export const controls = {
   load: byId<HTMLInputElement>('load-model'),
   fileNote: byId<HTMLSpanElement>('file-note'),
   description: byId<HTMLParagraphElement>('model-description'),
+  exploreNote: byId<HTMLParagraphElement>('explore-note'),
   notice: byId<HTMLDivElement>('notice'),
   error: byId<HTMLDivElement>('error'),
 };
@@ -50,7 +51,18 @@ export function messageLine(s: PageState): { text: string; kind: 'error' | 'stop
 
 export function renderControls(s: PageState): void {
   const c = controls;
-  if (c.model.value !== s.fields.model) c.model.value = s.fields.model;
+  // While a model of `npm run train` is explored, the select shows it as its own entry, so that choosing any page
+  // model (the one the fields still name included) is a change that builds it.
+  const exploreOption = c.model.querySelector<HTMLOptionElement>('option[value="explore"]');
+  if (s.explore) {
+    const label = `${s.explore.model.kind} (npm run train, explore only)`;
+    const option = exploreOption ?? c.model.appendChild(new Option(label, 'explore'));
+    setText(option, label);
+    if (c.model.value !== 'explore') c.model.value = 'explore';
+  } else {
+    exploreOption?.remove();
+    if (c.model.value !== s.fields.model) c.model.value = s.fields.model;
+  }
   if (c.updateRule.value !== s.fields.updateRule) c.updateRule.value = s.fields.updateRule;
   for (const f of NUMERIC_FIELDS) {
     const input = c.fields[f];
@@ -59,13 +71,17 @@ export function renderControls(s: PageState): void {
     if (s.refusal?.field === f) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
   }
-  const uses: readonly string[] = MODELS[s.fields.model].uses;
+  const allowed = can(s);
+  const uses: readonly string[] = s.explore ? [] : MODELS[s.fields.model].uses;
   for (const [field, id] of [['hiddenDim', 'hidden-dim'], ['numFilters', 'num-filters'], ['filterSize', 'filter-size']]) {
     byId(`${id}-field`).hidden = !uses.includes(field);
   }
+  for (const f of NUMERIC_FIELDS) c.fields[f].disabled = !allowed.edit;
+  c.updateRule.disabled = !allowed.edit;
+  c.exploreNote.hidden = s.explore === null;
+  setText(c.exploreNote, s.explore ? EXPLORE_ONLY : '');
   const shown = s.backend?.name ?? s.backendChoice;
   if (shown && c.backendChoice.value !== shown) c.backendChoice.value = shown;
-  const allowed = can(s);
   c.start.disabled = !allowed.start;
   c.pause.disabled = !allowed.pause;
   setText(c.pause, s.pausing ? 'Pausing…' : 'Pause');
@@ -75,7 +91,7 @@ export function renderControls(s: PageState): void {
   c.backendChoice.disabled = !allowed.backend;
   setText(c.fileNote, s.fileNote ?? '');
   const m = s.model;
-  setText(c.description, m ? MODELS[m.name].describe(m.hyper) : MODELS[s.fields.model].describe(MODELS[s.fields.model].defaults));
+  setText(c.description, s.explore ? `${s.explore.model.description}.` : m ? MODELS[m.name].describe(m.hyper) : MODELS[s.fields.model].describe(MODELS[s.fields.model].defaults));
   const notices = [...s.urlRefusals, ...(s.backendNotice ? [s.backendNotice] : [])];
   c.notice.hidden = notices.length === 0;
   setText(c.notice, notices.join('\n'));

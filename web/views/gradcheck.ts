@@ -1,6 +1,6 @@
 /** The gradient check: one row per parameter, hand-written against autodiff or float64 centred differences. */
 import type { GradCheckMode } from '../gradient_check';
-import type { PageState } from '../machine';
+import { can, type PageState } from '../machine';
 import { byId, make, sci, setText } from './dom';
 
 export const gradcheckUi = {
@@ -21,7 +21,7 @@ const INTRO = gradcheckUi.caption.textContent?.trim().replace(/\s+/g, ' ') ?? ''
 export function renderGradcheck(s: PageState): void {
   const g = s.gradCheck;
   const ui = gradcheckUi;
-  ui.button.disabled = g.pending || s.model === null || s.phase === 'loading' || s.phase === 'failed';
+  ui.button.disabled = !can(s).gradcheck;
   const key = g.pending ? 'pending' : (g.result ?? g.error);
   if (key === drawn) return;
   drawn = key;
