@@ -102,6 +102,9 @@ interface ExploreEntry {
   shapes(o: Options): { params: Record<string, number[]>; state: Record<string, number[]>; what: string } | string;
 }
 
+/** 'a' or 'an' before a kind's name: an Airbench, a ResNet. */
+const a = (kind: string): string => `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
+
 const isIntIn = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 
 /** The page's images are 32x32 RGB in ten classes; these models must say so (their defaults do). */
@@ -260,7 +263,7 @@ function readGroup(
   const extra = names.filter((k) => !Object.prototype.hasOwnProperty.call(expected, k));
   if (missing.length > 0 || extra.length > 0) {
     const list = (l: string[]) => (l.length > 0 ? l.join(', ') : 'none');
-    return `${where.file}'s ${what} are ${list(names)}; a ${where.kind} has ${list(Object.keys(expected))}${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}`;
+    return `${where.file}'s ${what} are ${list(names)}; ${a(where.kind)} has ${list(Object.keys(expected))}${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}`;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = Object.create(null) as Record<string, { shape: number[]; values: Float32Array }>;
@@ -311,13 +314,13 @@ export async function readModelFiles(files: File[]): Promise<ModelFileResult> {
   const entry = Object.prototype.hasOwnProperty.call(KINDS, spec.kind) ? KINDS[spec.kind] : undefined;
   const explore = Object.prototype.hasOwnProperty.call(EXPLORE_KINDS, spec.kind) ? EXPLORE_KINDS[spec.kind as ExploreKind] : undefined;
   if (!entry && !explore) {
-    return refuse(`${mf.name} holds a ${spec.kind}; the page runs ${Object.keys(KINDS).join(', ')} and explores ${Object.keys(EXPLORE_KINDS).join(', ')} (from npm run train)`);
+    return refuse(`${mf.name} holds ${a(spec.kind)}; the page runs ${Object.keys(KINDS).join(', ')} and explores ${Object.keys(EXPLORE_KINDS).join(', ')} (from npm run train)`);
   }
   const options = (typeof spec.options === 'object' && spec.options !== null ? spec.options : {}) as Options;
   const hyper = entry ? entry.hyper(options, recordedSettings(manifest.run, entry.model)) : null;
-  if (typeof hyper === 'string') return refuse(`${mf.name} holds a ${spec.kind} the page cannot run: ${hyper}`);
+  if (typeof hyper === 'string') return refuse(`${mf.name} holds ${a(spec.kind)} the page cannot run: ${hyper}`);
   const shapes = explore ? explore.shapes(options) : null;
-  if (typeof shapes === 'string') return refuse(`${mf.name} holds a ${spec.kind} the page cannot run: ${shapes}`);
+  if (typeof shapes === 'string') return refuse(`${mf.name} holds ${a(spec.kind)} the page cannot run: ${shapes}`);
   if (wf.size !== manifest.weights.bytes) return refuse(`${wf.name} is ${wf.size} bytes, and ${mf.name} says ${manifest.weights.bytes}: not its weights, or cut short`);
   const bytes = new Uint8Array(await wf.arrayBuffer());
   if ((await sha256Hex(bytes)) !== manifest.weights.sha256) return refuse(`${wf.name}'s SHA-256 differs from the one ${mf.name} records: not its weights, or damaged`);
