@@ -6,9 +6,9 @@
  * weights, an upload whose scores never followed the training.
  */
 import { readUrlState } from '../../web/fields';
-import { can, init, update, type Effect, type Msg, type PageState } from '../../web/machine';
+import { can, EXPLORE_ONLY, init, update, type Effect, type Msg, type PageState } from '../../web/machine';
 import { MODELS, type Hyperparameters, type ModelName } from '../../web/models';
-import type { FromWorker, ProgressData, SlowData, ToWorker } from '../../web/protocol';
+import type { ExploreSnapshot, FromWorker, ProgressData, SlowData, ToWorker } from '../../web/protocol';
 import { segmentedRunningMean } from '../../web/charts';
 
 const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -283,5 +283,97 @@ describe('the page machine: the sequences the page once got wrong', () => {
     expect(s.state.phase).toBe('refused');
     expect(s.state.model).toBeNull();
     expect(s.state.refusal?.message).toContain('There is no model yet');
+  });
+});
+
+/** A model of `npm run train` as model_file.ts reads it (the shapes do not matter to the machine). */
+const AIRBENCH: ExploreSnapshot = {
+  kind: 'Airbench',
+  options: { widths: [64, 256, 256] },
+  params: {},
+  state: {},
+  description: 'Airbench, widths 64/256/256, trained by npm run train (epoch 10, validation accuracy 0.931)',
+};
+
+const EXPLORED: FromWorker = {
+  type: 'explored',
+  evalSizes: { train: 200, val: 200 },
+  progress: { ...progress(0), newChecks: [{ iteration: 0, trainAcc: 0.97, valAcc: 0.95, confusion: [] }] },
+  slow: SLOW,
+};
+
+describe("the page machine: exploring npm run train's model", () => {
+  it('loading it pauses the training, then only what makes sense for a fixed model is allowed, with the reason on the page', () => {
+    const s = trainingTwoLayerNet(40);
+    s.do({ type: 'explore', name: 'ckpt_epoch_10', model: AIRBENCH });
+    expect(s.effects.some((e) => e.type === 'pauseFlag')).toBe(true);
+    expect(s.last('explore')?.model).toBe(AIRBENCH);
+    s.worker({ type: 'progress', progress: progress(40, [], 'paused') });
+    s.worker(EXPLORED);
+    expect(s.state.phase).toBe('exploring');
+    expect(s.state.explore?.name).toBe('ckpt_epoch_10');
+    expect(s.state.model).toBeNull();
+    expect(s.state.checks.map((c) => c.valAcc)).toEqual([0.95]);
+    expect(s.state.timeline.events.map((e) => e.text)).toContain(`loaded ckpt_epoch_10: ${AIRBENCH.description} (explore only)`);
+    expect(EXPLORE_ONLY).toContain('trained by npm run train');
+    expect(EXPLORE_ONLY).toContain('pick a page model above to train');
+    expect(can(s.state)).toEqual({ start: false, pause: false, newWeights: false, inspect: true, gradcheck: false, edit: false, save: false, load: true, backend: true });
+    // The layer view's first image is asked for at once; saliency and uploads go on.
+    expect(s.last('inspect')).toEqual({ type: 'inspect', position: 0 });
+    const sent = s.sent.length;
+    s.do({ type: 'start' }).do({ type: 'newWeights' }).do({ type: 'gradcheck', mode: 'autodiff', plant: false }).do({ type: 'save' });
+    s.do({ type: 'field', field: 'learningRate', text: '1e-2' }).do({ type: 'rule', rule: 'sgd' });
+    expect(s.sent.length).toBe(sent);
+    expect(s.state.phase).toBe('exploring');
+    expect(s.state.refusal).toBeNull();
+    s.do({ type: 'inspect', position: 3 });
+    expect(s.last('inspect')).toEqual({ type: 'inspect', position: 3 });
+    s.do({ type: 'upload', name: 'cat.png', pixels: new Uint8Array(3072) });
+    expect(s.last('upload')).toBeDefined();
+  });
+
+  it('choosing a page model switches back to a trainable one', () => {
+    const s = trainingTwoLayerNet(40);
+    s.do({ type: 'explore', name: 'ckpt_epoch_10', model: AIRBENCH });
+    s.worker({ type: 'progress', progress: progress(40, [], 'paused') });
+    s.worker(EXPLORED);
+    s.do({ type: 'model', model: 'convnet' });
+    const asked = s.last('build');
+    expect(asked?.model).toBe('convnet');
+    s.worker(built('convnet', asked!.hyper));
+    expect(s.state.phase).toBe('ready');
+    expect(s.state.explore).toBeNull();
+    expect(can(s.state)).toMatchObject({ start: true, newWeights: true, gradcheck: true, edit: true, save: true });
+    s.do({ type: 'start' });
+    expect(s.state.phase).toBe('training');
+  });
+
+  it('a backend switch carries the explored model to the new worker as it is', () => {
+    const s = trainingTwoLayerNet(40);
+    s.do({ type: 'explore', name: 'ckpt_epoch_10', model: AIRBENCH });
+    s.worker({ type: 'progress', progress: progress(40, [], 'paused') });
+    s.worker(EXPLORED);
+    const explores = s.count('explore');
+    s.do({ type: 'backend', backend: 'cpu' });
+    expect(s.state.phase).toBe('loading');
+    expect(s.effects[s.effects.length - 1]).toEqual({ type: 'startWorker', backend: 'cpu' });
+    s.worker({ ...READY, backend: { name: 'cpu', requested: 'cpu', failures: [] } } as FromWorker);
+    expect(s.count('explore')).toBe(explores + 1);
+    expect(s.last('explore')?.model).toBe(AIRBENCH);
+    expect(s.count('build')).toBe(1);
+    s.worker(EXPLORED);
+    expect(s.state.phase).toBe('exploring');
+  });
+
+  it('a model the worker cannot build is refused in the file line, and the trained model is kept', () => {
+    const s = trainingTwoLayerNet(40);
+    s.do({ type: 'explore', name: 'ckpt_epoch_10', model: AIRBENCH });
+    s.worker({ type: 'progress', progress: progress(40, [], 'paused') });
+    s.worker({ type: 'refused', message: "Cannot explore the Airbench: the Airbench's W1 is [3,3,24,64], and the file's is [3,3,24,32]", hyper: null });
+    expect(s.state.phase).toBe('paused');
+    expect(s.state.explore).toBeNull();
+    expect(s.state.model?.name).toBe('two_layer_net');
+    expect(s.state.fileNote).toContain('Cannot load the model: Cannot explore the Airbench');
+    expect(can(s.state).start).toBe(true);
   });
 });
