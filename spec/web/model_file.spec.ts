@@ -14,7 +14,10 @@ import { ResNet } from '../../src/classifiers/resnet';
 import { saveCheckpoint, type CheckpointContents } from '../../runtime/checkpoint';
 import { buildExploreModel } from '../../web/explore_model';
 import { MAX_EXPLORE_AIRBENCH_WIDTH, readModelFiles, type ModelFileResult } from '../../web/model_file';
+import { MODELS } from '../../web/models';
 import type { ExploreSnapshot } from '../../web/protocol';
+import { Trainer } from '../../web/trainer';
+import { syntheticPageData } from './synthetic_cifar';
 import { useBackend } from '../support/backend';
 
 let dir: string;
@@ -116,6 +119,27 @@ describe("model_file: npm run train's model loads to explore", () => {
     built.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+
+  it("as the worker runs it: the accuracy check and confusion in test mode leave the running statistics alone, and replacing it frees every tensor", async () => {
+    const model = trained(new Airbench({ widths: [2, 3, 3], seed: 5 }));
+    const snap = explored(await saveAndRead('ckpt_epoch_3', contentsOf(model)));
+    model.dispose();
+    const data = syntheticPageData(60);
+    const before = tf.memory().numTensors;
+    const built = buildExploreModel(snap);
+    const mean1 = () => Array.from((built.model as Airbench).bnParams[0].runningMean!.dataSync());
+    const start = mean1();
+    // worker.ts's explore(): a Trainer whose Solver never steps, one accuracy check run to the end.
+    const trainer = new Trainer(() => built.model, data, MODELS.convnet.defaults, 0, 25);
+    trainer.startCheck();
+    while (!trainer.checkChunk());
+    expect(trainer.checks).toHaveLength(1);
+    expect(trainer.checks[0].confusion.flat().reduce((a, b) => a + b, 0)).toBe(trainer.evalSizes.val);
+    expect(mean1()).toEqual(start);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([data.XTrain, data.yTrain, data.XVal, data.yVal]);
   });
 
   it('a ResNet checkpoint loads the same way (gamma, beta, running statistics of all eight conv layers)', async () => {
