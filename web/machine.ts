@@ -508,7 +508,8 @@ function onWorker(s: PageState, m: FromWorker): Step {
         pausing: false,
       };
       next = withProgress(next, m.progress);
-      next = { ...next, slow: m.slow, slowReports: s.slowReports + 1, inspecting: true };
+      // The last model's saliency is not this one's: the layer view asks again (followUps).
+      next = { ...next, slow: m.slow, slowReports: s.slowReports + 1, inspecting: true, inspected: null };
       if (next.upload) next = { ...next, upload: { ...next.upload, asked: false } };
       return followUps(next);
     }

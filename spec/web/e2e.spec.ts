@@ -12,7 +12,8 @@
  * larger than the image and a field that does not parse are refused with the running model kept; a backend
  * switch keeps model, weights, settings and curves without a reload; the confusion matrix; "try your own image";
  * a shared address restores the state and a bad value in it is refused; touch targets and the phone layout; no
- * console error; no tensor leaks; no horizontal scrolling; `--impl exercises` trains a workspace's own relu.
+ * console error; no tensor leaks; no horizontal scrolling; `--impl exercises` trains a workspace's own relu;
+ * `npm run train`'s Airbench loaded to explore (saliency, confusion, uploads; training off, with the reason).
  * Saves screenshots of each view under test-output/web/.
  *
  * The data are a small synthetic set in the official binary format (synthetic_cifar.ts), so the spec needs no
@@ -30,6 +31,9 @@ import { AUTODIFF_BOUND } from '../../src/gradcheck';
 import { PAGE_NUMERIC_BOUND } from '../../web/gradient_check';
 import { STEP_TIME_LIMIT_S, estimateStepFlops } from '../../web/models';
 import { writeSyntheticCifar } from './synthetic_cifar';
+import { trainContents, trained, writeCheckpoint } from './train_checkpoint';
+import { Airbench } from '../../src/classifiers/airbench';
+import { useBackend } from '../support/backend';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT_DIR = path.join(__dirname, '..', '..', 'test-output', 'web');
@@ -888,6 +892,61 @@ describeWithChromium('the playground page in headless Chromium', () => {
       await p.close();
     }
   }, 120000);
+
+  test("npm run train's Airbench, loaded to explore on laptop and phone: saliency, confusion and uploads; Start, New weights, the gradient check off, with the reason; a page model chosen trains again", async () => {
+    // A checkpoint as train writes it (parameters, state, best copy, optimizer state), from the scripts' own saveCheckpoint.
+    await useBackend('cpu');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-train-ckpt-'));
+    tmp.push(dir);
+    const model = trained(new Airbench({ widths: [8, 16, 16], seed: 2 }));
+    const { manifestPath, weightsPath } = writeCheckpoint(path.join(dir, 'ckpt_epoch_3'), trainContents(model));
+    model.dispose();
+    const files = [
+      { name: path.basename(manifestPath), mimeType: 'application/json', buffer: fs.readFileSync(manifestPath) },
+      { name: path.basename(weightsPath), mimeType: 'application/octet-stream', buffer: fs.readFileSync(weightsPath) },
+    ];
+    for (const [device, viewport] of [
+      ['laptop', { width: 1366, height: 768 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const p = await openPage('?model=softmax&batch=25', viewport);
+      try {
+        const first = await waitFor(p, 'the softmax', (st) => st.haveModel && st.phase === 'ready' && st.slowRedraws > 0);
+        await p.setInputFiles('#load-model', files);
+        const s = await waitFor(p, 'the explored Airbench', (st) => st.phase === 'exploring' && st.saliencyShown && st.confusion !== null, 60000);
+        expect(s.explore?.kind).toBe('Airbench');
+        expect(s.explore?.description).toBe('Airbench, widths 8/16/16, trained by npm run train (epoch 3, validation accuracy 0.470)');
+        expect(s.buttons).toMatchObject({ start: false, pause: false, newWeights: false, gradcheck: false, save: false, upload: true });
+        expect(s.checks).toHaveLength(1);
+        expect((s.confusion ?? []).flat().reduce((a, b) => a + b, 0)).toBe(12);
+        expect(await p.isVisible('#explore-note')).toBe(true);
+        const note = (await p.textContent('#explore-note')) ?? '';
+        expect(note).toContain('trained by npm run train');
+        expect(note).toContain('pick a page model above to train');
+        expect(await p.isDisabled('#learning-rate')).toBe(true);
+        expect(await p.inputValue('#model')).toBe('explore');
+        expect(s.timeline.events.map((e) => e.text)).toContain(`loaded ckpt_epoch_3: ${s.explore?.description} (explore only)`);
+        const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 30, g: 90, b: 200 } } }).png().toBuffer();
+        await p.setInputFiles('#upload', { name: 'sky.png', mimeType: 'image/png', buffer: png });
+        const up = await waitFor(p, 'the upload', (st) => (st.upload?.probs.length ?? 0) === 10);
+        expect(Math.abs((up.upload?.probs ?? []).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-4);
+        await p.click('#start', { force: true }).catch(() => undefined);
+        expect((await status(p)).phase).toBe('exploring');
+        await expectNoHorizontalOverflow(p);
+        await p.screenshot({ path: path.join(OUT_DIR, `explore-airbench-${device}.png`), fullPage: true });
+        // Back to a page model: it trains, and the explored model's tensors are gone.
+        await p.selectOption('#model', 'softmax');
+        const back = await waitFor(p, 'the softmax again', (st) => st.phase === 'ready' && st.explore === null && st.buttons.start);
+        expect(back.buttons).toMatchObject({ newWeights: true, gradcheck: true });
+        expect(await p.isVisible('#explore-note')).toBe(false);
+        expect(back.numTensors).toBe(first.numTensors);
+        await train(p, 3);
+      } finally {
+        await p.close();
+      }
+    }
+    expect(consoleErrors).toEqual([]);
+  }, 240000);
 
   test("--impl exercises: the page trains the workspace's relu (a wrong sign planted in it), names it, and the gradient check catches it", async () => {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-exercises-'));

@@ -305,6 +305,9 @@ const EXPLORED: FromWorker = {
 describe("the page machine: exploring npm run train's model", () => {
   it('loading it pauses the training, then only what makes sense for a fixed model is allowed, with the reason on the page', () => {
     const s = trainingTwoLayerNet(40);
+    const saliency = { map: new Float32Array(1024), h: 32, w: 32, label: 0, probs: new Float32Array(10) };
+    s.worker({ type: 'inspected', position: 0, index: 0, label: 0, saliency, layers: [], loss: 2 });
+    expect(s.state.inspected).not.toBeNull();
     s.do({ type: 'explore', name: 'ckpt_epoch_10', model: AIRBENCH });
     expect(s.effects.some((e) => e.type === 'pauseFlag')).toBe(true);
     expect(s.last('explore')?.model).toBe(AIRBENCH);
@@ -313,6 +316,7 @@ describe("the page machine: exploring npm run train's model", () => {
     expect(s.state.phase).toBe('exploring');
     expect(s.state.explore?.name).toBe('ckpt_epoch_10');
     expect(s.state.model).toBeNull();
+    expect(s.state.inspected).toBeNull();
     expect(s.state.checks.map((c) => c.valAcc)).toEqual([0.95]);
     expect(s.state.timeline.events.map((e) => e.text)).toContain(`loaded ckpt_epoch_10: ${AIRBENCH.description} (explore only)`);
     expect(EXPLORE_ONLY).toContain('trained by npm run train');

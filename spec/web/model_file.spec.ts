@@ -11,13 +11,14 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Airbench } from '../../src/classifiers/airbench';
 import { ResNet } from '../../src/classifiers/resnet';
-import { saveCheckpoint, type CheckpointContents } from '../../runtime/checkpoint';
+import type { CheckpointContents } from '../../runtime/checkpoint';
 import { buildExploreModel } from '../../web/explore_model';
 import { MAX_EXPLORE_AIRBENCH_WIDTH, readModelFiles, type ModelFileResult } from '../../web/model_file';
 import { MODELS } from '../../web/models';
 import type { ExploreSnapshot } from '../../web/protocol';
 import { Trainer } from '../../web/trainer';
 import { syntheticPageData } from './synthetic_cifar';
+import { seededBatch, trainContents as contentsOf, trained, writeCheckpoint } from './train_checkpoint';
 import { useBackend } from '../support/backend';
 
 let dir: string;
@@ -27,52 +28,12 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** Seeded images [n, 32, 32, 3] about the size of mean-subtracted pixels, and labels. */
-function batch(n: number, seed: number): { X: tf.Tensor4D; y: tf.Tensor1D } {
-  return {
-    X: tf.randomNormal([n, 32, 32, 3], 0, 60, 'float32', seed) as tf.Tensor4D,
-    y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 10), 'int32'),
-  };
-}
-
-/** A model after one training pass: its batchnorm running statistics exist, as in any checkpoint of train. */
-function trained<M extends Airbench | ResNet>(model: M): M {
-  const { X, y } = batch(4, 1);
-  tf.tidy(() => {
-    model.loss(X, y);
-  });
-  tf.dispose([X, y]);
-  return model;
-}
-
-/** train's checkpoint contents for a model: params, state, the best copy and an update rule's state. */
-function contentsOf(model: Airbench | ResNet): CheckpointContents {
-  const velocity = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, { learningRate: 0.01, momentum: 0.9, velocity: tf.zerosLike(v) }]));
-  return {
-    model: { kind: model.kind, options: { ...model.options } },
-    run: { id: 'spec-run', script: 'train' },
-    params: model.params,
-    modelState: model.state(),
-    bestParams: model.params,
-    bestState: model.state(),
-    optimizer: { updateRule: 'sgd_momentum', configs: velocity },
-    epoch: 3,
-    iteration: 120,
-    solver: null,
-    lossHistory: [2.3, 1.9],
-    trainAccHistory: [0.3, 0.5],
-    valAccHistory: [0.28, 0.47],
-    bestValAcc: 0.47,
-  };
-}
-
 let saved = 0;
 
 /** Saves contents as `<name>.json` and its `.bin`, and reads both back as the page's file picker gives them. */
 async function saveAndRead(name: string, contents: CheckpointContents): Promise<ModelFileResult> {
   const base = path.join(dir, `${saved++}`, name);
-  const { manifestPath, weightsPath } = saveCheckpoint(base, contents);
-  for (const config of Object.values(contents.optimizer?.configs ?? {})) tf.dispose(Object.values(config).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]);
+  const { manifestPath, weightsPath } = writeCheckpoint(base, contents);
   const file = (p: string) => new File([fs.readFileSync(p)], path.basename(p));
   return readModelFiles([file(manifestPath), file(weightsPath)]);
 }
@@ -89,7 +50,7 @@ function refusal(r: ModelFileResult): string {
 
 /** The model's test-mode scores on seeded images, as plain numbers. */
 function scores(model: { loss(X: tf.Tensor): tf.Tensor2D }): Float32Array {
-  const { X, y } = batch(4, 7);
+  const { X, y } = seededBatch(4, 7);
   const s = model.loss(X);
   const out = s.dataSync() as Float32Array;
   tf.dispose([X, y, s]);
