@@ -82,6 +82,12 @@ export function renderLayers(s: PageState, onSelect: (position: number) => void,
 
 /** One box per layer: its output, ||dL/d out|| with a bar on a stated log scale, and its weights. */
 function drawLayerRows(rows: LayerRow[], classNames: string[]): void {
+  if (rows.length === 0) {
+    // The worker sends no rows for a model of npm run train (the layer view knows the page's three models only).
+    summary = [];
+    ui.layers.replaceChildren(make('p', 'note', "The layer view draws the page's own models; for this one, its saliency above."));
+    return;
+  }
   const maxNorm = Math.max(...rows.map((r) => r.gradNorm), 1e-30);
   summary = [];
   const items = rows.map((r, index) => {

@@ -69,7 +69,7 @@ export function renderUpload(s: PageState): void {
     }
   }
   if (!u.probs || !u.saliency) {
-    setText(ui.caption, `${u.name}, shrunk to 32x32: ${s.model ? 'asking the model…' : 'the model answers once it is built.'}`);
+    setText(ui.caption, `${u.name}, shrunk to 32x32: ${s.model || s.explore ? 'asking the model…' : 'the model answers once it is built.'}`);
     return;
   }
   if (u.probs === drawnProbs) return;
