@@ -55,7 +55,7 @@ export function renderControls(s: PageState): void {
   // model (the one the fields still name included) is a change that builds it.
   const exploreOption = c.model.querySelector<HTMLOptionElement>('option[value="explore"]');
   if (s.explore) {
-    const label = `${s.explore.model.kind} (npm run train, explore only)`;
+    const label = `${s.explore.model.kind} (explore only)`;
     const option = exploreOption ?? c.model.appendChild(new Option(label, 'explore'));
     setText(option, label);
     if (c.model.value !== 'explore') c.model.value = 'explore';
