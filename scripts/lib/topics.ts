@@ -44,17 +44,18 @@ export function whitenPatches(images: tf.Tensor4D, eps = 5e-4): PatchWhitening {
   const C = images.shape[3];
   const { cov, d } = patchCovariance(images, 2);
   const { values, vectors } = symmetricEigen(cov, d);
-  return tf.tidy(() => {
+  const { filters, whitened } = tf.tidy(() => {
     const both = whiteningFilters(cov, 2, C, eps);
-    const filters = tf.slice(both, [0, 0, 0, 0], [2, 2, C, d]) as tf.Tensor4D;
-    const r = tf.conv2d(images, filters, 1, 'valid');
+    const f = tf.slice(both, [0, 0, 0, 0], [2, 2, C, d]) as tf.Tensor4D;
+    const r = tf.conv2d(images, f, 1, 'valid');
     // back[k, c] = v_k's entry for the top-left pixel's channel c.
     const back = new Float32Array(d * C);
     for (let k = 0; k < d; k++) for (let c = 0; c < C; c++) back[k * C + c] = vectors[k * d + c];
     const [N, Ho, Wo] = r.shape;
     const z = tf.matMul(tf.reshape(r, [N * Ho * Wo, d]), tf.tensor2d(back, [d, C]));
-    return { values: Float64Array.from(values), filters, whitened: tf.reshape(z, [N, Ho, Wo, C]) as tf.Tensor4D };
+    return { filters: f, whitened: tf.reshape(z, [N, Ho, Wo, C]) as tf.Tensor4D };
   });
+  return { values: Float64Array.from(values), filters, whitened };
 }
 
 /** The covariance (second moment) of the channels of x [N, H, W, C], every pixel one sample: [C * C], float64. */
