@@ -93,20 +93,22 @@ async function preprocessing(ctx: ScriptContext, train: CifarSplit, classNames: 
   });
   ctx.log(`wrote ${file}`);
 
-  // The 12 filters as 2x2 colour tiles, each rescaled on its own (visualize_grid's way); labels: share of variance.
+  // The 12 filters as 2x2 colour tiles, each scaled on its own so that 0 is mid grey and its largest entry reaches
+  // 0 or 255: a filter that weighs R, G and B alike is grey-white, one that opposes them is coloured.
+  // Labels: the share of the variance along the filter's direction.
   const total = values.reduce((s, v) => s + v, 0);
   const w = filters.arraySync();
   const filterTiles: GridImage[] = Array.from(values, (lambda, f) => {
     const data = new Float32Array(2 * 2 * 3);
     for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 3; c++) data[(a * 2 + b) * 3 + c] = w[a][b][c][f];
-    return { data, h: 2, w: 2, c: 3, label: `${((100 * lambda) / total).toPrecision(2)}%` };
+    const peak = Math.max(...data.map(Math.abs));
+    return { data: data.map((v) => 128 + (127 * v) / peak), h: 2, w: 2, c: 3, label: `${((100 * lambda) / total).toPrecision(2)}%` };
   });
   const filterFile = path.join(ctx.outDir, 'whitening.png');
   await imageGrid(filterFile, filterTiles, {
     cols: 12,
     scale: 36,
     padding: 8,
-    normalize: 'per-image',
     title: '2x2 whitening filters, largest variance first (label: its share of the variance)',
     fontSize: 13,
   });
