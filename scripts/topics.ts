@@ -109,6 +109,8 @@ async function preprocessing(ctx: ScriptContext, train: CifarSplit, classNames: 
     cols: 12,
     scale: 36,
     padding: 8,
+    // Grey around the tiles: the first filter (all entries alike, positive) is near white.
+    background: [170, 170, 170],
     title: '2x2 whitening filters, largest variance first (label: its share of the variance)',
     fontSize: 13,
   });
