@@ -167,7 +167,7 @@ export function formatResults(rows: readonly ResultRow[]): string {
     '',
     'Next: each script\'s page says what its numbers mean: [two-layer-net](fully-connected-nets.md),',
     '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md),',
-    '[initialization](initialization.md), [train](best-model.md).',
+    '[initialization](initialization.md), [topics](training-practice.md), [train](best-model.md).',
     '',
   ].join('\n');
 }
