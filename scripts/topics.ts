@@ -45,14 +45,17 @@ function centredTile(x: ArrayLike<number>, gain: number, h = IMAGE_SIZE, w = IMA
   return { data: Float32Array.from(x, (v) => 128 + gain * v), h, w, c: 3 };
 }
 
-/** The first image of each of the first `k` classes: one of each, in class order. */
+/**
+ * `k` images to show: the first of each of the first `k` classes, in class order; where a class has none among the
+ * images (a small custom set), the first images not yet picked fill in.
+ */
 function onePerClass(split: CifarSplit, k: number): number[] {
   const picks: number[] = [];
   for (let cls = 0; cls < k; cls++) {
     const i = split.labels.findIndex((l) => l === cls);
-    if (i < 0) throw new Error(`topics: no image of class ${cls} among the first ${split.n} training images`);
-    picks.push(i);
+    if (i >= 0) picks.push(i);
   }
+  for (let i = 0; picks.length < Math.min(k, split.n); i++) if (!picks.includes(i)) picks.push(i);
   return picks;
 }
 
@@ -206,7 +209,8 @@ async function main(): Promise<void> {
   const ctx = await startScript('topics', opts);
   const circuitMetrics = await circuits(ctx);
   const data = await loadCifarForScript(ctx);
-  const n = ctx.quick ? 500 : 2000;
+  if (data.train.n < 8) throw new Error(`topics: needs at least 8 training images to draw, got ${data.train.n} in ${data.dir}`);
+  const n = Math.min(ctx.quick ? 500 : 2000, data.train.n);
   const train = data.train.subset({ start: 0, end: n });
   const prep = await preprocessing(ctx, train, data.classNames);
   const baby = await babysitting(ctx, train, ctx.quick ? 50 : 300);
