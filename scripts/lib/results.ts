@@ -60,6 +60,11 @@ export const RESULT_FIELDS: readonly ResultField[] = [
   sig('initialization', 'first_layer_grad_std.small', 'w ~ N(0, 0.01^2): std of the gradient reaching the first layer'),
   sig('initialization', 'first_layer_grad_std.xavier', 'Xavier: std of the gradient reaching the first layer'),
   sig('initialization', 'first_layer_grad_std.he', 'He: std of the gradient reaching the first layer'),
+  sig('topics', 'preprocessing.eigenvalue_spread', '2x2 patches of 2,000 training images: largest / smallest eigenvalue of their covariance'),
+  sig('topics', 'preprocessing.top3_variance_share', 'the same: share of the variance in the three largest directions'),
+  sig('topics', 'babysitting.median_ratio.lr_1e-3.W1', '[100, 100] net, SGD lr 1e-3, 300 steps: median update / weight ratio of W1'),
+  sig('topics', 'babysitting.median_ratio.lr_1e-3.W3', 'the same: of W3 (the scores layer)'),
+  sig('topics', 'babysitting.median_ratio.lr_1e-2.W1', 'the same at lr 1e-2: of W1'),
   train(115, 'test_acc', 'test accuracy, flips and 1-pixel shifts averaged'),
   train(115, 'test_acc_flips_only', 'test accuracy, flips averaged'),
   train(115, 'test_acc_without_tta', 'test accuracy, one view'),
@@ -162,7 +167,7 @@ export function formatResults(rows: readonly ResultRow[]): string {
     '',
     'Next: each script\'s page says what its numbers mean: [two-layer-net](fully-connected-nets.md),',
     '[fc-nets](fully-connected-nets.md) and [optimizers.md](optimizers.md), [convnet](convolution.md),',
-    '[initialization](initialization.md), [train](best-model.md).',
+    '[initialization](initialization.md), [topics](training-practice.md), [train](best-model.md).',
     '',
   ].join('\n');
 }
