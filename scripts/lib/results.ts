@@ -66,7 +66,6 @@ export const RESULT_FIELDS: readonly ResultField[] = [
   sig('topics', 'babysitting.median_ratio.lr_1e-3.W3', 'the same: of W3 (the scores layer)'),
   sig('topics', 'babysitting.median_ratio.lr_1e-2.W1', 'the same at lr 1e-2: of W1'),
   train(115, 'test_acc', 'test accuracy, flips and 1-pixel shifts averaged'),
-  train(115, 'test_acc_flips_only', 'test accuracy, flips averaged'),
   train(115, 'test_acc_without_tta', 'test accuracy, one view'),
   train(115, 'epochs', 'epochs trained', 0),
   train(115, 'seconds', 'seconds, start to end', 0),

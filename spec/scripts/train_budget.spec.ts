@@ -20,9 +20,9 @@ describe('train planner (scripts/lib/train_budget.ts)', () => {
   });
 
   it('prices the evaluation by its forward passes: six views with shifts (and the test set again with flips alone and plain), two with flips, one without', () => {
-    expect(evaluationImages({ ...opts(true) }, FULL)).toBeCloseTo((11000 * 6 + 10000 * 3) / 3);
-    expect(evaluationImages({ ...opts(false) }, FULL)).toBeCloseTo((11000 * 2 + 10000) / 3);
-    expect(evaluationImages({ ...opts(false), tta: false }, FULL)).toBeCloseTo(11000 / 3);
+    expect(evaluationImages({ ...opts(true) }, FULL)).toBeCloseTo((11000 * 6 + 10000 * 3) / 2);
+    expect(evaluationImages({ ...opts(false) }, FULL)).toBeCloseTo((11000 * 2 + 10000) / 2);
+    expect(evaluationImages({ ...opts(false), tta: false }, FULL)).toBeCloseTo(11000 / 2);
   });
 
   it('plans airbench93 for the default two-hour budget, and the plan fits the budget beside its evaluation', () => {
