@@ -55,7 +55,8 @@ export function renderControls(s: PageState): void {
   // model (the one the fields still name included) is a change that builds it.
   const exploreOption = c.model.querySelector<HTMLOptionElement>('option[value="explore"]');
   if (s.explore) {
-    const label = `${s.explore.model.kind} (explore only)`;
+    // Short enough for the select on a phone: the note under the controls says what exploring means.
+    const label = `${s.explore.model.kind} (explore)`;
     const option = exploreOption ?? c.model.appendChild(new Option(label, 'explore'));
     setText(option, label);
     if (c.model.value !== 'explore') c.model.value = 'explore';
