@@ -238,21 +238,38 @@ export class Airbench implements Model {
     const w1 = p[`W${layer}`] as tf.Tensor4D;
     const w2 = p[`W${layer + 1}`] as tf.Tensor4D;
     const F = w1.shape[3];
-    const conv1 = convForwardFast(h, w1, this.zeros.get(F) as tf.Tensor1D, SAME);
-    let c = conv1.out;
-    const [N, H, W] = c.shape;
+    const [N, H, W] = h.shape;
     const uncropped: GroupCache['uncropped'] = H % 2 === 1 ? [N, H, W, F] : null;
-    if (uncropped) c = tf.slice(c, [0, 0, 0, 0], [N, H - 1, W - 1, F]);
-    const pool = maxPoolForwardFast(c, POOL);
+    const conv1 = this.sameConv(h, w1, uncropped !== null);
+    const pool = maxPoolForwardFast(conv1.out, POOL);
     const bn1 = spatialBatchnormForward(pool.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
     const gelu1 = geluForward(bn1.out);
-    const conv2 = convForwardFast(gelu1.out as tf.Tensor4D, w2, this.zeros.get(F) as tf.Tensor1D, SAME);
+    const conv2 = this.sameConv(gelu1.out as tf.Tensor4D, w2, false);
     const bn2 = spatialBatchnormForward(conv2.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer + 1}`] as tf.Tensor1D, this.bnParams[layer]);
     const gelu2 = geluForward(bn2.out);
     return {
       out: gelu2.out as tf.Tensor4D,
       cache: { conv1: conv1.cache, uncropped, pool: pool.cache, bn1: bn1.cache, gelu1: gelu1.cache, conv2: conv2.cache, bn2: bn2.cache, gelu2: gelu2.cache },
     };
+  }
+
+  /**
+   * x [N, H, W, C] convolved with w [3, 3, C, F], padding 1, no bias: [N, H, W, F], or with crop [N, H - 1, W - 1, F]
+   * (the last row and column cut off). The cache is that of convForwardFast(x, w, zeros, SAME), so convBackwardFast
+   * is the backward pass (of the uncropped conv: pad the gradient back first). Call inside tf.tidy.
+   * Backend plumbing (docs/performance.md): the cropped conv is one conv padded 1 at the top and left and 0 at the
+   * bottom and right, which computes only the rows and columns kept (wasm's Slice copies its whole source first), and
+   * no zero bias is added (one pass over the output less).
+   */
+  private sameConv(x: tf.Tensor4D, w: tf.Tensor4D, crop: boolean): { out: tf.Tensor4D; cache: ConvCache } {
+    const F = w.shape[3];
+    const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [1, crop ? 0 : 1],
+      [1, crop ? 0 : 1],
+      [0, 0],
+    ];
+    return { out: tf.conv2d(x, w, 1, padding), cache: { x, w, b: this.zeros.get(F) as tf.Tensor1D, convParam: SAME } };
   }
 
   /**
