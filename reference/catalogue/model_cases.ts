@@ -177,7 +177,7 @@ function airbenchCase(): CatalogueCase {
       X,
       y,
       twin: (p) => airbenchLossRef(p, X, y, { labelSmoothing, scoreScale: net.options.scoreScale, whitenW: net.whitenW }),
-      caches: () => net['forward'](X).caches,
+      caches: () => net['forward'](X, true).caches,
       numericStep: 1e-3,
       numericBound: 5e-2,
       autodiffBound: 5e-5,

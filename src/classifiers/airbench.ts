@@ -40,7 +40,7 @@ import { BnParam } from '../layers/batchnorm';
 import { ConvCache, ConvParam, convBackwardFast, convForwardFast } from '../layers/conv_fast';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
 import { SpatialBatchnormCache, spatialBatchnormBackward, spatialBatchnormForward } from '../layers/spatial_batchnorm';
-import { GeluCache, geluBackward, geluForward } from '../layers/gelu';
+import { GeluFastCache, geluBackwardFast, geluForwardFast } from '../layers/gelu_fast';
 import { patchCovariance, whiteningFilters } from '../layers/patch_whitening';
 import { smoothedSoftmaxLoss } from '../layers/label_smoothing';
 import { columnSum } from '../layers/reduce';
@@ -76,15 +76,15 @@ interface GroupCache {
   uncropped: [number, number, number, number] | null;
   pool: PoolCache;
   bn1: SpatialBatchnormCache;
-  gelu1: GeluCache;
+  gelu1: GeluFastCache;
   conv2: ConvCache;
   bn2: SpatialBatchnormCache;
-  gelu2: GeluCache;
+  gelu2: GeluFastCache;
 }
 
 interface ForwardCaches {
   whiten: ConvCache;
-  gelu0: GeluCache;
+  gelu0: GeluFastCache;
   groups: GroupCache[];
   head: PoolCache;
   /** [N, w3], the pooled features the affine head reads. */
@@ -188,7 +188,7 @@ export class Airbench implements Model {
     const mode = y === undefined ? 'test' : 'train';
     for (const bnParam of this.bnParams) bnParam.mode = mode;
     return tf.tidy(() => {
-      const { scores, caches } = this.forward(X as tf.Tensor4D);
+      const { scores, caches } = this.forward(X as tf.Tensor4D, y !== undefined);
       if (y === undefined) return scores;
       const { loss, dscores } = smoothedSoftmaxLoss(scores, y, this.options.labelSmoothing);
       const { grads } = this.backward(dscores, caches);
@@ -206,22 +206,25 @@ export class Airbench implements Model {
     checkImages(fn, X, this.options.inputDim);
     for (const bnParam of this.bnParams) bnParam.mode = 'test';
     return tf.tidy(() => {
-      const { scores, caches } = this.forward(X);
+      const { scores, caches } = this.forward(X, true);
       const upstream = checkedUpstream(fn, dscores, scores);
       const { dWhiten } = this.backward(upstream, caches);
       return { scores, dX: convBackwardFast(dWhiten, caches.whiten).dx };
     });
   }
 
-  /** X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. Call inside tf.tidy. */
-  private forward(X: tf.Tensor4D): { scores: tf.Tensor2D; caches: ForwardCaches } {
+  /**
+   * X [N, H, W, C] to scores [N, numClasses] in the bnParams' mode, keeping every layer's cache. withBackward: a
+   * backward pass follows (the GELUs keep their slopes, gelu_fast.ts). Call inside tf.tidy.
+   */
+  private forward(X: tf.Tensor4D, withBackward: boolean): { scores: tf.Tensor2D; caches: ForwardCaches } {
     const p = this.params;
     const whiten = convForwardFast(X, this.whitenW, p.b0 as tf.Tensor1D, VALID);
-    const gelu0 = geluForward(whiten.out);
+    const gelu0 = geluForwardFast(whiten.out, withBackward);
     let h = gelu0.out as tf.Tensor4D;
     const groups: GroupCache[] = [];
     for (let g = 0; g < 3; g++) {
-      const { out, cache } = this.groupForward(h, 2 * g + 1);
+      const { out, cache } = this.groupForward(h, 2 * g + 1, withBackward);
       h = out;
       groups.push(cache);
     }
@@ -233,7 +236,7 @@ export class Airbench implements Model {
   }
 
   /** Group with convs `layer` and `layer + 1`: h [N, H, H, C_in] to [N, floor(H / 2), ., w]. Call inside tf.tidy. */
-  private groupForward(h: tf.Tensor4D, layer: number): { out: tf.Tensor4D; cache: GroupCache } {
+  private groupForward(h: tf.Tensor4D, layer: number, withBackward: boolean): { out: tf.Tensor4D; cache: GroupCache } {
     const p = this.params;
     const w1 = p[`W${layer}`] as tf.Tensor4D;
     const w2 = p[`W${layer + 1}`] as tf.Tensor4D;
@@ -243,10 +246,10 @@ export class Airbench implements Model {
     const conv1 = this.sameConv(h, w1, uncropped !== null);
     const pool = maxPoolForwardFast(conv1.out, POOL);
     const bn1 = spatialBatchnormForward(pool.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
-    const gelu1 = geluForward(bn1.out);
+    const gelu1 = geluForwardFast(bn1.out, withBackward);
     const conv2 = this.sameConv(gelu1.out as tf.Tensor4D, w2, false);
     const bn2 = spatialBatchnormForward(conv2.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer + 1}`] as tf.Tensor1D, this.bnParams[layer]);
-    const gelu2 = geluForward(bn2.out);
+    const gelu2 = geluForwardFast(bn2.out, withBackward);
     return {
       out: gelu2.out as tf.Tensor4D,
       cache: { conv1: conv1.cache, uncropped, pool: pool.cache, bn1: bn1.cache, gelu1: gelu1.cache, conv2: conv2.cache, bn2: bn2.cache, gelu2: gelu2.cache },
@@ -286,7 +289,7 @@ export class Airbench implements Model {
     const pooled = caches.head.out.shape as [number, number, number, number];
     let dh = maxPoolBackwardFast(tf.reshape(dfeatures, pooled) as tf.Tensor4D, caches.head).dx;
     for (let g = 2; g >= 0; g--) dh = this.groupBackward(dh, caches.groups[g], 2 * g + 1, grads);
-    const dWhiten = geluBackward(dh, caches.gelu0).dx as tf.Tensor4D;
+    const dWhiten = geluBackwardFast(dh, caches.gelu0).dx as tf.Tensor4D;
     // The whitening filters are frozen: only the bias's gradient, the sum of dWhiten over images and pixels.
     const [N, H, W, F] = dWhiten.shape;
     grads.b0 = columnSum(tf.reshape(dWhiten, [N * H * W, F]) as tf.Tensor2D);
@@ -295,12 +298,12 @@ export class Airbench implements Model {
 
   /** groupForward's backward: dout [N, H', W', w] to the group input's gradient; stores W, beta gradients. */
   private groupBackward(dout: tf.Tensor4D, c: GroupCache, layer: number, grads: Record<string, tf.Tensor>): tf.Tensor4D {
-    let d = geluBackward(dout, c.gelu2).dx as tf.Tensor4D;
+    let d = geluBackwardFast(dout, c.gelu2).dx as tf.Tensor4D;
     const bn2 = spatialBatchnormBackward(d, c.bn2);
     grads[`beta${layer + 1}`] = bn2.dbeta;
     const conv2 = convBackwardFast(bn2.dx, c.conv2);
     grads[`W${layer + 1}`] = conv2.dw;
-    d = geluBackward(conv2.dx, c.gelu1).dx as tf.Tensor4D;
+    d = geluBackwardFast(conv2.dx, c.gelu1).dx as tf.Tensor4D;
     const bn1 = spatialBatchnormBackward(d, c.bn1);
     grads[`beta${layer}`] = bn1.dbeta;
     d = maxPoolBackwardFast(bn1.dx, c.pool).dx;

@@ -20,10 +20,10 @@ export interface GeluCache {
 }
 
 const INV_SQRT2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+export const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF, element-wise. Call inside tf.tidy. */
-function normalCdf(x: tf.Tensor): tf.Tensor {
+export function normalCdf(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.add(tf.erf(tf.mul(x, INV_SQRT2)), 1), 0.5);
 }
 
