@@ -28,6 +28,10 @@
  *
  * Images are NHWC [N, H, W, C] (the course's are NCHW); filters [HH, WW, C, F] (the course's [F, C, HH, WW]).
  * docs/best-model.md explains every ingredient.
+ *
+ * Speed: the layers are the fast variants (conv_fast, pool_fast, spatial_batchnorm_fast, gelu_fast), each the
+ * same numbers as its course-style twin (conv_naive, pool_naive, spatial_batchnorm, gelu) and specced against it;
+ * sameConv below is the one piece of plumbing of this file. docs/performance.md has the step's profile.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LossAndGrads, Model } from '../model';
@@ -39,7 +43,7 @@ import { checkLabels } from '../layers/validate';
 import { BnParam } from '../layers/batchnorm';
 import { ConvCache, ConvParam, convBackwardFast, convForwardFast } from '../layers/conv_fast';
 import { PoolCache, PoolParam, maxPoolBackwardFast, maxPoolForwardFast } from '../layers/pool_fast';
-import { SpatialBatchnormCache, spatialBatchnormBackward, spatialBatchnormForward } from '../layers/spatial_batchnorm';
+import { SpatialBatchnormFastCache, spatialBatchnormBackwardFast, spatialBatchnormForwardFast } from '../layers/spatial_batchnorm_fast';
 import { GeluFastCache, geluBackwardFast, geluForwardFast } from '../layers/gelu_fast';
 import { patchCovariance, whiteningFilters } from '../layers/patch_whitening';
 import { smoothedSoftmaxLoss } from '../layers/label_smoothing';
@@ -75,10 +79,10 @@ interface GroupCache {
   /** [N, H, W, C] before the crop, when H was odd. */
   uncropped: [number, number, number, number] | null;
   pool: PoolCache;
-  bn1: SpatialBatchnormCache;
+  bn1: SpatialBatchnormFastCache;
   gelu1: GeluFastCache;
   conv2: ConvCache;
-  bn2: SpatialBatchnormCache;
+  bn2: SpatialBatchnormFastCache;
   gelu2: GeluFastCache;
 }
 
@@ -245,10 +249,10 @@ export class Airbench implements Model {
     const uncropped: GroupCache['uncropped'] = H % 2 === 1 ? [N, H, W, F] : null;
     const conv1 = this.sameConv(h, w1, uncropped !== null);
     const pool = maxPoolForwardFast(conv1.out, POOL);
-    const bn1 = spatialBatchnormForward(pool.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
+    const bn1 = spatialBatchnormForwardFast(pool.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer}`] as tf.Tensor1D, this.bnParams[layer - 1]);
     const gelu1 = geluForwardFast(bn1.out, withBackward);
     const conv2 = this.sameConv(gelu1.out as tf.Tensor4D, w2, false);
-    const bn2 = spatialBatchnormForward(conv2.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer + 1}`] as tf.Tensor1D, this.bnParams[layer]);
+    const bn2 = spatialBatchnormForwardFast(conv2.out, this.ones.get(F) as tf.Tensor1D, p[`beta${layer + 1}`] as tf.Tensor1D, this.bnParams[layer]);
     const gelu2 = geluForwardFast(bn2.out, withBackward);
     return {
       out: gelu2.out as tf.Tensor4D,
@@ -299,12 +303,12 @@ export class Airbench implements Model {
   /** groupForward's backward: dout [N, H', W', w] to the group input's gradient; stores W, beta gradients. */
   private groupBackward(dout: tf.Tensor4D, c: GroupCache, layer: number, grads: Record<string, tf.Tensor>): tf.Tensor4D {
     let d = geluBackwardFast(dout, c.gelu2).dx as tf.Tensor4D;
-    const bn2 = spatialBatchnormBackward(d, c.bn2);
+    const bn2 = spatialBatchnormBackwardFast(d, c.bn2);
     grads[`beta${layer + 1}`] = bn2.dbeta;
     const conv2 = convBackwardFast(bn2.dx, c.conv2);
     grads[`W${layer + 1}`] = conv2.dw;
     d = geluBackwardFast(conv2.dx, c.gelu1).dx as tf.Tensor4D;
-    const bn1 = spatialBatchnormBackward(d, c.bn1);
+    const bn1 = spatialBatchnormBackwardFast(d, c.bn1);
     grads[`beta${layer}`] = bn1.dbeta;
     d = maxPoolBackwardFast(bn1.dx, c.pool).dx;
     // The cropped last row and column reached no pooling window: their gradient is zero.
