@@ -57,6 +57,13 @@ export const EXTERNAL_NAMES: Record<string, string> = {
   FusedDepthwiseConv2D: 'tfjs kernel name, as tf.profile reports it',
   Reverse: 'tfjs kernel name, as tf.profile reports it',
   Tile: 'tfjs kernel name, as tf.profile reports it',
+  Slice: 'tfjs kernel name, as tf.profile reports it',
+  Add: 'tfjs kernel name, as tf.profile reports it',
+  Multiply: 'tfjs kernel name, as tf.profile reports it',
+  Erf: 'tfjs kernel name, as tf.profile reports it',
+  Exp: 'tfjs kernel name, as tf.profile reports it',
+  GatherNd: 'tfjs kernel name, as tf.profile reports it',
+  readSync: "the tfjs backends' method that reads a tensor's values",
   Worker: 'the browser and Node worker API',
   requires_grad: "PyTorch's tensor flag, named where the peers are compared",
 };
