@@ -9,6 +9,7 @@ import { argmaxPattern, cacheKinks, marginPattern, positivePattern } from './kin
 import { affineForward, affineBackward } from '../../src/layers/affine';
 import { reluForward, reluBackward } from '../../src/layers/relu';
 import { geluForward, geluBackward } from '../../src/layers/gelu';
+import { geluBackwardFast, geluForwardFast } from '../../src/layers/gelu_fast';
 import { softmaxLoss } from '../../src/layers/softmax_loss';
 import { smoothedSoftmaxLoss } from '../../src/layers/label_smoothing';
 import { globalAvgPoolForward, globalAvgPoolBackward } from '../../src/layers/global_avg_pool';
@@ -320,6 +321,13 @@ export const LATER_LAYER_CASES: readonly CatalogueCase[] = [
     dout: rng.randn([4, 5]),
     forward: (i) => geluForward(i.x),
     backward: (d, cache) => geluBackward(d as tf.Tensor, cache),
+    twin: (i) => geluRef(i.x),
+  })),
+  layerCase('gelu fast', (rng) => ({
+    inputs: { x: rng.randn([4, 5], 2) },
+    dout: rng.randn([4, 5]),
+    forward: (i) => geluForwardFast(i.x),
+    backward: (d, cache) => geluBackwardFast(d as tf.Tensor, cache),
     twin: (i) => geluRef(i.x),
   })),
 ];

@@ -74,6 +74,7 @@ const EXPECTED: [string, string[]][] = [
   ['ResNet (no skip', RESNET],
   ['Airbench (widths 2/3/3', ['b0', 'W1', 'beta1', 'W2', 'beta2', 'W3', 'beta3', 'W4', 'beta4', 'W5', 'beta5', 'W6', 'beta6', 'W7']],
   ['gelu', ['dx']],
+  ['gelu fast', ['dx']],
 ];
 
 describe('gradient catalogue, seed 0', () => {
