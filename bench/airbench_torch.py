@@ -11,7 +11,8 @@ flips, 2-pixel reflect translations and test-time augmentation over flips and 1-
 
     python3 bench/airbench_torch.py --epochs 11 --out runs/airbench-torch
 
-Prints one line per epoch and writes metrics.jsonl (one JSON object per epoch, then the final evaluation) in --out.
+Prints one line per epoch and writes metrics.jsonl (one JSON object per epoch, then the final evaluation) in --out;
+a metrics.jsonl already there is refused, not overwritten.
 """
 import argparse
 import json
@@ -34,7 +35,10 @@ def read_batches(folder, names):
     """Images [N, 3, 32, 32] in [0, 1] and labels [N] from the official binary layout."""
     parts = []
     for name in names:
-        raw = np.fromfile(os.path.join(folder, name), dtype=np.uint8)
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path) or os.path.getsize(path) > 40_000_000:
+            sys.exit(f"airbench_torch: {path} is not a CIFAR-10 batch file (npm run get-data writes them)")
+        raw = np.fromfile(path, dtype=np.uint8)
         if raw.size % RECORD != 0:
             sys.exit(f"airbench_torch: {name} is not a whole number of {RECORD}-byte records")
         parts.append(raw.reshape(-1, RECORD))
@@ -141,20 +145,25 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    widths = [int(w) for w in a.widths.split(",")]
-    if len(widths) != 3 or min(widths) < 1:
+    widths = [int(w) if w.strip().isdigit() else 0 for w in a.widths.split(",")]
+    if len(widths) != 3 or min(widths) < 1 or max(widths) > 1024:
         sys.exit(f"airbench_torch: --widths must be three positive integers, got {a.widths}")
-    if not 1 <= a.batch_size <= 4096 or not 0 < a.epochs <= 100 or not 1 <= a.train_images <= 50000:
-        sys.exit("airbench_torch: --batch-size in 1..4096, --epochs in (0, 100], --train-images in 1..50000")
+    if not 1 <= a.batch_size <= 4096 or not 0 < a.epochs <= 100 or not 5000 <= a.train_images <= 50000 or a.batch_size > a.train_images:
+        sys.exit("airbench_torch: --batch-size in 1..4096 and at most --train-images, --epochs in (0, 100], --train-images in 5000..50000")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
-    log = open(os.path.join(a.out, "metrics.jsonl"), "w")
 
     train_x, train_y = read_batches(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
     test_x, test_y = read_batches(a.data, ["test_batch.bin"])
     train_x, train_y = normalise(train_x[: a.train_images]), train_y[: a.train_images]
     test_x = normalise(test_x)
+    os.makedirs(a.out, exist_ok=True)
+    metrics = os.path.join(a.out, "metrics.jsonl")
+    try:
+        # "x": a file (or anything else) already at that path is refused, never overwritten.
+        log = open(metrics, "x")
+    except FileExistsError:
+        sys.exit(f"airbench_torch: {metrics} already exists; choose another --out (nothing was written)")
 
     model = Airbench(widths)
     model.init_whitening(train_x[:5000])

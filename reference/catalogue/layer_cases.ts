@@ -129,6 +129,20 @@ function groupnormCase(G: number): CatalogueCase {
   });
 }
 
+/**
+ * A GELU layer (gelu.ts, or gelu_fast.ts with its slope cached) against the same twin. GELU is smooth everywhere: no
+ * kinks to steer the centred differences around.
+ */
+function geluCase<C>(name: string, forward: (x: tf.Tensor) => { out: tf.Tensor; cache: C }, backward: (dout: tf.Tensor, cache: C) => { dx: tf.Tensor }): CatalogueCase {
+  return layerCase(name, (rng) => ({
+    inputs: { x: rng.randn([4, 5], 2) },
+    dout: rng.randn([4, 5]),
+    forward: (i) => forward(i.x),
+    backward: (d, cache) => backward(d as tf.Tensor, cache),
+    twin: (i) => geluRef(i.x),
+  }));
+}
+
 /** The fast spatial batchnorm, alone or with its relu fused in, against the same twin (and its relu). */
 function spatialBatchnormFastCase(relu: boolean): CatalogueCase {
   return layerCase(relu ? 'spatial batchnorm-relu fast' : 'spatial batchnorm fast', (rng) => ({
@@ -315,19 +329,6 @@ export const LAYER_CASES: readonly CatalogueCase[] = [
 export const LATER_LAYER_CASES: readonly CatalogueCase[] = [
   spatialBatchnormFastCase(false),
   spatialBatchnormFastCase(true),
-  // GELU is smooth everywhere: no kinks to steer the centred differences around.
-  layerCase('gelu', (rng) => ({
-    inputs: { x: rng.randn([4, 5], 2) },
-    dout: rng.randn([4, 5]),
-    forward: (i) => geluForward(i.x),
-    backward: (d, cache) => geluBackward(d as tf.Tensor, cache),
-    twin: (i) => geluRef(i.x),
-  })),
-  layerCase('gelu fast', (rng) => ({
-    inputs: { x: rng.randn([4, 5], 2) },
-    dout: rng.randn([4, 5]),
-    forward: (i) => geluForwardFast(i.x),
-    backward: (d, cache) => geluBackwardFast(d as tf.Tensor, cache),
-    twin: (i) => geluRef(i.x),
-  })),
+  geluCase('gelu', geluForward, geluBackward),
+  geluCase('gelu fast', geluForwardFast, geluBackwardFast),
 ];
