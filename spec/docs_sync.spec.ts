@@ -22,6 +22,16 @@ describe('docs name only what exists', () => {
   });
 });
 
+describe('every page under docs/ ends in what to do next', () => {
+  it.each(docPages(ROOT).filter((p) => p.startsWith('docs/')))('%s', (page) => {
+    const headings = fs
+      .readFileSync(path.join(ROOT, page), 'utf8')
+      .split('\n')
+      .filter((l) => /^#{1,2} /.test(l));
+    expect(headings[headings.length - 1]).toBe('## Next');
+  });
+});
+
 describe('notebooks name only what exists: their markdown as a page, and in their code every file, export, exercise id and helper', () => {
   it.each([...NOTEBOOKS])('%s', (name) => {
     const file = `notebooks/${name}.ipynb`;
