@@ -86,5 +86,13 @@ export const STUB_DOCS: Record<string, string> = {
     '',
     'dout: [N, H\', W\', F]. cache: from convForwardNaive. Returns dx: [N, H, W, C], dw: [HH, WW, C, F], db: [F].',
   ].join('\n'),
+  'KNearestNeighbor.predictLabels': [
+    'Majority vote among the k nearest training rows of each test row: the most common label among them, ties in',
+    'the vote going to the smallest label and ties in distance to the earlier training row (docs/knn-distances.md).',
+    '',
+    'dists: [Nte, Ntr] from one of the computeDistances* methods. k: neighbours, 1..Ntr. Returns labels [Nte].',
+  ].join('\n'),
+  geluBackward: "dout: x's shape. cache: from geluForward. Returns dx, x's shape: dout times the derivative of x * Phi(x)\n(docs/best-model.md derives it).",
+  globalAvgPoolBackward: 'dout: [N, C]. cache: from globalAvgPoolForward. Returns dx: [N, H, W, C], how much each position moved its\nchannel\'s mean, times dout (docs/best-model.md).',
   spatialGroupnormBackward: 'dout: [N, H, W, C]. cache: from spatialGroupnormForward. Returns dx: [N, H, W, C], dgamma: [C], dbeta: [C].',
 };

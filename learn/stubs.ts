@@ -86,17 +86,34 @@ function docRange(text: string, decl: ts.Node): [number, number] | undefined {
   return last && text.startsWith('/**', last.pos) ? [last.pos, last.end] : undefined;
 }
 
+/**
+ * The first sentence of a doc comment's text: up to the first full stop that ends a sentence (not "et al." or
+ * "e.g."), within the first paragraph. A first paragraph that ends in a colon or a comma introduces a display: a
+ * layer diagram is kept with it, a formula is not (it may be the exercise's answer).
+ */
+export function firstSentence(comment: string): string {
+  const paragraphs = comment
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trim())
+    .join('\n')
+    .split(/\n\s*\n/)
+    .map((p) => p.split('\n').join(' ').replace(/\s+/g, ' ').trim())
+    .filter((p) => p !== '');
+  let prose = paragraphs[0] ?? '';
+  if (/[:,]$/.test(prose)) {
+    // A display follows: a layer diagram is kept; a formula (an update rule, an objective) may be the answer.
+    const display = paragraphs[1];
+    prose = display !== undefined && !/=|<-/.test(display) ? `${prose} ${display}` : `${prose.slice(0, -1)}.`;
+  }
+  const end = prose.search(/(?<!\bet al|\be\.g|\bi\.e)\.(\s|$)/);
+  return end < 0 ? prose : prose.slice(0, end + 1);
+}
+
 /** The file's opening doc comment cut to its first sentence and followed by note, or undefined without one. */
 function shortenedHeader(text: string, note: string): [number, number, string] | undefined {
   const m = /^\/\*\*([\s\S]*?)\*\//.exec(text);
   if (!m) return undefined;
-  const prose = m[1]
-    .split('\n')
-    .map((l) => l.replace(/^\s*\* ?/, '').trim())
-    .join(' ')
-    .trim();
-  const end = prose.search(/\.(\s|$)/);
-  const first = end < 0 ? prose : prose.slice(0, end + 1);
+  const first = firstSentence(m[1]);
   const wrap = (para: string): string[] => {
     const out: string[] = [];
     for (const word of para.split(' ')) {

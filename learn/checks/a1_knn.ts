@@ -29,13 +29,7 @@ function knnDistances(which: DistanceFn): void {
       if (got instanceof tf.Tensor && Array.from(got.dataSync()).some((v) => Number.isNaN(v))) {
         throw new CheckProblem('dists: NaN where a test row equals a training row (clamp the squared distance at 0 before the square root)');
       }
-      // The no-loop expansion ||x||^2 + ||t||^2 - 2 x.t: on the squares, a hint names the term that is off.
-      const parts = () => ({
-        '||x||^2 term': tf.tile(tf.sum(tf.square(X), 1, true), [1, 9]),
-        '||t||^2 term': tf.tile(tf.reshape(tf.sum(tf.square(Xtr), 1), [1, 9]), [4, 1]),
-        '-2 x.t term': tf.mul(-2, tf.matMul(X, Xtr, false, true)),
-      });
-      const hint = which === 'computeDistancesNoLoops' ? (g: tf.Tensor) => tf.tidy(() => partsHint(tf.square(g), parts())) : undefined;
+      const hint = which === 'computeDistancesNoLoops' ? (g: tf.Tensor) => expansionHint(g, X, Xtr) : undefined;
       expectClose('dists', got, want, which === 'computeDistancesNoLoops' ? NO_LOOPS_BOUND : FORWARD_BOUND, 'the distances from the formula', hint);
     } finally {
       tf.dispose([got, want]);
@@ -46,6 +40,26 @@ function knnDistances(which: DistanceFn): void {
     tf.dispose([Xtr, X]);
   }
   if (which === 'computeDistancesNoLoops') nearDuplicatePixels();
+}
+
+/**
+ * The no-loop expansion ||x||^2 + ||t||^2 - 2 x.t against the learner's squared distances: a hint names the term
+ * that is off. Fitted only where the learner's squared distance is above 0: a clamp at 0 (which a right answer has)
+ * hides what the expansion gave there, and a term left out often sends it below 0. Undefined under 12 such entries.
+ * got: [Nte, Ntr] distances. X: [Nte, D]. Xtr: [Ntr, D].
+ */
+function expansionHint(got: tf.Tensor, X: tf.Tensor2D, Xtr: tf.Tensor2D): string | undefined {
+  const [nte, ntr] = [X.shape[0], Xtr.shape[0]];
+  const terms = tf.tidy(() => ({
+    '||x||^2 term': tf.tile(tf.sum(tf.square(X), 1, true), [1, ntr]).dataSync(),
+    '||t||^2 term': tf.tile(tf.reshape(tf.sum(tf.square(Xtr), 1), [1, ntr]), [nte, 1]).dataSync(),
+    '-2 x.t term': tf.mul(-2, tf.matMul(X, Xtr, false, true)).dataSync(),
+  }));
+  const sq = Array.from(got.dataSync(), (v) => v * v);
+  const kept = sq.map((_, i) => i).filter((i) => sq[i] > 0);
+  if (kept.length < 12) return undefined;
+  const pick = (a: ArrayLike<number>) => tf.tensor1d(kept.map((i) => a[i]));
+  return tf.tidy(() => partsHint(pick(sq), Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, pick(v)]))));
 }
 
 /**

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EXERCISES, selectExercises } from '../../learn/manifest';
-import { makeStubFile } from '../../learn/stubs';
+import { firstSentence, makeStubFile } from '../../learn/stubs';
 import { initWorkspace, typecheckWorkspace } from '../../learn/workspace';
 import { IMPLS, findAutodiff, workspaceClosure } from '../../learn/impl';
 import { checkOf } from '../../learn/checks/index';
@@ -137,6 +137,21 @@ describe('the workspace', () => {
     expect(read('optim/adam.ts')).not.toContain('mt =  m / (1 - beta1^t)');
     expect(read('classifiers/fc_net.ts')).toMatch(/not implemented yet: FullyConnectedNet\.forward/);
     for (const f of new Set(EXERCISES.map((e) => e.file))) expect(read(f)).not.toMatch(/the solution is src\//);
+    expect(read('layers/gelu.ts')).not.toContain('Phi(x) + x phi(x)');
+    expect(read('layers/global_avg_pool.ts')).not.toContain('dout / (H W)');
+    expect(read('classifiers/knn.ts')).not.toContain('np.argmax(np.bincount');
+    expect(read('optim/sgd_nesterov.ts')).not.toContain('v <- momentum * v');
+  });
+
+  it("keeps each stub file's first sentence whole: no sentence cut at 'et al.', no formula after a colon", () => {
+    const read = (f: string): string => fs.readFileSync(path.join(stubs, f), 'utf8');
+    for (const f of new Set(EXERCISES.map((e) => e.file))) {
+      const header = /\/\*\*([\s\S]*?)\n \*\n \* What each exercise below computes/.exec(read(f))?.[1] ?? '';
+      expect([f, (header.match(/\(/g) ?? []).length]).toEqual([f, (header.match(/\)/g) ?? []).length]);
+    }
+    expect(firstSentence('Pooling (Lin et al. 2013, "NiN"). Forward: out = mean.')).toBe('Pooling (Lin et al. 2013, "NiN").');
+    expect(firstSentence('A net:\n *\n *   affine - relu\n *\n * More.')).toBe('A net: affine - relu');
+    expect(firstSentence('SGD:\n *\n *   w <- w - lr * dw\n *\n * More.')).toBe('SGD.');
   });
 
   it('type-checks as generated', () => {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initWorkspace } from '../../learn/workspace';
 import { plantedWorkspace } from './planting';
-import { ISSUE_PLANTS } from './planted_more';
+import { ISSUE_PLANTS, OWN_PLANTS } from './planted_more';
 import { checkLines } from './plant_table';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-hints-'));
@@ -70,6 +70,19 @@ const SLOW_CONV = [
   'xp.dispose();',
   'return { out: tf.tensor4d(out, [N, Ho, Wo, F]), cache: { x, w, b, convParam } };',
 ].join(' ');
+
+describe('the no-loop distances', () => {
+  // planted_more.ts's no-loop plants that once passed (no clamp) or failed without a hint (no ||t||^2 term).
+  const plants = OWN_PLANTS.filter((p) => p[0] === 'compute_distances_no_loops' && /sqrt\(sq\)|tf\.zeros\(\[Xtr/.test(p[3]));
+
+  it.each(plants.map((p) => [p[3].replace(/\s+/g, ' '), p] as const))('fails %s with the message that names it', (_, plant) => {
+    const dir = path.join(tmp, `no-loops-${plants.indexOf(plant)}`);
+    plantedWorkspace(dir, [plant]);
+    expect(checkLines(dir, [plant[0]]).get(plant[0])).toMatch(plant[4]);
+  }, 120_000);
+
+  it('plants both', () => expect(plants.length).toBe(2));
+});
 
 describe('what a check covers beyond the values', () => {
   it('fails knn_predict_labels while nearestIndices and voteLabels throw, even with predictLabels written inline', () => {
