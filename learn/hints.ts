@@ -30,9 +30,9 @@ export function ratioHint(got: tf.Tensor, want: tf.Tensor): string | undefined {
   if (!(residual < 1e-3) || Math.abs(c - 1) < 1e-4) return undefined;
   if (Math.abs(c + 1) < 1e-3) return 'it is exactly minus the expected value: a sign is flipped';
   const n = Math.round(c);
-  if (n >= 2 && Math.abs(c - n) < 1e-3 * n) return `it is ${n} times the expected value: a missing 1/N (N = ${n})?`;
+  if (n >= 2 && Math.abs(c - n) < 1e-3 * n) return `it is ${n} times the expected value: a missing division by ${n} (a batch size, or a count of positions)?`;
   const inv = Math.round(1 / c);
-  if (inv >= 2 && Math.abs(1 / c - inv) < 1e-3 * inv) return `it is 1/${inv} of the expected value: an extra division by N (N = ${inv})?`;
+  if (inv >= 2 && Math.abs(1 / c - inv) < 1e-3 * inv) return `it is 1/${inv} of the expected value: an extra division by ${inv}?`;
   const unbiased = Math.round(1 / (c - 1)) + 1;
   if (unbiased >= 2 && unbiased <= 1000 && Math.abs(c - unbiased / (unbiased - 1)) < 1e-3 * (c - 1)) {
     return `it is N/(N-1) of the expected value (N = ${unbiased}): the unbiased variance? The course uses the biased one (divide by N)`;

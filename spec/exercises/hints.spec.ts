@@ -11,8 +11,8 @@ describe('ratioHint', () => {
 
   it('names a flipped sign, a missing or extra 1/N and the unbiased variance', () => {
     expect(hint(-1)).toMatch(/a sign is flipped/);
-    expect(hint(8)).toMatch(/8 times the expected value: a missing 1\/N \(N = 8\)/);
-    expect(hint(1 / 8)).toMatch(/1\/8 of the expected value: an extra division by N/);
+    expect(hint(8)).toMatch(/8 times the expected value: a missing division by 8 /);
+    expect(hint(1 / 8)).toMatch(/1\/8 of the expected value: an extra division by 8\?/);
     expect(hint(6 / 5)).toMatch(/N\/\(N-1\) of the expected value \(N = 6\): the unbiased variance/);
     expect(hint(1.0001)).toMatch(/1\.00010 times the expected value/);
   });
