@@ -8,19 +8,26 @@
  *   whitening.png      those 12 filters, largest variance first, each with its eigenvalue's share
  *   update-ratio.png   the update-to-weight ratio of each layer of a three-layer net over a few hundred SGD steps,
  *                      at three learning rates, beside the loss (docs/training-practice.md)
+ *   histograms.png     that net's hidden activations and weight gradients at lr 1e-3, at step 0 and at the end
+ *   minibatch-sgd.png  softmax trained by minibatch SGD at batch sizes 10, 100 and 1000: each minibatch's loss and
+ *                      the loss on all rows, per step and per example drawn (docs/svm-softmax-gradients.md)
+ *   receptive-field.png  the input gradient of one output unit of six conv stacks, through the hand-written
+ *                      backward passes: where it is non-zero is the receptive field (docs/convolution.md)
+ *   hyperparameter-search.png  softmax's validation accuracy over (log lr, log reg) for a 3 x 3 grid, nine random
+ *                      trials and nine finer ones around the best (docs/training-practice.md)
  *
  * Output (runs/topics/): the PNGs and metrics.json (the circuits' values and gradients, the patch covariance's
- * eigenvalues and their spread, the median ratio per layer and learning rate). Needs CIFAR-10 (npm run get-data);
- * about a minute on two cores, --quick a few seconds.
+ * eigenvalues and their spread, the median ratio per layer and learning rate, the histograms' summaries, the
+ * minibatch losses' noise, the measured and computed receptive fields, every search trial). Needs CIFAR-10
+ * (npm run get-data); about a minute and a quarter on two cores, --quick a few seconds.
  *
  *   npm run topics
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CommonOptions, ScriptContext, createCommand, startScript } from './lib/cli';
-import { loadCifarForScript } from './lib/cifar';
+import { loadCifarForScript, predictionAccuracy } from './lib/cifar';
 import { printSummary, writeMetrics } from './lib/run_dir';
-import { predictionAccuracy } from './lib/cifar';
 import {
   LogRange,
   StackLayer,
@@ -580,7 +587,7 @@ async function receptiveFields(ctx: ScriptContext, split: CifarSplit): Promise<R
 }
 
 async function main(): Promise<void> {
-  const program = createCommand('topics', 'figures for the course-topic pages: a circuit of gates, preprocessing and whitening, update/weight ratios');
+  const program = createCommand('topics', 'figures for the course-topic pages: a circuit of gates, preprocessing and whitening, update/weight ratios and histograms, minibatch noise, receptive fields, grid vs random search');
   program.parse();
   const opts = program.opts<CommonOptions>();
   const ctx = await startScript('topics', opts);
