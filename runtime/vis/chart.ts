@@ -77,6 +77,11 @@ export interface ColorScatterOptions {
   value: ArrayLike<number>;
   logX?: boolean;
   logY?: boolean;
+  /** Fixed axis ranges; by default each fits the data. Panels that share them can be compared by position. */
+  xDomain?: [number, number];
+  yDomain?: [number, number];
+  /** The values the colour bar spans; by default the data's own. Panels that share it can be compared by colour. */
+  colorDomain?: [number, number];
   width?: number;
   height?: number;
 }
@@ -258,9 +263,14 @@ export function colorScatterPanel(opts: ColorScatterOptions): ChartPanel {
     mark: { type: 'point', filled: true, size: 120, opacity: 1 },
     encoding: {
       // Padding (pixels) keeps the large markers off the axes.
-      x: axisEncoding('x', opts.xLabel, opts.logX, undefined, 16),
-      y: axisEncoding('y', opts.yLabel, opts.logY, undefined, 16),
-      color: { field: 'value', type: 'quantitative', title: opts.colorLabel, scale: { scheme: 'viridis', zero: false } },
+      x: axisEncoding('x', opts.xLabel, opts.logX, opts.xDomain, 16),
+      y: axisEncoding('y', opts.yLabel, opts.logY, opts.yDomain, 16),
+      color: {
+        field: 'value',
+        type: 'quantitative',
+        title: opts.colorLabel,
+        scale: { scheme: 'viridis', zero: false, ...(opts.colorDomain ? { domain: opts.colorDomain } : {}) },
+      },
     },
     config: CONFIG,
   };

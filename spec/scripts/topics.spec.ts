@@ -1,11 +1,24 @@
 /**
  * The numbers behind `npm run topics`' figures (scripts/lib/topics.ts): whitened images have identity channel
- * covariance, per-pixel std on a hand-made case, and the update-to-weight ratio of a known step; no leaked tensors.
+ * covariance, per-pixel std on a hand-made case, the update-to-weight ratio of a known step, grid and random
+ * trials on a log scale, histogram shares, and receptive fields measured through the backward passes against the
+ * recurrence; no leaked tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../support/backend';
 import { Rng } from '../../src/random';
-import { channelCovariance, pixelStd, updateRatio, whitenPatches } from '../../scripts/lib/topics';
+import {
+  StackLayer,
+  channelCovariance,
+  gridTrials,
+  histogram,
+  influenceMap,
+  pixelStd,
+  randomTrials,
+  receptiveFieldSide,
+  updateRatio,
+  whitenPatches,
+} from '../../scripts/lib/topics';
 
 beforeAll(async () => {
   await useBackend();
@@ -68,5 +81,60 @@ describe('updateRatio', () => {
       expect(updateRatio(tf.tensor1d([3, 4]), tf.tensor1d([3.03, 4.04]))).toBeCloseTo(0.01, 6);
       expect(() => updateRatio(tf.tensor1d([1]), tf.tensor1d([1, 2]))).toThrow('updateRatio: shapes differ');
     });
+  });
+});
+
+describe('gridTrials and randomTrials', () => {
+  it('a k x k grid holds k values per axis, both ends included; n random trials hold n values, all in range', () => {
+    const grid = gridTrials([-7, -5], [0, 2], 3);
+    expect(grid).toHaveLength(9);
+    const lrs = [...new Set(grid.map((t) => Math.log10(t.learningRate)))];
+    expect(lrs.map((v) => Number(v.toFixed(9)))).toEqual([-7, -6, -5]);
+    expect([...new Set(grid.map((t) => Math.round(Math.log10(t.reg))))]).toEqual([0, 1, 2]);
+    const random = randomTrials(new Rng(1), [-7, -5], [0, 2], 9);
+    expect(new Set(random.map((t) => t.learningRate)).size).toBe(9);
+    for (const t of random) {
+      expect(Math.log10(t.learningRate)).toBeGreaterThanOrEqual(-7);
+      expect(Math.log10(t.learningRate)).toBeLessThanOrEqual(-5);
+      expect(Math.log10(t.reg)).toBeGreaterThanOrEqual(0);
+      expect(Math.log10(t.reg)).toBeLessThanOrEqual(2);
+    }
+    expect(randomTrials(new Rng(1), [-7, -5], [0, 2], 9)).toEqual(random);
+    expect(() => gridTrials([-7, -5], [0, 2], 1)).toThrow('gridTrials: k must be an integer of at least 2, got 1');
+  });
+});
+
+describe('histogram', () => {
+  it('gives each bin its share of all the values, those out of range counted in the total only', () => {
+    // Bins [0, 1) and [1, 2]: 0.5 and 0.9 in the first, 1 and 2 in the second, 5 outside.
+    expect(histogram([0.5, 0.9, 1, 2, 5], 0, 2, 2)).toEqual({ centers: [0.5, 1.5], shares: [0.4, 0.4] });
+  });
+});
+
+describe('receptive fields', () => {
+  it('the recurrence gives 7, 8, then 3, 5, 7, and 12 with a pool inside', () => {
+    const conv = (k: number): StackLayer => ({ kind: 'conv', k });
+    expect(receptiveFieldSide([conv(7)])).toBe(7);
+    expect(receptiveFieldSide([conv(7), { kind: 'pool' }])).toBe(8);
+    expect([1, 2, 3].map((d) => receptiveFieldSide(Array.from({ length: d }, () => conv(3))))).toEqual([3, 5, 7]);
+    expect(receptiveFieldSide([conv(3), { kind: 'pool' }, conv(3), conv(3)])).toBe(12);
+  });
+
+  it('the gradient of one output unit is non-zero on exactly that square; one image through a pool sees less', () => {
+    const before = tf.memory().numTensors;
+    const images = new Rng(5).randn([16, 16, 16, 3]) as tf.Tensor4D;
+    const conv = (k: number): StackLayer => ({ kind: 'conv', k });
+    for (const layers of [[conv(5)], [conv(3), conv(3), conv(3)], [conv(3), { kind: 'pool' }, conv(3)] as StackLayer[]]) {
+      const m = influenceMap(images, layers, 4, new Rng(2));
+      const r = receptiveFieldSide(layers);
+      if (m.side !== r || m.meanCount !== r * r) {
+        throw new Error(`stack ${JSON.stringify(layers)}: gradient non-zero on ${m.meanCount} pixels spanning ${m.side}, the recurrence says ${r} x ${r}`);
+      }
+      expect(m.singleCount).toBeLessThanOrEqual(m.meanCount);
+    }
+    // A 3x3 conv then a pool: each image's gradient passes one of the pool's four inputs, a 3 x 3 of the 4 x 4.
+    expect(influenceMap(images, [conv(3), { kind: 'pool' }], 4, new Rng(2)).singleCount).toBe(9);
+    images.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
