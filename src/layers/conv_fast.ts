@@ -34,7 +34,10 @@ function spatialPadding(ph: number, pw: number): Padding4D {
 }
 
 /**
- * Forward pass: tf.conv2d with `pad` zero rows and columns on every side, plus the bias.
+ * Forward pass: tf.conv2d with `pad` zero rows and columns on every side, plus the bias. The bias goes into the
+ * convolution (tf.fused.conv2d), which adds it on XNNPACK's threads: a separate tf.add is one more single-threaded
+ * pass over the output (docs/performance.md). Each output starts from the bias instead of ending with it, so the
+ * last bits can differ from conv2d + add.
  *
  * x: [N, H, W, C]. w: [HH, WW, C, F]. b: [F]. convParam: { stride, pad }.
  * Returns out: [N, H', W', F] and the cache { x, w, b, convParam }.
@@ -46,7 +49,7 @@ export function convForwardFast(
   convParam: ConvParam,
 ): { out: tf.Tensor4D; cache: ConvCache } {
   const { stride, pad } = convDims('conv forward fast', x, w, b, convParam);
-  const out = tf.tidy(() => tf.add(tf.conv2d(x, w, stride, spatialPadding(pad, pad)), b) as tf.Tensor4D);
+  const out = tf.fused.conv2d({ x, filter: w, strides: stride, pad: spatialPadding(pad, pad), bias: b });
   return { out, cache: { x, w, b, convParam } };
 }
 
@@ -134,19 +137,22 @@ function weightGrads(dout: tf.Tensor4D, cache: ConvCache): { dw: tf.Tensor4D; db
 }
 
 /**
- * Largest patch matrix filterGradient builds at once, in floats (128 MB): wider layers and larger batches take it
- * in bands of output positions, whose products add up.
+ * Largest patch matrix filterGradient builds at once, in floats (8 MB): larger layers and batches take it in bands
+ * of output positions, whose products add up. Small bands are also faster: each product's long inner dimension
+ * (positions x N) then fits in cache, where one product over all positions streams both operands from memory once
+ * per tile of the result (the step 8 % faster than with 128 MB bands; docs/performance.md).
  */
-const MAX_PATCH_FLOATS = 2 ** 25;
+const MAX_PATCH_FLOATS = 2 ** 21;
 
 /**
  * dw as matrix products with no transposed operand (wasm's matMul takes XNNPACK only then; timings in
  * docs/performance.md), over bands of output positions q = (i, j) whose products add up:
  *   dw[(kh, kw, c), f] = sum over (q, n) of patchesT[(kh, kw, c), (q, n)] * doutT[(q, n), f],
  * where patchesT[(kh, kw, c), (i, j, n)] = xPadded[n, i*stride + kh, j*stride + kw, c] is the course's im2col
- * matrix, transposed. A band's patchesT is gathered (one gatherND of whole rows of N floats) from x^T
- * [C, H + 2 pad, W + 2 pad, N], and its doutT from dout with the batch axis moved inside, [H' W', N F].
- * maxPatchFloats bounds a band's patchesT. Returns dw as [HH * WW * C, F]; exported for the spec of the bands.
+ * matrix, transposed. A band's patchesT is gathered (one gatherND of whole rows of N floats) from x with the batch
+ * axis moved last, [H + 2 pad, W + 2 pad, C, N], and its doutT from dout with the batch axis moved inside,
+ * [H' W', N F]. maxPatchFloats bounds a band's patchesT. Returns dw as [HH * WW * C, F]; exported for the spec of
+ * the bands.
  */
 export function filterGradient(x: tf.Tensor4D, dout: tf.Tensor4D, HH: number, WW: number, convParam: ConvParam, maxPatchFloats: number): tf.Tensor2D {
   const [N, H, W, C] = x.shape;
@@ -155,14 +161,17 @@ export function filterGradient(x: tf.Tensor4D, dout: tf.Tensor4D, HH: number, WW
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
   const positions = Hout * Wout;
-  const xT = tf.reshape(tf.pad(tf.transpose(x, [3, 1, 2, 0]), [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [C * Hp * Wp, N]) as tf.Tensor2D;
+  // x to [H, W, C, N] in two moves, whole [C] rows to the front, then each position's [N, C] block turned: wasm's
+  // Transpose runs one float at a time, and these small blocks stay in cache (2.5 times faster, docs/performance.md).
+  const xT = tf.reshape(tf.transpose(tf.transpose(tf.reshape(x, [N, H * W, C]), [1, 0, 2]), [0, 2, 1]), [H, W, C, N]);
+  const xTPadded = tf.reshape(tf.pad(xT, [[pad, pad], [pad, pad], [0, 0], [0, 0]]), [Hp * Wp * C, N]) as tf.Tensor2D;
   const doutT = tf.reshape(tf.transpose(dout, [1, 2, 0, 3]), [positions, N * F]) as tf.Tensor2D;
   const perBand = Math.max(1, Math.floor(maxPatchFloats / (HH * WW * C * N)));
   let dw: tf.Tensor2D | undefined;
   for (let q0 = 0; q0 < positions; q0 += perBand) {
     const count = Math.min(perBand, positions - q0);
     const rows = patchRows(C, Hp, Wp, HH, WW, stride, Wout, q0, count);
-    const patchesT = tf.reshape(tf.gatherND(xT, tf.tensor2d(rows, [rows.length, 1], 'int32')), [HH * WW * C, count * N]) as tf.Tensor2D;
+    const patchesT = tf.reshape(tf.gatherND(xTPadded, tf.tensor2d(rows, [rows.length, 1], 'int32')), [HH * WW * C, count * N]) as tf.Tensor2D;
     const band = count === positions ? doutT : tf.gatherND(doutT, tf.tensor2d(Int32Array.from({ length: count }, (_, r) => q0 + r), [count, 1], 'int32'));
     const part: tf.Tensor2D = tf.matMul(patchesT, tf.reshape(band, [count * N, F]) as tf.Tensor2D);
     dw = dw === undefined ? part : tf.add<tf.Tensor2D>(dw, part);
@@ -171,9 +180,9 @@ export function filterGradient(x: tf.Tensor4D, dout: tf.Tensor4D, HH: number, WW
 }
 
 /**
- * Row numbers into x^T viewed as [C * Hp * Wp, N] rows: for each (kh, kw, c) and output position q = i * Wout + j
- * in q0 .. q0 + count - 1, the row (c, i*stride + kh, j*stride + kw). Kept per shape: the same layers ask for the
- * same rows every step.
+ * Row numbers into the padded x [Hp, Wp, C, N] viewed as [Hp * Wp * C, N] rows: for each (kh, kw, c) and output
+ * position q = i * Wout + j in q0 .. q0 + count - 1, the row (i*stride + kh, j*stride + kw, c). Kept per shape: the
+ * same layers ask for the same rows every step.
  */
 function patchRows(C: number, Hp: number, Wp: number, HH: number, WW: number, stride: number, Wout: number, q0: number, count: number): Int32Array {
   const key = [C, Hp, Wp, HH, WW, stride, Wout, q0, count].join(',');
@@ -187,7 +196,7 @@ function patchRows(C: number, Hp: number, Wp: number, HH: number, WW: number, st
         for (let q = q0; q < q0 + count; q++) {
           const i = Math.floor(q / Wout);
           const j = q - i * Wout;
-          idx[k++] = (c * Hp + i * stride + kh) * Wp + j * stride + kw;
+          idx[k++] = ((i * stride + kh) * Wp + j * stride + kw) * C + c;
         }
       }
     }
