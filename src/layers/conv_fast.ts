@@ -162,7 +162,7 @@ export function filterGradient(x: tf.Tensor4D, dout: tf.Tensor4D, HH: number, WW
   const Wp = W + 2 * pad;
   const positions = Hout * Wout;
   // x to [H, W, C, N] in two moves, whole [C] rows to the front, then each position's [N, C] block turned: wasm's
-  // Transpose runs one float at a time, and these small blocks stay in cache (2.5 times faster, docs/performance.md).
+  // Transpose runs one float at a time, and these small blocks stay in cache (2.3 times faster, docs/performance.md).
   const xT = tf.reshape(tf.transpose(tf.transpose(tf.reshape(x, [N, H * W, C]), [1, 0, 2]), [0, 2, 1]), [H, W, C, N]);
   const xTPadded = tf.reshape(tf.pad(xT, [[pad, pad], [pad, pad], [0, 0], [0, 0]]), [Hp * Wp * C, N]) as tf.Tensor2D;
   const doutT = tf.reshape(tf.transpose(dout, [1, 2, 0, 3]), [positions, N * F]) as tf.Tensor2D;
