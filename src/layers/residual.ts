@@ -15,7 +15,8 @@
  *   dr = dout, then back through the two sandwiches to dx_branch;
  *   dx = dout + dx_branch.
  * The gradient splits at the addition and adds back where x was used twice (the skip and the branch): the
- * skip hands dout to the layers below unchanged, however small the branch's gradient has become.
+ * skip's term of dx is dout itself, so the layers below receive dout plus the branch's gradient: dout reaches
+ * them however small the branch's gradient has become.
  *
  * With `skip` false the block is the same two sandwiches without the addition (out = r, dx = dx_branch), the
  * plain net the residual one is compared with in docs/best-model.md.
