@@ -18,7 +18,7 @@ import { sgdMomentum } from '../../src/optim/sgd_momentum';
 import { rmsprop } from '../../src/optim/rmsprop';
 import { adam } from '../../src/optim/adam';
 import { CheckProblem, FORWARD_BOUND, SEED, backwardVsAutodiff, call, disposeAll, expectClose, expectThrows, gradients, labels, layerForward, linspace } from './common';
-import { fcNetLoss } from './models';
+import { fcNetLossChecks } from './models';
 import { overflowHint, suspectHint } from '../hints';
 
 /** The notebook's affine_forward test: its inputs (in NHWC, which flattens to the same rows) and printed values. */
@@ -229,7 +229,7 @@ export const CHECKS: Record<string, () => void> = {
   relu_backward: reluBackwardCheck,
   softmax_loss: () => lossLayer('softmax'),
   svm_loss: () => lossLayer('svm'),
-  fc_net_loss: () => fcNetLoss('none'),
+  fc_net_loss: fcNetLossChecks,
   sgd_momentum: () => updateRule('sgd_momentum', 'sgdMomentum', sgdMomentum as unknown as Rule, sgdMomentumPlain as unknown as Plain, { learningRate: 1e-3, momentum: 0.9, velocity: [0.6, 0.9] }),
   rmsprop: () =>
     updateRule('rmsprop', 'rmsprop', rmsprop as unknown as Rule, rmspropPlain as unknown as Plain, { learningRate: 1e-2, cache: [0.7, 0.5] }, { learningRate: 1e-2, decayRate: 0.9, epsilon: 1e-3, cache: [1e-7, 1e-6] }),

@@ -3,7 +3,8 @@
  * learner runs `npm run check`: a linear classifier that trains on the same minibatch every step fails; a hint
  * names a mistake only when the learner's numbers are that mistake's. Also: a workspace whose kNN helpers still
  * throw fails knn_predict_labels even with predictLabels written inline, and a right but very slow naive conv
- * passes with a note that it is slow.
+ * passes with a note that it is slow. Of planted_third.ts's batch, a sample (the whole batch takes about 100 s:
+ * `npx tsx spec/exercises/plant_table.ts third` runs it): the two mistakes that once passed and four hints.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { initWorkspace } from '../../learn/workspace';
 import { plantedWorkspace } from './planting';
 import { ISSUE_PLANTS, OWN_PLANTS } from './planted_more';
+import { THIRD_PLANTS } from './planted_third';
 import { checkLines } from './plant_table';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-hints-'));
@@ -70,6 +72,21 @@ const SLOW_CONV = [
   'xp.dispose();',
   'return { out: tf.tensor4d(out, [N, Ho, Wo, F]), cache: { x, w, b, convParam } };',
 ].join(' ');
+
+describe('the third batch (a sample)', () => {
+  // The net's dropout left out of its backward pass and the convnet's test mode left in train mode once passed
+  // (fc_net_loss ran the net without dropout; three_layer_convnet_loss ran it without batchnorm, never in test mode).
+  const ids = ['fc_net_loss', 'three_layer_convnet_loss', 'two_layer_net_loss', 'softmax_loss', 'spatial_groupnorm_backward', 'compute_saliency_maps'];
+  const plants = THIRD_PLANTS.filter((p) => ids.includes(p[0]));
+
+  it('samples one plant per exercise named', () => expect(plants.map((p) => p[0]).sort()).toEqual([...ids].sort()));
+
+  it.each(plants.map((p) => [p[0], p] as const))('fails the %s plant with the message that names it', (_, plant) => {
+    const dir = path.join(tmp, `third-${plant[0]}`);
+    plantedWorkspace(dir, [plant]);
+    expect(checkLines(dir, [plant[0]]).get(plant[0])).toMatch(plant[4]);
+  }, 120_000);
+});
 
 describe('the no-loop distances', () => {
   // planted_more.ts's no-loop plants that once passed (no clamp) or failed without a hint (no ||t||^2 term).

@@ -1,6 +1,6 @@
 /**
- * `npx tsx spec/exercises/plant_table.ts <issue|own|planted> [out.md]`: plants each mistake of planted_more.ts (or
- * planted.ts's) in a
+ * `npx tsx spec/exercises/plant_table.ts <issue|own|third|planted> [out.md]`: plants each mistake of planted_more.ts
+ * (or planted_third.ts's, or planted.ts's) in a
  * workspace of the solutions, runs `npm run check` on it as a learner would, and prints a table: caught or not,
  * whether the message is the one expected (the hint points at the mistake), and the line the checker printed.
  * Each plant gets its own workspace, so that none hides behind another.
@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { plantedWorkspace } from './planting';
 import { ISSUE_PLANTS, OWN_PLANTS } from './planted_more';
 import { PLANTS, Plant } from './planted';
+import { THIRD_PLANTS } from './planted_third';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -41,8 +42,8 @@ export function checkLines(dir: string, ids: string[]): Map<string, string> {
 
 function main(): void {
   const which = process.argv[2];
-  const plants = which === 'issue' ? ISSUE_PLANTS : which === 'own' ? OWN_PLANTS : which === 'planted' ? PLANTS : undefined;
-  if (!plants) throw new Error(`usage: plant_table.ts <issue|own|planted> [out.md], got '${which}'`);
+  const plants = which === 'issue' ? ISSUE_PLANTS : which === 'own' ? OWN_PLANTS : which === 'third' ? THIRD_PLANTS : which === 'planted' ? PLANTS : undefined;
+  if (!plants) throw new Error(`usage: plant_table.ts <issue|own|third|planted> [out.md], got '${which}'`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-plant-table-'));
   const rows: Array<[number, string]> = [];
   let caught = 0;
