@@ -2,9 +2,10 @@
  * Checks of the models' loss functions (A1 Q4 two_layer_net, A2 Q1 fc_net, A2 Q4 the three-layer convnet): the
  * loss against the model's autodiff twin (reference/models.ts) and every gradient against tf.grads of the twin,
  * with every bias set to non-zero values first (a regularised bias changes the loss), plus the catalogue's case
- * of the model (centred differences that step around the kinks). Once the learner's dropout (or spatial batchnorm)
- * is written, the model's own wiring of it is checked too: the net with dropout against the twin with the same
- * masks, and the convnet's test mode, whose scores of a row must not depend on the rest of the batch.
+ * of the model (centred differences that step around the kinks). Once the learner's dropout, batchnorm and
+ * layernorm (or spatial batchnorm) are written, the model's own wiring of them is checked too: the fc net with each
+ * against its twin (dropout with the same masks), and the convnet's test mode, whose scores of a row must not
+ * depend on the rest of the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../src/random';
@@ -123,14 +124,18 @@ export function twoLayerNetLoss(): void {
  * FullyConnectedNet's loss, as the course grows it: plain in FullyConnectedNets, with batchnorm and layernorm in
  * BatchNormalization (checked with those exercises, so that fc_net_loss needs only the plain layers).
  */
-export function fcNetLoss(normalization: 'none' | 'batchnorm' | 'layernorm'): void {
+export function fcNetLoss(normalization: 'none' | 'batchnorm' | 'layernorm', label?: string): void {
   const rng = new Rng(SEED);
   const reg = 0.1;
   const net = new FullyConnectedNet({ hiddenDims: [8, 7], inputDim: 5, numClasses: 4, weightScale: 1, reg, normalization, seed: 5 });
   const X = rng.randn([8, 5]);
   const y = labels(rng, 8, 4);
-  modelCheck('FullyConnectedNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 3, normalization, reg }), reg, normalization === 'none');
-  tf.dispose([X, y]);
+  try {
+    modelCheck('FullyConnectedNet.loss', net as unknown as CheckedModel, X, y, (p) => fcNetLossRef(p, X, y, { numLayers: 3, normalization, reg }), reg, normalization === 'none', label);
+  } finally {
+    // Also when a layer's stub throws (onceWritten lets that pass): nothing may leak.
+    tf.dispose([X, y]);
+  }
 }
 
 /**
@@ -178,10 +183,16 @@ export function fcNetDropoutLoss(): void {
   }
 }
 
-/** fc_net_loss: the plain net, then, once dropout_forward is written, the net with dropout. */
+/**
+ * fc_net_loss: the plain net, then, once the learner's dropout, batchnorm and layernorm layers are written, the net
+ * with each of them: the layers' own exercises run the library's net, so the learner's wiring of them is checked
+ * here.
+ */
 export function fcNetLossChecks(): void {
   fcNetLoss('none');
   onceWritten(FC_OWN, fcNetDropoutLoss);
+  onceWritten(FC_OWN, () => fcNetLoss('batchnorm', 'batchnorm'));
+  onceWritten(FC_OWN, () => fcNetLoss('layernorm', 'layernorm'));
 }
 
 /**

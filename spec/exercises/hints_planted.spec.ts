@@ -4,7 +4,8 @@
  * names a mistake only when the learner's numbers are that mistake's. Also: a workspace whose kNN helpers still
  * throw fails knn_predict_labels even with predictLabels written inline, and a right but very slow naive conv
  * passes with a note that it is slow. Of planted_third.ts's batch, a sample (the whole batch takes about 100 s:
- * `npx tsx spec/exercises/plant_table.ts third` runs it): the two mistakes that once passed and four hints.
+ * `npx tsx spec/exercises/plant_table.ts third` runs it): the two mistakes that once passed and four hints. And the
+ * fc net's own wiring of batchnorm and layernorm, which fc_net_loss checks once those layers are written.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import { initWorkspace } from '../../learn/workspace';
 import { plantedWorkspace } from './planting';
 import { ISSUE_PLANTS, OWN_PLANTS } from './planted_more';
 import { THIRD_PLANTS } from './planted_third';
+import { Plant } from './planted';
 import { checkLines } from './plant_table';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs231n-hints-'));
@@ -83,6 +85,21 @@ describe('the third batch (a sample)', () => {
 
   it.each(plants.map((p) => [p[0], p] as const))('fails the %s plant with the message that names it', (_, plant) => {
     const dir = path.join(tmp, `third-${plant[0]}`);
+    plantedWorkspace(dir, [plant]);
+    expect(checkLines(dir, [plant[0]]).get(plant[0])).toMatch(plant[4]);
+  }, 120_000);
+});
+
+describe("the fc net's own wiring of batchnorm and layernorm", () => {
+  // gamma and beta swapped where the learner's net calls the layer: batchnorm_* and layernorm_* run the library's net,
+  // and fc_net_loss ran the net without normalisation, so both passed.
+  const plants: Plant[] = [
+    ['fc_net_loss', 'classifiers/fc_net.ts', 'batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam)', 'batchnormForward(h as tf.Tensor2D, p[`beta${i}`] as tf.Tensor1D, p[`gamma${i}`] as tf.Tensor1D, bnParam)', /^FAILS (loss|grads\.\w+) \(batchnorm\): /],
+    ['fc_net_loss', 'classifiers/fc_net.ts', 'layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {})', 'layernormForward(h as tf.Tensor2D, p[`beta${i}`] as tf.Tensor1D, p[`gamma${i}`] as tf.Tensor1D, {})', /^FAILS (loss|grads\.\w+) \(layernorm\): /],
+  ];
+
+  it.each(plants.map((p) => [p[4].source.includes('batchnorm') ? 'batchnorm' : 'layernorm', p] as const))('fails fc_net_loss with %s wired in wrong', (which, plant) => {
+    const dir = path.join(tmp, `fc-wiring-${which}`);
     plantedWorkspace(dir, [plant]);
     expect(checkLines(dir, [plant[0]]).get(plant[0])).toMatch(plant[4]);
   }, 120_000);
