@@ -185,31 +185,36 @@ export function fcNetDropoutLoss(): void {
 
 /**
  * fc_net_loss: the plain net, then, once the learner's dropout, batchnorm and layernorm layers are written, the net
- * with each of them: the layers' own exercises run the library's net, so the learner's wiring of them is checked
- * here.
+ * with each of them, and with batchnorm in test mode: the layers' own exercises run the library's net, so the
+ * learner's wiring of them is checked here.
  */
 export function fcNetLossChecks(): void {
   fcNetLoss('none');
   onceWritten(FC_OWN, fcNetDropoutLoss);
   onceWritten(FC_OWN, () => fcNetLoss('batchnorm', 'batchnorm'));
   onceWritten(FC_OWN, () => fcNetLoss('layernorm', 'layernorm'));
+  onceWritten(FC_OWN, fcNetTestMode);
+}
+
+/** A net with batchnorm: loss(X, y) trains (and moves the running statistics), loss(X) scores in test mode. */
+interface BatchnormNet {
+  loss(X: tf.Tensor, y?: tf.Tensor1D): unknown;
+  dispose(): void;
 }
 
 /**
- * The convnet with batchnorm in test mode (loss(X) without y): after a training step, each row's scores come from
- * the running statistics, so they are the same whether the row is scored with the rest of the batch or alone.
+ * A net with batchnorm in test mode (loss(X) without y): after a training step, each row's scores come from the
+ * running statistics, so they are the same whether the row is scored with the rest of the batch or alone. Disposes
+ * net, X and y.
  */
-export function threeLayerConvNetTestMode(): void {
-  const rng = new Rng(SEED + 2);
-  const net = new ThreeLayerConvNet({ inputDim: [4, 4, 2], numFilters: 3, filterSize: 3, hiddenDim: 5, numClasses: 4, weightScale: 0.3, batchnorm: true, seed: 12 });
-  const X = rng.randn([3, 4, 4, 2]);
-  const y = labels(rng, 3, 4);
+function testModeRowCheck(net: BatchnormNet, X: tf.Tensor, y: tf.Tensor1D): void {
   try {
     tf.tidy(() => {
-      const trained = net.loss(X, y);
+      const trained = net.loss(X, y) as { loss: tf.Tensor; grads: Record<string, tf.Tensor> };
       tf.dispose([trained.loss, ...Object.values(trained.grads)]);
-      const all = net.loss(X).arraySync()[0];
-      const alone = net.loss(tf.slice(X, [0, 0, 0, 0], [1, 4, 4, 2])).arraySync()[0];
+      const all = (net.loss(X) as tf.Tensor2D).arraySync()[0];
+      const first = tf.slice(X, X.shape.map(() => 0), [1, ...X.shape.slice(1)]);
+      const alone = (net.loss(first) as tf.Tensor2D).arraySync()[0];
       const diff = Math.hypot(...all.map((v, i) => v - alone[i])) / Math.max(Math.hypot(...all), 1e-12);
       if (!(diff <= 1e-4)) {
         const show = (r: number[]) => `[${r.map((v) => v.toFixed(4)).join(', ')}]`;
@@ -223,6 +228,20 @@ export function threeLayerConvNetTestMode(): void {
     net.dispose();
     tf.dispose([X, y]);
   }
+}
+
+/** The convnet with batchnorm in test mode (testModeRowCheck). */
+export function threeLayerConvNetTestMode(): void {
+  const rng = new Rng(SEED + 2);
+  const net = new ThreeLayerConvNet({ inputDim: [4, 4, 2], numFilters: 3, filterSize: 3, hiddenDim: 5, numClasses: 4, weightScale: 0.3, batchnorm: true, seed: 12 });
+  testModeRowCheck(net, rng.randn([3, 4, 4, 2]), labels(rng, 3, 4));
+}
+
+/** The fc net with batchnorm in test mode (testModeRowCheck): its forward pass must hand the mode to each bnParam. */
+export function fcNetTestMode(): void {
+  const rng = new Rng(SEED + 2);
+  const net = new FullyConnectedNet({ hiddenDims: [8, 7], inputDim: 5, numClasses: 4, weightScale: 1, normalization: 'batchnorm', seed: 5 });
+  testModeRowCheck(net, rng.randn([3, 5]), labels(rng, 3, 4));
 }
 
 export function threeLayerConvNetLoss(): void {

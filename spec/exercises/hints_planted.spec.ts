@@ -91,15 +91,17 @@ describe('the third batch (a sample)', () => {
 });
 
 describe("the fc net's own wiring of batchnorm and layernorm", () => {
-  // gamma and beta swapped where the learner's net calls the layer: batchnorm_* and layernorm_* run the library's net,
-  // and fc_net_loss ran the net without normalisation, so both passed.
+  // gamma and beta swapped where the learner's net calls the layer, and the mode never handed to batchnorm:
+  // batchnorm_* and layernorm_* run the library's net, and fc_net_loss ran the net without normalisation, so all passed.
   const plants: Plant[] = [
     ['fc_net_loss', 'classifiers/fc_net.ts', 'batchnormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, bnParam)', 'batchnormForward(h as tf.Tensor2D, p[`beta${i}`] as tf.Tensor1D, p[`gamma${i}`] as tf.Tensor1D, bnParam)', /^FAILS (loss|grads\.\w+) \(batchnorm\): /],
     ['fc_net_loss', 'classifiers/fc_net.ts', 'layernormForward(h as tf.Tensor2D, p[`gamma${i}`] as tf.Tensor1D, p[`beta${i}`] as tf.Tensor1D, {})', 'layernormForward(h as tf.Tensor2D, p[`beta${i}`] as tf.Tensor1D, p[`gamma${i}`] as tf.Tensor1D, {})', /^FAILS (loss|grads\.\w+) \(layernorm\): /],
+    // The mode never handed to batchnorm: test mode (loss(X) without y) normalises with the batch's statistics.
+    ['fc_net_loss', 'classifiers/fc_net.ts', '        bnParam.mode = mode;\n', '', /^FAILS scores \(test mode, batchnorm\): row 0 scores /],
   ];
 
-  it.each(plants.map((p) => [p[4].source.includes('batchnorm') ? 'batchnorm' : 'layernorm', p] as const))('fails fc_net_loss with %s wired in wrong', (which, plant) => {
-    const dir = path.join(tmp, `fc-wiring-${which}`);
+  it.each(plants.map((p) => [['test mode', 'batchnorm', 'layernorm'].find((w) => p[4].source.includes(w)) ?? '', p] as const))('fails fc_net_loss with %s wired in wrong', (which, plant) => {
+    const dir = path.join(tmp, `fc-wiring-${which.replace(' ', '-')}`);
     plantedWorkspace(dir, [plant]);
     expect(checkLines(dir, [plant[0]]).get(plant[0])).toMatch(plant[4]);
   }, 120_000);
