@@ -22,6 +22,18 @@ describe('docs name only what exists', () => {
   });
 });
 
+describe('pages hold no control characters', () => {
+  // A formula written through a string literal loses its backslash commands to escapes: '\approx' becomes a bell
+  // character and 'pprox', which GitHub shows as raw text.
+  it.each(docPages(ROOT))('%s', (page) => {
+    const bad = fs
+      .readFileSync(path.join(ROOT, page), 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(line) ? [`${page}:${i + 1}: ${JSON.stringify(line.trim())}`] : []));
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('every page under docs/ ends in what to do next', () => {
   it.each(docPages(ROOT).filter((p) => p.startsWith('docs/')))('%s', (page) => {
     const headings = fs
